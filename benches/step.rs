@@ -1,0 +1,104 @@
+//! One step of each method on 30-50-10 and 784-500-500-10 networks, batch 1 and 10.
+//! Run with `make bench`. The OpenBLAS kernel in use is printed by `make bench` (this
+//! machine forces OPENBLAS_CORETYPE=Haswell); ndarray's own `dot` uses matrixmultiply.
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use dendritic::model::{Drive, Initialisation, Network, NetworkConfig, Plasticity, TopDown};
+use dendritic::rng::Rng;
+use dendritic::solve::{MethodKind, SteadyStateConfig};
+use ndarray::Array2;
+
+fn setup(
+    sizes: &[usize],
+    batch: usize,
+) -> (Network, dendritic::model::State, Array2<f64>, Array2<f64>) {
+    let n = sizes.len() - 1;
+    let mut config = NetworkConfig::new(sizes);
+    config.bias = true;
+    // Plasticity on everywhere except the top-down weights, as in the paper's Fig. 2.
+    config.plasticity = Plasticity {
+        eta_up: vec![1e-3; n],
+        eta_ip: vec![1e-3; n - 1],
+        eta_pi: vec![1e-3; n - 1],
+        tau_w: 30.0,
+        ..Plasticity::default()
+    };
+    let net = Network::new(config, batch).unwrap();
+    let mut state = net.zero_state();
+    let scale = 1.0 / (sizes[0] as f64).sqrt();
+    let init = Initialisation {
+        scale_up: scale,
+        scale_down: scale,
+        scale_ip: scale,
+        scale_pi: scale,
+        scale_bias: 0.0,
+        top_down: TopDown::Random,
+        self_predicting: true,
+    };
+    net.initialise(&mut state, &init, &mut Rng::new(1));
+    let mut rng = Rng::new(2);
+    let input = Array2::from_shape_fn((batch, sizes[0]), |_| rng.uniform());
+    let target = Array2::from_shape_fn((batch, sizes[n]), |_| rng.uniform_in(-1.0, 1.0));
+    (net, state, input, target)
+}
+
+fn bench_steps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("step");
+    group.sample_size(10);
+    for sizes in [vec![30, 50, 10], vec![784, 500, 500, 10]] {
+        for batch in [1, 10] {
+            let label = format!(
+                "{}/b{batch}",
+                sizes
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect::<Vec<_>>()
+                    .join("-")
+            );
+            let (net, state, input, target) = setup(&sizes, batch);
+            let drive = Drive::nudged(input.view(), target.view());
+            for kind in MethodKind::ALL {
+                let mut m = kind.build(&net, 3).unwrap();
+                let mut s = state.clone();
+                group.bench_function(BenchmarkId::new(kind.name(), &label), |b| {
+                    b.iter(|| m.step(&net, &mut s, &drive, 0.0, 0.01).unwrap())
+                });
+            }
+            // Steady-state solvers with the weights frozen (they ignore plasticity).
+            for (name, cfg) in [
+                ("two_pass", SteadyStateConfig::TwoPass),
+                (
+                    "fixed_point",
+                    SteadyStateConfig::FixedPoint {
+                        tolerance: 1e-10,
+                        maximum_iterations: 100_000,
+                        damping: 0.7,
+                    },
+                ),
+                (
+                    "newton",
+                    SteadyStateConfig::Newton {
+                        tolerance: 1e-10,
+                        maximum_iterations: 50,
+                    },
+                ),
+            ] {
+                if name == "newton" && sizes[0] == 784 && batch == 10 {
+                    // 10 dense 1520² LU solves per iteration: measured once at batch 1 is enough.
+                    continue;
+                }
+                let mut solver = cfg.build(&net);
+                group.bench_function(BenchmarkId::new(name, &label), |b| {
+                    b.iter(|| {
+                        let mut s = state.clone();
+                        solver.settle(&net, &mut s, &drive).unwrap()
+                    })
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_steps);
+criterion_main!(benches);

@@ -1,0 +1,3 @@
+//! Quantities computed from states: stability of the potential dynamics, alignment angles.
+
+pub mod stability;

@@ -1,0 +1,103 @@
+//! Linear stability of the potential dynamics: eigenvalues of the Jacobian at a state and the
+//! largest step for which Euler and RK4 are stable on the linearisation.
+//!
+//! A method with stability function R is stable for the linear problem y' = λ y when
+//! |R(dt λ)| ≤ 1. Euler: R(z) = 1 + z, so dt ≤ −2 Re λ / |λ|². RK4:
+//! R(z) = 1 + z + z²/2 + z³/6 + z⁴/24; the boundary along each eigenvalue's ray is found by
+//! bisection (2.785… / |λ| for real λ).
+
+use ndarray_linalg::Eig;
+use num_complex::Complex64;
+
+use crate::model::{Drive, Network, State, Workspace};
+use crate::solve::MethodKind;
+
+/// Eigenvalues of the potential Jacobian of sample `b`.
+pub fn eigenvalues(net: &Network, state: &State, drive: &Drive, b: usize) -> Vec<Complex64> {
+    let mut ws = Workspace::new(net);
+    let jac = net.jacobian(state, drive, b, &mut ws);
+    let (vals, _) = jac.eig().expect("LAPACK dgeev on a finite matrix");
+    vals.to_vec()
+}
+
+/// |R(z)| for a method's stability function.
+pub fn amplification(method: MethodKind, z: Complex64) -> f64 {
+    match method {
+        MethodKind::Euler => (Complex64::new(1.0, 0.0) + z).norm(),
+        MethodKind::Rk4 => {
+            let mut term = Complex64::new(1.0, 0.0);
+            let mut sum = term;
+            for k in 1..=4 {
+                term = term * z / k as f64;
+                sum += term;
+            }
+            sum.norm()
+        }
+        // Exponential Euler is exact for the diagonal (leak) part; on the full linearisation
+        // its amplification is not a function of dt λ alone. Not offered.
+        MethodKind::ExponentialEuler => f64::NAN,
+    }
+}
+
+/// The largest dt with |R(dt λ)| ≤ 1 for one eigenvalue with Re λ < 0 (∞ for λ = 0).
+pub fn dt_limit_for(method: MethodKind, lambda: Complex64) -> f64 {
+    if lambda.norm() == 0.0 {
+        return f64::INFINITY;
+    }
+    if lambda.re >= 0.0 {
+        return 0.0;
+    }
+    match method {
+        MethodKind::Euler => -2.0 * lambda.re / lambda.norm_sqr(),
+        _ => {
+            // R(0) = 1 and |R| < 1 just inside; bracket the first crossing above 1.
+            let (mut lo, mut hi) = (0.0, 1.0 / lambda.norm());
+            while amplification(method, lambda * hi) <= 1.0 {
+                lo = hi;
+                hi *= 2.0;
+                if hi > 1e12 {
+                    return f64::INFINITY;
+                }
+            }
+            for _ in 0..200 {
+                let mid = 0.5 * (lo + hi);
+                if amplification(method, lambda * mid) <= 1.0 {
+                    lo = mid
+                } else {
+                    hi = mid
+                }
+            }
+            lo
+        }
+    }
+}
+
+/// The largest stable dt over all eigenvalues of the linearisation at `state` (sample `b`).
+pub fn dt_limit(method: MethodKind, net: &Network, state: &State, drive: &Drive, b: usize) -> f64 {
+    eigenvalues(net, state, drive, b)
+        .into_iter()
+        .map(|l| dt_limit_for(method, l))
+        .fold(f64::INFINITY, f64::min)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rk4_real_axis_limit() {
+        // The RK4 stability interval on the negative real axis ends at −2.785293563405282.
+        let dt = dt_limit_for(MethodKind::Rk4, Complex64::new(-1.0, 0.0));
+        assert!((dt - 2.785293563405282).abs() < 1e-9, "{dt}");
+    }
+
+    #[test]
+    fn euler_limits() {
+        assert_eq!(
+            dt_limit_for(MethodKind::Euler, Complex64::new(-4.0, 0.0)),
+            0.5
+        );
+        // λ = −1 ± i: |1 + dt λ|² = (1 − dt)² + dt² = 1 → dt = 1.
+        assert!((dt_limit_for(MethodKind::Euler, Complex64::new(-1.0, 1.0)) - 1.0).abs() < 1e-15);
+    }
+}

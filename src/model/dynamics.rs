@@ -1,0 +1,368 @@
+//! The right-hand side: somatic dynamics (Eqs. 1–2, output and interneuron nudging),
+//! instantaneous dendrites (Eqs. 3–5), the input low-pass and plasticity (Eqs. 7–10).
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array2, ArrayView2, Axis, Zip};
+
+use super::layout::{Projection, Segment};
+use super::network::{Drive, Network, State, nudge};
+
+/// Scratch arrays for one right-hand-side evaluation (no allocation per step).
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    /// r_k = φ(u^P_k), k = 0..N (r_0 are the input rates).
+    pub r: Vec<Array2<f64>>,
+    /// r^I_k = φ(u^I_k), k = 1..N−1.
+    pub r_int: Vec<Array2<f64>>,
+    /// v^P_{B,k} (Eq. 3), including the bias.
+    pub v_basal: Vec<Array2<f64>>,
+    /// Top-down part of the apical potential, v̂^P_{TD,k} = W^PP_{k,k+1} r_{k+1}.
+    pub v_td: Vec<Array2<f64>>,
+    /// v^P_{A,k} (Eq. 4), with the disinhibition gate on the interneuron term.
+    pub v_apical: Vec<Array2<f64>>,
+    /// v^I_k (Eq. 5), including the bias.
+    pub v_int: Vec<Array2<f64>>,
+    /// Post-synaptic factor of the current plasticity rule, per synapse group.
+    pub post: Vec<Array2<f64>>,
+}
+
+impl Workspace {
+    /// Buffers sized for `net`.
+    pub fn new(net: &Network) -> Workspace {
+        let b = net.batch();
+        let s = &net.layout.sizes;
+        let n = s.len() - 1;
+        let z = |c: usize| Array2::zeros((b, c));
+        let per_layer = |f: &dyn Fn(usize) -> usize| (0..=n).map(|k| z(f(k))).collect::<Vec<_>>();
+        let post = net
+            .layout
+            .synapses
+            .iter()
+            .map(|syn| z(syn.w.rows))
+            .collect();
+        Workspace {
+            r: per_layer(&|k| s[k]),
+            r_int: per_layer(&|k| if k >= 1 && k < n { s[k + 1] } else { 0 }),
+            v_basal: per_layer(&|k| if k >= 1 { s[k] } else { 0 }),
+            v_td: per_layer(&|k| if k >= 1 && k < n { s[k] } else { 0 }),
+            v_apical: per_layer(&|k| if k >= 1 && k < n { s[k] } else { 0 }),
+            v_int: per_layer(&|k| if k >= 1 && k < n { s[k + 1] } else { 0 }),
+            post,
+        }
+    }
+}
+
+/// A read-only view of a weight or bias block given the two flat vectors.
+fn param<'a>(y: &'a [f64], p: &'a [f64], b: &super::layout::Block) -> ArrayView2<'a, f64> {
+    match b.segment {
+        Segment::Dynamic => b.view(y),
+        Segment::Frozen => b.view(p),
+    }
+}
+
+impl Network {
+    /// Rates and dendritic potentials of a snapshot (Eqs. 3–5) into `ws`.
+    pub fn dendrites(&self, y: &[f64], p: &[f64], drive: &Drive, ws: &mut Workspace) {
+        let n = self.n_layers();
+        self.input_rates(y, drive, ws);
+        for k in 1..=n {
+            self.pyr_rates(y, ws, k);
+        }
+        for k in 1..n {
+            self.int_rates(y, ws, k);
+        }
+        for &k in &self.visit_order {
+            self.basal(y, p, ws, k);
+            if k < n {
+                self.apical(y, p, ws, k);
+                self.int_dendrite(y, p, ws, k);
+            }
+        }
+    }
+
+    /// r_0: the filtered input when τ_in > 0, else the input itself.
+    pub(crate) fn input_rates(&self, y: &[f64], drive: &Drive, ws: &mut Workspace) {
+        match self.layout.r_in {
+            Some(b) => ws.r[0].assign(&b.view(y)),
+            None => ws.r[0].assign(&drive.input),
+        }
+    }
+
+    /// r_k = φ(u^P_k).
+    pub(crate) fn pyr_rates(&self, y: &[f64], ws: &mut Workspace, k: usize) {
+        let phi = self.config.phi;
+        Zip::from(&mut ws.r[k])
+            .and(self.layout.u_pyr[k].view(y))
+            .for_each(|r, &u| *r = phi.phi(u));
+    }
+
+    /// r^I_k = φ(u^I_k).
+    pub(crate) fn int_rates(&self, y: &[f64], ws: &mut Workspace, k: usize) {
+        let phi = self.config.phi;
+        Zip::from(&mut ws.r_int[k])
+            .and(self.layout.u_int[k].view(y))
+            .for_each(|r, &u| *r = phi.phi(u));
+    }
+
+    /// Eq. 3: v_B,k = W^PP_{k,k−1} r_{k−1} (+ b_k), in row-vector form r W^T.
+    pub(crate) fn basal(&self, y: &[f64], p: &[f64], ws: &mut Workspace, k: usize) {
+        let up = self.layout.synapses(Projection::Up, k);
+        general_mat_mul(
+            1.0,
+            &ws.r[k - 1],
+            &param(y, p, &up.w).t(),
+            0.0,
+            &mut ws.v_basal[k],
+        );
+        if let Some(b) = &up.bias {
+            ws.v_basal[k] += &param(y, p, b);
+        }
+    }
+
+    /// Eq. 4: v_A,k = W^PP_{k,k+1} r_{k+1} + gate_k W^PI_{k,k} r^I_k (and the top-down part alone).
+    pub(crate) fn apical(&self, y: &[f64], p: &[f64], ws: &mut Workspace, k: usize) {
+        let down = self.layout.synapses(Projection::Down, k);
+        let pi = self.layout.synapses(Projection::Pi, k);
+        general_mat_mul(
+            1.0,
+            &ws.r[k + 1],
+            &param(y, p, &down.w).t(),
+            0.0,
+            &mut ws.v_td[k],
+        );
+        ws.v_apical[k].assign(&ws.v_td[k]);
+        general_mat_mul(
+            self.config.gate(k),
+            &ws.r_int[k],
+            &param(y, p, &pi.w).t(),
+            1.0,
+            &mut ws.v_apical[k],
+        );
+    }
+
+    /// Eq. 5: v^I_k = W^IP_{k,k} r_k (+ b^I_k).
+    pub(crate) fn int_dendrite(&self, y: &[f64], p: &[f64], ws: &mut Workspace, k: usize) {
+        let ip = self.layout.synapses(Projection::Ip, k);
+        general_mat_mul(
+            1.0,
+            &ws.r[k],
+            &param(y, p, &ip.w).t(),
+            0.0,
+            &mut ws.v_int[k],
+        );
+        if let Some(b) = &ip.bias {
+            ws.v_int[k] += &param(y, p, b);
+        }
+    }
+
+    /// Somatic derivatives du/dt (Eqs. 1–2 and the output equation of paper-spec §2.3) from the
+    /// rates and dendrites already in `ws`; `du` has length `n_potentials`.
+    fn potential_derivatives(&self, y: &[f64], drive: &Drive, ws: &Workspace, du: &mut [f64]) {
+        let l = &self.layout;
+        let n = self.n_layers();
+        let c = self.config.conductances;
+        let nudging = self.config.nudging;
+        for &k in &self.visit_order {
+            let u = l.u_pyr[k].view(y);
+            let mut d = l.u_pyr[k].view_mut(du);
+            if k < n {
+                // Eq. 1: −g_lk u + g_B (v_B − u) + g_A (v_A − u).
+                Zip::from(&mut d)
+                    .and(&u)
+                    .and(&ws.v_basal[k])
+                    .and(&ws.v_apical[k])
+                    .for_each(|d, &u, &vb, &va| {
+                        *d = -c.g_lk * u + c.g_b * (vb - u) + c.g_a * (va - u);
+                    });
+            } else {
+                // Output: −g_lk u + g_B (v_B − u) + i^P_N.
+                match drive.target {
+                    None => Zip::from(&mut d)
+                        .and(&u)
+                        .and(&ws.v_basal[k])
+                        .for_each(|d, &u, &vb| {
+                            *d = -c.g_lk * u + c.g_b * (vb - u);
+                        }),
+                    Some(t) => Zip::from(&mut d)
+                        .and(&u)
+                        .and(&ws.v_basal[k])
+                        .and(&t)
+                        .for_each(|d, &u, &vb, &trg| {
+                            *d = -c.g_lk * u + c.g_b * (vb - u) + nudge(nudging, c.g_som, trg, u).0;
+                        }),
+                }
+            }
+            if k < n {
+                // Eq. 2: −g_lk u^I + g_D (v^I − u^I) + i^I_k, nudged towards u^P_{k+1}.
+                let ui = l.u_int[k].view(y);
+                let upper = l.u_pyr[k + 1].view(y);
+                let mut d = l.u_int[k].view_mut(du);
+                Zip::from(&mut d)
+                    .and(&ui)
+                    .and(&ws.v_int[k])
+                    .and(&upper)
+                    .for_each(|d, &u, &vi, &trg| {
+                        *d = -c.g_lk * u + c.g_d * (vi - u) + nudge(nudging, c.g_som, trg, u).0;
+                    });
+            }
+        }
+    }
+
+    /// du/dt of the potentials only, weights frozen (length `n_potentials`). Used by the
+    /// steady-state solvers; the input filter is taken as it is in `y`.
+    pub fn rhs_potentials(
+        &self,
+        y: &[f64],
+        p: &[f64],
+        drive: &Drive,
+        ws: &mut Workspace,
+        du: &mut [f64],
+    ) {
+        debug_assert_eq!(du.len(), self.layout.n_potentials);
+        self.dendrites(y, p, drive, ws);
+        self.potential_derivatives(y, drive, ws, du);
+    }
+
+    /// The full right-hand side dy/dt: potentials, input low-pass, plasticity (weights and
+    /// traces). `dy` has the length of `y`.
+    pub fn rhs(&self, y: &[f64], p: &[f64], drive: &Drive, ws: &mut Workspace, dy: &mut [f64]) {
+        debug_assert_eq!(dy.len(), self.layout.n_dynamic);
+        self.dendrites(y, p, drive, ws);
+        let np = self.layout.n_potentials;
+        self.potential_derivatives(y, drive, ws, &mut dy[..np]);
+        if let Some(b) = self.layout.r_in {
+            // τ_in dr_0/dt = x − r_0.
+            let tau = self.config.tau_in;
+            Zip::from(b.view_mut(dy))
+                .and(b.view(y))
+                .and(&drive.input)
+                .for_each(|d, &r, &x| *d = (x - r) / tau);
+        }
+        self.plasticity(y, p, ws, dy);
+    }
+
+    /// Post-synaptic factors of rules 7–10 into `ws.post`, for every synapse group.
+    pub(crate) fn post_factors(
+        &self,
+        y: &[f64],
+        p: &[f64],
+        ws: &mut Workspace,
+        only_plastic: bool,
+    ) {
+        let c = self.config.conductances;
+        let phi = self.config.phi;
+        let n = self.n_layers();
+        for (i, syn) in self.layout.synapses.iter().enumerate() {
+            if only_plastic && !syn.is_plastic() {
+                continue;
+            }
+            let k = syn.layer;
+            let e = &mut ws.post[i];
+            match syn.projection {
+                Projection::Up => {
+                    // Eq. 7: φ(u_k) − φ(v̂_B,k), v̂_B = g_B/(g_lk+g_B+g_A) v_B (g_A = 0 at the output).
+                    let att = c.basal_attenuation(k == n);
+                    Zip::from(e)
+                        .and(&ws.r[k])
+                        .and(&ws.v_basal[k])
+                        .for_each(|e, &r, &vb| *e = r - phi.phi(att * vb));
+                }
+                Projection::Ip => {
+                    // Eq. 8: φ(u^I_k) − φ(v̂^I_k), v̂^I = g_D/(g_lk+g_D) v^I.
+                    let att = c.interneuron_attenuation();
+                    Zip::from(e)
+                        .and(&ws.r_int[k])
+                        .and(&ws.v_int[k])
+                        .for_each(|e, &r, &vi| *e = r - phi.phi(att * vi));
+                }
+                Projection::Pi => {
+                    // Eq. 9: v_rest − v_A,k with v_rest = 0.
+                    Zip::from(e)
+                        .and(&ws.v_apical[k])
+                        .for_each(|e, &va| *e = -va);
+                }
+                Projection::Down => {
+                    // Eq. 10: φ(u_k) − φ(v̂_TD,k), v̂_TD = W^PP_{k,k+1} r_{k+1}.
+                    Zip::from(e)
+                        .and(&ws.r[k])
+                        .and(&ws.v_td[k])
+                        .for_each(|e, &r, &v| *e = r - phi.phi(v));
+                }
+            }
+        }
+        let _ = (y, p);
+    }
+
+    /// The pre-synaptic rates of a synapse group.
+    pub(crate) fn pre_rates<'w>(
+        &self,
+        syn: &super::layout::Synapses,
+        ws: &'w Workspace,
+    ) -> ArrayView2<'w, f64> {
+        let k = syn.layer;
+        match syn.projection {
+            Projection::Up => ws.r[k - 1].view(),
+            Projection::Down => ws.r[k + 1].view(),
+            Projection::Ip => ws.r[k].view(),
+            Projection::Pi => ws.r_int[k].view(),
+        }
+    }
+
+    /// Weight and trace derivatives (Eqs. 7–10 with the τ_w low-pass of paper-spec §3.1):
+    /// τ_w dΔ/dt = −Δ + ⟨e r^T⟩, dW/dt = η Δ; or dW/dt = η ⟨e r^T⟩ when τ_w = 0. ⟨·⟩ is the
+    /// mean over the batch.
+    fn plasticity(&self, y: &[f64], p: &[f64], ws: &mut Workspace, dy: &mut [f64]) {
+        self.post_factors(y, p, ws, true);
+        let inv_b = 1.0 / self.batch() as f64;
+        let tau_w = self.config.plasticity.tau_w;
+        for (i, syn) in self.layout.synapses.iter().enumerate() {
+            if !syn.is_plastic() {
+                continue;
+            }
+            let pre = self.pre_rates(syn, ws);
+            let e = &ws.post[i];
+            match syn.trace_w {
+                None => {
+                    let mut dw = syn.w.view_mut(dy);
+                    general_mat_mul(syn.eta * inv_b, &e.t(), &pre, 0.0, &mut dw);
+                    if let Some(b) = syn.bias {
+                        let mean = e.mean_axis(Axis(0)).expect("batch ≥ 1");
+                        b.view_mut(dy).row_mut(0).assign(&(mean * syn.eta));
+                    }
+                }
+                Some(tw) => {
+                    {
+                        let mut dt = tw.view_mut(dy);
+                        general_mat_mul(inv_b / tau_w, &e.t(), &pre, 0.0, &mut dt);
+                        dt.scaled_add(-1.0 / tau_w, &tw.view(y));
+                    }
+                    Zip::from(syn.w.view_mut(dy))
+                        .and(tw.view(y))
+                        .for_each(|d, &t| *d = syn.eta * t);
+                    if let (Some(b), Some(tb)) = (syn.bias, syn.trace_bias) {
+                        let mean = e.mean_axis(Axis(0)).expect("batch ≥ 1");
+                        Zip::from(tb.view_mut(dy).row_mut(0))
+                            .and(&mean)
+                            .and(tb.view(y).row(0))
+                            .for_each(|d, &m, &t| *d = (m - t) / tau_w);
+                        Zip::from(b.view_mut(dy))
+                            .and(tb.view(y))
+                            .for_each(|d, &t| *d = syn.eta * t);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies the optional weight bound |w| ≤ clip to plastic weights (a projection after
+    /// each step; off unless `plasticity.clip` is set).
+    pub fn project(&self, state: &mut State) {
+        if let Some(c) = self.config.plasticity.clip {
+            for syn in self.layout.synapses.iter().filter(|s| s.is_plastic()) {
+                for v in &mut state.y[syn.w.range()] {
+                    *v = v.clamp(-c, c);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Initialisation (paper-spec §4.2, §6.2): uniform random weights, top-down weights as the
+//! transpose of the forward weights or random, the closed-form self-predicting state, and the
+//! bottom-up prediction state of the potentials.
+
+use ndarray::Zip;
+use serde::{Deserialize, Serialize};
+
+use super::dynamics::Workspace;
+use super::layout::Projection;
+use super::network::{Drive, Network, State, nudge};
+use crate::rng::Rng;
+
+/// How the top-down weights W^PP_{k,k+1} start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TopDown {
+    /// Independent uniform random (feedback alignment when kept fixed).
+    #[default]
+    Random,
+    /// W^PP_{k,k+1} = (W^PP_{k+1,k})^T (backprop in the λ → 0 limit).
+    Transpose,
+}
+
+/// How weights are drawn. All scales are half-widths of U(−s, s).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Initialisation {
+    /// Scale of W^PP_{k,k−1} (paper: U(−1, 1), unverified).
+    #[serde(default = "one")]
+    pub scale_up: f64,
+    /// Scale of W^PP_{k,k+1}.
+    #[serde(default = "one")]
+    pub scale_down: f64,
+    /// Scale of W^IP (when not self-predicting).
+    #[serde(default = "one")]
+    pub scale_ip: f64,
+    /// Scale of W^PI (when not self-predicting).
+    #[serde(default = "one")]
+    pub scale_pi: f64,
+    /// Scale of the biases (0: biases start at zero).
+    #[serde(default)]
+    pub scale_bias: f64,
+    /// Top-down weights.
+    #[serde(default)]
+    pub top_down: TopDown,
+    /// Set W^IP and W^PI to the closed-form self-predicting state (paper-spec §4.2).
+    #[serde(default)]
+    pub self_predicting: bool,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for Initialisation {
+    fn default() -> Self {
+        Initialisation {
+            scale_up: 1.0,
+            scale_down: 1.0,
+            scale_ip: 1.0,
+            scale_pi: 1.0,
+            scale_bias: 0.0,
+            top_down: TopDown::Random,
+            self_predicting: false,
+        }
+    }
+}
+
+impl Network {
+    /// Draws every weight and bias as the initialisation says (in a fixed order: up, down, IP,
+    /// PI, layer by layer, so the numbers depend only on the seed), then applies the top-down
+    /// and self-predicting options. Potentials, traces and the input filter are left as they are.
+    pub fn initialise(&self, state: &mut State, init: &Initialisation, rng: &mut Rng) {
+        for syn in &self.layout.synapses {
+            let s = match syn.projection {
+                Projection::Up => init.scale_up,
+                Projection::Down => init.scale_down,
+                Projection::Ip => init.scale_ip,
+                Projection::Pi => init.scale_pi,
+            };
+            state
+                .view_mut(&syn.w)
+                .mapv_inplace(|_| rng.uniform_in(-s, s));
+            if let Some(b) = syn.bias {
+                let sb = init.scale_bias;
+                state.view_mut(&b).mapv_inplace(|_| {
+                    if sb > 0.0 {
+                        rng.uniform_in(-sb, sb)
+                    } else {
+                        0.0
+                    }
+                });
+            }
+        }
+        if init.top_down == TopDown::Transpose {
+            self.set_top_down_transpose(state);
+        }
+        if init.self_predicting {
+            self.set_self_predicting(state);
+        }
+    }
+
+    /// W^PP_{k,k+1} ← (W^PP_{k+1,k})^T for every hidden layer.
+    pub fn set_top_down_transpose(&self, state: &mut State) {
+        for k in 1..self.n_layers() {
+            let up = self.weights(state, Projection::Up, k + 1);
+            state.view_mut(&self.w(Projection::Down, k)).assign(&up.t());
+        }
+    }
+
+    /// The factor c_k with W^IP_{k,k} = c_k W^PP_{k+1,k} in the self-predicting state:
+    /// c = g_B (g_lk+g_D) / [g_D (g_lk+g_B+g_A,k+1)], g_A,N = 0 (paper-spec §4.2).
+    pub fn self_predicting_factor(&self, k: usize) -> f64 {
+        let c = &self.config.conductances;
+        c.basal_attenuation(k + 1 == self.n_layers()) / c.interneuron_attenuation()
+    }
+
+    /// The closed-form self-predicting weights (paper-spec §4.2): W^PI_{k,k} = −W^PP_{k,k+1},
+    /// W^IP_{k,k} = c_k W^PP_{k+1,k} (and the interneuron bias c_k b_{k+1}).
+    pub fn set_self_predicting(&self, state: &mut State) {
+        for k in 1..self.n_layers() {
+            let c = self.self_predicting_factor(k);
+            let down = self.weights(state, Projection::Down, k);
+            state
+                .view_mut(&self.w(Projection::Pi, k))
+                .assign(&down.mapv(|w| -w));
+            let up = self.weights(state, Projection::Up, k + 1);
+            state
+                .view_mut(&self.w(Projection::Ip, k))
+                .assign(&up.mapv(|w| c * w));
+            let (b_up, b_ip) = (
+                self.layout.synapses(Projection::Up, k + 1).bias,
+                self.layout.synapses(Projection::Ip, k).bias,
+            );
+            if let (Some(bu), Some(bi)) = (b_up, b_ip) {
+                let v = state.view(&bu).mapv(|b| c * b);
+                state.view_mut(&bi).assign(&v);
+            }
+        }
+    }
+
+    /// The bottom-up prediction state (paper-spec §6.4, first pass): layer by layer,
+    /// u^P_k = v̂_B,k = g_B/(g_lk+g_B+g_A) v_B,k (apical input assumed silent), the output
+    /// nudged to (1−λ_N) v̂_B + λ_N u_trgt when a target is given, then
+    /// u^I_k = (1−λ_I) v̂^I_k + λ_I u^P_{k+1}; the input filter is set to the input.
+    /// In a self-predicting network without a target this is the exact steady state.
+    pub fn bottom_up_pass(&self, state: &mut State, drive: &Drive, ws: &mut Workspace) {
+        let l = &self.layout;
+        let n = self.n_layers();
+        let c = self.config.conductances;
+        if let Some(b) = l.r_in {
+            b.view_mut(&mut state.y).assign(&drive.input);
+        }
+        self.input_rates(&state.y, drive, ws);
+        for k in 1..=n {
+            self.basal(&state.y, &state.p, ws, k);
+            let mut u = l.u_pyr[k].view_mut(&mut state.y);
+            match (k == n, drive.target) {
+                (true, Some(t)) => {
+                    Zip::from(&mut u)
+                        .and(&ws.v_basal[k])
+                        .and(&t)
+                        .for_each(|u, &vb, &trg| {
+                            *u = self.soma_steady(c.g_b, vb, trg);
+                        })
+                }
+                _ => {
+                    let att = c.basal_attenuation(k == n);
+                    Zip::from(&mut u)
+                        .and(&ws.v_basal[k])
+                        .for_each(|u, &vb| *u = att * vb);
+                }
+            }
+            self.pyr_rates(&state.y, ws, k);
+        }
+        for k in 1..n {
+            self.int_dendrite(&state.y, &state.p, ws, k);
+            self.settle_interneuron(state, ws, k);
+        }
+    }
+
+    /// Steady state of a soma with one dendrite (conductance g_x, potential v) and somatic
+    /// nudging towards `trg`: (g_x v + i(0)) / (g_lk + g_x − ∂i/∂u). For current nudging this is
+    /// (1−λ) g_x/(g_lk+g_x) v + λ trg with λ = g_som/(g_lk+g_x+g_som) (paper-spec §2.6).
+    pub(crate) fn soma_steady(&self, g_x: f64, v: f64, trg: f64) -> f64 {
+        let c = self.config.conductances;
+        let (i0, di_du, _) = nudge(self.config.nudging, c.g_som, trg, 0.0);
+        (g_x * v + i0) / (c.g_lk + g_x - di_du)
+    }
+
+    /// u^I_k ← its steady state given v^I_k (in `ws`) and u^P_{k+1}; updates r^I_k.
+    pub(crate) fn settle_interneuron(&self, state: &mut State, ws: &mut Workspace, k: usize) {
+        let l = &self.layout;
+        let g_d = self.config.conductances.g_d;
+        let (ui_blk, up_blk) = (l.u_int[k], l.u_pyr[k + 1]);
+        for b in 0..self.batch() {
+            for i in 0..ui_blk.cols {
+                let trg = state.y[up_blk.offset + b * up_blk.cols + i];
+                state.y[ui_blk.offset + b * ui_blk.cols + i] =
+                    self.soma_steady(g_d, ws.v_int[k][[b, i]], trg);
+            }
+        }
+        self.int_rates(&state.y, ws, k);
+    }
+}

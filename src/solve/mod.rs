@@ -1,0 +1,198 @@
+//! Methods: how the state is advanced. Time steppers (Euler–Maruyama, RK4, exponential Euler)
+//! share the [`Method`] trait; steady-state solvers of the potentials with weights frozen
+//! (the paper's two-pass scheme, damped fixed-point iteration, Newton) share [`SteadyState`].
+//! A method owns its scratch buffers and counters; the network is passed in on each call.
+
+mod euler;
+mod exp_euler;
+mod rk4;
+mod steady;
+
+pub use euler::Euler;
+pub use exp_euler::ExponentialEuler;
+pub use rk4::Rk4;
+pub use steady::{FixedPoint, Newton, Settled, SteadyState, SteadyStateConfig, TwoPass};
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::model::{Drive, ModelError, Network, State};
+
+/// Potentials beyond this magnitude (or not finite) count as diverged. The model's potentials
+/// are O(1–10) in the paper's units.
+pub const DIVERGENCE_BOUND: f64 = 1e6;
+
+/// What can go wrong while solving.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum SolveError {
+    /// The state blew up.
+    #[error(
+        "simulation diverged at t = {t_ms} ms in layer {layer} ({population} potential = {value:e}); \
+         dt may exceed the stability limit (see `dendritic stability`)"
+    )]
+    Diverged {
+        /// Simulated time of the first step that left the bound.
+        t_ms: f64,
+        /// Layer k of the offending cell.
+        layer: usize,
+        /// "pyramidal" or "interneuron".
+        population: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// A deterministic method was asked to integrate a noisy network.
+    #[error(
+        "method `{method}` is not an SDE method and cannot integrate noise σ = {sigma} > 0; use `euler` (Euler–Maruyama) or `exponential_euler`, or set noise.sigma = 0"
+    )]
+    NoiseUnsupported {
+        /// The method's name.
+        method: &'static str,
+        /// The configured σ.
+        sigma: f64,
+    },
+    /// An iterative solver stopped without reaching its tolerance.
+    #[error(
+        "{method} did not converge: residual max|du/dt| = {residual:e} after {iterations} iterations (tolerance {tolerance:e}); try more iterations, damping < 1, or `newton`"
+    )]
+    NotConverged {
+        /// The solver's name.
+        method: &'static str,
+        /// Iterations done.
+        iterations: usize,
+        /// Final residual.
+        residual: f64,
+        /// The tolerance asked for.
+        tolerance: f64,
+    },
+    /// The Newton linear system could not be solved.
+    #[error("newton: singular Jacobian for sample {sample} ({message})")]
+    SingularJacobian {
+        /// Sample of the batch.
+        sample: usize,
+        /// LAPACK's message.
+        message: String,
+    },
+    /// A step size that is not positive and finite.
+    #[error("invalid step size dt = {dt} ms (must be finite and > 0)")]
+    InvalidStep {
+        /// The step.
+        dt: f64,
+    },
+    /// Inconsistent model input.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+/// Work counters of a method, cumulative since it was built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Statistics {
+    /// Steps taken.
+    pub steps: u64,
+    /// Right-hand-side evaluations.
+    pub rhs_evaluations: u64,
+}
+
+/// A time stepper for the full state (potentials, input filter, plastic weights, traces).
+pub trait Method: Send {
+    /// Name, as in scenario files.
+    fn name(&self) -> &'static str;
+    /// Order of convergence in dt of the deterministic part.
+    fn order(&self) -> u32;
+    /// Advances `state` from t to t + dt with the drive held constant over the step.
+    ///
+    /// # Errors
+    /// [`SolveError::Diverged`] when a potential leaves [`DIVERGENCE_BOUND`].
+    fn step(
+        &mut self,
+        net: &Network,
+        state: &mut State,
+        drive: &Drive,
+        t: f64,
+        dt: f64,
+    ) -> Result<(), SolveError>;
+    /// Work done so far.
+    fn statistics(&self) -> Statistics;
+}
+
+/// Which time stepper, as named in a scenario file (`method = "rk4"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MethodKind {
+    /// Forward Euler; Euler–Maruyama when σ > 0. Order 1.
+    #[default]
+    Euler,
+    /// Classical Runge–Kutta, deterministic only. Order 4.
+    Rk4,
+    /// Exponential Euler, exact for the leak and linear filters; exact OU noise. Order 1.
+    ExponentialEuler,
+}
+
+impl MethodKind {
+    /// All steppers, for studies that compare them.
+    pub const ALL: [MethodKind; 3] = [
+        MethodKind::Euler,
+        MethodKind::Rk4,
+        MethodKind::ExponentialEuler,
+    ];
+
+    /// Builds the stepper for `net`; `seed` drives its noise.
+    ///
+    /// # Errors
+    /// [`SolveError::NoiseUnsupported`] for RK4 with σ > 0.
+    pub fn build(self, net: &Network, seed: u64) -> Result<Box<dyn Method>, SolveError> {
+        Ok(match self {
+            MethodKind::Euler => Box::new(Euler::new(net, seed)),
+            MethodKind::Rk4 => Box::new(Rk4::new(net)?),
+            MethodKind::ExponentialEuler => Box::new(ExponentialEuler::new(net, seed)),
+        })
+    }
+
+    /// Name as in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            MethodKind::Euler => "euler",
+            MethodKind::Rk4 => "rk4",
+            MethodKind::ExponentialEuler => "exponential_euler",
+        }
+    }
+}
+
+pub(crate) fn check_dt(dt: f64) -> Result<(), SolveError> {
+    if dt > 0.0 && dt.is_finite() {
+        Ok(())
+    } else {
+        Err(SolveError::InvalidStep { dt })
+    }
+}
+
+/// Returns [`SolveError::Diverged`] naming the first potential that is not finite or exceeds
+/// [`DIVERGENCE_BOUND`] in magnitude.
+pub fn check_divergence(net: &Network, y: &[f64], t_ms: f64) -> Result<(), SolveError> {
+    let np = net.layout.n_potentials;
+    if let Some(i) = y[..np].iter().position(|v| !(v.abs() <= DIVERGENCE_BOUND)) {
+        let (population, layer) = net.layout.population_of(i).expect("index is a potential");
+        return Err(SolveError::Diverged {
+            t_ms,
+            layer,
+            population,
+            value: y[i],
+        });
+    }
+    Ok(())
+}
+
+/// Adds the somatic noise of one step to every potential: σ √dt ξ (Euler–Maruyama) or σ dt ξ
+/// (legacy convention), ξ ~ N(0, 1) drawn in a fixed order.
+pub(crate) fn add_noise(net: &Network, y: &mut [f64], dt: f64, rng: &mut crate::rng::Rng) {
+    let noise = net.config.noise;
+    if noise.sigma == 0.0 {
+        return;
+    }
+    let amp = match noise.convention {
+        crate::model::NoiseConvention::EulerMaruyama => noise.sigma * dt.sqrt(),
+        crate::model::NoiseConvention::LegacyDt => noise.sigma * dt,
+    };
+    for v in &mut y[..net.layout.n_potentials] {
+        *v += amp * rng.normal();
+    }
+}

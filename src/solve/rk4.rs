@@ -1,0 +1,82 @@
+//! The classical fourth-order Runge–Kutta method on the whole state (weights and traces
+//! included, so plasticity is integrated consistently). Deterministic only.
+
+use super::{Method, SolveError, Statistics, check_divergence, check_dt};
+use crate::model::{Drive, Network, State, Workspace};
+
+/// Classical RK4 with owned stage buffers.
+#[derive(Clone, Debug)]
+pub struct Rk4 {
+    ws: Workspace,
+    k: [Vec<f64>; 4],
+    tmp: Vec<f64>,
+    stats: Statistics,
+}
+
+impl Rk4 {
+    /// Scratch for `net`.
+    ///
+    /// # Errors
+    /// [`SolveError::NoiseUnsupported`] when the network has σ > 0.
+    pub fn new(net: &Network) -> Result<Self, SolveError> {
+        let sigma = net.config.noise.sigma;
+        if sigma > 0.0 {
+            return Err(SolveError::NoiseUnsupported {
+                method: "rk4",
+                sigma,
+            });
+        }
+        let n = net.layout.n_dynamic;
+        Ok(Rk4 {
+            ws: Workspace::new(net),
+            k: std::array::from_fn(|_| vec![0.0; n]),
+            tmp: vec![0.0; n],
+            stats: Statistics::default(),
+        })
+    }
+}
+
+impl Method for Rk4 {
+    fn name(&self) -> &'static str {
+        "rk4"
+    }
+    fn order(&self) -> u32 {
+        4
+    }
+    fn step(
+        &mut self,
+        net: &Network,
+        state: &mut State,
+        drive: &Drive,
+        t: f64,
+        dt: f64,
+    ) -> Result<(), SolveError> {
+        check_dt(dt)?;
+        net.check_drive(drive)?;
+        let [k1, k2, k3, k4] = &mut self.k;
+        net.rhs(&state.y, &state.p, drive, &mut self.ws, k1);
+        for ((t, y), k) in self.tmp.iter_mut().zip(&state.y).zip(k1.iter()) {
+            *t = y + 0.5 * dt * k;
+        }
+        net.rhs(&self.tmp, &state.p, drive, &mut self.ws, k2);
+        for ((t, y), k) in self.tmp.iter_mut().zip(&state.y).zip(k2.iter()) {
+            *t = y + 0.5 * dt * k;
+        }
+        net.rhs(&self.tmp, &state.p, drive, &mut self.ws, k3);
+        for ((t, y), k) in self.tmp.iter_mut().zip(&state.y).zip(k3.iter()) {
+            *t = y + dt * k;
+        }
+        net.rhs(&self.tmp, &state.p, drive, &mut self.ws, k4);
+        let h6 = dt / 6.0;
+        for (i, y) in state.y.iter_mut().enumerate() {
+            *y += h6 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
+        }
+        net.project(state);
+        self.stats.steps += 1;
+        self.stats.rhs_evaluations += 4;
+        check_divergence(net, &state.y, t + dt)
+    }
+    fn statistics(&self) -> Statistics {
+        self.stats
+    }
+}

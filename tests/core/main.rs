@@ -1,0 +1,11 @@
+//! Acceptance tests of the core (issue: the dendritic microcircuit as coupled ODEs).
+//! One test binary with a module per capability keeps link time down.
+
+mod bad_input;
+mod common;
+mod convergence;
+mod oracles;
+mod self_predicting;
+mod snapshot;
+mod stability;
+mod steady_state;

@@ -1,0 +1,131 @@
+//! The self-predicting state (paper-spec §4): kept exactly from the closed form, and learned
+//! by rules 8 and 9 from random lateral weights (paper Fig. S1).
+
+use dendritic::model::{
+    Drive, Network, NetworkConfig, Noise, Plasticity, State, TopDown, Workspace,
+};
+use dendritic::rng::Rng;
+use dendritic::solve::{Euler, Method, MethodKind};
+use ndarray::Array2;
+
+use crate::common::*;
+
+/// max |v_A| over hidden layers and max |u^I_k − u^P_{k+1}| at a state.
+fn apical_and_mismatch(
+    net: &Network,
+    state: &State,
+    drive: &Drive,
+    ws: &mut Workspace,
+) -> (f64, f64) {
+    net.dendrites(&state.y, &state.p, drive, ws);
+    let mut apical: f64 = 0.0;
+    let mut mismatch: f64 = 0.0;
+    for k in 1..net.n_layers() {
+        apical = ws.v_apical[k].iter().fold(apical, |m, v| m.max(v.abs()));
+        let d = &net.u_int(state, k) - &net.u_pyr(state, k + 1);
+        mismatch = d.iter().fold(mismatch, |m, v| m.max(v.abs()));
+    }
+    (apical, mismatch)
+}
+
+#[test]
+fn closed_form_state_keeps_apical_silent_for_200ms() {
+    // 30-20-20-10, U(−1, 1) weights, closed-form W^IP and W^PI, no target, σ = 0, a constant
+    // U(0, 1) input, potentials started in the bottom-up prediction state. 1e-9 is the bound
+    // of the acceptance list; round-off alone is ~1e-15.
+    let config = NetworkConfig::new(&[30, 20, 20, 10]);
+    let (net, mut state) = network(config, 1, 1.0, TopDown::Random, true, 21);
+    let input = uniform(1, 30, 0.0, 1.0, 22);
+    let drive = Drive::free(input.view());
+    let mut ws = Workspace::new(&net);
+    net.bottom_up_pass(&mut state, &drive, &mut ws);
+    for kind in [MethodKind::Euler, MethodKind::Rk4] {
+        let mut s = state.clone();
+        let mut m = kind.build(&net, 0).unwrap();
+        let dt = 0.1;
+        let mut worst = (0.0f64, 0.0f64);
+        for n in 0..2000 {
+            m.step(&net, &mut s, &drive, n as f64 * dt, dt).unwrap();
+            let (a, d) = apical_and_mismatch(&net, &s, &drive, &mut ws);
+            worst = (worst.0.max(a), worst.1.max(d));
+        }
+        assert!(worst.0 < 1e-9, "{kind:?}: max |v_A| = {:e}", worst.0);
+        assert!(
+            worst.1 < 1e-9,
+            "{kind:?}: max |u_I − u_(k+1)| = {:e}",
+            worst.1
+        );
+    }
+}
+
+/// Mean over the pattern of the apical norm ‖v_A,1‖ and of ‖u^I_1 − u^P_2‖².
+struct PatternMeans {
+    apical: f64,
+    mismatch: f64,
+}
+
+#[test]
+fn rules_8_and_9_learn_the_self_predicting_state() {
+    // Protocol (T1/T3 of paper-spec §4.3, which the SM would fix but we cannot read):
+    // 30-20-10, logistic φ, U(−1, 1) initial weights, only W^IP (η = 0.0002375) and W^PI
+    // (η = 0.0005) plastic, τ_w = 30 ms, σ = 0.1 (Euler–Maruyama), no target, input rates
+    // U(0, 1) held 100 ms per pattern through the τ_in = 3 ms low-pass, dt = 0.1 ms.
+    // We compare the first pattern with the mean of the last 10 of 400 patterns (40 s).
+    // The quantities are those the paper plots in Fig. 1C: the apical norm ‖v_A,1‖ (ii) and
+    // the interneuron mismatch ‖u^P_2 − u^I_1‖² (i, a squared norm), each averaged over the
+    // pattern's 1000 steps. (The unsquared mismatch falls about 8.7-fold in this protocol.)
+    let mut config = NetworkConfig::new(&[30, 20, 10]);
+    config.tau_in = 3.0;
+    config.noise = Noise {
+        sigma: 0.1,
+        ..Noise::default()
+    };
+    config.plasticity = Plasticity {
+        eta_ip: vec![0.0002375],
+        eta_pi: vec![0.0005],
+        tau_w: 30.0,
+        ..Plasticity::default()
+    };
+    let (net, mut state) = network(config, 1, 1.0, TopDown::Random, false, 31);
+    let mut euler = Euler::new(&net, 32);
+    let mut ws = Workspace::new(&net);
+    let mut rng = Rng::new(33);
+    let dt = 0.1;
+    let steps_per_pattern = 1000;
+    let patterns = 400;
+    let mut means = Vec::new();
+    for p in 0..patterns {
+        let input = Array2::from_shape_fn((1, 30), |_| rng.uniform());
+        let drive = Drive::free(input.view());
+        let (mut a_sum, mut d_sum) = (0.0, 0.0);
+        for n in 0..steps_per_pattern {
+            let t = (p * steps_per_pattern + n) as f64 * dt;
+            euler.step(&net, &mut state, &drive, t, dt).unwrap();
+            net.dendrites(&state.y, &state.p, &drive, &mut ws);
+            a_sum += ws.v_apical[1].iter().map(|v| v * v).sum::<f64>().sqrt();
+            let d = &net.u_int(&state, 1) - &net.u_pyr(&state, 2);
+            d_sum += d.iter().map(|v| v * v).sum::<f64>();
+        }
+        means.push(PatternMeans {
+            apical: a_sum / steps_per_pattern as f64,
+            mismatch: d_sum / steps_per_pattern as f64,
+        });
+    }
+    let last = &means[patterns - 10..];
+    let late_apical = last.iter().map(|m| m.apical).sum::<f64>() / 10.0;
+    let late_mismatch = last.iter().map(|m| m.mismatch).sum::<f64>() / 10.0;
+    let apical_drop = means[0].apical / late_apical;
+    let mismatch_drop = means[0].mismatch / late_mismatch;
+    eprintln!(
+        "apical {} -> {late_apical} ({apical_drop}x); mismatch {} -> {late_mismatch} ({mismatch_drop}x)",
+        means[0].apical, means[0].mismatch
+    );
+    assert!(
+        apical_drop >= 10.0,
+        "apical norm fell only {apical_drop}-fold"
+    );
+    assert!(
+        mismatch_drop >= 10.0,
+        "interneuron mismatch fell only {mismatch_drop}-fold"
+    );
+}
