@@ -1,0 +1,133 @@
+//! The driver side: scenario files, the run protocol of each study, and running a scenario's
+//! seeds in parallel into Parquet files.
+
+pub mod probe;
+pub mod run;
+pub mod scenario;
+
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use polars::prelude::*;
+use rayon::prelude::*;
+
+pub use run::{run_one, RunError, RunOutput};
+pub use scenario::{Scenario, ScenarioError, Study};
+
+use crate::record::{summary_dataframe, write_frame, Cell, SummaryRow};
+
+/// Every scalar parameter of a scenario as a flat `section.key` → value map (arrays and
+/// tables written as TOML text), for summary columns.
+pub fn flatten_parameters(scenario: &Scenario) -> SummaryRow {
+    fn walk(prefix: &str, v: &toml::Value, out: &mut SummaryRow) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, v) in t {
+                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(&key, v, out);
+                }
+            }
+            toml::Value::Float(x) => {
+                out.insert(prefix.to_string(), Cell::Num(*x));
+            }
+            toml::Value::Integer(i) => {
+                out.insert(prefix.to_string(), Cell::Num(*i as f64));
+            }
+            toml::Value::String(s) => {
+                out.insert(prefix.to_string(), Cell::Text(s.clone()));
+            }
+            other => {
+                out.insert(prefix.to_string(), Cell::Text(other.to_string()));
+            }
+        }
+    }
+    let mut out = SummaryRow::new();
+    if let Ok(v) = toml::Value::try_from(scenario) {
+        walk("", &v, &mut out);
+    }
+    out.remove("seeds");
+    out.remove("description");
+    out
+}
+
+/// The current commit (short hash, "+dirty" when the tree has changes), or "unknown".
+pub fn commit() -> String {
+    let git = |args: &[&str]| std::process::Command::new("git").args(args).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    match git(&["rev-parse", "--short", "HEAD"]) {
+        Some(h) => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty()).unwrap_or(false);
+            if dirty { format!("{h}+dirty") } else { h }
+        }
+        None => "unknown".into(),
+    }
+}
+
+/// Where a scenario's results go.
+pub fn results_dir(root: &Path, scenario: &Scenario) -> PathBuf {
+    root.join(&scenario.name)
+}
+
+/// Outcome of running every seed of a scenario.
+pub struct ScenarioResults {
+    /// One row per seed (failed seeds have `status = "failed"` and `error`).
+    pub summary: DataFrame,
+    /// The time series of all successful seeds.
+    pub timeseries: DataFrame,
+    /// Seeds that failed, with their errors.
+    pub failures: Vec<(u64, String)>,
+}
+
+/// Runs all seeds of a scenario in parallel (rayon; each seed's numbers do not depend on the
+/// thread count) and writes results/<name>/{summary,timeseries}.parquet (and CSV when asked),
+/// plus the scenario as run. A failing seed is recorded, not fatal.
+pub fn run_scenario(scenario: &Scenario, root: &Path, csv: bool, show_progress: bool) -> anyhow::Result<ScenarioResults> {
+    let per_run = run::patterns_per_run(scenario);
+    let pb = if show_progress { ProgressBar::new(per_run * scenario.seeds.len() as u64) } else { ProgressBar::hidden() };
+    pb.set_style(ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} patterns, {elapsed} (eta {eta})").expect("template").progress_chars("=> "));
+    pb.set_prefix(scenario.name.clone());
+    let params = flatten_parameters(scenario);
+    let commit = commit();
+    let outputs: Vec<(u64, Result<RunOutput, RunError>)> =
+        scenario.seeds.par_iter().map(|&seed| (seed, run_one(scenario, seed, Some(&pb)))).collect();
+    pb.finish_and_clear();
+    let mut rows = Vec::new();
+    let mut frames = Vec::new();
+    let mut failures = Vec::new();
+    for (seed, out) in outputs {
+        let mut row = params.clone();
+        row.insert("seed".into(), Cell::Num(seed as f64));
+        row.insert("scenario".into(), Cell::Text(scenario.name.clone()));
+        row.insert("commit".into(), Cell::Text(commit.clone()));
+        match out {
+            Ok(o) => {
+                row.insert("status".into(), Cell::Text("ok".into()));
+                row.extend(o.summary);
+                frames.push(o.series.to_dataframe(seed)?);
+            }
+            Err(e) => {
+                tracing::error!("{}: {e}", scenario.name);
+                row.insert("status".into(), Cell::Text("failed".into()));
+                row.insert("error".into(), Cell::Text(e.to_string()));
+                failures.push((seed, e.to_string()));
+            }
+        }
+        rows.push(row);
+    }
+    let mut summary = summary_dataframe(&rows)?;
+    let mut timeseries = match frames.len() {
+        0 => DataFrame::empty(),
+        _ => {
+            let mut it = frames.into_iter();
+            let mut acc = it.next().expect("non-empty");
+            for f in it {
+                acc.vstack_mut(&f)?;
+            }
+            acc
+        }
+    };
+    let dir = results_dir(root, scenario);
+    write_frame(&mut summary, &dir.join("summary.parquet"), csv)?;
+    write_frame(&mut timeseries, &dir.join("timeseries.parquet"), csv)?;
+    std::fs::write(dir.join("scenario.toml"), toml::to_string_pretty(scenario)?)?;
+    Ok(ScenarioResults { summary, timeseries, failures })
+}

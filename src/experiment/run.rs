@@ -1,0 +1,391 @@
+//! The driver: presents patterns on the integer time grid t = n·dt, switches inputs at exact
+//! pattern boundaries, records, and returns one [`RunOutput`] per (scenario, seed).
+
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+use ndarray::Array2;
+use thiserror::Error;
+
+use super::probe::{alignment_angle_deg, apical_norm, interneuron_mismatch, FreeProbe};
+use super::scenario::{Scenario, Study};
+use crate::model::{Drive, ModelError, Network, State, Workspace};
+use crate::record::{Cell, SummaryRow, TimeSeries};
+use crate::rng::Rng;
+use crate::solve::{Method, SolveError};
+use crate::task::Task;
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct RunOutput {
+    /// The seed.
+    pub seed: u64,
+    /// The time series.
+    pub series: TimeSeries,
+    /// One summary row (parameters are added by the caller).
+    pub summary: SummaryRow,
+}
+
+/// Why a run failed.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// The simulation failed (diverged, did not converge, …).
+    #[error("seed {seed}: {source}")]
+    Solve {
+        /// The run's seed.
+        seed: u64,
+        /// What happened.
+        source: SolveError,
+    },
+    /// The network could not be built.
+    #[error("seed {seed}: {source}")]
+    Model {
+        /// The run's seed.
+        seed: u64,
+        /// What happened.
+        source: ModelError,
+    },
+    /// The task could not be built.
+    #[error("seed {seed}: task: {message}")]
+    Task {
+        /// The run's seed.
+        seed: u64,
+        /// What happened.
+        message: String,
+    },
+}
+
+/// Random streams of a run, derived from its seed so that each purpose has its own.
+pub mod stream {
+    /// Initial weights.
+    pub const WEIGHTS: u64 = 1;
+    /// Fixed parts of the task (teacher, association).
+    pub const TASK: u64 = 2;
+    /// Training patterns.
+    pub const PATTERNS: u64 = 3;
+    /// Test patterns.
+    pub const TEST: u64 = 4;
+    /// Somatic noise.
+    pub const NOISE: u64 = 5;
+}
+
+/// A network being integrated: the state, its method, and the step counter.
+struct Sim {
+    net: Network,
+    state: State,
+    method: Box<dyn Method>,
+    n: u64,
+    dt: f64,
+    ws: Workspace,
+}
+
+impl Sim {
+    fn new(scenario: &Scenario, network: crate::model::NetworkConfig, seed: u64) -> Result<Sim, RunError> {
+        let net = Network::new(network, 1).map_err(|source| RunError::Model { seed, source })?;
+        let mut state = net.zero_state();
+        net.initialise(&mut state, &scenario.init, &mut Rng::derived(seed, stream::WEIGHTS));
+        let method = scenario.method.build(&net, Rng::derived(seed, stream::NOISE).next_u64()).map_err(|source| RunError::Solve { seed, source })?;
+        let ws = Workspace::new(&net);
+        Ok(Sim { net, state, method, n: 0, dt: scenario.protocol.dt, ws })
+    }
+
+    fn t(&self) -> f64 {
+        self.n as f64 * self.dt
+    }
+
+    fn step(&mut self, drive: &Drive, seed: u64) -> Result<(), RunError> {
+        let t = self.t();
+        self.method.step(&self.net, &mut self.state, drive, t, self.dt).map_err(|source| RunError::Solve { seed, source })?;
+        self.n += 1;
+        Ok(())
+    }
+
+    /// Recomputes the dendrites of the current state into `ws`.
+    fn observe(&mut self, drive: &Drive) {
+        self.net.dendrites(&self.state.y, &self.state.p, drive, &mut self.ws);
+    }
+}
+
+fn num(row: &mut SummaryRow, key: &str, v: f64) {
+    row.insert(key.to_string(), Cell::Num(v));
+}
+
+fn steps(ms: f64, dt: f64) -> u64 {
+    (ms / dt).round() as u64
+}
+
+/// Runs one seed of a scenario. `progress` advances by one per presented pattern.
+pub fn run_one(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) -> Result<RunOutput, RunError> {
+    let started = Instant::now();
+    let mut out = match scenario.study {
+        Study::SelfPredicting => self_predicting(scenario, seed, progress)?,
+        Study::TargetLearning => target_learning(scenario, seed, progress)?,
+        Study::Regression => regression(scenario, seed, progress)?,
+    };
+    num(&mut out.summary, "wall_time_s", started.elapsed().as_secs_f64());
+    Ok(out)
+}
+
+fn build_task(scenario: &Scenario, seed: u64) -> Result<Task, RunError> {
+    scenario
+        .task
+        .build(scenario.network.phi, &scenario.network.sizes, &mut Rng::derived(seed, stream::TASK))
+        .map_err(|message| RunError::Task { seed, message })
+}
+
+/// Fig. S1: random patterns, no target, rules 8–9; apical norm and interneuron mismatch.
+fn self_predicting(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) -> Result<RunOutput, RunError> {
+    let p = &scenario.protocol;
+    let mut sim = Sim::new(scenario, scenario.network.clone(), seed)?;
+    let task = build_task(scenario, seed)?;
+    let mut rng = Rng::derived(seed, stream::PATTERNS);
+    let per = steps(p.pattern_ms, p.dt);
+    let every = steps(scenario.record.interval_ms, p.dt).max(1);
+    let mut series = TimeSeries::default();
+    let (mut first, mut last) = ((0.0, 0.0), Vec::new());
+    for pat in 0..p.patterns {
+        let pattern = task.pattern(sim.net.layout.sizes[0], &mut rng);
+        let drive = Drive::free(pattern.input.view());
+        let (mut a_sum, mut m_sum) = (0.0, 0.0);
+        for _ in 0..per {
+            sim.step(&drive, seed)?;
+            sim.observe(&drive);
+            let (a, m) = (apical_norm(&sim.net, &sim.ws), interneuron_mismatch(&sim.net, &sim.state));
+            a_sum += a;
+            m_sum += m;
+            if sim.n % every == 0 {
+                series.push("", sim.t(), "apical_norm", -1, -1, a);
+                series.push("", sim.t(), "interneuron_mismatch", -1, -1, m);
+            }
+        }
+        let means = (a_sum / per as f64, m_sum / per as f64);
+        if pat == 0 {
+            first = means;
+        }
+        last.push(means);
+        if last.len() > 10 {
+            last.remove(0);
+        }
+        if let Some(pb) = progress {
+            pb.inc(1);
+        }
+    }
+    let late_a = last.iter().map(|m| m.0).sum::<f64>() / last.len() as f64;
+    let late_m = last.iter().map(|m| m.1).sum::<f64>() / last.len() as f64;
+    let mut summary = SummaryRow::new();
+    num(&mut summary, "apical_norm_initial", first.0);
+    num(&mut summary, "apical_norm_final", late_a);
+    num(&mut summary, "interneuron_mismatch_initial", first.1);
+    num(&mut summary, "interneuron_mismatch_final", late_m);
+    num(&mut summary, "apical_norm_drop_factor", first.0 / late_a);
+    num(&mut summary, "interneuron_mismatch_drop_factor", first.1 / late_m);
+    finish(sim, seed, series, summary)
+}
+
+fn finish(sim: Sim, seed: u64, series: TimeSeries, mut summary: SummaryRow) -> Result<RunOutput, RunError> {
+    let stats = sim.method.statistics();
+    num(&mut summary, "steps", stats.steps as f64);
+    num(&mut summary, "rhs_evaluations", stats.rhs_evaluations as f64);
+    num(&mut summary, "simulated_ms", sim.t());
+    Ok(RunOutput { seed, series, summary })
+}
+
+/// Records neuron 0's traces for Fig. 1B/2B: input rate, output potential and rate, target,
+/// and the hidden layer's apical potential split into top-down and interneuron parts.
+fn record_traces(sim: &Sim, drive: &Drive, window: &str, series: &mut TimeSeries) {
+    let net = &sim.net;
+    let n = net.n_layers();
+    let phi = net.config.phi;
+    let t = sim.t();
+    let ws = &sim.ws;
+    series.push(window, t, "input_rate", 0, 0, ws.r[0][[0, 0]]);
+    let u_out = net.u_pyr(&sim.state, n)[[0, 0]];
+    series.push(window, t, "output_u", n as i64, 0, u_out);
+    series.push(window, t, "output_rate", n as i64, 0, phi.phi(u_out));
+    if let Some(trg) = drive.target {
+        series.push(window, t, "target_u", n as i64, 0, trg[[0, 0]]);
+        series.push(window, t, "target_rate", n as i64, 0, phi.phi(trg[[0, 0]]));
+    }
+    let td = ws.v_td[1][[0, 0]];
+    let va = ws.v_apical[1][[0, 0]];
+    series.push(window, t, "apical_u", 1, 0, va);
+    series.push(window, t, "apical_top_down", 1, 0, td);
+    series.push(window, t, "apical_cancellation", 1, 0, va - td);
+}
+
+/// Fig. 1B: one input, a new target; rule 7 learns it from a self-predicting start.
+fn target_learning(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) -> Result<RunOutput, RunError> {
+    let p = &scenario.protocol;
+    let mut sim = Sim::new(scenario, scenario.network.clone(), seed)?;
+    let task = build_task(scenario, seed)?;
+    let Task::SingleAssociation { input, target } = &task else { unreachable!("validated") };
+    let free = Drive::free(input.view());
+    let nudged = Drive::nudged(input.view(), target.view());
+    let mut probe = FreeProbe::new(&sim.net, 1, p.test_solver).map_err(|source| RunError::Solve { seed, source })?;
+    let mismatch_rel = |u: &Array2<f64>| {
+        let (lo, hi) = target.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+        let worst = u.iter().zip(target.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let mean = u.iter().zip(target.iter()).map(|(a, b)| (a - b).abs()).sum::<f64>() / target.len() as f64;
+        (worst / (hi - lo), mean / (hi - lo))
+    };
+    let before = probe.output(&sim.net, &sim.state, input).map_err(|source| RunError::Solve { seed, source })?;
+    sim.net.bottom_up_pass(&mut sim.state, &free, &mut sim.ws);
+    let every = steps(scenario.record.interval_ms, p.dt).max(1);
+    let onset = steps(p.target_onset_ms, p.dt);
+    let per = steps(p.pattern_ms, p.dt);
+    let total = onset + per * p.patterns as u64;
+    let window = steps(p.trace_window_ms, p.dt);
+    let mut series = TimeSeries::default();
+    let (mut a_first, mut a_last) = (0.0, 0.0);
+    // Time-averaged apical potentials (all hidden cells) over the first and the last pattern
+    // with the target on: the systematic apical error, with the noise averaged out.
+    let hidden_cells: usize = (1..sim.net.n_layers()).map(|k| sim.net.layout.sizes[k]).sum();
+    let (mut v_first, mut v_last) = (vec![0.0; hidden_cells], vec![0.0; hidden_cells]);
+    let accumulate = |acc: &mut Vec<f64>, ws: &Workspace, n: usize| {
+        let vals = (1..n).flat_map(|k| ws.v_apical[k].iter().copied().collect::<Vec<_>>());
+        for (a, v) in acc.iter_mut().zip(vals) {
+            *a += v / per as f64;
+        }
+    };
+    for i in 0..total {
+        let drive = if i < onset { &free } else { &nudged };
+        sim.step(drive, seed)?;
+        sim.observe(drive);
+        let a = apical_norm(&sim.net, &sim.ws);
+        // The first and last pattern (100 ms) with the target on.
+        let n_layers = sim.net.n_layers();
+        if i >= onset && i < onset + per {
+            a_first += a / per as f64;
+            accumulate(&mut v_first, &sim.ws, n_layers);
+        }
+        if i >= total - per {
+            a_last += a / per as f64;
+            accumulate(&mut v_last, &sim.ws, n_layers);
+        }
+        if i < window {
+            record_traces(&sim, drive, "before", &mut series);
+        }
+        if i >= total - window {
+            record_traces(&sim, drive, "after", &mut series);
+        }
+        if sim.n % every == 0 {
+            series.push("", sim.t(), "apical_norm", -1, -1, a);
+            let n = sim.net.n_layers();
+            let err = sim.net.u_pyr(&sim.state, n).iter().zip(target.iter()).map(|(u, t)| (u - t).powi(2)).sum::<f64>().sqrt();
+            series.push("", sim.t(), "output_target_distance", n as i64, -1, err);
+        }
+        if i >= onset && (i - onset + 1) % per == 0 {
+            if let Some(pb) = progress {
+                pb.inc(1);
+            }
+        }
+    }
+    let after = probe.output(&sim.net, &sim.state, input).map_err(|source| RunError::Solve { seed, source })?;
+    let mut summary = SummaryRow::new();
+    let (b_max, b_mean) = mismatch_rel(&before);
+    let (f_max, f_mean) = mismatch_rel(&after);
+    num(&mut summary, "output_target_mismatch_rel_initial", b_max);
+    num(&mut summary, "output_target_mismatch_rel", f_max);
+    num(&mut summary, "output_target_mismatch_rel_mean", f_mean);
+    let _ = b_mean;
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    num(&mut summary, "apical_error_initial", norm(&v_first));
+    num(&mut summary, "apical_error_final", norm(&v_last));
+    num(&mut summary, "apical_error_rel", norm(&v_last) / norm(&v_first));
+    num(&mut summary, "apical_norm_initial", a_first);
+    num(&mut summary, "apical_norm_final", a_last);
+    num(&mut summary, "apical_norm_rel", a_last / a_first);
+    finish(sim, seed, series, summary)
+}
+
+/// Fig. 2: teacher–student regression, microcircuit and shallow learner side by side.
+fn regression(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) -> Result<RunOutput, RunError> {
+    let p = &scenario.protocol;
+    let task = build_task(scenario, seed)?;
+    let n0 = scenario.network.sizes[0];
+    let mut test_rng = Rng::derived(seed, stream::TEST);
+    let test_inputs = {
+        let rows: Vec<Array2<f64>> = (0..p.test_patterns).map(|_| task.pattern(n0, &mut test_rng).input).collect();
+        ndarray::concatenate(ndarray::Axis(0), &rows.iter().map(|r| r.view()).collect::<Vec<_>>()).expect("same widths")
+    };
+    let test_targets = task.teacher_target(&test_inputs).expect("teacher task");
+    let phi = scenario.network.phi;
+    let r_targets = test_targets.mapv(|u| phi.phi(u));
+    let mut shallow = scenario.network.clone();
+    let n = shallow.n_layers();
+    shallow.plasticity.eta_up = (1..=n).map(|k| if k == n { scenario.network.eta_up(n) } else { 0.0 }).collect();
+    shallow.plasticity.eta_ip.clear();
+    shallow.plasticity.eta_pi.clear();
+    shallow.plasticity.eta_down.clear();
+    let mut series = TimeSeries::default();
+    let mut summary = SummaryRow::new();
+    let mut total_stats = (0.0, 0.0, 0.0);
+    for (variant, config) in [("microcircuit", scenario.network.clone()), ("shallow", shallow)] {
+        let mut sim = Sim::new(scenario, config, seed)?;
+        let mut probe = FreeProbe::new(&sim.net, p.test_patterns, p.test_solver).map_err(|source| RunError::Solve { seed, source })?;
+        let mut rng = Rng::derived(seed, stream::PATTERNS);
+        let per = steps(p.pattern_ms, p.dt);
+        let window = steps(p.trace_window_ms, p.dt);
+        let total = per * p.patterns as u64;
+        let every = steps(scenario.record.interval_ms, p.dt).max(1);
+        let mut test = |sim: &Sim, series: &mut TimeSeries| -> Result<f64, RunError> {
+            let u = probe.output(&sim.net, &sim.state, &test_inputs).map_err(|source| RunError::Solve { seed, source })?;
+            let err = u.mapv(|x| phi.phi(x)).iter().zip(r_targets.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / p.test_patterns as f64;
+            series.push(variant, sim.t(), "test_error", n as i64, -1, err);
+            series.push(variant, sim.t(), "alignment_angle_deg", 1, -1, alignment_angle_deg(&sim.net, &sim.state, 1));
+            Ok(err)
+        };
+        let initial_error = test(&sim, &mut series)?;
+        for pat in 0..p.patterns {
+            let pattern = task.pattern(n0, &mut rng);
+            let target = pattern.target.expect("teacher targets");
+            let drive = Drive::nudged(pattern.input.view(), target.view());
+            for _ in 0..per {
+                let i = sim.n;
+                sim.step(&drive, seed)?;
+                let record_trace = variant == "microcircuit" && (i < window || i >= total - window);
+                if record_trace || sim.n % every == 0 {
+                    sim.observe(&drive);
+                }
+                if record_trace {
+                    record_traces(&sim, &drive, if i < window { "before" } else { "after" }, &mut series);
+                }
+                if sim.n % every == 0 {
+                    series.push(variant, sim.t(), "apical_norm", -1, -1, apical_norm(&sim.net, &sim.ws));
+                    series.push(variant, sim.t(), "interneuron_mismatch", -1, -1, interneuron_mismatch(&sim.net, &sim.state));
+                }
+            }
+            if (pat + 1) % p.test_every == 0 || pat + 1 == p.patterns {
+                test(&sim, &mut series)?;
+            }
+            if let Some(pb) = progress {
+                pb.inc(1);
+            }
+        }
+        let final_error = test(&sim, &mut series)?;
+        num(&mut summary, &format!("test_error_{variant}_initial"), initial_error);
+        num(&mut summary, &format!("test_error_{variant}"), final_error);
+        if variant == "microcircuit" {
+            num(&mut summary, "alignment_angle_deg", alignment_angle_deg(&sim.net, &sim.state, 1));
+        }
+        let stats = sim.method.statistics();
+        total_stats.0 += stats.steps as f64;
+        total_stats.1 += stats.rhs_evaluations as f64;
+        total_stats.2 += sim.t();
+    }
+    let ratio = match (summary.get("test_error_shallow"), summary.get("test_error_microcircuit")) {
+        (Some(Cell::Num(s)), Some(Cell::Num(m))) => s / m,
+        _ => f64::NAN,
+    };
+    num(&mut summary, "error_ratio_shallow_over_microcircuit", ratio);
+    num(&mut summary, "steps", total_stats.0);
+    num(&mut summary, "rhs_evaluations", total_stats.1);
+    num(&mut summary, "simulated_ms", total_stats.2);
+    Ok(RunOutput { seed, series, summary })
+}
+
+/// Total patterns a run presents (for progress bars).
+pub fn patterns_per_run(scenario: &Scenario) -> u64 {
+    let p = scenario.protocol.patterns as u64;
+    if scenario.study == Study::Regression { 2 * p } else { p }
+}

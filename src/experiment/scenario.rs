@@ -1,0 +1,299 @@
+//! Scenario files: one TOML file per study (paper figure), parsed with serde (unknown keys
+//! refused) and validated; every error names the file, the line where it can be found, and
+//! the key.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::model::{Initialisation, ModelError, NetworkConfig};
+use crate::solve::{MethodKind, SteadyStateConfig};
+use crate::task::TaskConfig;
+
+/// Which experiment a scenario runs, and so which report it gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Study {
+    /// Fig. S1 / 1C: learning the self-predicting state (rules 8 and 9).
+    SelfPredicting,
+    /// Fig. 1B: learning a new input → target association.
+    TargetLearning,
+    /// Fig. 2: teacher–student nonlinear regression against a shallow learner.
+    Regression,
+}
+
+impl Study {
+    /// Name as in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Study::SelfPredicting => "self_predicting",
+            Study::TargetLearning => "target_learning",
+            Study::Regression => "regression",
+        }
+    }
+}
+
+/// How patterns are presented and tested (all times in ms, on the integer grid t = n dt).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Protocol {
+    /// Integration step, ms.
+    pub dt: f64,
+    /// Presentation time of one pattern, ms (a whole number of steps).
+    pub pattern_ms: f64,
+    /// Training patterns.
+    pub patterns: usize,
+    /// Test every this many patterns (regression).
+    #[serde(default)]
+    pub test_every: usize,
+    /// Size of the held-out test set (regression).
+    #[serde(default)]
+    pub test_patterns: usize,
+    /// Weight of a new test error in the plotted exponential moving average.
+    #[serde(default = "default_ema")]
+    pub ema_weight: f64,
+    /// How test states are settled (weights frozen, σ = 0).
+    #[serde(default = "default_test_solver")]
+    pub test_solver: SteadyStateConfig,
+    /// Length of the before/after trace windows, ms.
+    #[serde(default = "default_window")]
+    pub trace_window_ms: f64,
+    /// Time without target before the target appears (target learning), ms.
+    #[serde(default)]
+    pub target_onset_ms: f64,
+}
+
+fn default_ema() -> f64 {
+    0.1
+}
+fn default_window() -> f64 {
+    200.0
+}
+fn default_test_solver() -> SteadyStateConfig {
+    SteadyStateConfig::Newton { tolerance: 1e-9, maximum_iterations: 100 }
+}
+
+impl Protocol {
+    /// Steps per pattern.
+    pub fn steps_per_pattern(&self) -> usize {
+        (self.pattern_ms / self.dt).round() as usize
+    }
+}
+
+/// What to record, and how often.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recording {
+    /// Sampling interval of the norms' time series, ms.
+    #[serde(default = "default_interval")]
+    pub interval_ms: f64,
+}
+
+fn default_interval() -> f64 {
+    10.0
+}
+
+impl Default for Recording {
+    fn default() -> Self {
+        Recording { interval_ms: default_interval() }
+    }
+}
+
+/// A whole experiment, as read from a scenario file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Name; results go to results/<name>/ and the report to reports/<name>/.
+    pub name: String,
+    /// What it reproduces, in a sentence.
+    #[serde(default)]
+    pub description: String,
+    /// Which experiment.
+    pub study: Study,
+    /// Random seeds, one run each.
+    #[serde(default = "default_seeds")]
+    pub seeds: Vec<u64>,
+    /// The time stepper.
+    #[serde(default)]
+    pub method: MethodKind,
+    /// The network's equations.
+    pub network: NetworkConfig,
+    /// Initial weights.
+    #[serde(default)]
+    pub init: Initialisation,
+    /// What is presented.
+    pub task: TaskConfig,
+    /// How.
+    pub protocol: Protocol,
+    /// What is recorded.
+    #[serde(default)]
+    pub record: Recording,
+}
+
+fn default_seeds() -> Vec<u64> {
+    vec![1]
+}
+
+/// What can be wrong with a scenario file.
+#[derive(Debug, Error)]
+pub enum ScenarioError {
+    /// The file cannot be read.
+    #[error("cannot read scenario file '{file}': {source}")]
+    Io {
+        /// The path.
+        file: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, an unknown key, a wrong type or a missing key (toml names line and key).
+    #[error("scenario file '{file}': {message}")]
+    Parse {
+        /// The path.
+        file: String,
+        /// toml's message, with line, column and key.
+        message: String,
+    },
+    /// A value that parses but is impossible.
+    #[error("scenario file '{file}', line {line}, key `{key}`: {message}", line = line.map(|l| l.to_string()).unwrap_or_else(|| "?".into()))]
+    Invalid {
+        /// The path.
+        file: String,
+        /// 1-based line of the key, when found.
+        line: Option<usize>,
+        /// Dotted key path.
+        key: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// No scenario of that name is embedded and no such file exists.
+    #[error("no scenario '{0}': give a path to a .toml file or one of: {1}")]
+    Unknown(String, String),
+}
+
+/// The scenarios shipped with the program (scenarios/*.toml, embedded at compile time).
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("self_predicting", include_str!("../../scenarios/self_predicting.toml")),
+    ("target_learning", include_str!("../../scenarios/target_learning.toml")),
+    ("regression", include_str!("../../scenarios/regression.toml")),
+];
+
+/// The 1-based line where a dotted key is set: the first `last = …` after the header of its
+/// table (or anywhere, when the table has no header of its own).
+pub fn locate_key(text: &str, key: &str) -> Option<usize> {
+    let parts: Vec<&str> = key.split('.').collect();
+    let last = *parts.last()?;
+    let table = parts[..parts.len() - 1].join(".");
+    let lines: Vec<&str> = text.lines().collect();
+    let is_assignment = |l: &str| {
+        let l = l.trim_start();
+        l.strip_prefix(last).map(|rest| rest.trim_start().starts_with('=')).unwrap_or(false)
+    };
+    let header = lines.iter().position(|l| l.trim() == format!("[{table}]"));
+    if let Some(h) = header {
+        for (i, l) in lines.iter().enumerate().skip(h + 1) {
+            if l.trim_start().starts_with('[') {
+                break;
+            }
+            if is_assignment(l) {
+                return Some(i + 1);
+            }
+        }
+        return Some(h + 1);
+    }
+    lines.iter().position(|l| is_assignment(l)).map(|i| i + 1)
+}
+
+impl Scenario {
+    /// Parses and validates scenario text; `file` names it in errors.
+    ///
+    /// # Errors
+    /// [`ScenarioError::Parse`] or [`ScenarioError::Invalid`].
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse { file: file.into(), message: e.to_string().trim_end().to_string() })?;
+        scenario.validate().map_err(|(key, message)| ScenarioError::Invalid { file: file.into(), line: locate_key(text, &key), key, message })?;
+        Ok(scenario)
+    }
+
+    /// Reads a scenario from a path, or an embedded one by name.
+    ///
+    /// # Errors
+    /// As [`Scenario::parse`], plus [`ScenarioError::Io`] / [`ScenarioError::Unknown`].
+    pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
+        let path = Path::new(name_or_path);
+        if path.exists() || name_or_path.ends_with(".toml") {
+            let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { file: name_or_path.into(), source })?;
+            return Scenario::parse(&text, name_or_path);
+        }
+        match EMBEDDED.iter().find(|(n, _)| *n == name_or_path) {
+            Some((n, text)) => Scenario::parse(text, &format!("<embedded {n}.toml>")),
+            None => Err(ScenarioError::Unknown(name_or_path.into(), EMBEDDED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))),
+        }
+    }
+
+    /// Checks what serde cannot: returns (dotted key, message).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return e("name", format!("must be a non-empty file-name-safe word (letters, digits, _ and -), got '{}'", self.name));
+        }
+        if let Err(ModelError::InvalidParameter { key, message }) = self.network.validate() {
+            return e(&format!("network.{key}"), message);
+        }
+        if let Err(m) = self.task.validate(&self.network.sizes) {
+            let key = m.split_whitespace().find(|w| w.starts_with("task.")).unwrap_or("task").trim_end_matches(':').to_string();
+            return e(&key, m);
+        }
+        let p = &self.protocol;
+        if !(p.dt > 0.0 && p.dt.is_finite()) {
+            return e("protocol.dt", format!("must be > 0 ms, got {}", p.dt));
+        }
+        if !(p.pattern_ms >= p.dt) {
+            return e("protocol.pattern_ms", format!("must be at least one step (dt = {}), got {}", p.dt, p.pattern_ms));
+        }
+        let steps = p.pattern_ms / p.dt;
+        if (steps - steps.round()).abs() > 1e-9 * steps {
+            return e("protocol.pattern_ms", format!("must be a whole number of steps of dt = {} ms, got {} ms", p.dt, p.pattern_ms));
+        }
+        if p.patterns == 0 {
+            return e("protocol.patterns", "must be ≥ 1".into());
+        }
+        if !(p.ema_weight > 0.0 && p.ema_weight <= 1.0) {
+            return e("protocol.ema_weight", format!("must be in (0, 1], got {}", p.ema_weight));
+        }
+        if self.seeds.is_empty() {
+            return e("seeds", "needs at least one seed".into());
+        }
+        if self.method == MethodKind::Rk4 && self.network.noise.sigma > 0.0 {
+            return e("method", format!("rk4 is not an SDE method and cannot integrate network.noise.sigma = {} > 0; use \"euler\" or \"exponential_euler\"", self.network.noise.sigma));
+        }
+        if !(self.record.interval_ms >= p.dt) {
+            return e("record.interval_ms", format!("must be at least dt = {} ms, got {}", p.dt, self.record.interval_ms));
+        }
+        let n = self.network.n_layers();
+        match (self.study, &self.task) {
+            (Study::SelfPredicting, TaskConfig::RandomPatterns { .. }) => {}
+            (Study::TargetLearning, TaskConfig::SingleAssociation { .. }) => {}
+            (Study::Regression, TaskConfig::Teacher { .. }) => {
+                if p.test_every == 0 || p.test_patterns == 0 {
+                    return e("protocol.test_every", "the regression study needs protocol.test_every ≥ 1 and protocol.test_patterns ≥ 1".into());
+                }
+                if n != 2 {
+                    return e("network.sizes", format!("the regression study compares a one-hidden-layer microcircuit with a shallow learner: needs 3 sizes, got {:?}", self.network.sizes));
+                }
+            }
+            (s, _) => {
+                let want = match s {
+                    Study::SelfPredicting => "random_patterns",
+                    Study::TargetLearning => "single_association",
+                    Study::Regression => "teacher",
+                };
+                return e("task.kind", format!("study `{}` needs task kind \"{want}\"", s.name()));
+            }
+        }
+        if n < 2 && self.study != Study::Regression {
+            return e("network.sizes", format!("needs at least one hidden layer (3 sizes), got {:?}", self.network.sizes));
+        }
+        Ok(())
+    }
+}

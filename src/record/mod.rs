@@ -1,0 +1,135 @@
+//! The solution: what a run saw, as polars DataFrames with named, unit-bearing columns, and
+//! their Parquet/CSV files. Recorders push into plain vectors in the hot loop; polars appears
+//! only when a run is finished.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+
+use polars::prelude::*;
+
+/// A long time series: one row per (t, quantity, layer, neuron) sample.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimeSeries {
+    /// Which learner of a run ("microcircuit", "shallow", …; "" when there is one).
+    pub variant: Vec<String>,
+    /// Simulated time in ms.
+    pub t_ms: Vec<f64>,
+    /// What was measured (e.g. "apical_norm", "test_error").
+    pub quantity: Vec<&'static str>,
+    /// Layer k (−1 when not layer-specific).
+    pub layer: Vec<i64>,
+    /// Neuron index (−1 for norms and summaries).
+    pub neuron: Vec<i64>,
+    /// The value.
+    pub value: Vec<f64>,
+}
+
+impl TimeSeries {
+    /// Appends one sample.
+    pub fn push(&mut self, variant: &str, t_ms: f64, quantity: &'static str, layer: i64, neuron: i64, value: f64) {
+        self.variant.push(variant.to_string());
+        self.t_ms.push(t_ms);
+        self.quantity.push(quantity);
+        self.layer.push(layer);
+        self.neuron.push(neuron);
+        self.value.push(value);
+    }
+
+    /// Appends another series.
+    pub fn extend(&mut self, other: TimeSeries) {
+        self.variant.extend(other.variant);
+        self.t_ms.extend(other.t_ms);
+        self.quantity.extend(other.quantity);
+        self.layer.extend(other.layer);
+        self.neuron.extend(other.neuron);
+        self.value.extend(other.value);
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.t_ms.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.t_ms.is_empty()
+    }
+
+    /// The series as a DataFrame with a leading `seed` column.
+    pub fn to_dataframe(&self, seed: u64) -> PolarsResult<DataFrame> {
+        let n = self.len();
+        df!(
+            "seed" => vec![seed; n],
+            "variant" => self.variant.clone(),
+            "t_ms" => self.t_ms.clone(),
+            "quantity" => self.quantity.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            "layer" => self.layer.clone(),
+            "neuron" => self.neuron.clone(),
+            "value" => self.value.clone(),
+        )
+    }
+}
+
+/// One cell of a summary row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// A number.
+    Num(f64),
+    /// Text.
+    Text(String),
+}
+
+/// A summary row: column name → value, kept in name order.
+pub type SummaryRow = BTreeMap<String, Cell>;
+
+/// Builds a DataFrame from summary rows; a column missing from a row is null there. Columns
+/// holding any text are text.
+pub fn summary_dataframe(rows: &[SummaryRow]) -> PolarsResult<DataFrame> {
+    let mut names: Vec<&String> = rows.iter().flat_map(|r| r.keys()).collect();
+    names.sort();
+    names.dedup();
+    let mut columns = Vec::new();
+    for name in names {
+        let is_text = rows.iter().any(|r| matches!(r.get(name), Some(Cell::Text(_))));
+        let col = if is_text {
+            let v: Vec<Option<String>> = rows
+                .iter()
+                .map(|r| match r.get(name) {
+                    Some(Cell::Text(s)) => Some(s.clone()),
+                    Some(Cell::Num(x)) => Some(x.to_string()),
+                    None => None,
+                })
+                .collect();
+            Column::new(name.as_str().into(), v)
+        } else {
+            let v: Vec<Option<f64>> = rows.iter().map(|r| match r.get(name) { Some(Cell::Num(x)) => Some(*x), _ => None }).collect();
+            Column::new(name.as_str().into(), v)
+        };
+        columns.push(col);
+    }
+    DataFrame::new_infer_height(columns)
+}
+
+/// Writes a DataFrame to Parquet atomically (a temporary file renamed into place), and to CSV
+/// beside it when `csv` is set.
+pub fn write_frame(df: &mut DataFrame, path: &Path, csv: bool) -> PolarsResult<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("parquet.tmp");
+    ParquetWriter::new(File::create(&tmp)?).finish(df)?;
+    std::fs::rename(&tmp, path)?;
+    if csv {
+        let csv_path = path.with_extension("csv");
+        let tmp = csv_path.with_extension("csv.tmp");
+        CsvWriter::new(&mut File::create(&tmp)?).include_header(true).finish(df)?;
+        std::fs::rename(&tmp, csv_path)?;
+    }
+    Ok(())
+}
+
+/// Reads a Parquet file.
+pub fn read_frame(path: &Path) -> PolarsResult<DataFrame> {
+    ParquetReader::new(File::open(path).map_err(|e| polars_err!(ComputeError: "cannot open {}: {e}", path.display()))?).finish()
+}

@@ -1,0 +1,143 @@
+//! Line charts as PNG and SVG with plotters and an embedded DejaVu font (no system font needed).
+
+use std::path::Path;
+use std::sync::Once;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+/// One curve.
+#[derive(Clone, Debug)]
+pub struct Line {
+    /// Legend entry.
+    pub name: String,
+    /// (x, y) points, x increasing.
+    pub points: Vec<(f64, f64)>,
+    /// Drawn dashed (targets, references).
+    pub dashed: bool,
+    /// Thin and pale (individual seeds behind a mean).
+    pub faint: bool,
+}
+
+impl Line {
+    /// A solid curve.
+    pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Line {
+        Line { name: name.into(), points, dashed: false, faint: false }
+    }
+    /// A dashed curve.
+    pub fn dashed(name: impl Into<String>, points: Vec<(f64, f64)>) -> Line {
+        Line { name: name.into(), points, dashed: true, faint: false }
+    }
+}
+
+/// A chart: title, axis labels and curves.
+#[derive(Clone, Debug)]
+pub struct Chart {
+    /// File stem (stem.png and stem.svg are written).
+    pub stem: String,
+    /// Title.
+    pub title: String,
+    /// x-axis label, with unit.
+    pub x_label: String,
+    /// y-axis label, with unit.
+    pub y_label: String,
+    /// Curves.
+    pub lines: Vec<Line>,
+    /// Plot log10(y) (the label says so).
+    pub log_y: bool,
+}
+
+static FONT: Once = Once::new();
+
+fn register_font() {
+    FONT.call_once(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular())
+            .map_err(|_| "invalid font")
+            .expect("the embedded DejaVu font is valid");
+    });
+}
+
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(140, 86, 75),
+    RGBColor(127, 127, 127),
+    RGBColor(23, 190, 207),
+];
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let tr = |y: f64| if chart.log_y { y.max(1e-300).log10() } else { y };
+    let pts: Vec<(f64, f64)> = chart.lines.iter().flat_map(|l| l.points.iter().map(|&(x, y)| (x, tr(y)))).filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+    let (mut x0, mut x1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (mut y0, mut y1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    if !x0.is_finite() {
+        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+    }
+    if x1 <= x0 {
+        x1 = x0 + 1.0;
+    }
+    let pad = if y1 > y0 { 0.05 * (y1 - y0) } else { 0.5 * y0.abs().max(1.0) };
+    let (y0, y1) = (y0 - pad, y1 + pad);
+    let y_label = if chart.log_y { format!("log10 {}", chart.y_label) } else { chart.y_label.clone() };
+    let mut ctx = ChartBuilder::on(&root)
+        .caption(&chart.title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(70)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| e.to_string())?;
+    ctx.configure_mesh()
+        .x_desc(&chart.x_label)
+        .y_desc(&y_label)
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    let mut color_index = 0;
+    for line in &chart.lines {
+        let color = PALETTE[color_index % PALETTE.len()];
+        if !line.faint {
+            color_index += 1;
+        }
+        let style = if line.faint { color.mix(0.25).stroke_width(1) } else { color.stroke_width(2) };
+        let data: Vec<(f64, f64)> = line.points.iter().map(|&(x, y)| (x, tr(y))).filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
+        let series = if line.dashed {
+            ctx.draw_series(DashedLineSeries::new(data, 8, 5, style)).map_err(|e| e.to_string())?
+        } else {
+            ctx.draw_series(LineSeries::new(data, style)).map_err(|e| e.to_string())?
+        };
+        if !line.faint && !line.name.is_empty() {
+            series.label(line.name.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        }
+    }
+    if chart.lines.iter().any(|l| !l.faint && !l.name.is_empty()) {
+        ctx.configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(200, 200, 200))
+            .label_font(("sans-serif", 14))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| e.to_string())?;
+    }
+    root.present().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Writes `<dir>/<stem>.png` (800×480) and `<dir>/<stem>.svg`.
+pub fn render(chart: &Chart, dir: &Path) -> anyhow::Result<()> {
+    register_font();
+    std::fs::create_dir_all(dir)?;
+    let png = dir.join(format!("{}.png", chart.stem));
+    let svg = dir.join(format!("{}.svg", chart.stem));
+    draw(BitMapBackend::new(&png, (800, 480)).into_drawing_area(), chart).map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
+    draw(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), chart).map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    Ok(())
+}
