@@ -355,7 +355,7 @@ fn regression(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) ->
                     series.push(variant, sim.t(), "interneuron_mismatch", -1, -1, interneuron_mismatch(&sim.net, &sim.state));
                 }
             }
-            if (pat + 1) % p.test_every == 0 || pat + 1 == p.patterns {
+            if (pat + 1) % p.test_every == 0 && pat + 1 < p.patterns {
                 test(&sim, &mut series)?;
             }
             if let Some(pb) = progress {

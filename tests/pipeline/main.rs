@@ -1,0 +1,7 @@
+//! Tests of the scenario → run → Parquet → report pipeline (issue: scenarios, polars results
+//! and static reports). One binary keeps link time down.
+
+mod common;
+mod parquet;
+mod reports;
+mod scenario_errors;
