@@ -9,6 +9,7 @@
 //! figures and pages from those files alone.
 
 pub mod analysis;
+pub mod baseline;
 pub mod experiment;
 pub mod model;
 pub mod record;

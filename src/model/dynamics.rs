@@ -366,3 +366,27 @@ impl Network {
         }
     }
 }
+
+impl Network {
+    /// The plasticity induction terms of rules 7–10 at a state, for every synapse group (plastic
+    /// or not): ⟨e rᵀ⟩ over the batch (and ⟨e⟩ for biases), in the order of `layout.synapses`.
+    /// At a settled state these are the steady-state weight changes per unit η (paper-spec §5,
+    /// A2; the MNIST learner of §6.4 applies them once per minibatch).
+    pub fn induction_terms(&self, state: &State, drive: &Drive, ws: &mut Workspace) -> Vec<(Array2<f64>, Option<ndarray::Array1<f64>>)> {
+        self.dendrites(&state.y, &state.p, drive, ws);
+        self.post_factors(&state.y, &state.p, ws, false);
+        let inv_b = 1.0 / self.batch() as f64;
+        self.layout
+            .synapses
+            .iter()
+            .enumerate()
+            .map(|(i, syn)| {
+                let pre = self.pre_rates(syn, ws);
+                let e = &ws.post[i];
+                let dw = e.t().dot(&pre) * inv_b;
+                let db = syn.bias.map(|_| e.mean_axis(Axis(0)).expect("batch ≥ 1"));
+                (dw, db)
+            })
+            .collect()
+    }
+}

@@ -67,6 +67,31 @@ impl Transfer {
         }
     }
 
+    /// Φ(u), an antiderivative of φ (Φ' = φ): softplus for the logistic, log cosh for tanh,
+    /// u²/2 for the linear φ; for the soft rectifier by Simpson's rule from a point where
+    /// φ ≈ γ e^{β(u−θ)} (relative accuracy ~1e-12). Used by the Bregman loss of the baselines.
+    pub fn antiderivative(&self, u: f64) -> f64 {
+        match *self {
+            Transfer::Logistic => softplus(u),
+            Transfer::Tanh => u.abs() + (-2.0 * u.abs()).exp().ln_1p() - std::f64::consts::LN_2,
+            Transfer::Linear => 0.5 * u * u,
+            Transfer::SoftRectifier { gamma, beta, theta } => {
+                let lo = theta - 40.0 / beta;
+                let tail = gamma / beta * (beta * (lo - theta)).exp();
+                if u <= lo {
+                    return gamma / beta * (beta * (u - theta)).exp();
+                }
+                let n = 4000;
+                let h = (u - lo) / n as f64;
+                let mut s = self.phi(lo) + self.phi(u);
+                for i in 1..n {
+                    s += self.phi(lo + i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 };
+                }
+                tail + s * h / 3.0
+            }
+        }
+    }
+
     /// φ^{-1}(r), where it exists (used to turn target rates into target potentials).
     pub fn inverse(&self, r: f64) -> Option<f64> {
         let u = match *self {

@@ -4,6 +4,7 @@
 mod bad_input;
 mod common;
 mod convergence;
+mod equivalence;
 mod oracles;
 mod self_predicting;
 mod snapshot;

@@ -1,0 +1,158 @@
+//! Feed-forward baselines on the microcircuit's layers: backprop and feedback alignment.
+//!
+//! The network is the microcircuit's feed-forward limit (paper-spec §5, "u⁻"): with attenuation
+//! a_k = g_B/(g_lk+g_B+g_A,k) (a_N with g_A = 0; a_k = 1 for a plain MLP),
+//! u_k = a_k (W_k r_{k−1} + b_k), r_k = φ(u_k), r_0 the input.
+//!
+//! The output loss the microcircuit descends (paper-spec §5, A2) has the output error
+//! δ_N = D_N (u_trgt − u_N). It is the Bregman divergence of Φ (Φ' = φ) between the target and
+//! the output potential, L = Σ_i Φ(u_trgt,i) − Φ(u_N,i) − φ(u_N,i)(u_trgt,i − u_N,i), since
+//! −∂L/∂u_N = φ'(u_N)(u_trgt − u_N) (our derivation). `OutputLoss::Potential`, ½‖u_trgt − u_N‖²,
+//! is offered beside it. Rows are samples; gradients are averaged over the batch.
+
+use ndarray::{Array1, Array2, Axis};
+
+use crate::model::{Network, Projection, State, Transfer};
+
+/// Which credit-assignment rule sends the error down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credit {
+    /// δ_k = D_k W_{k+1}ᵀ a_{k+1} δ_{k+1}: the true gradient.
+    Backprop,
+    /// δ_k = D_k B_k a_{k+1} δ_{k+1} with fixed random B_k (Lillicrap et al. 2016).
+    FeedbackAlignment,
+}
+
+/// The loss on the output potentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OutputLoss {
+    /// Bregman divergence of Φ: δ_N = φ'(u_N)(u_trgt − u_N), the microcircuit's (A2).
+    #[default]
+    Bregman,
+    /// ½‖u_trgt − u_N‖²: δ_N = u_trgt − u_N.
+    Potential,
+}
+
+/// A feed-forward network with the microcircuit's sizes, φ, biases and attenuations.
+#[derive(Clone, Debug)]
+pub struct FeedForward {
+    /// φ.
+    pub phi: Transfer,
+    /// W_k for k = 1..N at index k−1 (n_k × n_{k−1}).
+    pub w: Vec<Array2<f64>>,
+    /// b_k (n_k).
+    pub b: Vec<Array1<f64>>,
+    /// a_k, the basal attenuation.
+    pub attenuation: Vec<f64>,
+    /// Feedback matrices B_k (n_k × n_{k+1}) for k = 1..N−1 at index k−1 (feedback alignment).
+    pub feedback: Vec<Array2<f64>>,
+    /// The output loss.
+    pub loss: OutputLoss,
+}
+
+/// Forward pass values: u_k and r_k for k = 0..N (u_0 unused, r_0 the input).
+#[derive(Clone, Debug)]
+pub struct Forward {
+    /// Potentials u_k (index k; u_0 is the input, unused).
+    pub u: Vec<Array2<f64>>,
+    /// Rates r_k.
+    pub r: Vec<Array2<f64>>,
+}
+
+impl FeedForward {
+    /// The feed-forward limit of a microcircuit state: its W^PP_{k,k−1}, biases, attenuations,
+    /// and its top-down matrices as the feedback-alignment matrices.
+    pub fn from_microcircuit(net: &Network, state: &State) -> FeedForward {
+        let n = net.n_layers();
+        let c = net.config.conductances;
+        let w = (1..=n).map(|k| net.weights(state, Projection::Up, k)).collect();
+        let b = (1..=n)
+            .map(|k| match net.layout.synapses(Projection::Up, k).bias {
+                Some(blk) => state.view(&blk).row(0).to_owned(),
+                None => Array1::zeros(net.layout.sizes[k]),
+            })
+            .collect();
+        let attenuation = (1..=n).map(|k| c.basal_attenuation(k == n)).collect();
+        let feedback = (1..n).map(|k| net.weights(state, Projection::Down, k)).collect();
+        FeedForward { phi: net.config.phi, w, b, attenuation, feedback, loss: OutputLoss::Bregman }
+    }
+
+    /// N.
+    pub fn n_layers(&self) -> usize {
+        self.w.len()
+    }
+
+    /// The forward pass for inputs (rows).
+    pub fn forward(&self, input: &Array2<f64>) -> Forward {
+        let mut u = vec![input.clone()];
+        let mut r = vec![input.clone()];
+        for k in 1..=self.n_layers() {
+            let mut uk = r[k - 1].dot(&self.w[k - 1].t());
+            uk += &self.b[k - 1];
+            uk *= self.attenuation[k - 1];
+            r.push(uk.mapv(|x| self.phi.phi(x)));
+            u.push(uk);
+        }
+        Forward { u, r }
+    }
+
+    /// The loss, averaged over the batch.
+    pub fn loss(&self, input: &Array2<f64>, target: &Array2<f64>) -> f64 {
+        let f = self.forward(input);
+        let u = &f.u[self.n_layers()];
+        let total: f64 = match self.loss {
+            OutputLoss::Potential => u.iter().zip(target.iter()).map(|(u, t)| 0.5 * (t - u).powi(2)).sum(),
+            OutputLoss::Bregman => u
+                .iter()
+                .zip(target.iter())
+                .map(|(&u, &t)| self.phi.antiderivative(t) - self.phi.antiderivative(u) - self.phi.phi(u) * (t - u))
+                .sum(),
+        };
+        total / input.nrows() as f64
+    }
+
+    /// The error terms δ_k = −∂L/∂u_k (per sample) for k = 1..N (index k; δ_0 empty).
+    pub fn deltas(&self, fwd: &Forward, target: &Array2<f64>, credit: Credit) -> Vec<Array2<f64>> {
+        let n = self.n_layers();
+        let mut d = vec![Array2::zeros((0, 0)); n + 1];
+        d[n] = target - &fwd.u[n];
+        if self.loss == OutputLoss::Bregman {
+            d[n] *= &fwd.u[n].mapv(|x| self.phi.dphi(x));
+        }
+        for k in (1..n).rev() {
+            let back = match credit {
+                Credit::Backprop => d[k + 1].dot(&self.w[k]) * self.attenuation[k],
+                Credit::FeedbackAlignment => d[k + 1].dot(&self.feedback[k - 1].t()) * self.attenuation[k],
+            };
+            let dphi = fwd.u[k].mapv(|x| self.phi.dphi(x));
+            d[k] = back * dphi;
+        }
+        d
+    }
+
+    /// The descent directions −∂L/∂W_k (backprop) or their feedback-alignment counterparts,
+    /// averaged over the batch, with the bias directions: (ΔW_k, Δb_k) for k = 1..N at k−1.
+    pub fn updates(&self, input: &Array2<f64>, target: &Array2<f64>, credit: Credit) -> Vec<(Array2<f64>, Array1<f64>)> {
+        let fwd = self.forward(input);
+        let d = self.deltas(&fwd, target, credit);
+        let m = input.nrows() as f64;
+        (1..=self.n_layers())
+            .map(|k| {
+                let a = self.attenuation[k - 1];
+                let dw = d[k].t().dot(&fwd.r[k - 1]) * (a / m);
+                let db = d[k].sum_axis(Axis(0)) * (a / m);
+                (dw, db)
+            })
+            .collect()
+    }
+
+    /// One gradient step W += η ΔW (and biases when `learn_bias`).
+    pub fn step(&mut self, input: &Array2<f64>, target: &Array2<f64>, credit: Credit, eta: &[f64], learn_bias: bool) {
+        for (k, (dw, db)) in self.updates(input, target, credit).into_iter().enumerate() {
+            self.w[k].scaled_add(eta[k], &dw);
+            if learn_bias {
+                self.b[k].scaled_add(eta[k], &db);
+            }
+        }
+    }
+}
