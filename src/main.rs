@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use dendritic::experiment::{run_scenario, Scenario};
+use dendritic::experiment::{Scenario, run_scenario};
 
 #[derive(Parser)]
 #[command(
@@ -75,8 +75,13 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     if let Err(e) = run(cli) {
         eprintln!("Error: {e:#}");
         std::process::exit(1);
@@ -85,17 +90,35 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Run { scenarios, results, csv, seeds, quiet } => {
+        Command::Run {
+            scenarios,
+            results,
+            csv,
+            seeds,
+            quiet,
+        } => {
             let mut failed = 0;
             for name in &scenarios {
                 let mut scenario = Scenario::load(name)?;
                 if let Some(s) = &seeds {
                     scenario.seeds = s.clone();
                 }
-                tracing::info!("running {} ({} seeds, method {}, {})", scenario.name, scenario.seeds.len(), scenario.method.name(), scenario.description);
+                tracing::info!(
+                    "running {} ({} seeds, method {}, {})",
+                    scenario.name,
+                    scenario.seeds.len(),
+                    scenario.method.name(),
+                    scenario.description
+                );
                 let started = std::time::Instant::now();
-                let out = run_scenario(&scenario, &results, csv, !quiet).with_context(|| format!("running scenario '{}'", scenario.name))?;
-                tracing::info!("{}: done in {:.1} s, results in {}", scenario.name, started.elapsed().as_secs_f64(), results.join(&scenario.name).display());
+                let out = run_scenario(&scenario, &results, csv, !quiet)
+                    .with_context(|| format!("running scenario '{}'", scenario.name))?;
+                tracing::info!(
+                    "{}: done in {:.1} s, results in {}",
+                    scenario.name,
+                    started.elapsed().as_secs_f64(),
+                    results.join(&scenario.name).display()
+                );
                 for (seed, e) in &out.failures {
                     tracing::error!("{} seed {seed} failed: {e}", scenario.name);
                 }
@@ -106,7 +129,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Report { scenarios, results, reports } => {
+        Command::Report {
+            scenarios,
+            results,
+            reports,
+        } => {
             let written = dendritic::report::render(&scenarios, &results, &reports)?;
             for page in written {
                 tracing::info!("wrote {}", page.display());
@@ -134,7 +161,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             config.noise.sigma = 0.0;
             let net = Network::new(config, 1)?;
             let mut state = net.zero_state();
-            net.initialise(&mut state, &s.init, &mut dendritic::rng::Rng::derived(seed, dendritic::experiment::run::stream::WEIGHTS));
+            net.initialise(
+                &mut state,
+                &s.init,
+                &mut dendritic::rng::Rng::derived(
+                    seed,
+                    dendritic::experiment::run::stream::WEIGHTS,
+                ),
+            );
             let input = ndarray::Array2::from_elem((1, net.layout.sizes[0]), 0.5);
             let drive = Drive::free(input.view());
             let mut ws = dendritic::model::Workspace::new(&net);
@@ -142,10 +176,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let eig = eigenvalues(&net, &state, &drive, 0);
             let slowest = eig.iter().map(|l| l.re).fold(f64::NEG_INFINITY, f64::max);
             let fastest = eig.iter().map(|l| l.norm()).fold(0.0, f64::max);
-            println!("{}: {} potentials per sample, linearised at the bottom-up state for inputs 0.5", s.name, eig.len());
+            println!(
+                "{}: {} potentials per sample, linearised at the bottom-up state for inputs 0.5",
+                s.name,
+                eig.len()
+            );
             println!("  eigenvalues: max Re = {slowest:.4} /ms, max |λ| = {fastest:.4} /ms");
             for kind in [MethodKind::Euler, MethodKind::Rk4] {
-                println!("  {:<6} stable for dt < {:.4} ms", kind.name(), dt_limit(kind, &net, &state, &drive, 0));
+                println!(
+                    "  {:<6} stable for dt < {:.4} ms",
+                    kind.name(),
+                    dt_limit(kind, &net, &state, &drive, 0)
+                );
             }
             println!("  scenario dt = {} ms", s.protocol.dt);
             Ok(())

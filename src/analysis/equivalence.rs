@@ -81,7 +81,12 @@ fn angle(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
 }
 
 fn relerr(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
-    let num = a.iter().zip(b.iter()).map(|(x, y)| (x - y).powi(2)).sum::<f64>().sqrt();
+    let num = a
+        .iter()
+        .zip(b.iter())
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt();
     let den = b.iter().map(|y| y * y).sum::<f64>().sqrt();
     num / den
 }
@@ -91,7 +96,13 @@ fn relerr(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
 ///
 /// # Errors
 /// When a settle fails (non-convergence, divergence).
-pub fn compare(net: &Network, state: &State, input: &Array2<f64>, target: &Array2<f64>, settle: Settle) -> Result<Vec<LayerComparison>, SolveError> {
+pub fn compare(
+    net: &Network,
+    state: &State,
+    input: &Array2<f64>,
+    target: &Array2<f64>,
+    settle: Settle,
+) -> Result<Vec<LayerComparison>, SolveError> {
     let n = net.n_layers();
     let c = net.config.conductances;
     let phi = net.config.phi;
@@ -110,7 +121,12 @@ pub fn compare(net: &Network, state: &State, input: &Array2<f64>, target: &Array
     let terms = net.induction_terms(&nudged, &nudged_drive, &mut ws);
     let rule7: Vec<&Array2<f64>> = (1..=n)
         .map(|k| {
-            let i = net.layout.synapses.iter().position(|s| s.projection == Projection::Up && s.layer == k).expect("every layer has W_up");
+            let i = net
+                .layout
+                .synapses
+                .iter()
+                .position(|s| s.projection == Projection::Up && s.layer == k)
+                .expect("every layer has W_up");
             &terms[i].0
         })
         .collect();

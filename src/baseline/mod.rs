@@ -65,7 +65,9 @@ impl FeedForward {
     pub fn from_microcircuit(net: &Network, state: &State) -> FeedForward {
         let n = net.n_layers();
         let c = net.config.conductances;
-        let w = (1..=n).map(|k| net.weights(state, Projection::Up, k)).collect();
+        let w = (1..=n)
+            .map(|k| net.weights(state, Projection::Up, k))
+            .collect();
         let b = (1..=n)
             .map(|k| match net.layout.synapses(Projection::Up, k).bias {
                 Some(blk) => state.view(&blk).row(0).to_owned(),
@@ -73,8 +75,17 @@ impl FeedForward {
             })
             .collect();
         let attenuation = (1..=n).map(|k| c.basal_attenuation(k == n)).collect();
-        let feedback = (1..n).map(|k| net.weights(state, Projection::Down, k)).collect();
-        FeedForward { phi: net.config.phi, w, b, attenuation, feedback, loss: OutputLoss::Bregman }
+        let feedback = (1..n)
+            .map(|k| net.weights(state, Projection::Down, k))
+            .collect();
+        FeedForward {
+            phi: net.config.phi,
+            w,
+            b,
+            attenuation,
+            feedback,
+            loss: OutputLoss::Bregman,
+        }
     }
 
     /// N.
@@ -101,11 +112,19 @@ impl FeedForward {
         let f = self.forward(input);
         let u = &f.u[self.n_layers()];
         let total: f64 = match self.loss {
-            OutputLoss::Potential => u.iter().zip(target.iter()).map(|(u, t)| 0.5 * (t - u).powi(2)).sum(),
+            OutputLoss::Potential => u
+                .iter()
+                .zip(target.iter())
+                .map(|(u, t)| 0.5 * (t - u).powi(2))
+                .sum(),
             OutputLoss::Bregman => u
                 .iter()
                 .zip(target.iter())
-                .map(|(&u, &t)| self.phi.antiderivative(t) - self.phi.antiderivative(u) - self.phi.phi(u) * (t - u))
+                .map(|(&u, &t)| {
+                    self.phi.antiderivative(t)
+                        - self.phi.antiderivative(u)
+                        - self.phi.phi(u) * (t - u)
+                })
                 .sum(),
         };
         total / input.nrows() as f64
@@ -122,7 +141,9 @@ impl FeedForward {
         for k in (1..n).rev() {
             let back = match credit {
                 Credit::Backprop => d[k + 1].dot(&self.w[k]) * self.attenuation[k],
-                Credit::FeedbackAlignment => d[k + 1].dot(&self.feedback[k - 1].t()) * self.attenuation[k],
+                Credit::FeedbackAlignment => {
+                    d[k + 1].dot(&self.feedback[k - 1].t()) * self.attenuation[k]
+                }
             };
             let dphi = fwd.u[k].mapv(|x| self.phi.dphi(x));
             d[k] = back * dphi;
@@ -132,7 +153,12 @@ impl FeedForward {
 
     /// The descent directions −∂L/∂W_k (backprop) or their feedback-alignment counterparts,
     /// averaged over the batch, with the bias directions: (ΔW_k, Δb_k) for k = 1..N at k−1.
-    pub fn updates(&self, input: &Array2<f64>, target: &Array2<f64>, credit: Credit) -> Vec<(Array2<f64>, Array1<f64>)> {
+    pub fn updates(
+        &self,
+        input: &Array2<f64>,
+        target: &Array2<f64>,
+        credit: Credit,
+    ) -> Vec<(Array2<f64>, Array1<f64>)> {
         let fwd = self.forward(input);
         let d = self.deltas(&fwd, target, credit);
         let m = input.nrows() as f64;
@@ -147,7 +173,14 @@ impl FeedForward {
     }
 
     /// One gradient step W += η ΔW (and biases when `learn_bias`).
-    pub fn step(&mut self, input: &Array2<f64>, target: &Array2<f64>, credit: Credit, eta: &[f64], learn_bias: bool) {
+    pub fn step(
+        &mut self,
+        input: &Array2<f64>,
+        target: &Array2<f64>,
+        credit: Credit,
+        eta: &[f64],
+        learn_bias: bool,
+    ) {
         for (k, (dw, db)) in self.updates(input, target, credit).into_iter().enumerate() {
             self.w[k].scaled_add(eta[k], &dw);
             if learn_bias {

@@ -11,10 +11,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-pub use run::{run_one, RunError, RunOutput};
+pub use run::{RunError, RunOutput, run_one};
 pub use scenario::{Scenario, ScenarioError, Study};
 
-use crate::record::{summary_dataframe, write_frame, Cell, SummaryRow};
+use crate::record::{Cell, SummaryRow, summary_dataframe, write_frame};
 
 /// Every scalar parameter of a scenario as a flat `section.key` → value map (arrays and
 /// tables written as TOML text), for summary columns.
@@ -23,7 +23,11 @@ pub fn flatten_parameters(scenario: &Scenario) -> SummaryRow {
         match v {
             toml::Value::Table(t) => {
                 for (k, v) in t {
-                    let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    let key = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
                     walk(&key, v, out);
                 }
             }
@@ -52,10 +56,19 @@ pub fn flatten_parameters(scenario: &Scenario) -> SummaryRow {
 
 /// The current commit (short hash, "+dirty" when the tree has changes), or "unknown".
 pub fn commit() -> String {
-    let git = |args: &[&str]| std::process::Command::new("git").args(args).output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
     match git(&["rev-parse", "--short", "HEAD"]) {
         Some(h) => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty()).unwrap_or(false);
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+                .map(|s| !s.is_empty())
+                .unwrap_or(false);
             if dirty { format!("{h}+dirty") } else { h }
         }
         None => "unknown".into(),
@@ -80,18 +93,37 @@ pub struct ScenarioResults {
 /// Runs all seeds of a scenario in parallel (rayon; each seed's numbers do not depend on the
 /// thread count) and writes results/<name>/{summary,timeseries}.parquet (and CSV when asked),
 /// plus the scenario as run. A failing seed is recorded, not fatal.
-pub fn run_scenario(scenario: &Scenario, root: &Path, csv: bool, show_progress: bool) -> anyhow::Result<ScenarioResults> {
+pub fn run_scenario(
+    scenario: &Scenario,
+    root: &Path,
+    csv: bool,
+    show_progress: bool,
+) -> anyhow::Result<ScenarioResults> {
     let per_run = run::patterns_per_run(scenario);
-    let pb = if show_progress { ProgressBar::new(per_run * scenario.seeds.len() as u64) } else { ProgressBar::hidden() };
-    pb.set_style(ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} patterns, {elapsed} (eta {eta})").expect("template").progress_chars("=> "));
+    let pb = if show_progress {
+        ProgressBar::new(per_run * scenario.seeds.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>16} [{bar:30}] {pos}/{len} patterns, {elapsed} (eta {eta})",
+        )
+        .expect("template")
+        .progress_chars("=> "),
+    );
     pb.set_prefix(scenario.name.clone());
     let params = flatten_parameters(scenario);
     let commit = commit();
-    let outputs: Vec<(u64, Result<RunOutput, RunError>)> =
-        scenario.seeds.par_iter().map(|&seed| (seed, run_one(scenario, seed, Some(&pb)))).collect();
+    let outputs: Vec<(u64, Result<RunOutput, RunError>)> = scenario
+        .seeds
+        .par_iter()
+        .map(|&seed| (seed, run_one(scenario, seed, Some(&pb))))
+        .collect();
     pb.finish_and_clear();
     let mut rows = Vec::new();
     let mut frames = Vec::new();
+    let mut table_rows = Vec::new();
     let mut failures = Vec::new();
     for (seed, out) in outputs {
         let mut row = params.clone();
@@ -103,6 +135,7 @@ pub fn run_scenario(scenario: &Scenario, root: &Path, csv: bool, show_progress: 
                 row.insert("status".into(), Cell::Text("ok".into()));
                 row.extend(o.summary);
                 frames.push(o.series.to_dataframe(seed)?);
+                table_rows.extend(o.table);
             }
             Err(e) => {
                 tracing::error!("{}: {e}", scenario.name);
@@ -128,6 +161,17 @@ pub fn run_scenario(scenario: &Scenario, root: &Path, csv: bool, show_progress: 
     let dir = results_dir(root, scenario);
     write_frame(&mut summary, &dir.join("summary.parquet"), csv)?;
     write_frame(&mut timeseries, &dir.join("timeseries.parquet"), csv)?;
+    if !table_rows.is_empty() {
+        write_frame(
+            &mut summary_dataframe(&table_rows)?,
+            &dir.join("table.parquet"),
+            csv,
+        )?;
+    }
     std::fs::write(dir.join("scenario.toml"), toml::to_string_pretty(scenario)?)?;
-    Ok(ScenarioResults { summary, timeseries, failures })
+    Ok(ScenarioResults {
+        summary,
+        timeseries,
+        failures,
+    })
 }

@@ -7,7 +7,7 @@ use indicatif::ProgressBar;
 use ndarray::Array2;
 use thiserror::Error;
 
-use super::probe::{alignment_angle_deg, apical_norm, interneuron_mismatch, FreeProbe};
+use super::probe::{FreeProbe, alignment_angle_deg, apical_norm, interneuron_mismatch};
 use super::scenario::{Scenario, Study};
 use crate::model::{Drive, ModelError, Network, State, Workspace};
 use crate::record::{Cell, SummaryRow, TimeSeries};
@@ -24,6 +24,8 @@ pub struct RunOutput {
     pub series: TimeSeries,
     /// One summary row (parameters are added by the caller).
     pub summary: SummaryRow,
+    /// Study-specific measurements, one row each (written as table.parquet when present).
+    pub table: Vec<SummaryRow>,
 }
 
 /// Why a run failed.
@@ -80,13 +82,31 @@ struct Sim {
 }
 
 impl Sim {
-    fn new(scenario: &Scenario, network: crate::model::NetworkConfig, seed: u64) -> Result<Sim, RunError> {
+    fn new(
+        scenario: &Scenario,
+        network: crate::model::NetworkConfig,
+        seed: u64,
+    ) -> Result<Sim, RunError> {
         let net = Network::new(network, 1).map_err(|source| RunError::Model { seed, source })?;
         let mut state = net.zero_state();
-        net.initialise(&mut state, &scenario.init, &mut Rng::derived(seed, stream::WEIGHTS));
-        let method = scenario.method.build(&net, Rng::derived(seed, stream::NOISE).next_u64()).map_err(|source| RunError::Solve { seed, source })?;
+        net.initialise(
+            &mut state,
+            &scenario.init,
+            &mut Rng::derived(seed, stream::WEIGHTS),
+        );
+        let method = scenario
+            .method
+            .build(&net, Rng::derived(seed, stream::NOISE).next_u64())
+            .map_err(|source| RunError::Solve { seed, source })?;
         let ws = Workspace::new(&net);
-        Ok(Sim { net, state, method, n: 0, dt: scenario.protocol.dt, ws })
+        Ok(Sim {
+            net,
+            state,
+            method,
+            n: 0,
+            dt: scenario.protocol.dt,
+            ws,
+        })
     }
 
     fn t(&self) -> f64 {
@@ -95,14 +115,17 @@ impl Sim {
 
     fn step(&mut self, drive: &Drive, seed: u64) -> Result<(), RunError> {
         let t = self.t();
-        self.method.step(&self.net, &mut self.state, drive, t, self.dt).map_err(|source| RunError::Solve { seed, source })?;
+        self.method
+            .step(&self.net, &mut self.state, drive, t, self.dt)
+            .map_err(|source| RunError::Solve { seed, source })?;
         self.n += 1;
         Ok(())
     }
 
     /// Recomputes the dendrites of the current state into `ws`.
     fn observe(&mut self, drive: &Drive) {
-        self.net.dendrites(&self.state.y, &self.state.p, drive, &mut self.ws);
+        self.net
+            .dendrites(&self.state.y, &self.state.p, drive, &mut self.ws);
     }
 }
 
@@ -115,26 +138,43 @@ fn steps(ms: f64, dt: f64) -> u64 {
 }
 
 /// Runs one seed of a scenario. `progress` advances by one per presented pattern.
-pub fn run_one(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) -> Result<RunOutput, RunError> {
+pub fn run_one(
+    scenario: &Scenario,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<RunOutput, RunError> {
     let started = Instant::now();
     let mut out = match scenario.study {
         Study::SelfPredicting => self_predicting(scenario, seed, progress)?,
         Study::TargetLearning => target_learning(scenario, seed, progress)?,
         Study::Regression => regression(scenario, seed, progress)?,
+        Study::BpEquivalence => bp_equivalence(scenario, seed, progress)?,
     };
-    num(&mut out.summary, "wall_time_s", started.elapsed().as_secs_f64());
+    num(
+        &mut out.summary,
+        "wall_time_s",
+        started.elapsed().as_secs_f64(),
+    );
     Ok(out)
 }
 
 fn build_task(scenario: &Scenario, seed: u64) -> Result<Task, RunError> {
     scenario
         .task
-        .build(scenario.network.phi, &scenario.network.sizes, &mut Rng::derived(seed, stream::TASK))
+        .build(
+            scenario.network.phi,
+            &scenario.network.sizes,
+            &mut Rng::derived(seed, stream::TASK),
+        )
         .map_err(|message| RunError::Task { seed, message })
 }
 
 /// Fig. S1: random patterns, no target, rules 8–9; apical norm and interneuron mismatch.
-fn self_predicting(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) -> Result<RunOutput, RunError> {
+fn self_predicting(
+    scenario: &Scenario,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<RunOutput, RunError> {
     let p = &scenario.protocol;
     let mut sim = Sim::new(scenario, scenario.network.clone(), seed)?;
     let task = build_task(scenario, seed)?;
@@ -150,7 +190,10 @@ fn self_predicting(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar
         for _ in 0..per {
             sim.step(&drive, seed)?;
             sim.observe(&drive);
-            let (a, m) = (apical_norm(&sim.net, &sim.ws), interneuron_mismatch(&sim.net, &sim.state));
+            let (a, m) = (
+                apical_norm(&sim.net, &sim.ws),
+                interneuron_mismatch(&sim.net, &sim.state),
+            );
             a_sum += a;
             m_sum += m;
             if sim.n % every == 0 {
@@ -178,16 +221,34 @@ fn self_predicting(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar
     num(&mut summary, "interneuron_mismatch_initial", first.1);
     num(&mut summary, "interneuron_mismatch_final", late_m);
     num(&mut summary, "apical_norm_drop_factor", first.0 / late_a);
-    num(&mut summary, "interneuron_mismatch_drop_factor", first.1 / late_m);
+    num(
+        &mut summary,
+        "interneuron_mismatch_drop_factor",
+        first.1 / late_m,
+    );
     finish(sim, seed, series, summary)
 }
 
-fn finish(sim: Sim, seed: u64, series: TimeSeries, mut summary: SummaryRow) -> Result<RunOutput, RunError> {
+fn finish(
+    sim: Sim,
+    seed: u64,
+    series: TimeSeries,
+    mut summary: SummaryRow,
+) -> Result<RunOutput, RunError> {
     let stats = sim.method.statistics();
     num(&mut summary, "steps", stats.steps as f64);
-    num(&mut summary, "rhs_evaluations", stats.rhs_evaluations as f64);
+    num(
+        &mut summary,
+        "rhs_evaluations",
+        stats.rhs_evaluations as f64,
+    );
     num(&mut summary, "simulated_ms", sim.t());
-    Ok(RunOutput { seed, series, summary })
+    Ok(RunOutput {
+        seed,
+        series,
+        summary,
+        table: Vec::new(),
+    })
 }
 
 /// Records neuron 0's traces for Fig. 1B/2B: input rate, output potential and rate, target,
@@ -214,21 +275,43 @@ fn record_traces(sim: &Sim, drive: &Drive, window: &str, series: &mut TimeSeries
 }
 
 /// Fig. 1B: one input, a new target; rule 7 learns it from a self-predicting start.
-fn target_learning(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) -> Result<RunOutput, RunError> {
+fn target_learning(
+    scenario: &Scenario,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<RunOutput, RunError> {
     let p = &scenario.protocol;
     let mut sim = Sim::new(scenario, scenario.network.clone(), seed)?;
     let task = build_task(scenario, seed)?;
-    let Task::SingleAssociation { input, target } = &task else { unreachable!("validated") };
+    let Task::SingleAssociation { input, target } = &task else {
+        unreachable!("validated")
+    };
     let free = Drive::free(input.view());
     let nudged = Drive::nudged(input.view(), target.view());
-    let mut probe = FreeProbe::new(&sim.net, 1, p.test_solver).map_err(|source| RunError::Solve { seed, source })?;
+    let mut probe = FreeProbe::new(&sim.net, 1, p.test_solver)
+        .map_err(|source| RunError::Solve { seed, source })?;
     let mismatch_rel = |u: &Array2<f64>| {
-        let (lo, hi) = target.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &t| (lo.min(t), hi.max(t)));
-        let worst = u.iter().zip(target.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        let mean = u.iter().zip(target.iter()).map(|(a, b)| (a - b).abs()).sum::<f64>() / target.len() as f64;
+        let (lo, hi) = target
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &t| {
+                (lo.min(t), hi.max(t))
+            });
+        let worst = u
+            .iter()
+            .zip(target.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        let mean = u
+            .iter()
+            .zip(target.iter())
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f64>()
+            / target.len() as f64;
         (worst / (hi - lo), mean / (hi - lo))
     };
-    let before = probe.output(&sim.net, &sim.state, input).map_err(|source| RunError::Solve { seed, source })?;
+    let before = probe
+        .output(&sim.net, &sim.state, input)
+        .map_err(|source| RunError::Solve { seed, source })?;
     sim.net.bottom_up_pass(&mut sim.state, &free, &mut sim.ws);
     let every = steps(scenario.record.interval_ms, p.dt).max(1);
     let onset = steps(p.target_onset_ms, p.dt);
@@ -239,7 +322,9 @@ fn target_learning(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar
     let (mut a_first, mut a_last) = (0.0, 0.0);
     // Time-averaged apical potentials (all hidden cells) over the first and the last pattern
     // with the target on: the systematic apical error, with the noise averaged out.
-    let hidden_cells: usize = (1..sim.net.n_layers()).map(|k| sim.net.layout.sizes[k]).sum();
+    let hidden_cells: usize = (1..sim.net.n_layers())
+        .map(|k| sim.net.layout.sizes[k])
+        .sum();
     let (mut v_first, mut v_last) = (vec![0.0; hidden_cells], vec![0.0; hidden_cells]);
     let accumulate = |acc: &mut Vec<f64>, ws: &Workspace, n: usize| {
         let vals = (1..n).flat_map(|k| ws.v_apical[k].iter().copied().collect::<Vec<_>>());
@@ -271,7 +356,14 @@ fn target_learning(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar
         if sim.n % every == 0 {
             series.push("", sim.t(), "apical_norm", -1, -1, a);
             let n = sim.net.n_layers();
-            let err = sim.net.u_pyr(&sim.state, n).iter().zip(target.iter()).map(|(u, t)| (u - t).powi(2)).sum::<f64>().sqrt();
+            let err = sim
+                .net
+                .u_pyr(&sim.state, n)
+                .iter()
+                .zip(target.iter())
+                .map(|(u, t)| (u - t).powi(2))
+                .sum::<f64>()
+                .sqrt();
             series.push("", sim.t(), "output_target_distance", n as i64, -1, err);
         }
         if i >= onset && (i - onset + 1) % per == 0 {
@@ -280,7 +372,9 @@ fn target_learning(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar
             }
         }
     }
-    let after = probe.output(&sim.net, &sim.state, input).map_err(|source| RunError::Solve { seed, source })?;
+    let after = probe
+        .output(&sim.net, &sim.state, input)
+        .map_err(|source| RunError::Solve { seed, source })?;
     let mut summary = SummaryRow::new();
     let (b_max, b_mean) = mismatch_rel(&before);
     let (f_max, f_mean) = mismatch_rel(&after);
@@ -291,7 +385,11 @@ fn target_learning(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar
     let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
     num(&mut summary, "apical_error_initial", norm(&v_first));
     num(&mut summary, "apical_error_final", norm(&v_last));
-    num(&mut summary, "apical_error_rel", norm(&v_last) / norm(&v_first));
+    num(
+        &mut summary,
+        "apical_error_rel",
+        norm(&v_last) / norm(&v_first),
+    );
     num(&mut summary, "apical_norm_initial", a_first);
     num(&mut summary, "apical_norm_final", a_last);
     num(&mut summary, "apical_norm_rel", a_last / a_first);
@@ -299,40 +397,77 @@ fn target_learning(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar
 }
 
 /// Fig. 2: teacher–student regression, microcircuit and shallow learner side by side.
-fn regression(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) -> Result<RunOutput, RunError> {
+fn regression(
+    scenario: &Scenario,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<RunOutput, RunError> {
     let p = &scenario.protocol;
     let task = build_task(scenario, seed)?;
     let n0 = scenario.network.sizes[0];
     let mut test_rng = Rng::derived(seed, stream::TEST);
     let test_inputs = {
-        let rows: Vec<Array2<f64>> = (0..p.test_patterns).map(|_| task.pattern(n0, &mut test_rng).input).collect();
-        ndarray::concatenate(ndarray::Axis(0), &rows.iter().map(|r| r.view()).collect::<Vec<_>>()).expect("same widths")
+        let rows: Vec<Array2<f64>> = (0..p.test_patterns)
+            .map(|_| task.pattern(n0, &mut test_rng).input)
+            .collect();
+        ndarray::concatenate(
+            ndarray::Axis(0),
+            &rows.iter().map(|r| r.view()).collect::<Vec<_>>(),
+        )
+        .expect("same widths")
     };
     let test_targets = task.teacher_target(&test_inputs).expect("teacher task");
     let phi = scenario.network.phi;
     let r_targets = test_targets.mapv(|u| phi.phi(u));
     let mut shallow = scenario.network.clone();
     let n = shallow.n_layers();
-    shallow.plasticity.eta_up = (1..=n).map(|k| if k == n { scenario.network.eta_up(n) } else { 0.0 }).collect();
+    shallow.plasticity.eta_up = (1..=n)
+        .map(|k| {
+            if k == n {
+                scenario.network.eta_up(n)
+            } else {
+                0.0
+            }
+        })
+        .collect();
     shallow.plasticity.eta_ip.clear();
     shallow.plasticity.eta_pi.clear();
     shallow.plasticity.eta_down.clear();
     let mut series = TimeSeries::default();
     let mut summary = SummaryRow::new();
     let mut total_stats = (0.0, 0.0, 0.0);
-    for (variant, config) in [("microcircuit", scenario.network.clone()), ("shallow", shallow)] {
+    for (variant, config) in [
+        ("microcircuit", scenario.network.clone()),
+        ("shallow", shallow),
+    ] {
         let mut sim = Sim::new(scenario, config, seed)?;
-        let mut probe = FreeProbe::new(&sim.net, p.test_patterns, p.test_solver).map_err(|source| RunError::Solve { seed, source })?;
+        let mut probe = FreeProbe::new(&sim.net, p.test_patterns, p.test_solver)
+            .map_err(|source| RunError::Solve { seed, source })?;
         let mut rng = Rng::derived(seed, stream::PATTERNS);
         let per = steps(p.pattern_ms, p.dt);
         let window = steps(p.trace_window_ms, p.dt);
         let total = per * p.patterns as u64;
         let every = steps(scenario.record.interval_ms, p.dt).max(1);
         let mut test = |sim: &Sim, series: &mut TimeSeries| -> Result<f64, RunError> {
-            let u = probe.output(&sim.net, &sim.state, &test_inputs).map_err(|source| RunError::Solve { seed, source })?;
-            let err = u.mapv(|x| phi.phi(x)).iter().zip(r_targets.iter()).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / p.test_patterns as f64;
+            let u = probe
+                .output(&sim.net, &sim.state, &test_inputs)
+                .map_err(|source| RunError::Solve { seed, source })?;
+            let err = u
+                .mapv(|x| phi.phi(x))
+                .iter()
+                .zip(r_targets.iter())
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
+                / p.test_patterns as f64;
             series.push(variant, sim.t(), "test_error", n as i64, -1, err);
-            series.push(variant, sim.t(), "alignment_angle_deg", 1, -1, alignment_angle_deg(&sim.net, &sim.state, 1));
+            series.push(
+                variant,
+                sim.t(),
+                "alignment_angle_deg",
+                1,
+                -1,
+                alignment_angle_deg(&sim.net, &sim.state, 1),
+            );
             Ok(err)
         };
         let initial_error = test(&sim, &mut series)?;
@@ -348,11 +483,30 @@ fn regression(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) ->
                     sim.observe(&drive);
                 }
                 if record_trace {
-                    record_traces(&sim, &drive, if i < window { "before" } else { "after" }, &mut series);
+                    record_traces(
+                        &sim,
+                        &drive,
+                        if i < window { "before" } else { "after" },
+                        &mut series,
+                    );
                 }
                 if sim.n % every == 0 {
-                    series.push(variant, sim.t(), "apical_norm", -1, -1, apical_norm(&sim.net, &sim.ws));
-                    series.push(variant, sim.t(), "interneuron_mismatch", -1, -1, interneuron_mismatch(&sim.net, &sim.state));
+                    series.push(
+                        variant,
+                        sim.t(),
+                        "apical_norm",
+                        -1,
+                        -1,
+                        apical_norm(&sim.net, &sim.ws),
+                    );
+                    series.push(
+                        variant,
+                        sim.t(),
+                        "interneuron_mismatch",
+                        -1,
+                        -1,
+                        interneuron_mismatch(&sim.net, &sim.state),
+                    );
                 }
             }
             if (pat + 1) % p.test_every == 0 && pat + 1 < p.patterns {
@@ -363,17 +517,28 @@ fn regression(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) ->
             }
         }
         let final_error = test(&sim, &mut series)?;
-        num(&mut summary, &format!("test_error_{variant}_initial"), initial_error);
+        num(
+            &mut summary,
+            &format!("test_error_{variant}_initial"),
+            initial_error,
+        );
         num(&mut summary, &format!("test_error_{variant}"), final_error);
         if variant == "microcircuit" {
-            num(&mut summary, "alignment_angle_deg", alignment_angle_deg(&sim.net, &sim.state, 1));
+            num(
+                &mut summary,
+                "alignment_angle_deg",
+                alignment_angle_deg(&sim.net, &sim.state, 1),
+            );
         }
         let stats = sim.method.statistics();
         total_stats.0 += stats.steps as f64;
         total_stats.1 += stats.rhs_evaluations as f64;
         total_stats.2 += sim.t();
     }
-    let ratio = match (summary.get("test_error_shallow"), summary.get("test_error_microcircuit")) {
+    let ratio = match (
+        summary.get("test_error_shallow"),
+        summary.get("test_error_microcircuit"),
+    ) {
         (Some(Cell::Num(s)), Some(Cell::Num(m))) => s / m,
         _ => f64::NAN,
     };
@@ -381,11 +546,121 @@ fn regression(scenario: &Scenario, seed: u64, progress: Option<&ProgressBar>) ->
     num(&mut summary, "steps", total_stats.0);
     num(&mut summary, "rhs_evaluations", total_stats.1);
     num(&mut summary, "simulated_ms", total_stats.2);
-    Ok(RunOutput { seed, series, summary })
+    Ok(RunOutput {
+        seed,
+        series,
+        summary,
+        table: Vec::new(),
+    })
 }
 
 /// Total patterns a run presents (for progress bars).
 pub fn patterns_per_run(scenario: &Scenario) -> u64 {
     let p = scenario.protocol.patterns as u64;
-    if scenario.study == Study::Regression { 2 * p } else { p }
+    match (scenario.study, &scenario.equivalence) {
+        (Study::Regression, _) => 2 * p,
+        (Study::BpEquivalence, Some(eq)) => {
+            (eq.lambdas.len() * eq.top_down.len() * eq.settle.len()) as u64
+        }
+        _ => p,
+    }
+}
+
+fn text(row: &mut SummaryRow, key: &str, v: &str) {
+    row.insert(key.to_string(), Cell::Text(v.to_string()));
+}
+
+/// Results A1/A2: for each top-down mode, settle method and λ, the layer-by-layer comparison of
+/// the settled microcircuit with backprop and feedback alignment (analysis::equivalence).
+fn bp_equivalence(
+    scenario: &Scenario,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<RunOutput, RunError> {
+    use crate::analysis::equivalence::{Settle, compare, conductance_for_lambda};
+    use crate::solve::SteadyStateConfig;
+    let eq = scenario.equivalence.as_ref().expect("validated");
+    let task = build_task(scenario, seed)?;
+    let Task::SingleAssociation { input, target } = &task else {
+        unreachable!("validated")
+    };
+    let mut table = Vec::new();
+    let mut evals = 0.0;
+    for &top_down in &eq.top_down {
+        for settle_name in &eq.settle {
+            let settle = match settle_name.as_str() {
+                "newton" => Settle::Solver(SteadyStateConfig::Newton {
+                    tolerance: 1e-15,
+                    maximum_iterations: 100,
+                }),
+                "fixed_point" => Settle::Solver(SteadyStateConfig::FixedPoint {
+                    tolerance: 1e-15,
+                    maximum_iterations: 1_000_000,
+                    damping: 0.7,
+                }),
+                "two_pass" => Settle::Solver(SteadyStateConfig::TwoPass),
+                _ => Settle::Dynamics {
+                    dt: eq.dynamics_dt,
+                    duration_ms: eq.dynamics_ms,
+                },
+            };
+            for &lambda in &eq.lambdas {
+                let mut config = scenario.network.clone();
+                let g = conductance_for_lambda(
+                    lambda,
+                    config.conductances.g_lk,
+                    config.conductances.g_b,
+                );
+                config.conductances.g_a = g;
+                config.conductances.g_som = g;
+                let net =
+                    Network::new(config, 1).map_err(|source| RunError::Model { seed, source })?;
+                let mut state = net.zero_state();
+                let mut init = scenario.init.clone();
+                init.top_down = top_down;
+                init.self_predicting = true;
+                net.initialise(&mut state, &init, &mut Rng::derived(seed, stream::WEIGHTS));
+                let layers = compare(&net, &state, input, target, settle)
+                    .map_err(|source| RunError::Solve { seed, source })?;
+                if let Settle::Dynamics { dt, duration_ms } = settle {
+                    evals += 8.0 * (duration_ms / dt).round();
+                }
+                for c in layers {
+                    let mut row = SummaryRow::new();
+                    text(
+                        &mut row,
+                        "top_down",
+                        match top_down {
+                            crate::model::TopDown::Transpose => "transpose",
+                            crate::model::TopDown::Random => "random",
+                        },
+                    );
+                    text(&mut row, "settle", settle.name());
+                    num(&mut row, "lambda", lambda);
+                    num(&mut row, "layer", c.layer as f64);
+                    num(&mut row, "scale", c.scale);
+                    num(&mut row, "angle_du_deg", c.angle_du_deg);
+                    num(&mut row, "relerr_du", c.relerr_du);
+                    num(&mut row, "angle_bp_deg", c.angle_bp_deg);
+                    num(&mut row, "angle_fa_deg", c.angle_fa_deg);
+                    num(&mut row, "angle_fa_to_bp_deg", c.angle_fa_to_bp_deg);
+                    num(&mut row, "relerr_dw", c.relerr_dw);
+                    num(&mut row, "seed", seed as f64);
+                    table.push(row);
+                }
+                if let Some(pb) = progress {
+                    pb.inc(1);
+                }
+            }
+        }
+    }
+    let mut summary = SummaryRow::new();
+    num(&mut summary, "comparisons", table.len() as f64);
+    num(&mut summary, "rhs_evaluations", evals);
+    Ok(RunOutput {
+        seed,
+        series: TimeSeries::default(),
+        summary,
+        table,
+    })
 }

@@ -21,6 +21,8 @@ pub enum Study {
     TargetLearning,
     /// Fig. 2: teacher–student nonlinear regression against a shallow learner.
     Regression,
+    /// Results A1/A2: the settled microcircuit against backprop and feedback alignment as λ → 0.
+    BpEquivalence,
 }
 
 impl Study {
@@ -30,8 +32,46 @@ impl Study {
             Study::SelfPredicting => "self_predicting",
             Study::TargetLearning => "target_learning",
             Study::Regression => "regression",
+            Study::BpEquivalence => "bp_equivalence",
         }
     }
+}
+
+/// The λ sweep of the backprop-equivalence study.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Equivalence {
+    /// Values of λ = λ_A = λ_N = λ_I, set through g_A = g_som = λ (g_lk + g_B)/(1 − λ)
+    /// (g_D = g_B makes λ_I = λ_N).
+    pub lambdas: Vec<f64>,
+    /// Top-down initialisations compared ("transpose" → backprop, "random" → feedback alignment).
+    #[serde(default = "default_top_downs")]
+    pub top_down: Vec<crate::model::TopDown>,
+    /// How states are settled: "newton", "fixed_point", "two_pass", "dynamics" (RK4).
+    #[serde(default = "default_settle")]
+    pub settle: Vec<String>,
+    /// RK4 step for "dynamics", ms.
+    #[serde(default = "default_dyn_dt")]
+    pub dynamics_dt: f64,
+    /// Integration time for "dynamics", ms.
+    #[serde(default = "default_dyn_ms")]
+    pub dynamics_ms: f64,
+}
+
+fn default_top_downs() -> Vec<crate::model::TopDown> {
+    vec![
+        crate::model::TopDown::Transpose,
+        crate::model::TopDown::Random,
+    ]
+}
+fn default_settle() -> Vec<String> {
+    vec!["newton".into(), "two_pass".into(), "dynamics".into()]
+}
+fn default_dyn_dt() -> f64 {
+    0.05
+}
+fn default_dyn_ms() -> f64 {
+    200.0
 }
 
 /// How patterns are presented and tested (all times in ms, on the integer grid t = n dt).
@@ -71,7 +111,10 @@ fn default_window() -> f64 {
     200.0
 }
 fn default_test_solver() -> SteadyStateConfig {
-    SteadyStateConfig::Newton { tolerance: 1e-9, maximum_iterations: 100 }
+    SteadyStateConfig::Newton {
+        tolerance: 1e-9,
+        maximum_iterations: 100,
+    }
 }
 
 impl Protocol {
@@ -96,7 +139,9 @@ fn default_interval() -> f64 {
 
 impl Default for Recording {
     fn default() -> Self {
-        Recording { interval_ms: default_interval() }
+        Recording {
+            interval_ms: default_interval(),
+        }
     }
 }
 
@@ -129,6 +174,9 @@ pub struct Scenario {
     /// What is recorded.
     #[serde(default)]
     pub record: Recording,
+    /// The λ sweep (bp_equivalence only).
+    #[serde(default)]
+    pub equivalence: Option<Equivalence>,
 }
 
 fn default_seeds() -> Vec<u64> {
@@ -173,9 +221,22 @@ pub enum ScenarioError {
 
 /// The scenarios shipped with the program (scenarios/*.toml, embedded at compile time).
 pub const EMBEDDED: &[(&str, &str)] = &[
-    ("self_predicting", include_str!("../../scenarios/self_predicting.toml")),
-    ("target_learning", include_str!("../../scenarios/target_learning.toml")),
-    ("regression", include_str!("../../scenarios/regression.toml")),
+    (
+        "self_predicting",
+        include_str!("../../scenarios/self_predicting.toml"),
+    ),
+    (
+        "target_learning",
+        include_str!("../../scenarios/target_learning.toml"),
+    ),
+    (
+        "regression",
+        include_str!("../../scenarios/regression.toml"),
+    ),
+    (
+        "bp_equivalence",
+        include_str!("../../scenarios/bp_equivalence.toml"),
+    ),
 ];
 
 /// The 1-based line where a dotted key is set: the first `last = …` after the header of its
@@ -187,7 +248,9 @@ pub fn locate_key(text: &str, key: &str) -> Option<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let is_assignment = |l: &str| {
         let l = l.trim_start();
-        l.strip_prefix(last).map(|rest| rest.trim_start().starts_with('=')).unwrap_or(false)
+        l.strip_prefix(last)
+            .map(|rest| rest.trim_start().starts_with('='))
+            .unwrap_or(false)
     };
     let header = lines.iter().position(|l| l.trim() == format!("[{table}]"));
     if let Some(h) = header {
@@ -210,8 +273,18 @@ impl Scenario {
     /// # Errors
     /// [`ScenarioError::Parse`] or [`ScenarioError::Invalid`].
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse { file: file.into(), message: e.to_string().trim_end().to_string() })?;
-        scenario.validate().map_err(|(key, message)| ScenarioError::Invalid { file: file.into(), line: locate_key(text, &key), key, message })?;
+        let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+            file: file.into(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        scenario
+            .validate()
+            .map_err(|(key, message)| ScenarioError::Invalid {
+                file: file.into(),
+                line: locate_key(text, &key),
+                key,
+                message,
+            })?;
         Ok(scenario)
     }
 
@@ -222,26 +295,52 @@ impl Scenario {
     pub fn load(name_or_path: &str) -> Result<Scenario, ScenarioError> {
         let path = Path::new(name_or_path);
         if path.exists() || name_or_path.ends_with(".toml") {
-            let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { file: name_or_path.into(), source })?;
+            let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+                file: name_or_path.into(),
+                source,
+            })?;
             return Scenario::parse(&text, name_or_path);
         }
         match EMBEDDED.iter().find(|(n, _)| *n == name_or_path) {
             Some((n, text)) => Scenario::parse(text, &format!("<embedded {n}.toml>")),
-            None => Err(ScenarioError::Unknown(name_or_path.into(), EMBEDDED.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "))),
+            None => Err(ScenarioError::Unknown(
+                name_or_path.into(),
+                EMBEDDED
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )),
         }
     }
 
     /// Checks what serde cannot: returns (dotted key, message).
     pub fn validate(&self) -> Result<(), (String, String)> {
         let e = |k: &str, m: String| Err((k.to_string(), m));
-        if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            return e("name", format!("must be a non-empty file-name-safe word (letters, digits, _ and -), got '{}'", self.name));
+        if self.name.is_empty()
+            || !self
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return e(
+                "name",
+                format!(
+                    "must be a non-empty file-name-safe word (letters, digits, _ and -), got '{}'",
+                    self.name
+                ),
+            );
         }
         if let Err(ModelError::InvalidParameter { key, message }) = self.network.validate() {
             return e(&format!("network.{key}"), message);
         }
         if let Err(m) = self.task.validate(&self.network.sizes) {
-            let key = m.split_whitespace().find(|w| w.starts_with("task.")).unwrap_or("task").trim_end_matches(':').to_string();
+            let key = m
+                .split_whitespace()
+                .find(|w| w.starts_with("task."))
+                .unwrap_or("task")
+                .trim_end_matches(':')
+                .to_string();
             return e(&key, m);
         }
         let p = &self.protocol;
@@ -249,37 +348,107 @@ impl Scenario {
             return e("protocol.dt", format!("must be > 0 ms, got {}", p.dt));
         }
         if !(p.pattern_ms >= p.dt) {
-            return e("protocol.pattern_ms", format!("must be at least one step (dt = {}), got {}", p.dt, p.pattern_ms));
+            return e(
+                "protocol.pattern_ms",
+                format!(
+                    "must be at least one step (dt = {}), got {}",
+                    p.dt, p.pattern_ms
+                ),
+            );
         }
         let steps = p.pattern_ms / p.dt;
         if (steps - steps.round()).abs() > 1e-9 * steps {
-            return e("protocol.pattern_ms", format!("must be a whole number of steps of dt = {} ms, got {} ms", p.dt, p.pattern_ms));
+            return e(
+                "protocol.pattern_ms",
+                format!(
+                    "must be a whole number of steps of dt = {} ms, got {} ms",
+                    p.dt, p.pattern_ms
+                ),
+            );
         }
         if p.patterns == 0 {
             return e("protocol.patterns", "must be ≥ 1".into());
         }
         if !(p.ema_weight > 0.0 && p.ema_weight <= 1.0) {
-            return e("protocol.ema_weight", format!("must be in (0, 1], got {}", p.ema_weight));
+            return e(
+                "protocol.ema_weight",
+                format!("must be in (0, 1], got {}", p.ema_weight),
+            );
         }
         if self.seeds.is_empty() {
             return e("seeds", "needs at least one seed".into());
         }
         if self.method == MethodKind::Rk4 && self.network.noise.sigma > 0.0 {
-            return e("method", format!("rk4 is not an SDE method and cannot integrate network.noise.sigma = {} > 0; use \"euler\" or \"exponential_euler\"", self.network.noise.sigma));
+            return e(
+                "method",
+                format!(
+                    "rk4 is not an SDE method and cannot integrate network.noise.sigma = {} > 0; use \"euler\" or \"exponential_euler\"",
+                    self.network.noise.sigma
+                ),
+            );
         }
         if !(self.record.interval_ms >= p.dt) {
-            return e("record.interval_ms", format!("must be at least dt = {} ms, got {}", p.dt, self.record.interval_ms));
+            return e(
+                "record.interval_ms",
+                format!(
+                    "must be at least dt = {} ms, got {}",
+                    p.dt, self.record.interval_ms
+                ),
+            );
         }
         let n = self.network.n_layers();
         match (self.study, &self.task) {
             (Study::SelfPredicting, TaskConfig::RandomPatterns { .. }) => {}
             (Study::TargetLearning, TaskConfig::SingleAssociation { .. }) => {}
+            (Study::BpEquivalence, TaskConfig::SingleAssociation { .. }) => {
+                let Some(eq) = &self.equivalence else {
+                    return e(
+                        "equivalence",
+                        "the bp_equivalence study needs an [equivalence] table with `lambdas`"
+                            .into(),
+                    );
+                };
+                if eq.lambdas.is_empty() || eq.lambdas.iter().any(|l| !(*l > 0.0 && *l < 1.0)) {
+                    return e(
+                        "equivalence.lambdas",
+                        format!("needs values in (0, 1), got {:?}", eq.lambdas),
+                    );
+                }
+                if let Some(bad) = eq.settle.iter().find(|s| {
+                    !["newton", "fixed_point", "two_pass", "dynamics"].contains(&s.as_str())
+                }) {
+                    return e(
+                        "equivalence.settle",
+                        format!(
+                            "unknown settle method \"{bad}\"; use newton, fixed_point, two_pass or dynamics"
+                        ),
+                    );
+                }
+                if self.network.noise.sigma > 0.0 {
+                    return e(
+                        "network.noise.sigma",
+                        "the equivalence is measured at steady state: needs σ = 0".into(),
+                    );
+                }
+                if self.network.conductances.g_d != self.network.conductances.g_b {
+                    return e(
+                        "network.conductances.g_d",
+                        "the λ sweep sets λ_I = λ_N, which needs g_D = g_B".into(),
+                    );
+                }
+            }
             (Study::Regression, TaskConfig::Teacher { .. }) => {
                 if p.test_every == 0 || p.test_patterns == 0 {
                     return e("protocol.test_every", "the regression study needs protocol.test_every ≥ 1 and protocol.test_patterns ≥ 1".into());
                 }
                 if n != 2 {
-                    return e("network.sizes", format!("the regression study compares a one-hidden-layer microcircuit with a shallow learner: needs 3 sizes, got {:?}", self.network.sizes));
+                    return e(
+                        "network.sizes",
+                        format!(
+                            "the regression study compares a one-hidden-layer microcircuit with a shallow learner: needs 3 sizes, got {:?}",
+                            self.network.sizes
+                        ),
+                    );
                 }
             }
             (s, _) => {
@@ -287,12 +456,22 @@ impl Scenario {
                     Study::SelfPredicting => "random_patterns",
                     Study::TargetLearning => "single_association",
                     Study::Regression => "teacher",
+                    Study::BpEquivalence => "single_association",
                 };
-                return e("task.kind", format!("study `{}` needs task kind \"{want}\"", s.name()));
+                return e(
+                    "task.kind",
+                    format!("study `{}` needs task kind \"{want}\"", s.name()),
+                );
             }
         }
         if n < 2 && self.study != Study::Regression {
-            return e("network.sizes", format!("needs at least one hidden layer (3 sizes), got {:?}", self.network.sizes));
+            return e(
+                "network.sizes",
+                format!(
+                    "needs at least one hidden layer (3 sizes), got {:?}",
+                    self.network.sizes
+                ),
+            );
         }
         Ok(())
     }

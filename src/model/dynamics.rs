@@ -372,7 +372,12 @@ impl Network {
     /// or not): ⟨e rᵀ⟩ over the batch (and ⟨e⟩ for biases), in the order of `layout.synapses`.
     /// At a settled state these are the steady-state weight changes per unit η (paper-spec §5,
     /// A2; the MNIST learner of §6.4 applies them once per minibatch).
-    pub fn induction_terms(&self, state: &State, drive: &Drive, ws: &mut Workspace) -> Vec<(Array2<f64>, Option<ndarray::Array1<f64>>)> {
+    pub fn induction_terms(
+        &self,
+        state: &State,
+        drive: &Drive,
+        ws: &mut Workspace,
+    ) -> Vec<(Array2<f64>, Option<ndarray::Array1<f64>>)> {
         self.dendrites(&state.y, &state.p, drive, ws);
         self.post_factors(&state.y, &state.p, ws, false);
         let inv_b = 1.0 / self.batch() as f64;

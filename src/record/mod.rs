@@ -27,7 +27,15 @@ pub struct TimeSeries {
 
 impl TimeSeries {
     /// Appends one sample.
-    pub fn push(&mut self, variant: &str, t_ms: f64, quantity: &'static str, layer: i64, neuron: i64, value: f64) {
+    pub fn push(
+        &mut self,
+        variant: &str,
+        t_ms: f64,
+        quantity: &'static str,
+        layer: i64,
+        neuron: i64,
+        value: f64,
+    ) {
         self.variant.push(variant.to_string());
         self.t_ms.push(t_ms);
         self.quantity.push(quantity);
@@ -91,7 +99,9 @@ pub fn summary_dataframe(rows: &[SummaryRow]) -> PolarsResult<DataFrame> {
     names.dedup();
     let mut columns = Vec::new();
     for name in names {
-        let is_text = rows.iter().any(|r| matches!(r.get(name), Some(Cell::Text(_))));
+        let is_text = rows
+            .iter()
+            .any(|r| matches!(r.get(name), Some(Cell::Text(_))));
         let col = if is_text {
             let v: Vec<Option<String>> = rows
                 .iter()
@@ -103,7 +113,13 @@ pub fn summary_dataframe(rows: &[SummaryRow]) -> PolarsResult<DataFrame> {
                 .collect();
             Column::new(name.as_str().into(), v)
         } else {
-            let v: Vec<Option<f64>> = rows.iter().map(|r| match r.get(name) { Some(Cell::Num(x)) => Some(*x), _ => None }).collect();
+            let v: Vec<Option<f64>> = rows
+                .iter()
+                .map(|r| match r.get(name) {
+                    Some(Cell::Num(x)) => Some(*x),
+                    _ => None,
+                })
+                .collect();
             Column::new(name.as_str().into(), v)
         };
         columns.push(col);
@@ -123,7 +139,9 @@ pub fn write_frame(df: &mut DataFrame, path: &Path, csv: bool) -> PolarsResult<(
     if csv {
         let csv_path = path.with_extension("csv");
         let tmp = csv_path.with_extension("csv.tmp");
-        CsvWriter::new(&mut File::create(&tmp)?).include_header(true).finish(df)?;
+        CsvWriter::new(&mut File::create(&tmp)?)
+            .include_header(true)
+            .finish(df)?;
         std::fs::rename(&tmp, csv_path)?;
     }
     Ok(())
@@ -131,5 +149,9 @@ pub fn write_frame(df: &mut DataFrame, path: &Path, csv: bool) -> PolarsResult<(
 
 /// Reads a Parquet file.
 pub fn read_frame(path: &Path) -> PolarsResult<DataFrame> {
-    ParquetReader::new(File::open(path).map_err(|e| polars_err!(ComputeError: "cannot open {}: {e}", path.display()))?).finish()
+    ParquetReader::new(
+        File::open(path)
+            .map_err(|e| polars_err!(ComputeError: "cannot open {}: {e}", path.display()))?,
+    )
+    .finish()
 }

@@ -3,12 +3,24 @@
 use polars::prelude::*;
 
 /// (t_ms, value) of one quantity, variant and seed (None = every seed), sorted by time.
-pub fn series(ts: &DataFrame, quantity: &str, variant: &str, seed: Option<u64>) -> PolarsResult<Vec<(f64, f64)>> {
-    let mut filter = col("quantity").eq(lit(quantity)).and(col("variant").eq(lit(variant)));
+pub fn series(
+    ts: &DataFrame,
+    quantity: &str,
+    variant: &str,
+    seed: Option<u64>,
+) -> PolarsResult<Vec<(f64, f64)>> {
+    let mut filter = col("quantity")
+        .eq(lit(quantity))
+        .and(col("variant").eq(lit(variant)));
     if let Some(s) = seed {
         filter = filter.and(col("seed").eq(lit(s)));
     }
-    let df = ts.clone().lazy().filter(filter).sort(["t_ms"], Default::default()).collect()?;
+    let df = ts
+        .clone()
+        .lazy()
+        .filter(filter)
+        .sort(["t_ms"], Default::default())
+        .collect()?;
     pairs(&df)
 }
 
@@ -17,7 +29,11 @@ pub fn mean_series(ts: &DataFrame, quantity: &str, variant: &str) -> PolarsResul
     let df = ts
         .clone()
         .lazy()
-        .filter(col("quantity").eq(lit(quantity)).and(col("variant").eq(lit(variant))))
+        .filter(
+            col("quantity")
+                .eq(lit(quantity))
+                .and(col("variant").eq(lit(variant))),
+        )
         .group_by([col("t_ms")])
         .agg([col("value").mean()])
         .sort(["t_ms"], Default::default())
@@ -31,7 +47,10 @@ fn pairs(df: &DataFrame) -> PolarsResult<Vec<(f64, f64)>> {
     }
     let t = df.column("t_ms")?.f64()?;
     let v = df.column("value")?.f64()?;
-    Ok(t.iter().zip(v.iter()).filter_map(|(a, b)| Some((a?, b?))).collect())
+    Ok(t.iter()
+        .zip(v.iter())
+        .filter_map(|(a, b)| Some((a?, b?)))
+        .collect())
 }
 
 /// The seeds present in a time series, ascending.
@@ -47,19 +66,36 @@ pub fn seeds(ts: &DataFrame) -> PolarsResult<Vec<u64>> {
 
 /// A numeric summary column over the successful runs.
 pub fn summary_values(summary: &DataFrame, name: &str) -> Vec<f64> {
-    let ok: Vec<bool> = match summary.column("status").and_then(|c| c.str().map(|s| s.iter().map(|v| v == Some("ok")).collect())) {
+    let ok: Vec<bool> = match summary
+        .column("status")
+        .and_then(|c| c.str().map(|s| s.iter().map(|v| v == Some("ok")).collect()))
+    {
         Ok(v) => v,
         Err(_) => vec![true; summary.height()],
     };
-    match summary.column(name).and_then(|c| c.f64().map(|c| c.iter().collect::<Vec<_>>())) {
-        Ok(v) => v.into_iter().zip(ok).filter_map(|(x, ok)| if ok { x } else { None }).collect(),
+    match summary
+        .column(name)
+        .and_then(|c| c.f64().map(|c| c.iter().collect::<Vec<_>>()))
+    {
+        Ok(v) => v
+            .into_iter()
+            .zip(ok)
+            .filter_map(|(x, ok)| if ok { x } else { None })
+            .collect(),
         Err(_) => Vec::new(),
     }
 }
 
 /// A text summary column (first row), e.g. method or commit.
 pub fn summary_text(summary: &DataFrame, name: &str) -> Vec<String> {
-    match summary.column(name).and_then(|c| c.str().map(|s| s.iter().flatten().map(|x| x.to_string()).collect::<Vec<_>>())) {
+    match summary.column(name).and_then(|c| {
+        c.str().map(|s| {
+            s.iter()
+                .flatten()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+        })
+    }) {
         Ok(mut v) => {
             v.sort();
             v.dedup();
@@ -76,7 +112,11 @@ pub fn mean_sd(xs: &[f64]) -> (f64, f64) {
         return (f64::NAN, f64::NAN);
     }
     let m = xs.iter().sum::<f64>() / n;
-    let sd = if xs.len() > 1 { (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
+    let sd = if xs.len() > 1 {
+        (xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
     (m, sd)
 }
 

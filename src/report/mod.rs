@@ -35,7 +35,13 @@ pub struct Metric {
 impl Metric {
     /// A metric without a paper value.
     pub fn new(name: &str, value: f64, unit: &str, note: &str) -> Metric {
-        Metric { name: name.into(), value, paper: None, unit: unit.into(), note: note.into() }
+        Metric {
+            name: name.into(),
+            value,
+            paper: None,
+            unit: unit.into(),
+            note: note.into(),
+        }
     }
     /// The same metric with the paper's value.
     pub fn paper(mut self, v: f64) -> Metric {
@@ -52,6 +58,8 @@ pub struct Page {
     pub charts: Vec<Chart>,
     /// Free HTML paragraphs (what is shown, how to read it).
     pub notes: Vec<String>,
+    /// An HTML table of detailed numbers, if any.
+    pub table: Option<String>,
 }
 
 /// Everything a study report reads.
@@ -62,11 +70,17 @@ pub struct Inputs<'a> {
     pub summary: &'a DataFrame,
     /// The long time series.
     pub timeseries: &'a DataFrame,
+    /// Study-specific measurements (table.parquet), when the study writes them.
+    pub table: Option<&'a DataFrame>,
 }
 
 /// Renders the reports of the named scenarios (or of every results/<name>/ with a summary),
 /// then reports/index.html linking every page under reports/. Returns the pages written.
-pub fn render(scenarios: &[String], results: &Path, reports: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn render(
+    scenarios: &[String],
+    results: &Path,
+    reports: &Path,
+) -> anyhow::Result<Vec<PathBuf>> {
     let names: Vec<String> = if scenarios.is_empty() {
         let mut v: Vec<String> = std::fs::read_dir(results)
             .with_context(|| format!("reading results directory '{}'", results.display()))?
@@ -81,7 +95,10 @@ pub fn render(scenarios: &[String], results: &Path, reports: &Path) -> anyhow::R
     };
     let mut written = Vec::new();
     for name in &names {
-        written.push(render_one(&results.join(name), &reports.join(name)).with_context(|| format!("rendering the report of '{name}'"))?);
+        written.push(
+            render_one(&results.join(name), &reports.join(name))
+                .with_context(|| format!("rendering the report of '{name}'"))?,
+        );
     }
     written.push(write_index(reports)?);
     Ok(written)
@@ -89,11 +106,26 @@ pub fn render(scenarios: &[String], results: &Path, reports: &Path) -> anyhow::R
 
 /// Renders one scenario's page from its results directory.
 pub fn render_one(results: &Path, out: &Path) -> anyhow::Result<PathBuf> {
-    let scenario_text = std::fs::read_to_string(results.join("scenario.toml")).with_context(|| format!("reading {}", results.join("scenario.toml").display()))?;
-    let scenario = Scenario::parse(&scenario_text, &results.join("scenario.toml").display().to_string())?;
+    let scenario_text = std::fs::read_to_string(results.join("scenario.toml"))
+        .with_context(|| format!("reading {}", results.join("scenario.toml").display()))?;
+    let scenario = Scenario::parse(
+        &scenario_text,
+        &results.join("scenario.toml").display().to_string(),
+    )?;
     let summary = read_frame(&results.join("summary.parquet"))?;
     let timeseries = read_frame(&results.join("timeseries.parquet"))?;
-    let inputs = Inputs { scenario: &scenario, summary: &summary, timeseries: &timeseries };
+    let table_path = results.join("table.parquet");
+    let table = if table_path.exists() {
+        Some(read_frame(&table_path)?)
+    } else {
+        None
+    };
+    let inputs = Inputs {
+        scenario: &scenario,
+        summary: &summary,
+        timeseries: &timeseries,
+        table: table.as_ref(),
+    };
     let page = studies::page(&inputs)?;
     std::fs::create_dir_all(out)?;
     for chart in &page.charts {
@@ -101,7 +133,14 @@ pub fn render_one(results: &Path, out: &Path) -> anyhow::Result<PathBuf> {
     }
     let mut csv = String::from("metric,value,paper,unit\n");
     for m in &page.metrics {
-        let _ = writeln!(csv, "{},{},{},{}", m.name, m.value, m.paper.map(|p| p.to_string()).unwrap_or_default(), m.unit);
+        let _ = writeln!(
+            csv,
+            "{},{},{},{}",
+            m.name,
+            m.value,
+            m.paper.map(|p| p.to_string()).unwrap_or_default(),
+            m.unit
+        );
     }
     std::fs::write(out.join("summary.csv"), csv)?;
     let html = page_html(&inputs, &scenario_text, &page);
@@ -111,7 +150,9 @@ pub fn render_one(results: &Path, out: &Path) -> anyhow::Result<PathBuf> {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn fmt(x: f64) -> String {
@@ -119,7 +160,11 @@ fn fmt(x: f64) -> String {
         return x.to_string();
     }
     let a = x.abs();
-    if a != 0.0 && !(1e-3..1e5).contains(&a) { format!("{x:.3e}") } else { format!("{x:.4}") }
+    if a != 0.0 && !(1e-3..1e5).contains(&a) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.4}")
+    }
 }
 
 const STYLE: &str = "body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}\
@@ -135,8 +180,17 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
     let statuses = summary_text(inputs.summary, "status");
     let failed = summary_values(inputs.summary, "seed").len() < inputs.summary.height();
     let mut h = String::new();
-    let _ = write!(h, "<!doctype html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>{STYLE}</style></head><body>", esc(&s.name));
-    let _ = write!(h, "<p><a href=\"../index.html\">← all reports</a></p><h1>{}</h1><p>{}</p>", esc(&s.name), esc(&s.description));
+    let _ = write!(
+        h,
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>{STYLE}</style></head><body>",
+        esc(&s.name)
+    );
+    let _ = write!(
+        h,
+        "<p><a href=\"../index.html\">← all reports</a></p><h1>{}</h1><p>{}</p>",
+        esc(&s.name),
+        esc(&s.description)
+    );
     let _ = write!(
         h,
         "<table><tr><th>study</th><td>{}</td></tr><tr><th>method</th><td>{}, dt = {} ms</td></tr>\
@@ -151,10 +205,21 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
         wall_mean,
         wall.iter().sum::<f64>(),
         mean_sd(&evals).0,
-        esc(&statuses.join(", ")) + if failed { " (see summary.parquet for errors)" } else { "" },
+        esc(&statuses.join(", "))
+            + if failed {
+                " (see summary.parquet for errors)"
+            } else {
+                ""
+            },
     );
-    let _ = write!(h, "<h2>Headline numbers</h2><p>Mean over seeds (± sample sd where shown in the note). Also in <a href=\"summary.csv\">summary.csv</a>.</p>");
-    let _ = write!(h, "<table><tr><th>metric</th><th>ours</th><th>paper</th><th>unit</th><th>how measured</th></tr>");
+    let _ = write!(
+        h,
+        "<h2>Headline numbers</h2><p>Mean over seeds (± sample sd where shown in the note). Also in <a href=\"summary.csv\">summary.csv</a>.</p>"
+    );
+    let _ = write!(
+        h,
+        "<table><tr><th>metric</th><th>ours</th><th>paper</th><th>unit</th><th>how measured</th></tr>"
+    );
     for m in &page.metrics {
         let _ = write!(
             h,
@@ -170,6 +235,9 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
     for n in &page.notes {
         let _ = write!(h, "<p>{n}</p>");
     }
+    if let Some(t) = &page.table {
+        h.push_str(t);
+    }
     h.push_str("<h2>Figures</h2>");
     for c in &page.charts {
         let _ = write!(
@@ -179,7 +247,11 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
             esc(&c.title)
         );
     }
-    let _ = write!(h, "<h2>Scenario as run</h2><pre>{}</pre></body></html>", esc(scenario_text));
+    let _ = write!(
+        h,
+        "<h2>Scenario as run</h2><pre>{}</pre></body></html>",
+        esc(scenario_text)
+    );
     h
 }
 
@@ -192,7 +264,9 @@ pub fn write_index(reports: &Path) -> anyhow::Result<PathBuf> {
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
     names.sort();
-    let mut h = format!("<!doctype html><html><head><meta charset=\"utf-8\"><title>dendritic reports</title><style>{STYLE}</style></head><body>");
+    let mut h = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>dendritic reports</title><style>{STYLE}</style></head><body>"
+    );
     h.push_str("<h1>dendritic reports</h1><p>Reproductions of Sacramento, Costa, Bengio &amp; Senn, <i>Dendritic cortical microcircuits approximate the backpropagation algorithm</i> (NeurIPS 2018). Each page is rendered from results/ by <code>dendritic report</code>.</p><table><tr><th>report</th><th>headline numbers (ours / paper)</th></tr>");
     for n in &names {
         let csv = std::fs::read_to_string(reports.join(n).join("summary.csv")).unwrap_or_default();
@@ -202,11 +276,25 @@ pub fn write_index(reports: &Path) -> anyhow::Result<PathBuf> {
             .filter_map(|l| {
                 let f: Vec<&str> = l.split(',').collect();
                 let v: f64 = f.get(1)?.parse().ok()?;
-                let paper = f.get(2).filter(|p| !p.is_empty()).map(|p| format!(" / {p}")).unwrap_or_default();
-                Some(format!("<code>{}</code> = {}{} {}", f[0], fmt(v), paper, f.get(3).unwrap_or(&"")))
+                let paper = f
+                    .get(2)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| format!(" / {p}"))
+                    .unwrap_or_default();
+                Some(format!(
+                    "<code>{}</code> = {}{} {}",
+                    f[0],
+                    fmt(v),
+                    paper,
+                    f.get(3).unwrap_or(&"")
+                ))
             })
             .collect();
-        let _ = write!(h, "<tr><td><a href=\"{n}/index.html\">{n}</a></td><td>{}</td></tr>", nums.join("<br>"));
+        let _ = write!(
+            h,
+            "<tr><td><a href=\"{n}/index.html\">{n}</a></td><td>{}</td></tr>",
+            nums.join("<br>")
+        );
     }
     h.push_str("</table></body></html>");
     let path = reports.join("index.html");

@@ -22,11 +22,21 @@ pub struct Line {
 impl Line {
     /// A solid curve.
     pub fn new(name: impl Into<String>, points: Vec<(f64, f64)>) -> Line {
-        Line { name: name.into(), points, dashed: false, faint: false }
+        Line {
+            name: name.into(),
+            points,
+            dashed: false,
+            faint: false,
+        }
     }
     /// A dashed curve.
     pub fn dashed(name: impl Into<String>, points: Vec<(f64, f64)>) -> Line {
-        Line { name: name.into(), points, dashed: true, faint: false }
+        Line {
+            name: name.into(),
+            points,
+            dashed: true,
+            faint: false,
+        }
     }
 }
 
@@ -73,19 +83,46 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let tr = |y: f64| if chart.log_y { y.max(1e-300).log10() } else { y };
-    let pts: Vec<(f64, f64)> = chart.lines.iter().flat_map(|l| l.points.iter().map(|&(x, y)| (x, tr(y)))).filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
-    let (mut x0, mut x1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let (mut y0, mut y1) = pts.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let tr = |y: f64| {
+        if chart.log_y {
+            y.max(1e-300).log10()
+        } else {
+            y
+        }
+    };
+    let pts: Vec<(f64, f64)> = chart
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|&(x, y)| (x, tr(y))))
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    let (mut x0, mut x1) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.0), b.max(p.0))
+        });
+    let (mut y0, mut y1) = pts
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.1), b.max(p.1))
+        });
     if !x0.is_finite() {
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
     if x1 <= x0 {
         x1 = x0 + 1.0;
     }
-    let pad = if y1 > y0 { 0.05 * (y1 - y0) } else { 0.5 * y0.abs().max(1.0) };
+    let pad = if y1 > y0 {
+        0.05 * (y1 - y0)
+    } else {
+        0.5 * y0.abs().max(1.0)
+    };
     let (y0, y1) = (y0 - pad, y1 + pad);
-    let y_label = if chart.log_y { format!("log10 {}", chart.y_label) } else { chart.y_label.clone() };
+    let y_label = if chart.log_y {
+        format!("log10 {}", chart.y_label)
+    } else {
+        chart.y_label.clone()
+    };
     let mut ctx = ChartBuilder::on(&root)
         .caption(&chart.title, ("sans-serif", 22))
         .margin(12)
@@ -107,15 +144,28 @@ where
         if !line.faint {
             color_index += 1;
         }
-        let style = if line.faint { color.mix(0.25).stroke_width(1) } else { color.stroke_width(2) };
-        let data: Vec<(f64, f64)> = line.points.iter().map(|&(x, y)| (x, tr(y))).filter(|(x, y)| x.is_finite() && y.is_finite()).collect();
-        let series = if line.dashed {
-            ctx.draw_series(DashedLineSeries::new(data, 8, 5, style)).map_err(|e| e.to_string())?
+        let style = if line.faint {
+            color.mix(0.25).stroke_width(1)
         } else {
-            ctx.draw_series(LineSeries::new(data, style)).map_err(|e| e.to_string())?
+            color.stroke_width(2)
+        };
+        let data: Vec<(f64, f64)> = line
+            .points
+            .iter()
+            .map(|&(x, y)| (x, tr(y)))
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .collect();
+        let series = if line.dashed {
+            ctx.draw_series(DashedLineSeries::new(data, 8, 5, style))
+                .map_err(|e| e.to_string())?
+        } else {
+            ctx.draw_series(LineSeries::new(data, style))
+                .map_err(|e| e.to_string())?
         };
         if !line.faint && !line.name.is_empty() {
-            series.label(line.name.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            series.label(line.name.clone()).legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
         }
     }
     if chart.lines.iter().any(|l| !l.faint && !l.name.is_empty()) {
@@ -137,7 +187,12 @@ pub fn render(chart: &Chart, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let png = dir.join(format!("{}.png", chart.stem));
     let svg = dir.join(format!("{}.svg", chart.stem));
-    draw(BitMapBackend::new(&png, (800, 480)).into_drawing_area(), chart).map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
-    draw(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), chart).map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    draw(
+        BitMapBackend::new(&png, (800, 480)).into_drawing_area(),
+        chart,
+    )
+    .map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
+    draw(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), chart)
+        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
     Ok(())
 }

@@ -10,85 +10,235 @@ pub fn page(inputs: &Inputs) -> anyhow::Result<Page> {
         Study::SelfPredicting => self_predicting(inputs),
         Study::TargetLearning => target_learning(inputs),
         Study::Regression => regression(inputs),
+        Study::BpEquivalence => bp_equivalence(inputs),
     }
 }
 
 fn chart(stem: &str, title: &str, x: &str, y: &str, lines: Vec<Line>, log_y: bool) -> Chart {
-    Chart { stem: stem.into(), title: title.into(), x_label: x.into(), y_label: y.into(), lines, log_y }
+    Chart {
+        stem: stem.into(),
+        title: title.into(),
+        x_label: x.into(),
+        y_label: y.into(),
+        lines,
+        log_y,
+    }
 }
 
 /// Per-seed faint lines plus their mean.
-fn seeds_and_mean(inputs: &Inputs, quantity: &str, variant: &str, name: &str) -> anyhow::Result<Vec<Line>> {
+fn seeds_and_mean(
+    inputs: &Inputs,
+    quantity: &str,
+    variant: &str,
+    name: &str,
+) -> anyhow::Result<Vec<Line>> {
     let mut lines = Vec::new();
     for s in seeds(inputs.timeseries)? {
-        lines.push(Line { name: String::new(), points: series(inputs.timeseries, quantity, variant, Some(s))?, dashed: false, faint: true });
+        lines.push(Line {
+            name: String::new(),
+            points: series(inputs.timeseries, quantity, variant, Some(s))?,
+            dashed: false,
+            faint: true,
+        });
     }
-    lines.push(Line::new(name, mean_series(inputs.timeseries, quantity, variant)?));
+    lines.push(Line::new(
+        name,
+        mean_series(inputs.timeseries, quantity, variant)?,
+    ));
     Ok(lines)
 }
 
 fn metric_mean(inputs: &Inputs, column: &str, name: &str, unit: &str, note: &str) -> Metric {
     let v = summary_values(inputs.summary, column);
     let (m, sd) = mean_sd(&v);
-    Metric::new(name, m, unit, &format!("{note} ({} seeds, sd {:.3}, min {:.4}, max {:.4})", v.len(), sd, v.iter().cloned().fold(f64::INFINITY, f64::min), v.iter().cloned().fold(f64::NEG_INFINITY, f64::max)))
+    Metric::new(
+        name,
+        m,
+        unit,
+        &format!(
+            "{note} ({} seeds, sd {:.3}, min {:.4}, max {:.4})",
+            v.len(),
+            sd,
+            v.iter().cloned().fold(f64::INFINITY, f64::min),
+            v.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+        ),
+    )
 }
 
 fn self_predicting(inputs: &Inputs) -> anyhow::Result<Page> {
     let metrics = vec![
-        metric_mean(inputs, "apical_norm_drop_factor", "apical_norm_drop_factor", "", "mean ‖v_A‖ over the first pattern ÷ over the last 10 patterns"),
-        metric_mean(inputs, "interneuron_mismatch_drop_factor", "interneuron_mismatch_drop_factor", "", "mean ‖u^P_{k+1} − u^I_k‖² (the paper's Fig. 1C(i) quantity) over the first pattern ÷ over the last 10"),
-        metric_mean(inputs, "apical_norm_final", "apical_norm_final", "", "mean ‖v_A‖ over the last 10 patterns"),
-        metric_mean(inputs, "interneuron_mismatch_final", "interneuron_mismatch_final", "", "mean ‖u^P_{k+1} − u^I_k‖² over the last 10 patterns"),
+        metric_mean(
+            inputs,
+            "apical_norm_drop_factor",
+            "apical_norm_drop_factor",
+            "",
+            "mean ‖v_A‖ over the first pattern ÷ over the last 10 patterns",
+        ),
+        metric_mean(
+            inputs,
+            "interneuron_mismatch_drop_factor",
+            "interneuron_mismatch_drop_factor",
+            "",
+            "mean ‖u^P_{k+1} − u^I_k‖² (the paper's Fig. 1C(i) quantity) over the first pattern ÷ over the last 10",
+        ),
+        metric_mean(
+            inputs,
+            "apical_norm_final",
+            "apical_norm_final",
+            "",
+            "mean ‖v_A‖ over the last 10 patterns",
+        ),
+        metric_mean(
+            inputs,
+            "interneuron_mismatch_final",
+            "interneuron_mismatch_final",
+            "",
+            "mean ‖u^P_{k+1} − u^I_k‖² over the last 10 patterns",
+        ),
     ];
     let charts = vec![
-        chart("apical_norm", "Apical potential norm while the self-predicting state is learned (Fig. S1/1C ii)", "time (ms)", "‖v_A‖", seeds_and_mean(inputs, "apical_norm", "", "mean over seeds")?, true),
-        chart("interneuron_mismatch", "Interneuron − upper-layer mismatch (Fig. S1/1C i)", "time (ms)", "‖u_P(k+1) − u_I(k)‖²", seeds_and_mean(inputs, "interneuron_mismatch", "", "mean over seeds")?, true),
+        chart(
+            "apical_norm",
+            "Apical potential norm while the self-predicting state is learned (Fig. S1/1C ii)",
+            "time (ms)",
+            "‖v_A‖",
+            seeds_and_mean(inputs, "apical_norm", "", "mean over seeds")?,
+            true,
+        ),
+        chart(
+            "interneuron_mismatch",
+            "Interneuron − upper-layer mismatch (Fig. S1/1C i)",
+            "time (ms)",
+            "‖u_P(k+1) − u_I(k)‖²",
+            seeds_and_mean(inputs, "interneuron_mismatch", "", "mean over seeds")?,
+            true,
+        ),
     ];
     Ok(Page {
         metrics,
         charts,
+        table: None,
         notes: vec!["Only W<sup>IP</sup> (rule 8) and W<sup>PI</sup> (rule 9) learn; inputs change every pattern and no target is given. \
             The paper shows both quantities falling towards zero (Fig. 1C, Fig. S1) but gives no number; the protocol is in its Supplementary Material, which we could not read, so the scenario file states our choices."
             .into()],
     })
 }
 
-fn trace_chart(inputs: &Inputs, window: &str, seed: u64, quantities: &[(&str, &str, bool)], stem: &str, title: &str, y: &str) -> anyhow::Result<Chart> {
+fn trace_chart(
+    inputs: &Inputs,
+    window: &str,
+    seed: u64,
+    quantities: &[(&str, &str, bool)],
+    stem: &str,
+    title: &str,
+    y: &str,
+) -> anyhow::Result<Chart> {
     let mut lines = Vec::new();
     for &(q, name, dashed) in quantities {
         let pts = series(inputs.timeseries, q, window, Some(seed))?;
-        lines.push(Line { name: name.into(), points: pts, dashed, faint: false });
+        lines.push(Line {
+            name: name.into(),
+            points: pts,
+            dashed,
+            faint: false,
+        });
     }
     Ok(chart(stem, title, "time (ms)", y, lines, false))
 }
 
 fn target_learning(inputs: &Inputs) -> anyhow::Result<Page> {
     let metrics = vec![
-        metric_mean(inputs, "output_target_mismatch_rel", "output_target_mismatch_rel", "", "after learning: max over output cells of |u_N − u_trgt| ÷ range of u_trgt, u_N the network's own steady state with the target removed and σ = 0"),
-        metric_mean(inputs, "apical_error_rel", "apical_error_rel", "", "‖time-averaged v_A‖ over the last pattern ÷ over the first pattern after the target appears (the systematic apical deflection; averaging over the pattern removes the noise)"),
-        metric_mean(inputs, "apical_norm_rel", "apical_norm_rel", "", "the same ratio for the mean of the instantaneous ‖v_A‖, noise included (its floor is set by σ)"),
-        metric_mean(inputs, "output_target_mismatch_rel_initial", "output_target_mismatch_rel_initial", "", "the same mismatch before learning"),
+        metric_mean(
+            inputs,
+            "output_target_mismatch_rel",
+            "output_target_mismatch_rel",
+            "",
+            "after learning: max over output cells of |u_N − u_trgt| ÷ range of u_trgt, u_N the network's own steady state with the target removed and σ = 0",
+        ),
+        metric_mean(
+            inputs,
+            "apical_error_rel",
+            "apical_error_rel",
+            "",
+            "‖time-averaged v_A‖ over the last pattern ÷ over the first pattern after the target appears (the systematic apical deflection; averaging over the pattern removes the noise)",
+        ),
+        metric_mean(
+            inputs,
+            "apical_norm_rel",
+            "apical_norm_rel",
+            "",
+            "the same ratio for the mean of the instantaneous ‖v_A‖, noise included (its floor is set by σ)",
+        ),
+        metric_mean(
+            inputs,
+            "output_target_mismatch_rel_initial",
+            "output_target_mismatch_rel_initial",
+            "",
+            "the same mismatch before learning",
+        ),
     ];
     let seed = *seeds(inputs.timeseries)?.first().unwrap_or(&0);
     let mut charts = Vec::new();
     for (window, label) in [("before", "before learning"), ("after", "after learning")] {
-        charts.push(trace_chart(inputs, window, seed, &[("output_u", "output u_N (cell 0)", false), ("target_u", "target u_trgt", true)], &format!("output_{window}"), &format!("Output potential and target, {label} (Fig. 1B)"), "potential")?);
         charts.push(trace_chart(
             inputs,
             window,
             seed,
-            &[("apical_top_down", "apical top-down", false), ("apical_cancellation", "apical cancellation (interneurons)", false), ("apical_u", "apical v_A", true)],
+            &[
+                ("output_u", "output u_N (cell 0)", false),
+                ("target_u", "target u_trgt", true),
+            ],
+            &format!("output_{window}"),
+            &format!("Output potential and target, {label} (Fig. 1B)"),
+            "potential",
+        )?);
+        charts.push(trace_chart(
+            inputs,
+            window,
+            seed,
+            &[
+                ("apical_top_down", "apical top-down", false),
+                (
+                    "apical_cancellation",
+                    "apical cancellation (interneurons)",
+                    false,
+                ),
+                ("apical_u", "apical v_A", true),
+            ],
             &format!("apical_{window}"),
             &format!("Hidden cell 0 apical inputs, {label} (Fig. 1B)"),
             "potential",
         )?);
-        charts.push(trace_chart(inputs, window, seed, &[("input_rate", "input rate r_0 (cell 0)", false)], &format!("input_{window}"), &format!("Sensory input, {label}"), "rate")?);
+        charts.push(trace_chart(
+            inputs,
+            window,
+            seed,
+            &[("input_rate", "input rate r_0 (cell 0)", false)],
+            &format!("input_{window}"),
+            &format!("Sensory input, {label}"),
+            "rate",
+        )?);
     }
-    charts.push(chart("apical_norm", "Apical error norm during learning", "time (ms)", "‖v_A‖", seeds_and_mean(inputs, "apical_norm", "", "mean over seeds")?, true));
-    charts.push(chart("output_target_distance", "Distance of the (nudged) output from its target", "time (ms)", "‖u_N − u_trgt‖", seeds_and_mean(inputs, "output_target_distance", "", "mean over seeds")?, false));
+    charts.push(chart(
+        "apical_norm",
+        "Apical error norm during learning",
+        "time (ms)",
+        "‖v_A‖",
+        seeds_and_mean(inputs, "apical_norm", "", "mean over seeds")?,
+        true,
+    ));
+    charts.push(chart(
+        "output_target_distance",
+        "Distance of the (nudged) output from its target",
+        "time (ms)",
+        "‖u_N − u_trgt‖",
+        seeds_and_mean(inputs, "output_target_distance", "", "mean over seeds")?,
+        false,
+    ));
     Ok(Page {
         metrics,
         charts,
+        table: None,
         notes: vec![format!(
             "Traces of seed {seed}. The target appears after {} ms; 'before' is the first {} ms of the run, 'after' the last. \
              Before learning the top-down input and its interneuron cancellation part ways when the target appears (an apical error); after learning they cancel again while the output sits on its target.",
@@ -103,41 +253,375 @@ fn regression(inputs: &Inputs) -> anyhow::Result<Page> {
     let shallow = summary_values(inputs.summary, "test_error_shallow");
     let ratio = mean_sd(&shallow).0 / mean_sd(&micro).0;
     let metrics = vec![
-        metric_mean(inputs, "test_error_microcircuit", "test_error_microcircuit", "squared rate error", "‖r_N − r_trgt‖² on held-out patterns, σ = 0, steady state without target, after training"),
-        metric_mean(inputs, "test_error_shallow", "test_error_shallow", "squared rate error", "the same for the shallow learner (only hidden→output weights plastic)"),
-        Metric::new("error_ratio_shallow_over_microcircuit", ratio, "", "mean shallow error ÷ mean microcircuit error"),
-        metric_mean(inputs, "alignment_angle_deg", "alignment_angle_deg", "deg", "angle between W_up(2,1) and the transposed fixed feedback W_down(1,2)ᵀ at the end").paper(45.0),
+        metric_mean(
+            inputs,
+            "test_error_microcircuit",
+            "test_error_microcircuit",
+            "squared rate error",
+            "‖r_N − r_trgt‖² on held-out patterns, σ = 0, steady state without target, after training",
+        ),
+        metric_mean(
+            inputs,
+            "test_error_shallow",
+            "test_error_shallow",
+            "squared rate error",
+            "the same for the shallow learner (only hidden→output weights plastic)",
+        ),
+        Metric::new(
+            "error_ratio_shallow_over_microcircuit",
+            ratio,
+            "",
+            "mean shallow error ÷ mean microcircuit error",
+        ),
+        metric_mean(
+            inputs,
+            "alignment_angle_deg",
+            "alignment_angle_deg",
+            "deg",
+            "angle between W_up(2,1) and the transposed fixed feedback W_down(1,2)ᵀ at the end",
+        )
+        .paper(45.0),
     ];
     let mut err_lines = Vec::new();
     for v in ["microcircuit", "shallow"] {
-        err_lines.push(Line::new(format!("{v} (EMA, mean over seeds)"), ema(&mean_series(inputs.timeseries, "test_error", v)?, w)));
+        err_lines.push(Line::new(
+            format!("{v} (EMA, mean over seeds)"),
+            ema(&mean_series(inputs.timeseries, "test_error", v)?, w),
+        ));
     }
     let seed = *seeds(inputs.timeseries)?.first().unwrap_or(&0);
     let mut charts = vec![
-        chart("test_error", "Test error: microcircuit vs shallow learner (Fig. 2C)", "time (ms)", "‖r_N − r_trgt‖²", err_lines, true),
-        chart("alignment_angle", "Forward vs transposed feedback weights (Fig. 2C / S1)", "time (ms)", "angle (deg)", seeds_and_mean(inputs, "alignment_angle_deg", "microcircuit", "mean over seeds")?, false),
-        chart("apical_norm", "Apical potential norm during learning (Fig. 2C i)", "time (ms)", "‖v_A‖", seeds_and_mean(inputs, "apical_norm", "microcircuit", "mean over seeds")?, true),
-        chart("interneuron_mismatch", "Interneuron mismatch during learning (Fig. 2C ii)", "time (ms)", "‖u_P(2) − u_I(1)‖²", seeds_and_mean(inputs, "interneuron_mismatch", "microcircuit", "mean over seeds")?, true),
+        chart(
+            "test_error",
+            "Test error: microcircuit vs shallow learner (Fig. 2C)",
+            "time (ms)",
+            "‖r_N − r_trgt‖²",
+            err_lines,
+            true,
+        ),
+        chart(
+            "alignment_angle",
+            "Forward vs transposed feedback weights (Fig. 2C / S1)",
+            "time (ms)",
+            "angle (deg)",
+            seeds_and_mean(
+                inputs,
+                "alignment_angle_deg",
+                "microcircuit",
+                "mean over seeds",
+            )?,
+            false,
+        ),
+        chart(
+            "apical_norm",
+            "Apical potential norm during learning (Fig. 2C i)",
+            "time (ms)",
+            "‖v_A‖",
+            seeds_and_mean(inputs, "apical_norm", "microcircuit", "mean over seeds")?,
+            true,
+        ),
+        chart(
+            "interneuron_mismatch",
+            "Interneuron mismatch during learning (Fig. 2C ii)",
+            "time (ms)",
+            "‖u_P(2) − u_I(1)‖²",
+            seeds_and_mean(
+                inputs,
+                "interneuron_mismatch",
+                "microcircuit",
+                "mean over seeds",
+            )?,
+            true,
+        ),
     ];
     for (window, label) in [("before", "before learning"), ("after", "after learning")] {
         charts.push(trace_chart(
             inputs,
             window,
             seed,
-            &[("output_rate", "output rate r_N (cell 0)", false), ("target_rate", "target rate", true), ("input_rate", "input rate r_0 (cell 0)", false)],
+            &[
+                ("output_rate", "output rate r_N (cell 0)", false),
+                ("target_rate", "target rate", true),
+                ("input_rate", "input rate r_0 (cell 0)", false),
+            ],
             &format!("rates_{window}"),
             &format!("Output rate and target, {label} (Fig. 2B)"),
             "rate",
         )?);
-        charts.push(trace_chart(inputs, window, seed, &[("apical_u", "apical v_A (hidden cell 0)", false)], &format!("apical_{window}"), &format!("Hidden apical potential, {label} (Fig. 2B)"), "potential")?);
+        charts.push(trace_chart(
+            inputs,
+            window,
+            seed,
+            &[("apical_u", "apical v_A (hidden cell 0)", false)],
+            &format!("apical_{window}"),
+            &format!("Hidden apical potential, {label} (Fig. 2B)"),
+            "potential",
+        )?);
     }
     Ok(Page {
         metrics,
         charts,
+        table: None,
         notes: vec![format!(
             "The paper shows the curves but gives no final errors; it reports the forward weights aligning to about 45° of the transposed feedback. \
              Test errors are plotted as an exponential moving average with weight {w} on each new test (every {} patterns).",
             inputs.scenario.protocol.test_every
         )],
+    })
+}
+
+/// Rows of the equivalence table matching (top_down, settle), as (λ, layer, seed, column value).
+fn eq_rows(
+    table: &polars::prelude::DataFrame,
+    top_down: &str,
+    settle: &str,
+    column: &str,
+) -> anyhow::Result<Vec<(f64, usize, f64)>> {
+    use polars::prelude::*;
+    let df = table
+        .clone()
+        .lazy()
+        .filter(
+            col("top_down")
+                .eq(lit(top_down))
+                .and(col("settle").eq(lit(settle))),
+        )
+        .collect()?;
+    let l = df.column("lambda")?.f64()?.clone();
+    let k = df.column("layer")?.f64()?.clone();
+    let v = df.column(column)?.f64()?.clone();
+    Ok(l.iter()
+        .zip(k.iter())
+        .zip(v.iter())
+        .filter_map(|((l, k), v)| Some((l?, k? as usize, v?)))
+        .collect())
+}
+
+/// Mean over seeds per (λ, layer), as per-layer curves over λ.
+fn per_layer(rows: &[(f64, usize, f64)], agg: fn(&[f64]) -> f64) -> Vec<(usize, Vec<(f64, f64)>)> {
+    let mut layers: Vec<usize> = rows.iter().map(|r| r.1).collect();
+    layers.sort_unstable();
+    layers.dedup();
+    let mut lambdas: Vec<f64> = rows.iter().map(|r| r.0).collect();
+    lambdas.sort_by(f64::total_cmp);
+    lambdas.dedup();
+    layers
+        .into_iter()
+        .map(|k| {
+            let pts = lambdas
+                .iter()
+                .map(|&l| {
+                    let v: Vec<f64> = rows
+                        .iter()
+                        .filter(|r| r.1 == k && r.0 == l)
+                        .map(|r| r.2)
+                        .collect();
+                    (l, agg(&v))
+                })
+                .collect();
+            (k, pts)
+        })
+        .collect()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+fn max(v: &[f64]) -> f64 {
+    v.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+}
+
+fn log_curves(curves: &[(usize, Vec<(f64, f64)>)], label: &str) -> Vec<Line> {
+    curves
+        .iter()
+        .map(|(k, pts)| {
+            Line::new(
+                format!("{label} layer {k}"),
+                pts.iter().map(|&(l, v)| (l.log10(), v)).collect(),
+            )
+        })
+        .collect()
+}
+
+fn slope(pts: &[(f64, f64)]) -> f64 {
+    let xs: Vec<f64> = pts.iter().map(|p| p.0.ln()).collect();
+    let ys: Vec<f64> = pts.iter().map(|p| p.1.ln()).collect();
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    sxy / sxx
+}
+
+fn bp_equivalence(inputs: &Inputs) -> anyhow::Result<Page> {
+    let table = inputs
+        .table
+        .ok_or_else(|| anyhow::anyhow!("bp_equivalence results have no table.parquet"))?;
+    let settle = inputs
+        .scenario
+        .equivalence
+        .as_ref()
+        .map(|e| e.settle.clone())
+        .unwrap_or_default();
+    let main = if settle.iter().any(|s| s == "newton") {
+        "newton"
+    } else {
+        settle.first().map(|s| s.as_str()).unwrap_or("newton")
+    };
+    let main_name = match main {
+        "dynamics" => "dynamics_rk4",
+        s => s,
+    };
+    let bp_t = eq_rows(table, "transpose", main_name, "angle_bp_deg")?;
+    let rel_t = eq_rows(table, "transpose", main_name, "relerr_dw")?;
+    let fa_r = eq_rows(table, "random", main_name, "angle_fa_deg")?;
+    let bp_r = eq_rows(table, "random", main_name, "angle_bp_deg")?;
+    let fa_bp = eq_rows(table, "random", main_name, "angle_fa_to_bp_deg")?;
+    let min_l = bp_t.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
+    let at_min = |rows: &[(f64, usize, f64)], hidden_only: bool, n_layers: usize| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| r.0 == min_l && (!hidden_only || r.1 < n_layers))
+            .map(|r| r.2)
+            .collect()
+    };
+    let n = inputs.scenario.network.n_layers();
+    let rel_curves = per_layer(&rel_t, mean);
+    let slopes: Vec<f64> = rel_curves.iter().map(|(_, pts)| slope(pts)).collect();
+    let metrics = vec![
+        Metric::new(
+            "max_angle_bp_deg_at_min_lambda",
+            max(&at_min(&bp_t, false, n)),
+            "deg",
+            &format!(
+                "top-down = transposed forward weights, {main}: largest angle over layers and seeds between rule 7's change and backprop's update at λ = {min_l:e}"
+            ),
+        ),
+        Metric::new(
+            "relerr_slope",
+            slopes.iter().cloned().fold(f64::INFINITY, f64::min),
+            "",
+            &format!(
+                "smallest over layers of the fitted log–log slope of ‖ΔW − P‖/‖P‖ against λ (P the A2 prediction); per layer: {}",
+                slopes
+                    .iter()
+                    .map(|s| format!("{s:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Metric::new(
+            "max_angle_fa_deg_at_min_lambda",
+            max(&at_min(&fa_r, false, n)),
+            "deg",
+            &format!(
+                "random fixed top-down: largest angle to feedback alignment's update at λ = {min_l:e}"
+            ),
+        ),
+        Metric::new(
+            "angle_fa_to_bp_deg",
+            mean(&at_min(&fa_bp, true, n)),
+            "deg",
+            "random top-down: mean over hidden layers and seeds of the angle between feedback alignment's and backprop's updates (what the microcircuit's update keeps from backprop)",
+        ),
+        Metric::new(
+            "angle_microcircuit_to_bp_deg_random",
+            mean(&at_min(&bp_r, true, n)),
+            "deg",
+            "random top-down: mean over hidden layers of the microcircuit's angle to backprop at the smallest λ",
+        ),
+    ];
+    let mut charts = vec![
+        chart(
+            "angle_bp_transpose",
+            &format!("Transposed top-down: angle of rule 7 to backprop ({main})"),
+            "log10 λ",
+            "angle (deg)",
+            log_curves(&per_layer(&bp_t, mean), "backprop,"),
+            true,
+        ),
+        chart(
+            "relerr_transpose",
+            &format!("Transposed top-down: relative error to the A2 prediction ({main})"),
+            "log10 λ",
+            "‖ΔW − P‖/‖P‖",
+            log_curves(&rel_curves, "rel. error,"),
+            true,
+        ),
+        chart(
+            "angle_fa_random",
+            &format!("Random top-down: angle of rule 7 to feedback alignment ({main})"),
+            "log10 λ",
+            "angle (deg)",
+            log_curves(&per_layer(&fa_r, mean), "feedback alignment,"),
+            true,
+        ),
+        chart(
+            "angle_bp_random",
+            &format!("Random top-down: angle of rule 7 to backprop ({main})"),
+            "log10 λ",
+            "angle (deg)",
+            log_curves(&per_layer(&bp_r, mean), "backprop,"),
+            false,
+        ),
+    ];
+    let mut methods = Vec::new();
+    for s in &settle {
+        let name = if s == "dynamics" {
+            "dynamics_rk4"
+        } else {
+            s.as_str()
+        };
+        let rows: Vec<(f64, usize, f64)> = eq_rows(table, "transpose", name, "angle_bp_deg")?
+            .into_iter()
+            .filter(|r| r.1 == 1)
+            .collect();
+        for (_, pts) in per_layer(&rows, mean) {
+            methods.push(Line::new(
+                name.to_string(),
+                pts.iter().map(|&(l, v)| (l.log10(), v)).collect(),
+            ));
+        }
+    }
+    charts.push(chart(
+        "settle_methods",
+        "Layer 1 angle to backprop, by how the state is settled (transposed top-down)",
+        "log10 λ",
+        "angle (deg)",
+        methods,
+        true,
+    ));
+    let mut t = String::from(
+        "<h2>All numbers (mean over seeds)</h2><table><tr><th>top-down</th><th>settled by</th><th>λ</th><th>layer</th><th>angle Δu to A1 (deg)</th><th>angle to backprop (deg)</th><th>angle to FA (deg)</th><th>rel. error to A2</th></tr>",
+    );
+    for td in ["transpose", "random"] {
+        for s in &settle {
+            let name = if s == "dynamics" {
+                "dynamics_rk4"
+            } else {
+                s.as_str()
+            };
+            let cols = ["angle_du_deg", "angle_bp_deg", "angle_fa_deg", "relerr_dw"]
+                .map(|c| per_layer(&eq_rows(table, td, name, c).unwrap_or_default(), mean));
+            for (li, (k, pts)) in cols[0].iter().enumerate() {
+                for (pi, &(l, du)) in pts.iter().enumerate() {
+                    t.push_str(&format!(
+                        "<tr><td>{td}</td><td>{name}</td><td>{l:e}</td><td>{k}</td><td>{du:.4}</td><td>{:.4}</td><td>{:.4}</td><td>{:.3e}</td></tr>",
+                        cols[1][li].1[pi].1, cols[2][li].1[pi].1, cols[3][li].1[pi].1
+                    ));
+                }
+            }
+        }
+    }
+    t.push_str("</table>");
+    Ok(Page {
+        metrics,
+        charts,
+        table: Some(t),
+        notes: vec![
+            "For each λ the network is settled twice, without and with the target (σ = 0). Δu_k is the somatic deviation, compared with the A1 error term W<sub>k,k+1</sub>D<sub>k+1</sub>⋯D<sub>N</sub>(u<sub>trgt</sub> − u⁻<sub>N</sub>); the weight change is rule 7's induction term ⟨(φ(u<sub>k</sub>) − φ(v̂<sub>B,k</sub>)) r<sub>k−1</sub>ᵀ⟩. \
+             Backprop and feedback alignment run on the microcircuit's own feed-forward network (same weights, attenuations and biases) with the output error δ<sub>N</sub> = φ'(u<sub>N</sub>)(u<sub>trgt</sub> − u<sub>N</sub>) of A2. \
+             P is A2's leading-order prediction with the scale s<sub>k</sub> = λ<sub>N</sub>[λ<sub>A</sub>(1 − λ<sub>I</sub>)]<sup>N−k</sup> derived from the steady states."
+                .into(),
+        ],
     })
 }

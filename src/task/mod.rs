@@ -102,15 +102,26 @@ impl TaskConfig {
     pub fn validate(&self, sizes: &[usize]) -> Result<(), String> {
         let (n0, nn) = (sizes[0], sizes[sizes.len() - 1]);
         match self {
-            TaskConfig::RandomPatterns { input_low, input_high } if input_low > input_high => {
-                Err(format!("task.input_low ({input_low}) exceeds task.input_high ({input_high})"))
-            }
-            TaskConfig::SingleAssociation { target_rate_low, target_rate_high, .. } if target_rate_low > target_rate_high => {
+            TaskConfig::RandomPatterns {
+                input_low,
+                input_high,
+            } if input_low > input_high => Err(format!(
+                "task.input_low ({input_low}) exceeds task.input_high ({input_high})"
+            )),
+            TaskConfig::SingleAssociation {
+                target_rate_low,
+                target_rate_high,
+                ..
+            } if target_rate_low > target_rate_high => {
                 Err("task.target_rate_low exceeds task.target_rate_high".into())
             }
             TaskConfig::Teacher { sizes: ts, k, .. } => {
                 if ts.len() < 2 || k.len() != ts.len() - 1 {
-                    return Err(format!("task.k needs one factor per teacher layer ({}), got {}", ts.len().saturating_sub(1), k.len()));
+                    return Err(format!(
+                        "task.k needs one factor per teacher layer ({}), got {}",
+                        ts.len().saturating_sub(1),
+                        k.len()
+                    ));
                 }
                 if ts[0] != n0 || ts[ts.len() - 1] != nn {
                     return Err(format!(
@@ -127,22 +138,51 @@ impl TaskConfig {
     pub fn build(&self, phi: Transfer, sizes: &[usize], rng: &mut Rng) -> Result<Task, String> {
         self.validate(sizes)?;
         Ok(match self {
-            TaskConfig::RandomPatterns { input_low, input_high } => Task::RandomPatterns { range: (*input_low, *input_high) },
-            TaskConfig::SingleAssociation { input_low, input_high, target_rate_low, target_rate_high } => {
-                let input = Array2::from_shape_fn((1, sizes[0]), |_| rng.uniform_in(*input_low, *input_high));
+            TaskConfig::RandomPatterns {
+                input_low,
+                input_high,
+            } => Task::RandomPatterns {
+                range: (*input_low, *input_high),
+            },
+            TaskConfig::SingleAssociation {
+                input_low,
+                input_high,
+                target_rate_low,
+                target_rate_high,
+            } => {
+                let input = Array2::from_shape_fn((1, sizes[0]), |_| {
+                    rng.uniform_in(*input_low, *input_high)
+                });
                 let nn = sizes[sizes.len() - 1];
                 let mut target = Array2::zeros((1, nn));
                 for t in target.iter_mut() {
                     let r = rng.uniform_in(*target_rate_low, *target_rate_high);
-                    *t = phi.inverse(r).ok_or_else(|| format!("target rate {r} is outside the range of φ = {}", phi.name()))?;
+                    *t = phi.inverse(r).ok_or_else(|| {
+                        format!("target rate {r} is outside the range of φ = {}", phi.name())
+                    })?;
                 }
                 Task::SingleAssociation { input, target }
             }
-            TaskConfig::Teacher { sizes: ts, k, weight_scale, input_low, input_high } => {
+            TaskConfig::Teacher {
+                sizes: ts,
+                k,
+                weight_scale,
+                input_low,
+                input_high,
+            } => {
                 let weights = (1..ts.len())
-                    .map(|l| Array2::from_shape_fn((ts[l], ts[l - 1]), |_| rng.uniform_in(-weight_scale, *weight_scale)))
+                    .map(|l| {
+                        Array2::from_shape_fn((ts[l], ts[l - 1]), |_| {
+                            rng.uniform_in(-weight_scale, *weight_scale)
+                        })
+                    })
                     .collect();
-                Task::Teacher { weights, k: k.clone(), range: (*input_low, *input_high), phi }
+                Task::Teacher {
+                    weights,
+                    k: k.clone(),
+                    range: (*input_low, *input_high),
+                    phi,
+                }
             }
         })
     }
@@ -152,19 +192,33 @@ impl Task {
     /// The next pattern (random tasks draw from `rng`).
     pub fn pattern(&self, n0: usize, rng: &mut Rng) -> Pattern {
         match self {
-            Task::RandomPatterns { range } => Pattern { input: Array2::from_shape_fn((1, n0), |_| rng.uniform_in(range.0, range.1)), target: None },
-            Task::SingleAssociation { input, target } => Pattern { input: input.clone(), target: Some(target.clone()) },
+            Task::RandomPatterns { range } => Pattern {
+                input: Array2::from_shape_fn((1, n0), |_| rng.uniform_in(range.0, range.1)),
+                target: None,
+            },
+            Task::SingleAssociation { input, target } => Pattern {
+                input: input.clone(),
+                target: Some(target.clone()),
+            },
             Task::Teacher { range, .. } => {
                 let input = Array2::from_shape_fn((1, n0), |_| rng.uniform_in(range.0, range.1));
                 let target = self.teacher_target(&input).expect("teacher task");
-                Pattern { input, target: Some(target) }
+                Pattern {
+                    input,
+                    target: Some(target),
+                }
             }
         }
     }
 
     /// The teacher's output potential u^trgt = k_N W_N φ(… φ(k_1 W_1 r_0)) for inputs (rows).
     pub fn teacher_target(&self, input: &Array2<f64>) -> Option<Array2<f64>> {
-        let Task::Teacher { weights, k, phi, .. } = self else { return None };
+        let Task::Teacher {
+            weights, k, phi, ..
+        } = self
+        else {
+            return None;
+        };
         let mut r = input.clone();
         let mut u = Array2::zeros((0, 0));
         for (l, (w, kl)) in weights.iter().zip(k).enumerate() {

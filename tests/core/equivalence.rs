@@ -1,7 +1,7 @@
 //! Backprop equivalence (paper-spec §5): the baseline's gradients, and the microcircuit's
 //! steady-state updates against backprop and feedback alignment as λ → 0.
 
-use dendritic::analysis::equivalence::{compare, conductance_for_lambda, Settle};
+use dendritic::analysis::equivalence::{Settle, compare, conductance_for_lambda};
 use dendritic::baseline::{Credit, FeedForward};
 use dendritic::model::{NetworkConfig, TopDown};
 use dendritic::solve::SteadyStateConfig;
@@ -32,30 +32,54 @@ fn backprop_gradients_match_central_differences() {
             let mut m = ff.clone();
             m.w[k][[i, j]] -= h;
             let fd = -(p.loss(&input, &target) - m.loss(&input, &target)) / (2.0 * h);
-            assert!((fd - updates[k].0[[i, j]]).abs() < 1e-6, "W_{} [{i},{j}]: fd {fd} vs {}", k + 1, updates[k].0[[i, j]]);
+            assert!(
+                (fd - updates[k].0[[i, j]]).abs() < 1e-6,
+                "W_{} [{i},{j}]: fd {fd} vs {}",
+                k + 1,
+                updates[k].0[[i, j]]
+            );
         }
         let mut p = ff.clone();
         p.b[k][0] += h;
         let mut m = ff.clone();
         m.b[k][0] -= h;
         let fd = -(p.loss(&input, &target) - m.loss(&input, &target)) / (2.0 * h);
-        assert!((fd - updates[k].1[0]).abs() < 1e-6, "b_{}: fd {fd} vs {}", k + 1, updates[k].1[0]);
+        assert!(
+            (fd - updates[k].1[0]).abs() < 1e-6,
+            "b_{}: fd {fd} vs {}",
+            k + 1,
+            updates[k].1[0]
+        );
     }
 }
 
 /// Per λ, the layer comparisons of a 12-10-8-6 self-predicting network (two hidden layers).
-fn sweep(top_down: TopDown, lambdas: &[f64]) -> Vec<Vec<dendritic::analysis::equivalence::LayerComparison>> {
+fn sweep(
+    top_down: TopDown,
+    lambdas: &[f64],
+) -> Vec<Vec<dendritic::analysis::equivalence::LayerComparison>> {
     lambdas
         .iter()
         .map(|&lambda| {
             let mut config = NetworkConfig::new(&[12, 10, 8, 6]);
-            let g = conductance_for_lambda(lambda, config.conductances.g_lk, config.conductances.g_b);
+            let g =
+                conductance_for_lambda(lambda, config.conductances.g_lk, config.conductances.g_b);
             config.conductances.g_a = g;
             config.conductances.g_som = g;
             let (net, state) = network(config, 2, 1.0, top_down, true, 111);
             let input = uniform(2, 12, 0.0, 1.0, 112);
             let target = uniform(2, 6, -1.0, 1.0, 113);
-            compare(&net, &state, &input, &target, Settle::Solver(SteadyStateConfig::Newton { tolerance: 1e-15, maximum_iterations: 50 })).unwrap()
+            compare(
+                &net,
+                &state,
+                &input,
+                &target,
+                Settle::Solver(SteadyStateConfig::Newton {
+                    tolerance: 1e-15,
+                    maximum_iterations: 50,
+                }),
+            )
+            .unwrap()
         })
         .collect()
 }
@@ -66,14 +90,28 @@ fn transposed_top_down_follows_backprop_as_lambda_vanishes() {
     let res = sweep(TopDown::Transpose, &lambdas);
     for c in res.last().unwrap() {
         eprintln!("{c:?}");
-        assert!(c.angle_bp_deg < 1.0, "layer {}: angle to backprop {}° at λ = 3e-4", c.layer, c.angle_bp_deg);
-        assert!(c.angle_du_deg < 1.0, "layer {}: Δu angle {}°", c.layer, c.angle_du_deg);
+        assert!(
+            c.angle_bp_deg < 1.0,
+            "layer {}: angle to backprop {}° at λ = 3e-4",
+            c.layer,
+            c.angle_bp_deg
+        );
+        assert!(
+            c.angle_du_deg < 1.0,
+            "layer {}: Δu angle {}°",
+            c.layer,
+            c.angle_du_deg
+        );
     }
     for layer in 0..3 {
         let errs: Vec<f64> = res.iter().map(|r| r[layer].relerr_dw).collect();
         let slope = loglog_slope(&lambdas, &errs);
         eprintln!("layer {} relerr {errs:?} slope {slope}", layer + 1);
-        assert!(slope >= 0.9, "layer {}: relative error ∝ λ^{slope}", layer + 1);
+        assert!(
+            slope >= 0.9,
+            "layer {}: relative error ∝ λ^{slope}",
+            layer + 1
+        );
     }
 }
 
@@ -83,7 +121,12 @@ fn random_top_down_follows_feedback_alignment() {
     let res = sweep(TopDown::Random, &lambdas);
     for c in res.last().unwrap() {
         eprintln!("{c:?}");
-        assert!(c.angle_fa_deg < 1.0, "layer {}: angle to feedback alignment {}°", c.layer, c.angle_fa_deg);
+        assert!(
+            c.angle_fa_deg < 1.0,
+            "layer {}: angle to feedback alignment {}°",
+            c.layer,
+            c.angle_fa_deg
+        );
         if c.layer < 3 {
             // Random feedback is not backprop: the angle to backprop stays large (it is
             // reported, not asserted to a value).

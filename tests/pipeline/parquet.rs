@@ -15,14 +15,28 @@ fn parquet_round_trip_is_exact() {
     assert_eq!(out.timeseries.height(), 2 * 4 * 2 * 2);
     assert_eq!(out.summary.height(), 2);
     for (name, df) in [("summary", &out.summary), ("timeseries", &out.timeseries)] {
-        let back = read_frame(&dir.join("self_predicting").join(format!("{name}.parquet"))).unwrap();
+        let back =
+            read_frame(&dir.join("self_predicting").join(format!("{name}.parquet"))).unwrap();
         assert_eq!(back.shape(), df.shape(), "{name}");
         assert_eq!(back.get_column_names(), df.get_column_names(), "{name}");
-        assert!(back.equals_missing(df), "{name}: values differ after the round trip");
-        assert!(dir.join("self_predicting").join(format!("{name}.csv")).exists());
+        assert!(
+            back.equals_missing(df),
+            "{name}: values differ after the round trip"
+        );
+        assert!(
+            dir.join("self_predicting")
+                .join(format!("{name}.csv"))
+                .exists()
+        );
     }
     // Parameters are columns of the summary, by their scenario path.
-    let g_a = out.summary.column("network.conductances.g_a").unwrap().f64().unwrap().get(0);
+    let g_a = out
+        .summary
+        .column("network.conductances.g_a")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .get(0);
     assert_eq!(g_a, Some(0.8));
     std::fs::remove_dir_all(&dir).ok();
 }

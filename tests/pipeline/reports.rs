@@ -10,8 +10,17 @@ use crate::common::*;
 
 fn check_png(path: &Path) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(bytes.len() > 1000, "{} is too small to hold a chart", path.display());
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{} is not a PNG", path.display());
+    assert!(
+        bytes.len() > 1000,
+        "{} is too small to hold a chart",
+        path.display()
+    );
+    assert_eq!(
+        &bytes[..8],
+        b"\x89PNG\r\n\x1a\n",
+        "{} is not a PNG",
+        path.display()
+    );
     assert_eq!(&bytes[12..16], b"IHDR");
     let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
     let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
@@ -23,14 +32,30 @@ fn check_png(path: &Path) {
 
 fn check_svg(path: &Path) {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(text.contains("<svg") && text.trim_end().ends_with("</svg>"), "{} is not an SVG document", path.display());
-    assert!(text.matches("<text").count() >= 5, "{}: axis labels and title missing", path.display());
-    assert!(text.contains("<polyline") || text.contains("<path"), "{}: no curve", path.display());
+    assert!(
+        text.contains("<svg") && text.trim_end().ends_with("</svg>"),
+        "{} is not an SVG document",
+        path.display()
+    );
+    assert!(
+        text.matches("<text").count() >= 5,
+        "{}: axis labels and title missing",
+        path.display()
+    );
+    assert!(
+        text.contains("<polyline") || text.contains("<path"),
+        "{}: no curve",
+        path.display()
+    );
 }
 
 /// The targets of src="…" and href="…" in a page, relative to it.
 fn referenced(html: &str, attr: &str) -> Vec<String> {
-    html.split(&format!("{attr}=\"")).skip(1).filter_map(|s| s.split('"').next()).map(|s| s.to_string()).collect()
+    html.split(&format!("{attr}=\""))
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|s| s.to_string())
+        .collect()
 }
 
 #[test]
@@ -46,18 +71,27 @@ fn every_referenced_figure_exists_and_is_valid() {
     assert_eq!(pages.len(), 4, "three pages and the index");
     let index = std::fs::read_to_string(reports.join("index.html")).unwrap();
     for name in ["self_predicting", "target_learning", "regression"] {
-        assert!(index.contains(&format!("href=\"{name}/index.html\"")), "index links {name}");
+        assert!(
+            index.contains(&format!("href=\"{name}/index.html\"")),
+            "index links {name}"
+        );
         let page_dir = reports.join(name);
         let html = std::fs::read_to_string(page_dir.join("index.html")).unwrap();
         for needle in ["commit", "method", "wall time", "Scenario as run"] {
-            assert!(html.contains(needle), "{name}: page does not state {needle}");
+            assert!(
+                html.contains(needle),
+                "{name}: page does not state {needle}"
+            );
         }
         let pngs = referenced(&html, "src");
         assert!(pngs.len() >= 2, "{name}: too few figures");
         for png in &pngs {
             check_png(&page_dir.join(png));
         }
-        let svgs: Vec<String> = referenced(&html, "href").into_iter().filter(|h| h.ends_with(".svg")).collect();
+        let svgs: Vec<String> = referenced(&html, "href")
+            .into_iter()
+            .filter(|h| h.ends_with(".svg"))
+            .collect();
         assert_eq!(svgs.len(), pngs.len(), "{name}: every figure has an SVG");
         for svg in &svgs {
             check_svg(&page_dir.join(svg));
@@ -65,12 +99,22 @@ fn every_referenced_figure_exists_and_is_valid() {
         let csv = std::fs::read_to_string(page_dir.join("summary.csv")).unwrap();
         assert_eq!(csv.lines().next(), Some("metric,value,paper,unit"));
         let want: &[&str] = match name {
-            "self_predicting" => &["apical_norm_drop_factor", "interneuron_mismatch_drop_factor"],
+            "self_predicting" => &[
+                "apical_norm_drop_factor",
+                "interneuron_mismatch_drop_factor",
+            ],
             "target_learning" => &["output_target_mismatch_rel", "apical_error_rel"],
-            _ => &["test_error_microcircuit", "test_error_shallow", "alignment_angle_deg"],
+            _ => &[
+                "test_error_microcircuit",
+                "test_error_shallow",
+                "alignment_angle_deg",
+            ],
         };
         for m in want {
-            let line = csv.lines().find(|l| l.starts_with(&format!("{m},"))).unwrap_or_else(|| panic!("{name}: no {m}"));
+            let line = csv
+                .lines()
+                .find(|l| l.starts_with(&format!("{m},")))
+                .unwrap_or_else(|| panic!("{name}: no {m}"));
             let value: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
             assert!(value.is_finite(), "{name}: {m} = {value}");
         }

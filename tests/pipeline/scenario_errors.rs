@@ -1,10 +1,14 @@
 //! Bad scenario files give an error naming the file, the line and the key.
 
-use dendritic::experiment::scenario::EMBEDDED;
 use dendritic::experiment::Scenario;
+use dendritic::experiment::scenario::EMBEDDED;
 
 fn base() -> &'static str {
-    EMBEDDED.iter().find(|(n, _)| *n == "self_predicting").unwrap().1
+    EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "self_predicting")
+        .unwrap()
+        .1
 }
 
 /// Parses `text` as file "bad.toml" and returns the error message.
@@ -38,21 +42,42 @@ fn every_embedded_scenario_is_valid() {
 fn unknown_top_level_key() {
     let text = base().replace("seeds = [1, 2, 3]", "seeds = [1, 2, 3]\nsede = 4");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", "unknown field `sede`", &format!("line {}", line_of(&text, "sede = 4"))]);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "unknown field `sede`",
+            &format!("line {}", line_of(&text, "sede = 4")),
+        ],
+    );
 }
 
 #[test]
 fn unknown_nested_key() {
     let text = base().replace("g_lk = 0.1", "g_lk = 0.1\ng_leak = 0.2");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", "unknown field `g_leak`", &format!("line {}", line_of(&text, "g_leak"))]);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "unknown field `g_leak`",
+            &format!("line {}", line_of(&text, "g_leak")),
+        ],
+    );
 }
 
 #[test]
 fn wrong_type() {
     let text = base().replace("dt = 0.1            # ms", "dt = \"fast\"");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", "invalid type", &format!("line {}", line_of(&text, "dt = \"fast\""))]);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "invalid type",
+            &format!("line {}", line_of(&text, "dt = \"fast\"")),
+        ],
+    );
 }
 
 #[test]
@@ -64,7 +89,9 @@ fn missing_required_key() {
 
 #[test]
 fn missing_file() {
-    let msg = Scenario::load("scenarios/does_not_exist.toml").unwrap_err().to_string();
+    let msg = Scenario::load("scenarios/does_not_exist.toml")
+        .unwrap_err()
+        .to_string();
     assert_names(&msg, &["scenarios/does_not_exist.toml", "cannot read"]);
     let msg = Scenario::load("no_such_scenario").unwrap_err().to_string();
     assert_names(&msg, &["no_such_scenario", "self_predicting"]);
@@ -74,47 +101,92 @@ fn missing_file() {
 fn impossible_sizes() {
     let text = base().replace("sizes = [30, 20, 10]", "sizes = [30, 0, 10]");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", "network.sizes", "layer 1 has zero neurons", &format!("line {}", line_of(&text, "sizes = [30, 0, 10]"))]);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "network.sizes",
+            "layer 1 has zero neurons",
+            &format!("line {}", line_of(&text, "sizes = [30, 0, 10]")),
+        ],
+    );
 }
 
 #[test]
 fn negative_conductance() {
     let text = base().replace("g_a = 0.8", "g_a = -0.8");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", "network.conductances.g_a", &format!("line {}", line_of(&text, "g_a = -0.8"))]);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "network.conductances.g_a",
+            &format!("line {}", line_of(&text, "g_a = -0.8")),
+        ],
+    );
 }
 
 #[test]
 fn learning_rates_of_the_wrong_length() {
     let text = base().replace("eta_ip = [0.0002375]", "eta_ip = [0.0002375, 0.1]");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", "network.plasticity.eta_ip", "needs 1 values", &format!("line {}", line_of(&text, "eta_ip = [0.0002375, 0.1]"))]);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "network.plasticity.eta_ip",
+            "needs 1 values",
+            &format!("line {}", line_of(&text, "eta_ip = [0.0002375, 0.1]")),
+        ],
+    );
 }
 
 #[test]
 fn pattern_time_not_on_the_grid() {
     let text = base().replace("pattern_ms = 100.0", "pattern_ms = 100.05");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", "protocol.pattern_ms", "whole number of steps", &format!("line {}", line_of(&text, "pattern_ms = 100.05"))]);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "protocol.pattern_ms",
+            "whole number of steps",
+            &format!("line {}", line_of(&text, "pattern_ms = 100.05")),
+        ],
+    );
 }
 
 #[test]
 fn noise_with_rk4() {
     let text = base().replace("method = \"euler\"", "method = \"rk4\"");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", "`method`", "not an SDE method", &format!("line {}", line_of(&text, "method = \"rk4\""))]);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "`method`",
+            "not an SDE method",
+            &format!("line {}", line_of(&text, "method = \"rk4\"")),
+        ],
+    );
 }
 
 #[test]
 fn unknown_method_lists_the_valid_ones() {
     let text = base().replace("method = \"euler\"", "method = \"leapfrog\"");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", "leapfrog", "euler", "rk4", "exponential_euler"]);
+    assert_names(
+        &msg,
+        &["bad.toml", "leapfrog", "euler", "rk4", "exponential_euler"],
+    );
 }
 
 #[test]
 fn task_that_does_not_fit_the_study() {
-    let text = base().replace("kind = \"random_patterns\"", "kind = \"single_association\"\ntarget_rate_low = 0.1\ntarget_rate_high = 0.9");
+    let text = base().replace(
+        "kind = \"random_patterns\"",
+        "kind = \"single_association\"\ntarget_rate_low = 0.1\ntarget_rate_high = 0.9",
+    );
     let msg = error(&text);
     assert_names(&msg, &["bad.toml", "task.kind", "random_patterns"]);
 }
@@ -123,12 +195,27 @@ fn task_that_does_not_fit_the_study() {
 fn invalid_toml_syntax() {
     let text = base().replace("[protocol]", "[protocol");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", &format!("line {}", line_of(&text, "[protocol"))]);
+    assert_names(
+        &msg,
+        &["bad.toml", &format!("line {}", line_of(&text, "[protocol"))],
+    );
 }
 
 #[test]
 fn teacher_sizes_must_match_the_student() {
-    let text = EMBEDDED.iter().find(|(n, _)| *n == "regression").unwrap().1.replace("sizes = [30, 20, 10]", "sizes = [20, 20, 10]");
+    let text = EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "regression")
+        .unwrap()
+        .1
+        .replace("sizes = [30, 20, 10]", "sizes = [20, 20, 10]");
     let msg = error(&text);
-    assert_names(&msg, &["bad.toml", "task.sizes", &format!("line {}", line_of(&text, "sizes = [20, 20, 10]"))]);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "task.sizes",
+            &format!("line {}", line_of(&text, "sizes = [20, 20, 10]")),
+        ],
+    );
 }
