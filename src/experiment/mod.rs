@@ -4,6 +4,7 @@
 pub mod probe;
 pub mod run;
 pub mod scenario;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 

@@ -177,6 +177,9 @@ pub struct Scenario {
     /// The λ sweep (bp_equivalence only).
     #[serde(default)]
     pub equivalence: Option<Equivalence>,
+    /// A parameter sweep (runs = grid points × seeds).
+    #[serde(default)]
+    pub sweep: Option<super::sweep::Sweep>,
 }
 
 fn default_seeds() -> Vec<u64> {

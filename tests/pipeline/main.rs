@@ -5,3 +5,4 @@ mod common;
 mod parquet;
 mod reports;
 mod scenario_errors;
+mod sweep;

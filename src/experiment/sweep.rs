@@ -1,0 +1,264 @@
+//! Sweeps: a scenario's `[sweep.grid]` (lists of values by parameter path, e.g.
+//! `"network.conductances.g_som" = [0.1, 0.8]`) crossed with its seeds, run in parallel with
+//! rayon. Every run writes its own results atomically under results/<name>/runs/runNNNNN/
+//! (the summary last, so its presence marks a finished run); `--resume` skips finished runs,
+//! `--shard i/N` runs every N-th, and [`merge`] gathers all runs into one summary DataFrame
+//! (a row per run, parameters as columns) and one time series.
+
+use std::collections::BTreeMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use polars::prelude::*;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::scenario::{locate_key, Scenario, ScenarioError};
+use super::{commit, flatten_parameters, run_one};
+use crate::record::{read_frame, summary_dataframe, write_frame, Cell};
+
+/// The `[sweep]` table of a scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Sweep {
+    /// Parameter path → values; the runs are the cartesian product (keys in sorted order).
+    #[serde(default)]
+    pub grid: BTreeMap<String, Vec<toml::Value>>,
+}
+
+/// One run of a sweep.
+#[derive(Clone, Debug)]
+pub struct SweepRun {
+    /// Position in the expansion (stable: grid in key order, seeds innermost).
+    pub index: usize,
+    /// The swept parameters of this run.
+    pub params: Vec<(String, toml::Value)>,
+    /// The seed.
+    pub seed: u64,
+    /// The scenario with the parameters applied and `seeds = [seed]`.
+    pub scenario: Scenario,
+}
+
+impl SweepRun {
+    /// Directory name, e.g. run00007.
+    pub fn dir_name(&self) -> String {
+        format!("run{:05}", self.index)
+    }
+}
+
+fn set_path(root: &mut toml::Value, path: &str, value: toml::Value) -> Result<(), String> {
+    let parts: Vec<&str> = path.split('.').collect();
+    let mut cur = root;
+    for (i, p) in parts.iter().enumerate() {
+        let table = cur.as_table_mut().ok_or_else(|| format!("`{}` is not a table", parts[..i].join(".")))?;
+        if i + 1 == parts.len() {
+            table.insert(p.to_string(), value);
+            return Ok(());
+        }
+        cur = table.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    }
+    Ok(())
+}
+
+/// Expands a scenario file's sweep into runs. Without a `[sweep]` table every seed is a run.
+///
+/// # Errors
+/// A [`ScenarioError`] naming the file, line and swept key when a grid point is invalid.
+pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), ScenarioError> {
+    let base = Scenario::parse(text, file)?;
+    let value: toml::Value = toml::from_str(text).map_err(|e| ScenarioError::Parse { file: file.into(), message: e.to_string() })?;
+    let grid = base.sweep.clone().unwrap_or_default().grid;
+    for (k, v) in &grid {
+        if v.is_empty() {
+            return Err(ScenarioError::Invalid { file: file.into(), line: locate_key(text, &format!("sweep.grid.{k}")), key: format!("sweep.grid.{k}"), message: "needs at least one value".into() });
+        }
+    }
+    let keys: Vec<&String> = grid.keys().collect();
+    let sizes: Vec<usize> = keys.iter().map(|k| grid[*k].len()).collect();
+    let points: usize = sizes.iter().product();
+    let mut runs = Vec::with_capacity(points * base.seeds.len());
+    for p in 0..points {
+        let mut rem = p;
+        let mut params = Vec::new();
+        for (i, k) in keys.iter().enumerate().rev() {
+            params.push(((*k).clone(), grid[*k][rem % sizes[i]].clone()));
+            rem /= sizes[i];
+        }
+        params.reverse();
+        for &seed in &base.seeds {
+            let mut v = value.clone();
+            if let Some(t) = v.as_table_mut() {
+                t.remove("sweep");
+                t.insert("seeds".into(), toml::Value::Array(vec![toml::Value::Integer(seed as i64)]));
+            }
+            for (k, x) in &params {
+                set_path(&mut v, k, x.clone()).map_err(|message| ScenarioError::Invalid { file: file.into(), line: locate_key(text, &format!("sweep.grid.{k}")), key: format!("sweep.grid.{k}"), message })?;
+            }
+            let key_of = |k: &str| params.iter().map(|(p, x)| format!("{p} = {x}")).collect::<Vec<_>>().join(", ") + &format!(" ({k})");
+            let scenario: Scenario = Scenario::deserialize(v).map_err(|e| ScenarioError::Invalid {
+                file: file.into(),
+                line: locate_key(text, "sweep.grid"),
+                key: "sweep.grid".into(),
+                message: key_of(&e.to_string()),
+            })?;
+            scenario.validate().map_err(|(key, message)| ScenarioError::Invalid { file: file.into(), line: locate_key(text, "sweep.grid"), key, message: key_of(&message) })?;
+            runs.push(SweepRun { index: runs.len(), params: params.clone(), seed, scenario });
+        }
+    }
+    Ok((base, runs))
+}
+
+/// How a sweep is run.
+#[derive(Clone, Debug, Default)]
+pub struct SweepOptions {
+    /// Worker threads (None: rayon's default, the number of cores).
+    pub threads: Option<usize>,
+    /// Skip runs that already finished successfully.
+    pub resume: bool,
+    /// Run only the runs with index % N == i.
+    pub shard: Option<(usize, usize)>,
+    /// Also write CSV.
+    pub csv: bool,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// What a sweep invocation did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SweepOutcome {
+    /// Runs computed now (indices).
+    pub computed: Vec<usize>,
+    /// Runs skipped because they had finished (resume).
+    pub skipped: Vec<usize>,
+    /// Runs that failed now, with their errors.
+    pub failed: Vec<(usize, String)>,
+}
+
+fn run_dir(root: &Path, name: &str, run: &SweepRun) -> PathBuf {
+    root.join(name).join("runs").join(run.dir_name())
+}
+
+fn finished_ok(dir: &Path) -> bool {
+    read_frame(&dir.join("summary.parquet"))
+        .ok()
+        .and_then(|df| df.column("status").ok().and_then(|c| c.str().ok().and_then(|s| s.get(0).map(|v| v == "ok"))))
+        .unwrap_or(false)
+}
+
+/// Runs (this shard of) a sweep. Each run's numbers depend only on its scenario and seed, never
+/// on the thread count. A run that fails or panics is recorded with its error; the others go on.
+pub fn run_sweep(base: &Scenario, runs: &[SweepRun], root: &Path, opts: &SweepOptions) -> anyhow::Result<SweepOutcome> {
+    let mine: Vec<&SweepRun> = runs.iter().filter(|r| opts.shard.map(|(i, n)| r.index % n == i).unwrap_or(true)).collect();
+    let (todo, skipped): (Vec<&SweepRun>, Vec<&SweepRun>) = mine.into_iter().partition(|r| !(opts.resume && finished_ok(&run_dir(root, &base.name, r))));
+    let pb = if opts.progress { ProgressBar::new(todo.len() as u64) } else { ProgressBar::hidden() };
+    pb.set_style(ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} runs, {elapsed} (eta {eta})").expect("template").progress_chars("=> "));
+    pb.set_prefix(base.name.clone());
+    let commit = commit();
+    let work = || -> Vec<(usize, Result<(), String>)> {
+        todo.par_iter()
+            .map(|run| {
+                let result = catch_unwind(AssertUnwindSafe(|| run_one(&run.scenario, run.seed, None)))
+                    .unwrap_or_else(|p| Err(super::RunError::Task { seed: run.seed, message: format!("panicked: {}", p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default()) }));
+                let dir = run_dir(root, &base.name, run);
+                let mut row = flatten_parameters(&run.scenario);
+                row.insert("run".into(), Cell::Num(run.index as f64));
+                row.insert("seed".into(), Cell::Num(run.seed as f64));
+                row.insert("scenario".into(), Cell::Text(base.name.clone()));
+                row.insert("commit".into(), Cell::Text(commit.clone()));
+                let status = match result {
+                    Ok(out) => {
+                        row.insert("status".into(), Cell::Text("ok".into()));
+                        row.insert("error".into(), Cell::Text(String::new()));
+                        row.extend(out.summary);
+                        let write = || -> anyhow::Result<()> {
+                            let mut ts = out.series.to_dataframe(run.seed)?;
+                            ts.with_column(Column::new("run".into(), vec![run.index as u64; ts.height()]))?;
+                            write_frame(&mut ts, &dir.join("timeseries.parquet"), opts.csv)?;
+                            Ok(())
+                        };
+                        write().map_err(|e| e.to_string())
+                    }
+                    Err(e) => {
+                        row.insert("status".into(), Cell::Text("failed".into()));
+                        row.insert("error".into(), Cell::Text(e.to_string()));
+                        Err(e.to_string())
+                    }
+                };
+                // The summary goes last: its presence with status "ok" marks a finished run.
+                let written = summary_dataframe(&[row]).map_err(anyhow::Error::from).and_then(|mut df| write_frame(&mut df, &dir.join("summary.parquet"), opts.csv).map_err(anyhow::Error::from));
+                pb.inc(1);
+                (run.index, written.map_err(|e| e.to_string()).and(status))
+            })
+            .collect()
+    };
+    let results = match opts.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new().num_threads(n).build()?.install(work),
+        None => work(),
+    };
+    pb.finish_and_clear();
+    let mut outcome = SweepOutcome { skipped: skipped.iter().map(|r| r.index).collect(), ..Default::default() };
+    for (i, r) in results {
+        outcome.computed.push(i);
+        if let Err(e) = r {
+            outcome.failed.push((i, e));
+        }
+    }
+    outcome.computed.sort_unstable();
+    Ok(outcome)
+}
+
+/// Vertically stacks frames whose columns differ (missing columns become nulls), with the
+/// columns in sorted order.
+fn stack_diagonal(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut names: BTreeMap<String, DataType> = BTreeMap::new();
+    for f in &frames {
+        for c in f.columns() {
+            let dt = c.dtype().clone();
+            names.entry(c.name().to_string()).and_modify(|d| if *d == DataType::Null { *d = dt.clone() }).or_insert(dt);
+        }
+    }
+    let mut out: Option<DataFrame> = None;
+    for f in frames {
+        let h = f.height();
+        let mut cols = Vec::new();
+        for (n, dt) in &names {
+            let c = match f.column(n) {
+                Ok(c) => c.cast(dt)?,
+                Err(_) => Column::full_null(n.as_str().into(), h, dt),
+            };
+            cols.push(c);
+        }
+        let df = DataFrame::new_infer_height(cols)?;
+        match &mut out {
+            None => out = Some(df),
+            Some(acc) => {
+                acc.vstack_mut(&df)?;
+            }
+        }
+    }
+    Ok(out.unwrap_or_default())
+}
+
+/// Gathers every run under results/<name>/runs/ into results/<name>/summary.parquet (a row per
+/// run, sorted by run index) and timeseries.parquet. Shards' run directories can simply be
+/// copied into one results root before merging.
+pub fn merge(root: &Path, name: &str, csv: bool) -> anyhow::Result<(DataFrame, DataFrame)> {
+    let runs = root.join(name).join("runs");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs).with_context(|| format!("reading {}", runs.display()))?.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("summary.parquet").exists()).collect();
+    dirs.sort();
+    let mut summaries = Vec::new();
+    let mut series = Vec::new();
+    for d in &dirs {
+        summaries.push(read_frame(&d.join("summary.parquet"))?);
+        if d.join("timeseries.parquet").exists() {
+            series.push(read_frame(&d.join("timeseries.parquet"))?);
+        }
+    }
+    let mut summary = stack_diagonal(summaries)?;
+    let mut timeseries = stack_diagonal(series)?;
+    write_frame(&mut summary, &root.join(name).join("summary.parquet"), csv)?;
+    write_frame(&mut timeseries, &root.join(name).join("timeseries.parquet"), csv)?;
+    Ok((summary, timeseries))
+}
