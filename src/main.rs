@@ -44,6 +44,26 @@ enum Command {
         /// Hide the progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Sweeps: skip runs that already finished (results/<name>/runs/*).
+        #[arg(long)]
+        resume: bool,
+        /// Sweeps: run only shard i of N (runs with index % N == i), e.g. --shard 0/4.
+        #[arg(long, value_parser = parse_shard)]
+        shard: Option<(usize, usize)>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Gather a sweep's runs (e.g. from several shards) into summary.parquet and timeseries.parquet.
+    Merge {
+        /// Scenario name.
+        name: String,
+        /// Results root.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// Also write CSV.
+        #[arg(long)]
+        csv: bool,
     },
     /// Render reports from results (all scenarios found under --results when none is named).
     Report {
@@ -73,6 +93,20 @@ enum Command {
     },
 }
 
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("expected i/N, got '{s}'"))?;
+    let (i, n): (usize, usize) = (
+        i.parse().map_err(|_| format!("bad shard index '{i}'"))?,
+        n.parse().map_err(|_| format!("bad shard count '{n}'"))?,
+    );
+    if n == 0 || i >= n {
+        return Err(format!("shard {i}/{n}: need 0 ≤ i < N"));
+    }
+    Ok((i, n))
+}
+
 fn main() {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -90,18 +124,75 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Merge { name, results, csv } => {
+            let (summary, _) = dendritic::experiment::sweep::merge(&results, &name, csv)?;
+            tracing::info!(
+                "{name}: merged {} runs into {}",
+                summary.height(),
+                results.join(&name).display()
+            );
+            Ok(())
+        }
         Command::Run {
             scenarios,
             results,
             csv,
             seeds,
             quiet,
+            resume,
+            shard,
+            threads,
         } => {
+            if let Some(t) = threads {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(t)
+                    .build_global()
+                    .ok();
+            }
             let mut failed = 0;
             for name in &scenarios {
                 let mut scenario = Scenario::load(name)?;
                 if let Some(s) = &seeds {
                     scenario.seeds = s.clone();
+                }
+                if scenario.sweep.is_some() || resume || shard.is_some() {
+                    use dendritic::experiment::sweep::{SweepOptions, expand, merge, run_sweep};
+                    let text = dendritic::experiment::scenario::scenario_text(name)?;
+                    let (base, mut runs) = expand(&text, name)?;
+                    if let Some(s) = &seeds {
+                        runs.retain(|r| s.contains(&r.seed));
+                    }
+                    tracing::info!(
+                        "sweeping {}: {} runs ({})",
+                        base.name,
+                        runs.len(),
+                        base.description
+                    );
+                    let opts = SweepOptions {
+                        threads,
+                        resume,
+                        shard,
+                        csv,
+                        progress: !quiet,
+                    };
+                    let started = std::time::Instant::now();
+                    let out = run_sweep(&base, &runs, &results, &opts)?;
+                    tracing::info!(
+                        "{}: {} runs computed, {} skipped, {} failed in {:.1} s",
+                        base.name,
+                        out.computed.len(),
+                        out.skipped.len(),
+                        out.failed.len(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    for (i, e) in &out.failed {
+                        tracing::error!("{} run {i} failed: {e}", base.name);
+                    }
+                    failed += out.failed.len();
+                    if shard.is_none() {
+                        merge(&results, &base.name, csv)?;
+                    }
+                    continue;
                 }
                 tracing::info!(
                     "running {} ({} seeds, method {}, {})",

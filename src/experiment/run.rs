@@ -129,7 +129,7 @@ impl Sim {
     }
 }
 
-fn num(row: &mut SummaryRow, key: &str, v: f64) {
+pub(crate) fn num(row: &mut SummaryRow, key: &str, v: f64) {
     row.insert(key.to_string(), Cell::Num(v));
 }
 
@@ -149,6 +149,7 @@ pub fn run_one(
         Study::TargetLearning => target_learning(scenario, seed, progress)?,
         Study::Regression => regression(scenario, seed, progress)?,
         Study::BpEquivalence => bp_equivalence(scenario, seed, progress)?,
+        Study::Integrators => super::integrators::run(scenario, seed, progress)?,
     };
     num(
         &mut out.summary,
@@ -158,7 +159,7 @@ pub fn run_one(
     Ok(out)
 }
 
-fn build_task(scenario: &Scenario, seed: u64) -> Result<Task, RunError> {
+pub(crate) fn build_task(scenario: &Scenario, seed: u64) -> Result<Task, RunError> {
     scenario
         .task
         .build(
@@ -566,7 +567,7 @@ pub fn patterns_per_run(scenario: &Scenario) -> u64 {
     }
 }
 
-fn text(row: &mut SummaryRow, key: &str, v: &str) {
+pub(crate) fn text(row: &mut SummaryRow, key: &str, v: &str) {
     row.insert(key.to_string(), Cell::Text(v.to_string()));
 }
 

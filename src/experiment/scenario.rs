@@ -23,6 +23,8 @@ pub enum Study {
     Regression,
     /// Results A1/A2: the settled microcircuit against backprop and feedback alignment as λ → 0.
     BpEquivalence,
+    /// Numerical accuracy of the integrators: orders, cost, stability limits, steady-state solvers.
+    Integrators,
 }
 
 impl Study {
@@ -33,8 +35,34 @@ impl Study {
             Study::TargetLearning => "target_learning",
             Study::Regression => "regression",
             Study::BpEquivalence => "bp_equivalence",
+            Study::Integrators => "integrators",
         }
     }
+}
+
+/// The integrator-accuracy study.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Integrators {
+    /// Step sizes (ms) for the convergence study, each a whole divisor of `duration_ms`.
+    pub dts: Vec<f64>,
+    /// Time at which errors are measured, ms.
+    pub duration_ms: f64,
+    /// The reference solution's RK4 step = smallest dt / this.
+    #[serde(default = "default_refinement")]
+    pub reference_refinement: usize,
+    /// Values of g_A for the steady-state solvers' error.
+    pub g_a: Vec<f64>,
+    /// Steps run to classify a dt as stable or not.
+    #[serde(default = "default_stability_steps")]
+    pub stability_steps: usize,
+}
+
+fn default_refinement() -> usize {
+    64
+}
+fn default_stability_steps() -> usize {
+    4000
 }
 
 /// The λ sweep of the backprop-equivalence study.
@@ -177,6 +205,9 @@ pub struct Scenario {
     /// The λ sweep (bp_equivalence only).
     #[serde(default)]
     pub equivalence: Option<Equivalence>,
+    /// The integrator study's settings (integrators only).
+    #[serde(default)]
+    pub integrators: Option<Integrators>,
     /// A parameter sweep (runs = grid points × seeds).
     #[serde(default)]
     pub sweep: Option<super::sweep::Sweep>,
@@ -240,6 +271,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "bp_equivalence",
         include_str!("../../scenarios/bp_equivalence.toml"),
     ),
+    (
+        "integrators",
+        include_str!("../../scenarios/integrators.toml"),
+    ),
 ];
 
 /// The 1-based line where a dotted key is set: the first `last = …` after the header of its
@@ -268,6 +303,34 @@ pub fn locate_key(text: &str, key: &str) -> Option<usize> {
         return Some(h + 1);
     }
     lines.iter().position(|l| is_assignment(l)).map(|i| i + 1)
+}
+
+/// The text of a scenario file, or of an embedded scenario by name.
+///
+/// # Errors
+/// [`ScenarioError::Io`] / [`ScenarioError::Unknown`].
+pub fn scenario_text(name_or_path: &str) -> Result<String, ScenarioError> {
+    let path = Path::new(name_or_path);
+    if path.exists() || name_or_path.ends_with(".toml") {
+        return std::fs::read_to_string(path).map_err(|source| ScenarioError::Io {
+            file: name_or_path.into(),
+            source,
+        });
+    }
+    EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == name_or_path)
+        .map(|(_, t)| t.to_string())
+        .ok_or_else(|| {
+            ScenarioError::Unknown(
+                name_or_path.into(),
+                EMBEDDED
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        })
 }
 
 impl Scenario {
@@ -440,6 +503,38 @@ impl Scenario {
                     );
                 }
             }
+            (Study::Integrators, TaskConfig::SingleAssociation { .. }) => {
+                let Some(it) = &self.integrators else {
+                    return e(
+                        "integrators",
+                        "the integrators study needs an [integrators] table".into(),
+                    );
+                };
+                if it.dts.len() < 3 {
+                    return e(
+                        "integrators.dts",
+                        "needs at least 3 step sizes to fit an order".into(),
+                    );
+                }
+                if let Some(dt) = it.dts.iter().find(|dt| {
+                    !(**dt > 0.0)
+                        || ((it.duration_ms / **dt) - (it.duration_ms / **dt).round()).abs() > 1e-9
+                }) {
+                    return e(
+                        "integrators.dts",
+                        format!(
+                            "{dt} does not divide integrators.duration_ms = {}",
+                            it.duration_ms
+                        ),
+                    );
+                }
+                if self.network.noise.sigma > 0.0 {
+                    return e(
+                        "network.noise.sigma",
+                        "the accuracy study is deterministic: needs σ = 0".into(),
+                    );
+                }
+            }
             (Study::Regression, TaskConfig::Teacher { .. }) => {
                 if p.test_every == 0 || p.test_patterns == 0 {
                     return e("protocol.test_every", "the regression study needs protocol.test_every ≥ 1 and protocol.test_patterns ≥ 1".into());
@@ -459,7 +554,7 @@ impl Scenario {
                     Study::SelfPredicting => "random_patterns",
                     Study::TargetLearning => "single_association",
                     Study::Regression => "teacher",
-                    Study::BpEquivalence => "single_association",
+                    Study::BpEquivalence | Study::Integrators => "single_association",
                 };
                 return e(
                     "task.kind",

@@ -6,7 +6,7 @@
 //! (a row per run, parameters as columns) and one time series.
 
 use std::collections::BTreeMap;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -15,9 +15,9 @@ use polars::prelude::*;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::scenario::{locate_key, Scenario, ScenarioError};
+use super::scenario::{Scenario, ScenarioError, locate_key};
 use super::{commit, flatten_parameters, run_one};
-use crate::record::{read_frame, summary_dataframe, write_frame, Cell};
+use crate::record::{Cell, read_frame, summary_dataframe, write_frame};
 
 /// The `[sweep]` table of a scenario.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
@@ -52,12 +52,16 @@ fn set_path(root: &mut toml::Value, path: &str, value: toml::Value) -> Result<()
     let parts: Vec<&str> = path.split('.').collect();
     let mut cur = root;
     for (i, p) in parts.iter().enumerate() {
-        let table = cur.as_table_mut().ok_or_else(|| format!("`{}` is not a table", parts[..i].join(".")))?;
+        let table = cur
+            .as_table_mut()
+            .ok_or_else(|| format!("`{}` is not a table", parts[..i].join(".")))?;
         if i + 1 == parts.len() {
             table.insert(p.to_string(), value);
             return Ok(());
         }
-        cur = table.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = table
+            .entry(p.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
     }
     Ok(())
 }
@@ -68,11 +72,19 @@ fn set_path(root: &mut toml::Value, path: &str, value: toml::Value) -> Result<()
 /// A [`ScenarioError`] naming the file, line and swept key when a grid point is invalid.
 pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), ScenarioError> {
     let base = Scenario::parse(text, file)?;
-    let value: toml::Value = toml::from_str(text).map_err(|e| ScenarioError::Parse { file: file.into(), message: e.to_string() })?;
+    let value: toml::Value = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+        file: file.into(),
+        message: e.to_string(),
+    })?;
     let grid = base.sweep.clone().unwrap_or_default().grid;
     for (k, v) in &grid {
         if v.is_empty() {
-            return Err(ScenarioError::Invalid { file: file.into(), line: locate_key(text, &format!("sweep.grid.{k}")), key: format!("sweep.grid.{k}"), message: "needs at least one value".into() });
+            return Err(ScenarioError::Invalid {
+                file: file.into(),
+                line: locate_key(text, &format!("sweep.grid.{k}")),
+                key: format!("sweep.grid.{k}"),
+                message: "needs at least one value".into(),
+            });
         }
     }
     let keys: Vec<&String> = grid.keys().collect();
@@ -91,20 +103,48 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
             let mut v = value.clone();
             if let Some(t) = v.as_table_mut() {
                 t.remove("sweep");
-                t.insert("seeds".into(), toml::Value::Array(vec![toml::Value::Integer(seed as i64)]));
+                t.insert(
+                    "seeds".into(),
+                    toml::Value::Array(vec![toml::Value::Integer(seed as i64)]),
+                );
             }
             for (k, x) in &params {
-                set_path(&mut v, k, x.clone()).map_err(|message| ScenarioError::Invalid { file: file.into(), line: locate_key(text, &format!("sweep.grid.{k}")), key: format!("sweep.grid.{k}"), message })?;
+                set_path(&mut v, k, x.clone()).map_err(|message| ScenarioError::Invalid {
+                    file: file.into(),
+                    line: locate_key(text, &format!("sweep.grid.{k}")),
+                    key: format!("sweep.grid.{k}"),
+                    message,
+                })?;
             }
-            let key_of = |k: &str| params.iter().map(|(p, x)| format!("{p} = {x}")).collect::<Vec<_>>().join(", ") + &format!(" ({k})");
-            let scenario: Scenario = Scenario::deserialize(v).map_err(|e| ScenarioError::Invalid {
-                file: file.into(),
-                line: locate_key(text, "sweep.grid"),
-                key: "sweep.grid".into(),
-                message: key_of(&e.to_string()),
-            })?;
-            scenario.validate().map_err(|(key, message)| ScenarioError::Invalid { file: file.into(), line: locate_key(text, "sweep.grid"), key, message: key_of(&message) })?;
-            runs.push(SweepRun { index: runs.len(), params: params.clone(), seed, scenario });
+            let key_of = |k: &str| {
+                params
+                    .iter()
+                    .map(|(p, x)| format!("{p} = {x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    + &format!(" ({k})")
+            };
+            let scenario: Scenario =
+                Scenario::deserialize(v).map_err(|e| ScenarioError::Invalid {
+                    file: file.into(),
+                    line: locate_key(text, "sweep.grid"),
+                    key: "sweep.grid".into(),
+                    message: key_of(&e.to_string()),
+                })?;
+            scenario
+                .validate()
+                .map_err(|(key, message)| ScenarioError::Invalid {
+                    file: file.into(),
+                    line: locate_key(text, "sweep.grid"),
+                    key,
+                    message: key_of(&message),
+                })?;
+            runs.push(SweepRun {
+                index: runs.len(),
+                params: params.clone(),
+                seed,
+                scenario,
+            });
         }
     }
     Ok((base, runs))
@@ -143,24 +183,60 @@ fn run_dir(root: &Path, name: &str, run: &SweepRun) -> PathBuf {
 fn finished_ok(dir: &Path) -> bool {
     read_frame(&dir.join("summary.parquet"))
         .ok()
-        .and_then(|df| df.column("status").ok().and_then(|c| c.str().ok().and_then(|s| s.get(0).map(|v| v == "ok"))))
+        .and_then(|df| {
+            df.column("status")
+                .ok()
+                .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(|v| v == "ok")))
+        })
         .unwrap_or(false)
 }
 
 /// Runs (this shard of) a sweep. Each run's numbers depend only on its scenario and seed, never
 /// on the thread count. A run that fails or panics is recorded with its error; the others go on.
-pub fn run_sweep(base: &Scenario, runs: &[SweepRun], root: &Path, opts: &SweepOptions) -> anyhow::Result<SweepOutcome> {
-    let mine: Vec<&SweepRun> = runs.iter().filter(|r| opts.shard.map(|(i, n)| r.index % n == i).unwrap_or(true)).collect();
-    let (todo, skipped): (Vec<&SweepRun>, Vec<&SweepRun>) = mine.into_iter().partition(|r| !(opts.resume && finished_ok(&run_dir(root, &base.name, r))));
-    let pb = if opts.progress { ProgressBar::new(todo.len() as u64) } else { ProgressBar::hidden() };
-    pb.set_style(ProgressStyle::with_template("{prefix:>16} [{bar:30}] {pos}/{len} runs, {elapsed} (eta {eta})").expect("template").progress_chars("=> "));
+pub fn run_sweep(
+    base: &Scenario,
+    runs: &[SweepRun],
+    root: &Path,
+    opts: &SweepOptions,
+) -> anyhow::Result<SweepOutcome> {
+    let mine: Vec<&SweepRun> = runs
+        .iter()
+        .filter(|r| opts.shard.map(|(i, n)| r.index % n == i).unwrap_or(true))
+        .collect();
+    let (todo, skipped): (Vec<&SweepRun>, Vec<&SweepRun>) = mine
+        .into_iter()
+        .partition(|r| !(opts.resume && finished_ok(&run_dir(root, &base.name, r))));
+    let pb = if opts.progress {
+        ProgressBar::new(todo.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>16} [{bar:30}] {pos}/{len} runs, {elapsed} (eta {eta})",
+        )
+        .expect("template")
+        .progress_chars("=> "),
+    );
     pb.set_prefix(base.name.clone());
     let commit = commit();
     let work = || -> Vec<(usize, Result<(), String>)> {
         todo.par_iter()
             .map(|run| {
-                let result = catch_unwind(AssertUnwindSafe(|| run_one(&run.scenario, run.seed, None)))
-                    .unwrap_or_else(|p| Err(super::RunError::Task { seed: run.seed, message: format!("panicked: {}", p.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| p.downcast_ref::<String>().cloned()).unwrap_or_default()) }));
+                let result =
+                    catch_unwind(AssertUnwindSafe(|| run_one(&run.scenario, run.seed, None)))
+                        .unwrap_or_else(|p| {
+                            Err(super::RunError::Task {
+                                seed: run.seed,
+                                message: format!(
+                                    "panicked: {}",
+                                    p.downcast_ref::<&str>()
+                                        .map(|s| s.to_string())
+                                        .or_else(|| p.downcast_ref::<String>().cloned())
+                                        .unwrap_or_default()
+                                ),
+                            })
+                        });
                 let dir = run_dir(root, &base.name, run);
                 let mut row = flatten_parameters(&run.scenario);
                 row.insert("run".into(), Cell::Num(run.index as f64));
@@ -174,7 +250,10 @@ pub fn run_sweep(base: &Scenario, runs: &[SweepRun], root: &Path, opts: &SweepOp
                         row.extend(out.summary);
                         let write = || -> anyhow::Result<()> {
                             let mut ts = out.series.to_dataframe(run.seed)?;
-                            ts.with_column(Column::new("run".into(), vec![run.index as u64; ts.height()]))?;
+                            ts.with_column(Column::new(
+                                "run".into(),
+                                vec![run.index as u64; ts.height()],
+                            ))?;
                             write_frame(&mut ts, &dir.join("timeseries.parquet"), opts.csv)?;
                             Ok(())
                         };
@@ -187,18 +266,29 @@ pub fn run_sweep(base: &Scenario, runs: &[SweepRun], root: &Path, opts: &SweepOp
                     }
                 };
                 // The summary goes last: its presence with status "ok" marks a finished run.
-                let written = summary_dataframe(&[row]).map_err(anyhow::Error::from).and_then(|mut df| write_frame(&mut df, &dir.join("summary.parquet"), opts.csv).map_err(anyhow::Error::from));
+                let written = summary_dataframe(&[row])
+                    .map_err(anyhow::Error::from)
+                    .and_then(|mut df| {
+                        write_frame(&mut df, &dir.join("summary.parquet"), opts.csv)
+                            .map_err(anyhow::Error::from)
+                    });
                 pb.inc(1);
                 (run.index, written.map_err(|e| e.to_string()).and(status))
             })
             .collect()
     };
     let results = match opts.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new().num_threads(n).build()?.install(work),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()?
+            .install(work),
         None => work(),
     };
     pb.finish_and_clear();
-    let mut outcome = SweepOutcome { skipped: skipped.iter().map(|r| r.index).collect(), ..Default::default() };
+    let mut outcome = SweepOutcome {
+        skipped: skipped.iter().map(|r| r.index).collect(),
+        ..Default::default()
+    };
     for (i, r) in results {
         outcome.computed.push(i);
         if let Err(e) = r {
@@ -216,7 +306,14 @@ fn stack_diagonal(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
     for f in &frames {
         for c in f.columns() {
             let dt = c.dtype().clone();
-            names.entry(c.name().to_string()).and_modify(|d| if *d == DataType::Null { *d = dt.clone() }).or_insert(dt);
+            names
+                .entry(c.name().to_string())
+                .and_modify(|d| {
+                    if *d == DataType::Null {
+                        *d = dt.clone()
+                    }
+                })
+                .or_insert(dt);
         }
     }
     let mut out: Option<DataFrame> = None;
@@ -246,7 +343,12 @@ fn stack_diagonal(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 /// copied into one results root before merging.
 pub fn merge(root: &Path, name: &str, csv: bool) -> anyhow::Result<(DataFrame, DataFrame)> {
     let runs = root.join(name).join("runs");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs).with_context(|| format!("reading {}", runs.display()))?.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("summary.parquet").exists()).collect();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
+        .with_context(|| format!("reading {}", runs.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join("summary.parquet").exists())
+        .collect();
     dirs.sort();
     let mut summaries = Vec::new();
     let mut series = Vec::new();
@@ -259,6 +361,10 @@ pub fn merge(root: &Path, name: &str, csv: bool) -> anyhow::Result<(DataFrame, D
     let mut summary = stack_diagonal(summaries)?;
     let mut timeseries = stack_diagonal(series)?;
     write_frame(&mut summary, &root.join(name).join("summary.parquet"), csv)?;
-    write_frame(&mut timeseries, &root.join(name).join("timeseries.parquet"), csv)?;
+    write_frame(
+        &mut timeseries,
+        &root.join(name).join("timeseries.parquet"),
+        csv,
+    )?;
     Ok((summary, timeseries))
 }

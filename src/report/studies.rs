@@ -11,6 +11,7 @@ pub fn page(inputs: &Inputs) -> anyhow::Result<Page> {
         Study::TargetLearning => target_learning(inputs),
         Study::Regression => regression(inputs),
         Study::BpEquivalence => bp_equivalence(inputs),
+        Study::Integrators => integrators(inputs),
     }
 }
 
@@ -623,5 +624,208 @@ fn bp_equivalence(inputs: &Inputs) -> anyhow::Result<Page> {
              P is A2's leading-order prediction with the scale s<sub>k</sub> = λ<sub>N</sub>[λ<sub>A</sub>(1 − λ<sub>I</sub>)]<sup>N−k</sup> derived from the steady states."
                 .into(),
         ],
+    })
+}
+
+/// (x, y) pairs of two numeric columns of the table rows where `filters` hold, mean over seeds
+/// at equal x.
+fn table_xy(
+    table: &polars::prelude::DataFrame,
+    filters: &[(&str, &str)],
+    x: &str,
+    y: &str,
+) -> anyhow::Result<Vec<(f64, f64)>> {
+    use polars::prelude::*;
+    let mut pred = lit(true);
+    for (c, v) in filters {
+        pred = pred.and(col(*c).eq(lit(*v)));
+    }
+    let df = table
+        .clone()
+        .lazy()
+        .filter(pred)
+        .group_by([col(x)])
+        .agg([col(y).mean()])
+        .sort([x], Default::default())
+        .collect()?;
+    let xs = df.column(x)?.f64()?.clone();
+    let ys = df.column(y)?.f64()?.clone();
+    Ok(xs
+        .iter()
+        .zip(ys.iter())
+        .filter_map(|(a, b)| Some((a?, b?)))
+        .collect())
+}
+
+fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
+    let table = inputs
+        .table
+        .ok_or_else(|| anyhow::anyhow!("integrators results have no table.parquet"))?;
+    let methods = ["euler", "rk4", "exponential_euler"];
+    let theory = [1.0, 4.0, 1.0];
+    let mut metrics = Vec::new();
+    for (m, p) in methods.iter().zip(theory) {
+        let mut metric = metric_mean(
+            inputs,
+            &format!("order_{m}"),
+            &format!("order_{m}"),
+            "",
+            &format!(
+                "fitted log–log slope of the error at t = T against dt, weights frozen; theory {p}"
+            ),
+        );
+        metric.note.push_str(&format!("; theory {p}"));
+        metrics.push(metric);
+    }
+    for m in methods {
+        metrics.push(metric_mean(
+            inputs,
+            &format!("order_{m}_plastic"),
+            &format!("order_{m}_plastic"),
+            "",
+            "the same with every plasticity rule on (weights and traces integrated)",
+        ));
+    }
+    for m in ["euler", "rk4"] {
+        metrics.push(metric_mean(inputs, &format!("stability_limit_ratio_{m}"), &format!("stability_limit_ratio_{m}"), "", "observed ÷ predicted largest stable dt (prediction from the Jacobian's eigenvalues at the fixed point)"));
+        metrics.push(metric_mean(
+            inputs,
+            &format!("predicted_dt_limit_{m}"),
+            &format!("predicted_dt_limit_{m}"),
+            "ms",
+            "predicted largest stable dt",
+        ));
+    }
+    metrics.push(metric_mean(
+        inputs,
+        "two_pass_error_slope_g_a",
+        "two_pass_error_slope_g_a",
+        "",
+        "fitted log–log slope of the two-pass scheme's error (against Newton) over g_A",
+    ));
+    let mut charts = Vec::new();
+    for weights in ["frozen", "plastic"] {
+        let mut by_dt = Vec::new();
+        let mut by_cost = Vec::new();
+        let mut by_wall = Vec::new();
+        for m in methods {
+            let f = [
+                ("table", "convergence"),
+                ("method", m),
+                ("weights", weights),
+            ];
+            let err = table_xy(table, &f, "dt", "error")?;
+            let evals = table_xy(table, &f, "dt", "rhs_evaluations")?;
+            let wall = table_xy(table, &f, "dt", "wall_time_s")?;
+            by_dt.push(Line::new(
+                m,
+                err.iter().map(|&(d, e)| (d.log10(), e)).collect(),
+            ));
+            by_cost.push(Line::new(
+                m,
+                err.iter()
+                    .zip(&evals)
+                    .map(|(&(_, e), &(_, c))| (c.log10(), e))
+                    .collect(),
+            ));
+            by_wall.push(Line::new(
+                m,
+                err.iter()
+                    .zip(&wall)
+                    .map(|(&(_, e), &(_, w))| (w.max(1e-9).log10(), e))
+                    .collect(),
+            ));
+        }
+        charts.push(chart(
+            &format!("error_vs_dt_{weights}"),
+            &format!("Error at t = T against dt ({weights} weights)"),
+            "log10 dt (ms)",
+            "max |y − y_ref|",
+            by_dt,
+            true,
+        ));
+        charts.push(chart(
+            &format!("error_vs_cost_{weights}"),
+            &format!("Error against right-hand-side evaluations ({weights} weights)"),
+            "log10 RHS evaluations",
+            "max |y − y_ref|",
+            by_cost,
+            true,
+        ));
+        charts.push(chart(
+            &format!("error_vs_wall_{weights}"),
+            &format!("Error against wall time ({weights} weights)"),
+            "log10 wall time (s)",
+            "max |y − y_ref|",
+            by_wall,
+            true,
+        ));
+    }
+    let two = table_xy(table, &[("table", "steady_state")], "g_a", "two_pass_error")?;
+    let fp = table_xy(
+        table,
+        &[("table", "steady_state")],
+        "g_a",
+        "fixed_point_error",
+    )?;
+    charts.push(chart(
+        "steady_state_vs_g_a",
+        "Steady-state solvers against Newton, by g_A",
+        "log10 g_A (1/ms)",
+        "max |u − u_Newton|",
+        vec![
+            Line::new(
+                "two-pass",
+                two.iter().map(|&(g, e)| (g.log10(), e)).collect(),
+            ),
+            Line::new(
+                "fixed point",
+                fp.iter().map(|&(g, e)| (g.log10(), e.max(1e-17))).collect(),
+            ),
+        ],
+        true,
+    ));
+    let mut t = String::from(
+        "<h2>Stability limits</h2><table><tr><th>method</th><th>predicted dt (ms)</th><th>observed dt (ms)</th><th>ratio</th></tr>",
+    );
+    for m in ["euler", "rk4"] {
+        let p = table_xy(
+            table,
+            &[("table", "stability"), ("method", m)],
+            "seed",
+            "predicted_dt_limit",
+        )?;
+        let o = table_xy(
+            table,
+            &[("table", "stability"), ("method", m)],
+            "seed",
+            "observed_dt_limit",
+        )?;
+        for (a, b) in p.iter().zip(&o) {
+            t.push_str(&format!(
+                "<tr><td>{m} (seed {})</td><td>{:.5}</td><td>{:.5}</td><td>{:.4}</td></tr>",
+                a.0,
+                a.1,
+                b.1,
+                b.1 / a.1
+            ));
+        }
+    }
+    t.push_str("</table>");
+    Ok(Page {
+        metrics,
+        charts,
+        table: Some(t),
+        notes: vec![format!(
+            "Errors are the largest absolute difference over the whole integrated state (potentials, input filter, plastic weights and traces) against RK4 at dt/{}; points below {:e} (round-off) are left out of the fits. \
+             The observed stability limit is found by bisection on dt: the largest dt for which a 10⁻⁶ perturbation of the fixed point shrinks over the run (with a saturating φ the potentials stay bounded above the limit, but the fixed point loses stability).",
+            inputs
+                .scenario
+                .integrators
+                .as_ref()
+                .map(|i| i.reference_refinement)
+                .unwrap_or(0),
+            crate::experiment::integrators::ROUND_OFF
+        )],
     })
 }

@@ -3,14 +3,18 @@
 use std::path::Path;
 
 use dendritic::experiment::scenario::EMBEDDED;
-use dendritic::experiment::sweep::{expand, merge, run_sweep, SweepOptions};
+use dendritic::experiment::sweep::{SweepOptions, expand, merge, run_sweep};
 use polars::prelude::DataFrame;
 
 use crate::common::scratch;
 
 /// The embedded target-learning scenario made tiny, with `grid` appended as its sweep.
 fn sweep_text(seeds: &str, grid: &str) -> String {
-    let base = EMBEDDED.iter().find(|(n, _)| *n == "target_learning").unwrap().1;
+    let base = EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "target_learning")
+        .unwrap()
+        .1;
     let text = base
         .replace("seeds = [1, 2, 3]", &format!("seeds = {seeds}"))
         .replace("patterns = 1000", "patterns = 3")
@@ -33,13 +37,23 @@ fn run(text: &str, root: &Path, opts: SweepOptions) -> dendritic::experiment::sw
 #[test]
 fn a_2x2x3_sweep_is_identical_with_1_and_2_threads() {
     let dir = scratch("sweep-threads");
-    let text = sweep_text("[1, 2, 3]", "\"network.conductances.g_som\" = [0.4, 0.8]\n\"network.plasticity.tau_w\" = [10.0, 30.0]");
+    let text = sweep_text(
+        "[1, 2, 3]",
+        "\"network.conductances.g_som\" = [0.4, 0.8]\n\"network.plasticity.tau_w\" = [10.0, 30.0]",
+    );
     let (_, runs) = expand(&text, "sweep.toml").unwrap();
     assert_eq!(runs.len(), 12);
     let mut frames = Vec::new();
     for threads in [1, 2] {
         let root = dir.join(format!("t{threads}"));
-        let out = run(&text, &root, SweepOptions { threads: Some(threads), ..Default::default() });
+        let out = run(
+            &text,
+            &root,
+            SweepOptions {
+                threads: Some(threads),
+                ..Default::default()
+            },
+        );
         assert_eq!(out.computed.len(), 12);
         assert!(out.failed.is_empty(), "{:?}", out.failed);
         frames.push(merge(&root, "target_learning", false).unwrap());
@@ -48,10 +62,25 @@ fn a_2x2x3_sweep_is_identical_with_1_and_2_threads() {
     let (s2, t2) = &frames[1];
     assert_eq!(s1.height(), 12);
     // Parameters are columns of the summary.
-    let g_som: Vec<f64> = s1.column("network.conductances.g_som").unwrap().f64().unwrap().into_no_null_iter().collect();
-    assert_eq!(g_som, vec![0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]);
-    assert!(without_wall_time(s1).equals_missing(&without_wall_time(s2)), "summaries differ between 1 and 2 threads");
-    assert!(t1.equals_missing(t2), "time series differ between 1 and 2 threads");
+    let g_som: Vec<f64> = s1
+        .column("network.conductances.g_som")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    assert_eq!(
+        g_som,
+        vec![0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
+    );
+    assert!(
+        without_wall_time(s1).equals_missing(&without_wall_time(s2)),
+        "summaries differ between 1 and 2 threads"
+    );
+    assert!(
+        t1.equals_missing(t2),
+        "time series differ between 1 and 2 threads"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -66,17 +95,45 @@ fn a_failing_run_is_recorded_and_resume_recomputes_only_what_is_missing() {
     assert_eq!(out.failed[0].0, 2);
     assert!(out.failed[0].1.contains("diverged"), "{}", out.failed[0].1);
     let (summary, _) = merge(&dir, "target_learning", false).unwrap();
-    let status: Vec<String> = summary.column("status").unwrap().str().unwrap().iter().map(|s| s.unwrap().to_string()).collect();
+    let status: Vec<String> = summary
+        .column("status")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap().to_string())
+        .collect();
     assert_eq!(status, vec!["ok", "ok", "failed"]);
-    let error = summary.column("error").unwrap().str().unwrap().get(2).unwrap().to_string();
+    let error = summary
+        .column("error")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(2)
+        .unwrap()
+        .to_string();
     assert!(error.contains("diverged at t ="), "{error}");
     // Resume: only the failed run is recomputed.
-    let again = run(&text, &dir, SweepOptions { resume: true, ..Default::default() });
+    let again = run(
+        &text,
+        &dir,
+        SweepOptions {
+            resume: true,
+            ..Default::default()
+        },
+    );
     assert_eq!(again.computed, vec![2]);
     assert_eq!(again.skipped, vec![0, 1]);
     // A lost run is recomputed too, and nothing else.
     std::fs::remove_dir_all(dir.join("target_learning/runs/run00001")).unwrap();
-    let again = run(&text, &dir, SweepOptions { resume: true, ..Default::default() });
+    let again = run(
+        &text,
+        &dir,
+        SweepOptions {
+            resume: true,
+            ..Default::default()
+        },
+    );
     assert_eq!(again.computed, vec![1, 2]);
     assert_eq!(again.skipped, vec![0]);
     std::fs::remove_dir_all(&dir).ok();
@@ -101,9 +158,19 @@ fn two_shards_merged_equal_one_run() {
     run(&text, &dir.join("whole"), SweepOptions::default());
     let (whole_s, whole_t) = merge(&dir.join("whole"), "target_learning", false).unwrap();
     for i in 0..2 {
-        let out = run(&text, &dir.join(format!("shard{i}")), SweepOptions { shard: Some((i, 2)), ..Default::default() });
+        let out = run(
+            &text,
+            &dir.join(format!("shard{i}")),
+            SweepOptions {
+                shard: Some((i, 2)),
+                ..Default::default()
+            },
+        );
         assert_eq!(out.computed, if i == 0 { vec![0, 2] } else { vec![1, 3] });
-        copy_dir(&dir.join(format!("shard{i}/target_learning/runs")), &dir.join("merged/target_learning/runs"));
+        copy_dir(
+            &dir.join(format!("shard{i}/target_learning/runs")),
+            &dir.join("merged/target_learning/runs"),
+        );
     }
     let (s, t) = merge(&dir.join("merged"), "target_learning", false).unwrap();
     assert!(without_wall_time(&s).equals_missing(&without_wall_time(&whole_s)));
@@ -115,5 +182,8 @@ fn two_shards_merged_equal_one_run() {
 fn a_bad_grid_value_names_the_key() {
     let text = sweep_text("[1]", "\"network.conductances.g_a\" = [0.8, -1.0]");
     let err = expand(&text, "sweep.toml").unwrap_err().to_string();
-    assert!(err.contains("sweep.toml") && err.contains("g_a") && err.contains("-1"), "{err}");
+    assert!(
+        err.contains("sweep.toml") && err.contains("g_a") && err.contains("-1"),
+        "{err}"
+    );
 }

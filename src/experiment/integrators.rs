@@ -1,0 +1,293 @@
+//! The integrator-accuracy study: convergence orders and cost of every time stepper (weights
+//! frozen and plastic), the stability limit predicted from the Jacobian against the observed
+//! one, and the steady-state solvers' error against g_A.
+
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+
+use super::run::{RunError, RunOutput, build_task, num, stream, text};
+use super::scenario::Scenario;
+use crate::analysis::stability::dt_limit;
+use crate::model::{Drive, Network, NetworkConfig, Plasticity, State, Workspace};
+use crate::record::{SummaryRow, TimeSeries};
+use crate::rng::Rng;
+use crate::solve::{MethodKind, SolveError, SteadyStateConfig};
+use crate::task::Task;
+
+/// Errors below this are round-off and left out of the order fits.
+pub const ROUND_OFF: f64 = 1e-11;
+
+fn build(
+    config: NetworkConfig,
+    scenario: &Scenario,
+    seed: u64,
+) -> Result<(Network, State), RunError> {
+    let net = Network::new(config, 1).map_err(|source| RunError::Model { seed, source })?;
+    let mut state = net.zero_state();
+    net.initialise(
+        &mut state,
+        &scenario.init,
+        &mut Rng::derived(seed, stream::WEIGHTS),
+    );
+    Ok((net, state))
+}
+
+fn integrate(
+    kind: MethodKind,
+    net: &Network,
+    state: &mut State,
+    drive: &Drive,
+    dt: f64,
+    steps: u64,
+) -> Result<u64, SolveError> {
+    let mut m = kind.build(net, 0)?;
+    for n in 0..steps {
+        m.step(net, state, drive, n as f64 * dt, dt)?;
+    }
+    Ok(m.statistics().rhs_evaluations)
+}
+
+/// Least-squares slope of log y against log x.
+pub fn loglog_slope(points: &[(f64, f64)]) -> f64 {
+    let xs: Vec<f64> = points.iter().map(|p| p.0.ln()).collect();
+    let ys: Vec<f64> = points.iter().map(|p| p.1.ln()).collect();
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    sxy / sxx
+}
+
+/// Whether a 1e-6 perturbation of the fixed point shrinks over `steps` steps of size dt.
+fn shrinks(
+    kind: MethodKind,
+    net: &Network,
+    fixed: &State,
+    drive: &Drive,
+    dt: f64,
+    steps: usize,
+) -> bool {
+    let np = net.layout.n_potentials;
+    let mut s = fixed.clone();
+    for (i, v) in s.y[..np].iter_mut().enumerate() {
+        *v += 1e-6 * if i % 2 == 0 { 1.0 } else { -1.0 };
+    }
+    let d0 = 1e-6;
+    let Ok(mut m) = kind.build(net, 0) else {
+        return false;
+    };
+    for n in 0..steps {
+        if m.step(net, &mut s, drive, n as f64 * dt, dt).is_err() {
+            return false;
+        }
+    }
+    let d = s.y[..np]
+        .iter()
+        .zip(&fixed.y[..np])
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    d < d0
+}
+
+/// Runs the study for one seed.
+pub fn run(
+    scenario: &Scenario,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<RunOutput, RunError> {
+    let it = scenario.integrators.as_ref().expect("validated");
+    let task = build_task(scenario, seed)?;
+    let Task::SingleAssociation { input, target } = &task else {
+        unreachable!("validated")
+    };
+    let drive = Drive::nudged(input.view(), target.view());
+    let solve = |source| RunError::Solve { seed, source };
+    let tick = || {
+        if let Some(pb) = progress {
+            pb.inc(1);
+        }
+    };
+    let mut table = Vec::new();
+    let mut summary = SummaryRow::new();
+    // 1. Convergence and cost.
+    for plastic in [false, true] {
+        let mut config = scenario.network.clone();
+        if !plastic {
+            config.plasticity = Plasticity::default();
+        }
+        let (net, state0) = build(config, scenario, seed)?;
+        let fine =
+            it.dts.iter().cloned().fold(f64::INFINITY, f64::min) / it.reference_refinement as f64;
+        let mut reference = state0.clone();
+        integrate(
+            MethodKind::Rk4,
+            &net,
+            &mut reference,
+            &drive,
+            fine,
+            (it.duration_ms / fine).round() as u64,
+        )
+        .map_err(solve)?;
+        for kind in MethodKind::ALL {
+            let mut points = Vec::new();
+            for &dt in &it.dts {
+                let mut s = state0.clone();
+                let started = Instant::now();
+                let evals = integrate(
+                    kind,
+                    &net,
+                    &mut s,
+                    &drive,
+                    dt,
+                    (it.duration_ms / dt).round() as u64,
+                )
+                .map_err(solve)?;
+                let wall = started.elapsed().as_secs_f64();
+                let err =
+                    s.y.iter()
+                        .zip(&reference.y)
+                        .map(|(a, b)| (a - b).abs())
+                        .fold(0.0, f64::max);
+                if err > ROUND_OFF {
+                    points.push((dt, err));
+                }
+                let mut row = SummaryRow::new();
+                text(&mut row, "table", "convergence");
+                text(&mut row, "method", kind.name());
+                text(
+                    &mut row,
+                    "weights",
+                    if plastic { "plastic" } else { "frozen" },
+                );
+                num(&mut row, "dt", dt);
+                num(&mut row, "error", err);
+                num(&mut row, "rhs_evaluations", evals as f64);
+                num(&mut row, "wall_time_s", wall);
+                num(&mut row, "seed", seed as f64);
+                table.push(row);
+                tick();
+            }
+            let order = if points.len() >= 3 {
+                loglog_slope(&points)
+            } else {
+                f64::NAN
+            };
+            let suffix = if plastic { "_plastic" } else { "" };
+            num(
+                &mut summary,
+                &format!("order_{}{suffix}", kind.name()),
+                order,
+            );
+        }
+    }
+    // 2. Stability: predicted vs observed largest stable dt (weights frozen, no target).
+    let mut config = scenario.network.clone();
+    config.plasticity = Plasticity::default();
+    let (net, mut fixed) = build(config, scenario, seed)?;
+    let free = Drive::free(input.view());
+    let mut ws = Workspace::new(&net);
+    net.bottom_up_pass(&mut fixed, &free, &mut ws);
+    SteadyStateConfig::Newton {
+        tolerance: 1e-13,
+        maximum_iterations: 100,
+    }
+    .build(&net)
+    .settle(&net, &mut fixed, &free)
+    .map_err(solve)?;
+    for kind in [MethodKind::Euler, MethodKind::Rk4] {
+        let predicted = dt_limit(kind, &net, &fixed, &free, 0);
+        let (mut lo, mut hi) = (0.5 * predicted, 2.0 * predicted);
+        for _ in 0..25 {
+            let mid = 0.5 * (lo + hi);
+            if shrinks(kind, &net, &fixed, &free, mid, it.stability_steps) {
+                lo = mid
+            } else {
+                hi = mid
+            }
+        }
+        let observed = 0.5 * (lo + hi);
+        let mut row = SummaryRow::new();
+        text(&mut row, "table", "stability");
+        text(&mut row, "method", kind.name());
+        num(&mut row, "predicted_dt_limit", predicted);
+        num(&mut row, "observed_dt_limit", observed);
+        num(&mut row, "seed", seed as f64);
+        table.push(row);
+        num(
+            &mut summary,
+            &format!("stability_limit_ratio_{}", kind.name()),
+            observed / predicted,
+        );
+        num(
+            &mut summary,
+            &format!("predicted_dt_limit_{}", kind.name()),
+            predicted,
+        );
+        tick();
+        tick();
+    }
+    // 3. Steady-state solvers against g_A (self-predicting start, target on).
+    let mut pts = Vec::new();
+    for &g_a in &it.g_a {
+        let mut config = scenario.network.clone();
+        config.plasticity = Plasticity::default();
+        config.conductances.g_a = g_a;
+        let (net, mut s0) = build(config, scenario, seed)?;
+        net.set_self_predicting(&mut s0);
+        net.bottom_up_pass(&mut s0, &drive, &mut Workspace::new(&net));
+        let mut exact = s0.clone();
+        let newton = SteadyStateConfig::Newton {
+            tolerance: 1e-13,
+            maximum_iterations: 100,
+        }
+        .build(&net)
+        .settle(&net, &mut exact, &drive)
+        .map_err(solve)?;
+        let mut fp = s0.clone();
+        let fixed_point = SteadyStateConfig::FixedPoint {
+            tolerance: 1e-12,
+            maximum_iterations: 1_000_000,
+            damping: 0.7,
+        }
+        .build(&net)
+        .settle(&net, &mut fp, &drive)
+        .map_err(solve)?;
+        let mut two = s0.clone();
+        let two_pass = SteadyStateConfig::TwoPass
+            .build(&net)
+            .settle(&net, &mut two, &drive)
+            .map_err(solve)?;
+        let np = net.layout.n_potentials;
+        let diff = |a: &State| {
+            a.y[..np]
+                .iter()
+                .zip(&exact.y[..np])
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f64::max)
+        };
+        let mut row = SummaryRow::new();
+        text(&mut row, "table", "steady_state");
+        num(&mut row, "g_a", g_a);
+        num(&mut row, "two_pass_error", diff(&two));
+        num(&mut row, "two_pass_residual", two_pass.residual);
+        num(&mut row, "fixed_point_error", diff(&fp));
+        num(
+            &mut row,
+            "fixed_point_iterations",
+            fixed_point.iterations as f64,
+        );
+        num(&mut row, "newton_iterations", newton.iterations as f64);
+        num(&mut row, "seed", seed as f64);
+        table.push(row);
+        pts.push((g_a, diff(&two)));
+        tick();
+    }
+    num(&mut summary, "two_pass_error_slope_g_a", loglog_slope(&pts));
+    Ok(RunOutput {
+        seed,
+        series: TimeSeries::default(),
+        summary,
+        table,
+    })
+}
