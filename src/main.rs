@@ -76,6 +76,17 @@ enum Command {
         #[arg(long, default_value = "reports")]
         reports: PathBuf,
     },
+    /// Time the first runs of a sweep with 1 and 2 threads; writes results/<name>/speedup.csv.
+    Speedup {
+        /// Scenario file or embedded name (with a [sweep]).
+        scenario: String,
+        /// How many runs to time.
+        #[arg(long, default_value_t = 8)]
+        runs: usize,
+        /// Results root.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+    },
     /// List the embedded default scenarios.
     List,
     /// Print a scenario as the program reads it (defaults filled in).
@@ -229,6 +240,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for page in written {
                 tracing::info!("wrote {}", page.display());
             }
+            Ok(())
+        }
+        Command::Speedup { scenario, runs, results } => {
+            let text = dendritic::experiment::scenario::scenario_text(&scenario)?;
+            let (base, all) = dendritic::experiment::sweep::expand(&text, &scenario)?;
+            let speedup = dendritic::experiment::sweep::measure_speedup(&base, &all, &results, runs)?;
+            println!("{}: {runs} runs, 2-thread speedup {speedup:.2}×", base.name);
             Ok(())
         }
         Command::List => {

@@ -425,7 +425,7 @@ fn regression(
     shallow.plasticity.eta_up = (1..=n)
         .map(|k| {
             if k == n {
-                scenario.network.eta_up(n)
+                scenario.network.plasticity.eta_up.get(n - 1).copied().unwrap_or(0.0)
             } else {
                 0.0
             }

@@ -104,7 +104,7 @@ pub struct Noise {
 
 /// Learning rates and filtering of the four plasticity rules (Eqs. 7–10). A rate of 0 freezes the
 /// matrix (it then leaves the integrated state).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Plasticity {
     /// η^PP_{k,k−1} for k = 1..N (rule 7), one per layer; learnable biases share it.
@@ -122,10 +122,23 @@ pub struct Plasticity {
     /// τ_w in ms, low-pass filter of the plasticity induction terms (paper-spec §3.1); 0 = unfiltered.
     #[serde(default)]
     pub tau_w: f64,
+    /// Multiplies every learning rate (1 by default; a handle for robustness sweeps).
+    #[serde(default = "one")]
+    pub eta_scale: f64,
     /// Optional bound |w| ≤ clip applied to plastic weights after every step (off by default;
     /// a deviation used by some reimplementations, paper-spec anchors §5.8).
     #[serde(default)]
     pub clip: Option<f64>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for Plasticity {
+    fn default() -> Self {
+        Plasticity { eta_up: Vec::new(), eta_down: Vec::new(), eta_ip: Vec::new(), eta_pi: Vec::new(), tau_w: 0.0, eta_scale: 1.0, clip: None }
+    }
 }
 
 /// Everything that defines the network's equations.
@@ -274,6 +287,9 @@ impl NetworkConfig {
                 return bad(key, format!("values must be finite, got {x}"));
             }
         }
+        if !(p.eta_scale >= 0.0 && p.eta_scale.is_finite()) {
+            return bad("plasticity.eta_scale", format!("must be finite and ≥ 0, got {}", p.eta_scale));
+        }
         if !(p.tau_w >= 0.0 && p.tau_w.is_finite()) {
             return bad(
                 "plasticity.tau_w",
@@ -290,19 +306,19 @@ impl NetworkConfig {
 
     /// Rate of rule 7 for layer k (0 when not given).
     pub fn eta_up(&self, k: usize) -> f64 {
-        self.plasticity.eta_up.get(k - 1).copied().unwrap_or(0.0)
+        self.plasticity.eta_up.get(k - 1).copied().unwrap_or(0.0) * self.plasticity.eta_scale
     }
     /// Rate of rule 10 for layer k.
     pub fn eta_down(&self, k: usize) -> f64 {
-        self.plasticity.eta_down.get(k - 1).copied().unwrap_or(0.0)
+        self.plasticity.eta_down.get(k - 1).copied().unwrap_or(0.0) * self.plasticity.eta_scale
     }
     /// Rate of rule 8 for layer k.
     pub fn eta_ip(&self, k: usize) -> f64 {
-        self.plasticity.eta_ip.get(k - 1).copied().unwrap_or(0.0)
+        self.plasticity.eta_ip.get(k - 1).copied().unwrap_or(0.0) * self.plasticity.eta_scale
     }
     /// Rate of rule 9 for layer k.
     pub fn eta_pi(&self, k: usize) -> f64 {
-        self.plasticity.eta_pi.get(k - 1).copied().unwrap_or(0.0)
+        self.plasticity.eta_pi.get(k - 1).copied().unwrap_or(0.0) * self.plasticity.eta_scale
     }
     /// Disinhibition gate of hidden layer k (1 unless set).
     pub fn gate(&self, k: usize) -> f64 {

@@ -60,6 +60,8 @@ pub struct Page {
     pub notes: Vec<String>,
     /// An HTML table of detailed numbers, if any.
     pub table: Option<String>,
+    /// Heatmaps, rendered after the charts.
+    pub heatmaps: Vec<plot::Heatmap>,
 }
 
 /// Everything a study report reads.
@@ -72,6 +74,8 @@ pub struct Inputs<'a> {
     pub timeseries: &'a DataFrame,
     /// Study-specific measurements (table.parquet), when the study writes them.
     pub table: Option<&'a DataFrame>,
+    /// speedup.csv of a sweep (`threads,runs,wall_s`), when measured.
+    pub speedup: Option<&'a str>,
 }
 
 /// Renders the reports of the named scenarios (or of every results/<name>/ with a summary),
@@ -113,6 +117,7 @@ pub fn render_one(results: &Path, out: &Path) -> anyhow::Result<PathBuf> {
         &results.join("scenario.toml").display().to_string(),
     )?;
     let summary = read_frame(&results.join("summary.parquet"))?;
+    let speedup = std::fs::read_to_string(results.join("speedup.csv")).ok();
     let timeseries = read_frame(&results.join("timeseries.parquet"))?;
     let table_path = results.join("table.parquet");
     let table = if table_path.exists() {
@@ -125,11 +130,15 @@ pub fn render_one(results: &Path, out: &Path) -> anyhow::Result<PathBuf> {
         summary: &summary,
         timeseries: &timeseries,
         table: table.as_ref(),
+        speedup: speedup.as_deref(),
     };
     let page = studies::page(&inputs)?;
     std::fs::create_dir_all(out)?;
     for chart in &page.charts {
         plot::render(chart, out)?;
+    }
+    for h in &page.heatmaps {
+        plot::render_heatmap(h, out)?;
     }
     let mut csv = String::from("metric,value,paper,unit\n");
     for m in &page.metrics {

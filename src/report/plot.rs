@@ -196,3 +196,97 @@ pub fn render(chart: &Chart, dir: &Path) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
     Ok(())
 }
+
+/// A heatmap: values[row][col] over x (columns) and y (rows) labels; cells where `mark` is set
+/// get a black ring (e.g. "learning works").
+#[derive(Clone, Debug)]
+pub struct Heatmap {
+    /// File stem.
+    pub stem: String,
+    /// Title.
+    pub title: String,
+    /// x-axis label.
+    pub x_label: String,
+    /// y-axis label.
+    pub y_label: String,
+    /// Column labels.
+    pub xs: Vec<String>,
+    /// Row labels.
+    pub ys: Vec<String>,
+    /// Values, rows × columns (NaN = missing).
+    pub values: Vec<Vec<f64>>,
+    /// Marked cells.
+    pub mark: Vec<Vec<bool>>,
+}
+
+fn heat_color(t: f64) -> RGBColor {
+    // A blue → yellow ramp (viridis-like endpoints).
+    let t = t.clamp(0.0, 1.0);
+    let lerp = |a: f64, b: f64| (a + (b - a) * t) as u8;
+    RGBColor(lerp(68.0, 253.0), lerp(1.0, 231.0), lerp(84.0, 37.0))
+}
+
+fn draw_heatmap<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, h: &Heatmap) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let finite: Vec<f64> = h.values.iter().flatten().cloned().filter(|v| v.is_finite()).collect();
+    let (lo, hi) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let (nx, ny) = (h.xs.len(), h.ys.len());
+    let mut ctx = ChartBuilder::on(&root)
+        .caption(&h.title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..nx as f64, 0.0..ny as f64)
+        .map_err(|e| e.to_string())?;
+    let (xs, ys) = (h.xs.clone(), h.ys.clone());
+    ctx.configure_mesh()
+        .disable_mesh()
+        .x_desc(&h.x_label)
+        .y_desc(&h.y_label)
+        .x_labels(nx * 2 + 1)
+        .y_labels(ny * 2 + 1)
+        .x_label_formatter(&move |v| {
+            let i = (*v - 0.5).round();
+            if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < xs.len() { xs[i as usize].clone() } else { String::new() }
+        })
+        .y_label_formatter(&move |v| {
+            let i = (*v - 0.5).round();
+            if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < ys.len() { ys[i as usize].clone() } else { String::new() }
+        })
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 16))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    for (r, row) in h.values.iter().enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
+            let color = if v.is_finite() { heat_color(t) } else { RGBColor(220, 220, 220) };
+            ctx.draw_series(std::iter::once(Rectangle::new([(c as f64, r as f64), (c as f64 + 1.0, r as f64 + 1.0)], color.filled())))
+                .map_err(|e| e.to_string())?;
+            let label = if v.is_finite() { format!("{v:.3}") } else { "—".into() };
+            let text_color = if t > 0.6 { BLACK } else { WHITE };
+            ctx.draw_series(std::iter::once(Text::new(label, (c as f64 + 0.3, r as f64 + 0.55), ("sans-serif", 15).into_font().color(&text_color))))
+                .map_err(|e| e.to_string())?;
+            if h.mark.get(r).and_then(|m| m.get(c)).copied().unwrap_or(false) {
+                ctx.draw_series(std::iter::once(Rectangle::new([(c as f64 + 0.04, r as f64 + 0.04), (c as f64 + 0.96, r as f64 + 0.96)], RED.stroke_width(4))))
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    root.present().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Writes `<dir>/<stem>.png` and `<dir>/<stem>.svg` of a heatmap.
+pub fn render_heatmap(h: &Heatmap, dir: &Path) -> anyhow::Result<()> {
+    register_font();
+    std::fs::create_dir_all(dir)?;
+    let png = dir.join(format!("{}.png", h.stem));
+    let svg = dir.join(format!("{}.svg", h.stem));
+    draw_heatmap(BitMapBackend::new(&png, (800, 480)).into_drawing_area(), h).map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
+    draw_heatmap(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), h).map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    Ok(())
+}

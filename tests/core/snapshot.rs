@@ -22,6 +22,7 @@ fn euler_is_bit_identical_for_every_visiting_order() {
         eta_ip: vec![0.01, 0.01],
         eta_pi: vec![0.01, 0.01],
         tau_w: 30.0,
+        eta_scale: 1.0,
         clip: None,
     };
     let (base, state0) = network(config, 2, 1.0, TopDown::Random, false, 81);
