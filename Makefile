@@ -6,34 +6,45 @@
 CARGO ?= cargo
 CARGO_FLAGS ?= --locked
 BIN := target/release/dendritic
-# OpenBLAS threads would fight rayon's for the 2 cores: the sweeps parallelise across runs.
+DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence integrators
+# OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: all deps test report bench data mnist clean fmt check
+.PHONY: all deps test test-slow report robustness bench build clean fmt check
 
 all: test
 
 ## deps: install the system packages the build needs (libopenblas-dev, pkg-config, a C compiler)
 deps:
-	@if ! pkg-config --exists openblas 2>/dev/null && [ ! -e /usr/lib/x86_64-linux-gnu/libopenblas.so ]; then \
+	@if [ ! -e /usr/lib/x86_64-linux-gnu/libopenblas.so ] && ! pkg-config --exists openblas 2>/dev/null; then \
 		echo "installing libopenblas-dev (needs root)"; \
 		apt-get update -qq && apt-get install -y -qq --no-install-recommends libopenblas-dev pkg-config build-essential; \
 	fi
 	@command -v cc >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends build-essential)
 	@command -v pkg-config >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends pkg-config)
 
-## test: the whole suite (slow studies are #[ignore]d and run from their own targets)
+## test: the whole suite (slow studies are #[ignore]d: `make test-slow`)
 test: deps
 	$(CARGO) test $(CARGO_FLAGS)
 
-$(BIN): deps $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+test-slow: deps
+	$(CARGO) test $(CARGO_FLAGS) --release -- --ignored
+
+build: deps
 	$(CARGO) build --release $(CARGO_FLAGS)
 
-## report: run the default scenarios and render reports/index.html
-report: $(BIN)
-	$(BIN) report-all
+## report: run the default scenarios (seeds in parallel) and render reports/
+report: build
+	$(BIN) run $(DEFAULT_SCENARIOS)
+	$(BIN) report
 
-## bench: criterion benches (prints the OpenBLAS core type in use)
+## robustness: the regression robustness sweep (80 runs), its 1-vs-2-thread speedup, its report
+robustness: build
+	$(BIN) run robustness --resume
+	$(BIN) speedup robustness --runs 8
+	$(BIN) report robustness
+
+## bench: criterion benches (the OpenBLAS core type in use is printed first)
 bench: deps
 	@echo "OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-<auto>} OPENBLAS_NUM_THREADS=$$OPENBLAS_NUM_THREADS"
 	$(CARGO) bench $(CARGO_FLAGS)

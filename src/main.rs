@@ -242,10 +242,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Speedup { scenario, runs, results } => {
+        Command::Speedup {
+            scenario,
+            runs,
+            results,
+        } => {
             let text = dendritic::experiment::scenario::scenario_text(&scenario)?;
             let (base, all) = dendritic::experiment::sweep::expand(&text, &scenario)?;
-            let speedup = dendritic::experiment::sweep::measure_speedup(&base, &all, &results, runs)?;
+            let speedup =
+                dendritic::experiment::sweep::measure_speedup(&base, &all, &results, runs)?;
             println!("{}: {runs} runs, 2-thread speedup {speedup:.2}×", base.name);
             Ok(())
         }

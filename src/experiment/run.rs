@@ -425,7 +425,13 @@ fn regression(
     shallow.plasticity.eta_up = (1..=n)
         .map(|k| {
             if k == n {
-                scenario.network.plasticity.eta_up.get(n - 1).copied().unwrap_or(0.0)
+                scenario
+                    .network
+                    .plasticity
+                    .eta_up
+                    .get(n - 1)
+                    .copied()
+                    .unwrap_or(0.0)
             } else {
                 0.0
             }
@@ -472,6 +478,7 @@ fn regression(
             Ok(err)
         };
         let initial_error = test(&sim, &mut series)?;
+        let mut recent = Vec::new();
         for pat in 0..p.patterns {
             let pattern = task.pattern(n0, &mut rng);
             let target = pattern.target.expect("teacher targets");
@@ -511,13 +518,23 @@ fn regression(
                 }
             }
             if (pat + 1) % p.test_every == 0 && pat + 1 < p.patterns {
-                test(&sim, &mut series)?;
+                recent.push(test(&sim, &mut series)?);
             }
             if let Some(pb) = progress {
                 pb.inc(1);
             }
         }
-        let final_error = test(&sim, &mut series)?;
+        let last_error = test(&sim, &mut series)?;
+        recent.push(last_error);
+        // The final error is the mean of the last (up to) 5 tests, a smoothing like the
+        // paper's exponential moving average; the last test alone is kept beside it.
+        let tail = &recent[recent.len().saturating_sub(5)..];
+        let final_error = tail.iter().sum::<f64>() / tail.len() as f64;
+        num(
+            &mut summary,
+            &format!("test_error_{variant}_last"),
+            last_error,
+        );
         num(
             &mut summary,
             &format!("test_error_{variant}_initial"),
@@ -535,6 +552,59 @@ fn regression(
         total_stats.0 += stats.steps as f64;
         total_stats.1 += stats.rhs_evaluations as f64;
         total_stats.2 += sim.t();
+    }
+    // Backprop and feedback alignment on the microcircuit's own feed-forward network (same
+    // initial weights, biases and attenuations; feedback = its fixed top-down weights), trained
+    // on the same pattern sequence, one step per pattern (issue: backprop equivalence).
+    if let Some(eta) = &p.baseline_eta {
+        use crate::baseline::{Credit, FeedForward};
+        let net = Network::new(scenario.network.clone(), 1)
+            .map_err(|source| RunError::Model { seed, source })?;
+        let mut state = net.zero_state();
+        net.initialise(
+            &mut state,
+            &scenario.init,
+            &mut Rng::derived(seed, stream::WEIGHTS),
+        );
+        for (variant, credit) in [
+            ("backprop", Credit::Backprop),
+            ("feedback_alignment", Credit::FeedbackAlignment),
+        ] {
+            let mut ff = FeedForward::from_microcircuit(&net, &state);
+            let mut rng = Rng::derived(seed, stream::PATTERNS);
+            let per_ms = p.pattern_ms;
+            let test = |ff: &FeedForward, t: f64, series: &mut TimeSeries| -> f64 {
+                let r = ff.forward(&test_inputs).r[n].clone();
+                let err = r
+                    .iter()
+                    .zip(r_targets.iter())
+                    .map(|(a, b)| (a - b).powi(2))
+                    .sum::<f64>()
+                    / p.test_patterns as f64;
+                series.push(variant, t, "test_error", n as i64, -1, err);
+                if n >= 2 {
+                    let angle = super::probe::angle_deg(&ff.w[1], &ff.feedback[0].t().to_owned());
+                    series.push(variant, t, "alignment_angle_deg", 1, -1, angle);
+                }
+                err
+            };
+            test(&ff, 0.0, &mut series);
+            let mut recent = Vec::new();
+            for pat in 0..p.patterns {
+                let pattern = task.pattern(n0, &mut rng);
+                let target = pattern.target.expect("teacher targets");
+                ff.step(&pattern.input, &target, credit, eta, scenario.network.bias);
+                if (pat + 1) % p.test_every == 0 || pat + 1 == p.patterns {
+                    recent.push(test(&ff, (pat + 1) as f64 * per_ms, &mut series));
+                }
+            }
+            let tail = &recent[recent.len().saturating_sub(5)..];
+            num(
+                &mut summary,
+                &format!("test_error_{variant}"),
+                tail.iter().sum::<f64>() / tail.len() as f64,
+            );
+        }
     }
     let ratio = match (
         summary.get("test_error_shallow"),

@@ -121,6 +121,10 @@ pub struct Protocol {
     /// Weight of a new test error in the plotted exponential moving average.
     #[serde(default = "default_ema")]
     pub ema_weight: f64,
+    /// Learning rates per layer of the backprop and feedback-alignment baselines trained beside
+    /// the regression (one step per pattern); none = no baselines.
+    #[serde(default)]
+    pub baseline_eta: Option<Vec<f64>>,
     /// How test states are settled (weights frozen, σ = 0).
     #[serde(default = "default_test_solver")]
     pub test_solver: SteadyStateConfig,

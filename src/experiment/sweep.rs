@@ -221,7 +221,10 @@ pub fn run_sweep(
     pb.set_prefix(base.name.clone());
     let commit = commit();
     std::fs::create_dir_all(root.join(&base.name))?;
-    std::fs::write(root.join(&base.name).join("scenario.toml"), toml::to_string_pretty(base)?)?;
+    std::fs::write(
+        root.join(&base.name).join("scenario.toml"),
+        toml::to_string_pretty(base)?,
+    )?;
     let work = || -> Vec<(usize, Result<(), String>)> {
         todo.par_iter()
             .map(|run| {
@@ -374,17 +377,37 @@ pub fn merge(root: &Path, name: &str, csv: bool) -> anyhow::Result<(DataFrame, D
 /// Times the first `runs` runs of a sweep with 1 and with 2 threads (in scratch directories)
 /// and writes results/<name>/speedup.csv (`threads,runs,wall_s,runs_per_s`). Returns the
 /// speedup of 2 threads over 1.
-pub fn measure_speedup(base: &Scenario, runs: &[SweepRun], root: &Path, count: usize) -> anyhow::Result<f64> {
+pub fn measure_speedup(
+    base: &Scenario,
+    runs: &[SweepRun],
+    root: &Path,
+    count: usize,
+) -> anyhow::Result<f64> {
     let subset: Vec<SweepRun> = runs.iter().take(count).cloned().collect();
     let mut csv = String::from("threads,runs,wall_s,runs_per_s\n");
     let mut walls = Vec::new();
     for threads in [1, 2] {
-        let scratch = std::env::temp_dir().join(format!("dendritic-speedup-{}-{threads}", std::process::id()));
+        let scratch = std::env::temp_dir().join(format!(
+            "dendritic-speedup-{}-{threads}",
+            std::process::id()
+        ));
         let started = std::time::Instant::now();
-        run_sweep(base, &subset, &scratch, &SweepOptions { threads: Some(threads), ..Default::default() })?;
+        run_sweep(
+            base,
+            &subset,
+            &scratch,
+            &SweepOptions {
+                threads: Some(threads),
+                ..Default::default()
+            },
+        )?;
         let wall = started.elapsed().as_secs_f64();
         std::fs::remove_dir_all(&scratch).ok();
-        csv.push_str(&format!("{threads},{},{wall},{}\n", subset.len(), subset.len() as f64 / wall));
+        csv.push_str(&format!(
+            "{threads},{},{wall},{}\n",
+            subset.len(),
+            subset.len() as f64 / wall
+        ));
         walls.push(wall);
     }
     std::fs::create_dir_all(root.join(&base.name))?;

@@ -137,7 +137,15 @@ fn one() -> f64 {
 
 impl Default for Plasticity {
     fn default() -> Self {
-        Plasticity { eta_up: Vec::new(), eta_down: Vec::new(), eta_ip: Vec::new(), eta_pi: Vec::new(), tau_w: 0.0, eta_scale: 1.0, clip: None }
+        Plasticity {
+            eta_up: Vec::new(),
+            eta_down: Vec::new(),
+            eta_ip: Vec::new(),
+            eta_pi: Vec::new(),
+            tau_w: 0.0,
+            eta_scale: 1.0,
+            clip: None,
+        }
     }
 }
 
@@ -288,7 +296,10 @@ impl NetworkConfig {
             }
         }
         if !(p.eta_scale >= 0.0 && p.eta_scale.is_finite()) {
-            return bad("plasticity.eta_scale", format!("must be finite and ≥ 0, got {}", p.eta_scale));
+            return bad(
+                "plasticity.eta_scale",
+                format!("must be finite and ≥ 0, got {}", p.eta_scale),
+            );
         }
         if !(p.tau_w >= 0.0 && p.tau_w.is_finite()) {
             return bad(

@@ -231,8 +231,18 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let finite: Vec<f64> = h.values.iter().flatten().cloned().filter(|v| v.is_finite()).collect();
-    let (lo, hi) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    let finite: Vec<f64> = h
+        .values
+        .iter()
+        .flatten()
+        .cloned()
+        .filter(|v| v.is_finite())
+        .collect();
+    let (lo, hi) = finite
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     let (nx, ny) = (h.xs.len(), h.ys.len());
     let mut ctx = ChartBuilder::on(&root)
         .caption(&h.title, ("sans-serif", 20))
@@ -250,11 +260,19 @@ where
         .y_labels(ny * 2 + 1)
         .x_label_formatter(&move |v| {
             let i = (*v - 0.5).round();
-            if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < xs.len() { xs[i as usize].clone() } else { String::new() }
+            if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < xs.len() {
+                xs[i as usize].clone()
+            } else {
+                String::new()
+            }
         })
         .y_label_formatter(&move |v| {
             let i = (*v - 0.5).round();
-            if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < ys.len() { ys[i as usize].clone() } else { String::new() }
+            if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < ys.len() {
+                ys[i as usize].clone()
+            } else {
+                String::new()
+            }
         })
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
@@ -263,16 +281,42 @@ where
     for (r, row) in h.values.iter().enumerate() {
         for (c, &v) in row.iter().enumerate() {
             let t = if hi > lo { (v - lo) / (hi - lo) } else { 0.5 };
-            let color = if v.is_finite() { heat_color(t) } else { RGBColor(220, 220, 220) };
-            ctx.draw_series(std::iter::once(Rectangle::new([(c as f64, r as f64), (c as f64 + 1.0, r as f64 + 1.0)], color.filled())))
-                .map_err(|e| e.to_string())?;
-            let label = if v.is_finite() { format!("{v:.3}") } else { "—".into() };
+            let color = if v.is_finite() {
+                heat_color(t)
+            } else {
+                RGBColor(220, 220, 220)
+            };
+            ctx.draw_series(std::iter::once(Rectangle::new(
+                [(c as f64, r as f64), (c as f64 + 1.0, r as f64 + 1.0)],
+                color.filled(),
+            )))
+            .map_err(|e| e.to_string())?;
+            let label = if v.is_finite() {
+                format!("{v:.3}")
+            } else {
+                "—".into()
+            };
             let text_color = if t > 0.6 { BLACK } else { WHITE };
-            ctx.draw_series(std::iter::once(Text::new(label, (c as f64 + 0.3, r as f64 + 0.55), ("sans-serif", 15).into_font().color(&text_color))))
+            ctx.draw_series(std::iter::once(Text::new(
+                label,
+                (c as f64 + 0.3, r as f64 + 0.55),
+                ("sans-serif", 15).into_font().color(&text_color),
+            )))
+            .map_err(|e| e.to_string())?;
+            if h.mark
+                .get(r)
+                .and_then(|m| m.get(c))
+                .copied()
+                .unwrap_or(false)
+            {
+                ctx.draw_series(std::iter::once(Rectangle::new(
+                    [
+                        (c as f64 + 0.04, r as f64 + 0.04),
+                        (c as f64 + 0.96, r as f64 + 0.96),
+                    ],
+                    RED.stroke_width(4),
+                )))
                 .map_err(|e| e.to_string())?;
-            if h.mark.get(r).and_then(|m| m.get(c)).copied().unwrap_or(false) {
-                ctx.draw_series(std::iter::once(Rectangle::new([(c as f64 + 0.04, r as f64 + 0.04), (c as f64 + 0.96, r as f64 + 0.96)], RED.stroke_width(4))))
-                    .map_err(|e| e.to_string())?;
             }
         }
     }
@@ -286,7 +330,9 @@ pub fn render_heatmap(h: &Heatmap, dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let png = dir.join(format!("{}.png", h.stem));
     let svg = dir.join(format!("{}.svg", h.stem));
-    draw_heatmap(BitMapBackend::new(&png, (800, 480)).into_drawing_area(), h).map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
-    draw_heatmap(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), h).map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    draw_heatmap(BitMapBackend::new(&png, (800, 480)).into_drawing_area(), h)
+        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
+    draw_heatmap(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), h)
+        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
     Ok(())
 }

@@ -262,7 +262,7 @@ fn regression(inputs: &Inputs) -> anyhow::Result<Page> {
             "test_error_microcircuit",
             "test_error_microcircuit",
             "squared rate error",
-            "‖r_N − r_trgt‖² on held-out patterns, σ = 0, steady state without target, after training",
+            "‖r_N − r_trgt‖² on held-out patterns, σ = 0, steady state without target; mean of the last 5 tests (the last 5 × test_every patterns)",
         ),
         metric_mean(
             inputs,
@@ -842,7 +842,12 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
 fn robustness(inputs: &Inputs) -> anyhow::Result<Page> {
     use super::plot::Heatmap;
     let s = inputs.summary;
-    let col = |name: &str| -> Vec<Option<f64>> { s.column(name).ok().and_then(|c| c.f64().ok().map(|c| c.iter().collect())).unwrap_or_else(|| vec![None; s.height()]) };
+    let col = |name: &str| -> Vec<Option<f64>> {
+        s.column(name)
+            .ok()
+            .and_then(|c| c.f64().ok().map(|c| c.iter().collect()))
+            .unwrap_or_else(|| vec![None; s.height()])
+    };
     let g_a = col("network.conductances.g_a");
     let g_som = col("network.conductances.g_som");
     let scale = col("network.plasticity.eta_scale");
@@ -866,9 +871,19 @@ fn robustness(inputs: &Inputs) -> anyhow::Result<Page> {
             let mut mark = vec![vec![false; xs.len()]; ys.len()];
             for (r, &y) in ys.iter().enumerate() {
                 for (c, &x) in xs.iter().enumerate() {
-                    let idx: Vec<usize> = (0..s.height()).filter(|&i| g_a[i] == Some(x) && g_som[i] == Some(y) && scale[i] == Some(sc) && sigma[i] == Some(sg)).collect();
+                    let idx: Vec<usize> = (0..s.height())
+                        .filter(|&i| {
+                            g_a[i] == Some(x)
+                                && g_som[i] == Some(y)
+                                && scale[i] == Some(sc)
+                                && sigma[i] == Some(sg)
+                        })
+                        .collect();
                     let finals: Vec<f64> = idx.iter().filter_map(|&i| fin[i]).collect();
-                    let ratios: Vec<f64> = idx.iter().filter_map(|&i| Some(fin[i]? / ini[i]?)).collect();
+                    let ratios: Vec<f64> = idx
+                        .iter()
+                        .filter_map(|&i| Some(fin[i]? / ini[i]?))
+                        .collect();
                     if finals.is_empty() {
                         continue;
                     }
@@ -885,22 +900,49 @@ fn robustness(inputs: &Inputs) -> anyhow::Result<Page> {
             let tag = format!("eta{sc}_sigma{sg}").replace('.', "p");
             let xl: Vec<String> = xs.iter().map(|x| format!("{x}")).collect();
             let yl: Vec<String> = ys.iter().map(|y| format!("{y}")).collect();
-            heatmaps.push(Heatmap { stem: format!("mean_{tag}"), title: format!("Final test error, mean over seeds (η scale {sc}, σ = {sg})"), x_label: "g_A (1/ms)".into(), y_label: "g_som (1/ms)".into(), xs: xl.clone(), ys: yl.clone(), values: mean, mark: mark.clone() });
-            heatmaps.push(Heatmap { stem: format!("sd_{tag}"), title: format!("Final test error, sd over seeds (η scale {sc}, σ = {sg})"), x_label: "g_A (1/ms)".into(), y_label: "g_som (1/ms)".into(), xs: xl, ys: yl, values: sd, mark });
+            heatmaps.push(Heatmap {
+                stem: format!("mean_{tag}"),
+                title: format!("Final test error, mean over seeds (η scale {sc}, σ = {sg})"),
+                x_label: "g_A (1/ms)".into(),
+                y_label: "g_som (1/ms)".into(),
+                xs: xl.clone(),
+                ys: yl.clone(),
+                values: mean,
+                mark: mark.clone(),
+            });
+            heatmaps.push(Heatmap {
+                stem: format!("sd_{tag}"),
+                title: format!("Final test error, sd over seeds (η scale {sc}, σ = {sg})"),
+                x_label: "g_A (1/ms)".into(),
+                y_label: "g_som (1/ms)".into(),
+                xs: xl,
+                ys: yl,
+                values: sd,
+                mark,
+            });
         }
     }
     let mut metrics = vec![Metric::new(
         "fraction_learning",
         working as f64 / points.max(1) as f64,
         "",
-        &format!("fraction of grid points where learning works: mean over seeds of final ÷ initial microcircuit test error ≤ {threshold} ({working} of {points} points)"),
+        &format!(
+            "fraction of grid points where learning works: mean over seeds of final ÷ initial microcircuit test error ≤ {threshold} ({working} of {points} points)"
+        ),
     )];
     if let Some(csv) = inputs.speedup {
-        let rows: Vec<(f64, f64)> = csv.lines().skip(1).filter_map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            Some((f.first()?.parse().ok()?, f.get(2)?.parse().ok()?))
-        }).collect();
-        if let (Some(one), Some(two)) = (rows.iter().find(|r| r.0 == 1.0), rows.iter().find(|r| r.0 == 2.0)) {
+        let rows: Vec<(f64, f64)> = csv
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                Some((f.first()?.parse().ok()?, f.get(2)?.parse().ok()?))
+            })
+            .collect();
+        if let (Some(one), Some(two)) = (
+            rows.iter().find(|r| r.0 == 1.0),
+            rows.iter().find(|r| r.0 == 2.0),
+        ) {
             metrics.push(Metric::new("sweep_speedup_2_threads", one.1 / two.1, "", &format!("wall time of the same sub-sweep with 1 thread ({:.1} s) ÷ with 2 threads ({:.1} s); target ≥ 1.7", one.1, two.1)));
         }
     }
