@@ -2,6 +2,7 @@
 //! seeds in parallel into Parquet files.
 
 pub mod integrators;
+pub mod mnist;
 pub mod probe;
 pub mod run;
 pub mod scenario;

@@ -150,6 +150,7 @@ pub fn run_one(
         Study::Regression => regression(scenario, seed, progress)?,
         Study::BpEquivalence => bp_equivalence(scenario, seed, progress)?,
         Study::Integrators => super::integrators::run(scenario, seed, progress)?,
+        Study::Mnist => super::mnist::run(scenario, seed, progress)?,
     };
     num(
         &mut out.summary,

@@ -25,6 +25,8 @@ pub enum Study {
     BpEquivalence,
     /// Numerical accuracy of the integrators: orders, cost, stability limits, steady-state solvers.
     Integrators,
+    /// Fig. 3: MNIST with the paper's two-pass steady-state learner, beside backprop.
+    Mnist,
 }
 
 impl Study {
@@ -36,8 +38,40 @@ impl Study {
             Study::Regression => "regression",
             Study::BpEquivalence => "bp_equivalence",
             Study::Integrators => "integrators",
+            Study::Mnist => "mnist",
         }
     }
+}
+
+/// The MNIST study's training settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MnistTraining {
+    /// Passes over the training images.
+    pub epochs: usize,
+    /// Minibatch size (paper: 10); weight changes are averaged over it.
+    #[serde(default = "default_batch")]
+    pub batch: usize,
+    /// Divide each layer's learning rate by the mixing factor that dilutes its teaching signal,
+    /// s_N = λ_N, s_k = s_{k+1} λ_A (1 − λ_I) (paper: "rescaling by the inverse mixing factor").
+    #[serde(default = "yes")]
+    pub rescale_by_mixing: bool,
+    /// Evaluate validation and test error this many times per epoch.
+    #[serde(default = "one_usize")]
+    pub evaluations_per_epoch: usize,
+    /// Learning rates per layer of the backprop baseline (none: no baseline).
+    #[serde(default)]
+    pub backprop_eta: Option<Vec<f64>>,
+}
+
+fn default_batch() -> usize {
+    10
+}
+fn yes() -> bool {
+    true
+}
+fn one_usize() -> usize {
+    1
 }
 
 /// The integrator-accuracy study.
@@ -209,6 +243,9 @@ pub struct Scenario {
     /// The λ sweep (bp_equivalence only).
     #[serde(default)]
     pub equivalence: Option<Equivalence>,
+    /// The MNIST study's training settings (mnist only).
+    #[serde(default)]
+    pub mnist: Option<MnistTraining>,
     /// The integrator study's settings (integrators only).
     #[serde(default)]
     pub integrators: Option<Integrators>,
@@ -278,6 +315,14 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "integrators",
         include_str!("../../scenarios/integrators.toml"),
+    ),
+    (
+        "robustness",
+        include_str!("../../scenarios/robustness.toml"),
+    ),
+    (
+        "mnist_short",
+        include_str!("../../scenarios/mnist_short.toml"),
     ),
 ];
 
@@ -539,6 +584,27 @@ impl Scenario {
                     );
                 }
             }
+            (Study::Mnist, TaskConfig::Mnist { .. }) => {
+                let Some(m) = &self.mnist else {
+                    return e(
+                        "mnist",
+                        "the mnist study needs an [mnist] table with `epochs`".into(),
+                    );
+                };
+                if m.epochs == 0 || m.batch == 0 || m.evaluations_per_epoch == 0 {
+                    return e(
+                        "mnist.epochs",
+                        "mnist.epochs, mnist.batch and mnist.evaluations_per_epoch must be ≥ 1"
+                            .into(),
+                    );
+                }
+                if self.network.noise.sigma > 0.0 {
+                    return e(
+                        "network.noise.sigma",
+                        "the two-pass learner is deterministic: needs σ = 0".into(),
+                    );
+                }
+            }
             (Study::Regression, TaskConfig::Teacher { .. }) => {
                 if p.test_every == 0 || p.test_patterns == 0 {
                     return e("protocol.test_every", "the regression study needs protocol.test_every ≥ 1 and protocol.test_patterns ≥ 1".into());
@@ -559,6 +625,7 @@ impl Scenario {
                     Study::TargetLearning => "single_association",
                     Study::Regression => "teacher",
                     Study::BpEquivalence | Study::Integrators => "single_association",
+                    Study::Mnist => "mnist",
                 };
                 return e(
                     "task.kind",

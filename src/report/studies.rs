@@ -13,6 +13,7 @@ pub fn page(inputs: &Inputs) -> anyhow::Result<Page> {
         Study::Regression => regression(inputs),
         Study::BpEquivalence => bp_equivalence(inputs),
         Study::Integrators => integrators(inputs),
+        Study::Mnist => mnist(inputs),
     }
 }
 
@@ -956,6 +957,79 @@ fn robustness(inputs: &Inputs) -> anyhow::Result<Page> {
         notes: vec![format!(
             "{runs} runs ({} succeeded). Each cell is one grid point; its colour and number are the microcircuit's final test error (‖r_N − r_trgt‖², held-out patterns, σ = 0); red rings mark where learning works.",
             failed
+        )],
+    })
+}
+
+fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
+    let metrics = vec![
+        metric_mean(
+            inputs,
+            "test_error_microcircuit",
+            "test_error_microcircuit",
+            "%",
+            "test error at the best-validation evaluation, two-pass learner",
+        )
+        .paper(1.96),
+        metric_mean(
+            inputs,
+            "test_error_backprop",
+            "test_error_backprop",
+            "%",
+            "the same for backprop on the same network and minibatches",
+        )
+        .paper(1.53),
+        metric_mean(
+            inputs,
+            "epoch_time_ratio_microcircuit_over_backprop",
+            "epoch_time_ratio_microcircuit_over_backprop",
+            "",
+            "training wall time per epoch, microcircuit ÷ backprop, same binary",
+        ),
+        metric_mean(
+            inputs,
+            "epoch_time_microcircuit_s",
+            "epoch_time_microcircuit_s",
+            "s",
+            "training wall time per epoch (of this run's training set)",
+        ),
+    ];
+    let mut lines = Vec::new();
+    for v in ["microcircuit", "backprop"] {
+        for q in ["validation_error", "test_error"] {
+            let pts = mean_series(inputs.timeseries, q, v)?;
+            if !pts.is_empty() {
+                lines.push(Line::new(format!("{v} {q}"), pts));
+            }
+        }
+    }
+    Ok(Page {
+        heatmaps: Vec::new(),
+        metrics,
+        charts: vec![chart(
+            "error",
+            "MNIST classification error during training (Fig. 3B)",
+            "training images seen",
+            "error (%)",
+            lines,
+            false,
+        )],
+        table: None,
+        notes: vec![format!(
+            "The paper's numbers are for its full study (55000 training images, many epochs); this run uses {} — see the scenario. \
+             Errors are of the free bottom-up prediction state (no target), which is the exact steady state of the self-predicting network.",
+            match &inputs.scenario.task {
+                crate::task::TaskConfig::Mnist { train, .. } => format!(
+                    "{train} training images for {} epoch(s)",
+                    inputs
+                        .scenario
+                        .mnist
+                        .as_ref()
+                        .map(|m| m.epochs)
+                        .unwrap_or(0)
+                ),
+                _ => String::new(),
+            }
         )],
     })
 }

@@ -53,6 +53,42 @@ pub enum TaskConfig {
         #[serde(default = "one")]
         input_high: f64,
     },
+    /// MNIST digits (Fig. 3) with one-hot target rates {rate_low, rate_high} → potentials by φ⁻¹.
+    Mnist {
+        /// Directory with the four IDX files (raw or .gz), e.g. data/mnist (`make data`).
+        dir: String,
+        /// Training images used (the first of the 60000; the paper: 55000).
+        #[serde(default = "train_default")]
+        train: usize,
+        /// Validation images (the next ones; the paper: 5000).
+        #[serde(default = "validation_default")]
+        validation: usize,
+        /// Test images used (of the 10000).
+        #[serde(default = "test_default")]
+        test: usize,
+        /// Target rate of the wrong classes (paper: 0.1).
+        #[serde(default = "rate_low_default")]
+        rate_low: f64,
+        /// Target rate of the right class (paper: 0.8).
+        #[serde(default = "rate_high_default")]
+        rate_high: f64,
+    },
+}
+
+fn train_default() -> usize {
+    55_000
+}
+fn validation_default() -> usize {
+    5_000
+}
+fn test_default() -> usize {
+    10_000
+}
+fn rate_low_default() -> f64 {
+    0.1
+}
+fn rate_high_default() -> f64 {
+    0.8
 }
 
 fn one() -> f64 {
@@ -116,6 +152,24 @@ impl TaskConfig {
                 ..
             } if target_rate_low > target_rate_high => {
                 Err("task.target_rate_low exceeds task.target_rate_high".into())
+            }
+            TaskConfig::Mnist {
+                train,
+                validation,
+                test,
+                ..
+            } => {
+                if n0 != 784 || nn != 10 {
+                    return Err(format!(
+                        "task.kind = \"mnist\" needs 784 inputs and 10 outputs, the network has {n0} and {nn}"
+                    ));
+                }
+                if train + validation > 60_000 || *test > 10_000 || *train == 0 {
+                    return Err(format!(
+                        "task.train ({train}) + task.validation ({validation}) must be ≤ 60000 and task.test ({test}) ≤ 10000"
+                    ));
+                }
+                Ok(())
             }
             TaskConfig::Teacher { sizes: ts, k, .. } => {
                 if ts.len() < 2 || k.len() != ts.len() - 1 {
@@ -185,6 +239,9 @@ impl TaskConfig {
                     range: (*input_low, *input_high),
                     phi,
                 }
+            }
+            TaskConfig::Mnist { .. } => {
+                return Err("MNIST is loaded by its study, not drawn as patterns".into());
             }
         })
     }
