@@ -1,6 +1,6 @@
 //! Forward Euler, and Euler–Maruyama when σ > 0: y ← y + dt f(y) + σ √dt ξ.
 
-use super::{Method, SolveError, Statistics, add_noise, check_divergence, check_dt};
+use super::{Method, SolveError, Statistics, add_noise, begin_step, end_step};
 use crate::model::{Drive, Network, State, Workspace};
 use crate::rng::Rng;
 
@@ -41,17 +41,13 @@ impl Method for Euler {
         t: f64,
         dt: f64,
     ) -> Result<(), SolveError> {
-        check_dt(dt)?;
-        net.check_drive(drive)?;
+        begin_step(net, drive, dt)?;
         net.rhs(&state.y, &state.p, drive, &mut self.ws, &mut self.dy);
         for (y, d) in state.y.iter_mut().zip(&self.dy) {
             *y += dt * d;
         }
         add_noise(net, &mut state.y, dt, &mut self.rng);
-        net.project(state);
-        self.stats.steps += 1;
-        self.stats.rhs_evaluations += 1;
-        check_divergence(net, &state.y, t + dt)
+        end_step(net, state, &mut self.stats, 1, t + dt)
     }
     fn statistics(&self) -> Statistics {
         self.stats

@@ -4,7 +4,7 @@
 //! coupling. Noise is added as the exact Ornstein–Uhlenbeck increment σ √((1 − e^{−2a dt})/(2a)) ξ
 //! (Euler–Maruyama convention) or σ dt ξ (legacy convention).
 
-use super::{Method, SolveError, Statistics, check_divergence, check_dt};
+use super::{Method, SolveError, Statistics, begin_step, end_step};
 use crate::model::{Drive, Network, NoiseConvention, State, Workspace};
 use crate::rng::Rng;
 
@@ -58,8 +58,7 @@ impl Method for ExponentialEuler {
         t: f64,
         dt: f64,
     ) -> Result<(), SolveError> {
-        check_dt(dt)?;
-        net.check_drive(drive)?;
+        begin_step(net, drive, dt)?;
         net.decay_rates(state, drive, &mut self.rates);
         net.rhs(&state.y, &state.p, drive, &mut self.ws, &mut self.dy);
         for ((y, d), &a) in state.y.iter_mut().zip(&self.dy).zip(&self.rates) {
@@ -76,10 +75,7 @@ impl Method for ExponentialEuler {
                 *y += amp * self.rng.normal();
             }
         }
-        net.project(state);
-        self.stats.steps += 1;
-        self.stats.rhs_evaluations += 1;
-        check_divergence(net, &state.y, t + dt)
+        end_step(net, state, &mut self.stats, 1, t + dt)
     }
     fn statistics(&self) -> Statistics {
         self.stats

@@ -157,6 +157,27 @@ impl MethodKind {
     }
 }
 
+/// The checks every time step starts with: a valid dt and a drive of the network's shape.
+pub(crate) fn begin_step(net: &Network, drive: &Drive, dt: f64) -> Result<(), SolveError> {
+    check_dt(dt)?;
+    net.check_drive(drive)?;
+    Ok(())
+}
+
+/// What every time step ends with: the optional weight bound, the counters, the divergence check.
+pub(crate) fn end_step(
+    net: &Network,
+    state: &mut State,
+    stats: &mut Statistics,
+    rhs_evaluations: u64,
+    t_end: f64,
+) -> Result<(), SolveError> {
+    net.project(state);
+    stats.steps += 1;
+    stats.rhs_evaluations += rhs_evaluations;
+    check_divergence(net, &state.y, t_end)
+}
+
 pub(crate) fn check_dt(dt: f64) -> Result<(), SolveError> {
     if dt > 0.0 && dt.is_finite() {
         Ok(())

@@ -1,7 +1,7 @@
 //! The classical fourth-order Runge–Kutta method on the whole state (weights and traces
 //! included, so plasticity is integrated consistently). Deterministic only.
 
-use super::{Method, SolveError, Statistics, check_divergence, check_dt};
+use super::{Method, SolveError, Statistics, begin_step, end_step};
 use crate::model::{Drive, Network, State, Workspace};
 
 /// Classical RK4 with owned stage buffers.
@@ -51,8 +51,7 @@ impl Method for Rk4 {
         t: f64,
         dt: f64,
     ) -> Result<(), SolveError> {
-        check_dt(dt)?;
-        net.check_drive(drive)?;
+        begin_step(net, drive, dt)?;
         let [k1, k2, k3, k4] = &mut self.k;
         net.rhs(&state.y, &state.p, drive, &mut self.ws, k1);
         for ((t, y), k) in self.tmp.iter_mut().zip(&state.y).zip(k1.iter()) {
@@ -71,10 +70,7 @@ impl Method for Rk4 {
         for (i, y) in state.y.iter_mut().enumerate() {
             *y += h6 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
         }
-        net.project(state);
-        self.stats.steps += 1;
-        self.stats.rhs_evaluations += 4;
-        check_divergence(net, &state.y, t + dt)
+        end_step(net, state, &mut self.stats, 4, t + dt)
     }
     fn statistics(&self) -> Statistics {
         self.stats

@@ -186,6 +186,51 @@ impl SteadyState for TwoPass {
     }
 }
 
+/// The loop both iterative solvers share: set the input filter to the input, evaluate du/dt,
+/// stop below the tolerance, give up at the cap (or on a non-finite residual), else `update`
+/// the state (which returns the extra right-hand-side evaluations it spent).
+#[allow(clippy::too_many_arguments)]
+fn iterate(
+    net: &Network,
+    state: &mut State,
+    drive: &Drive,
+    ws: &mut Workspace,
+    du: &mut [f64],
+    tolerance: f64,
+    maximum_iterations: usize,
+    method: &'static str,
+    mut update: impl FnMut(&mut State, &[f64], &mut Workspace) -> Result<u64, SolveError>,
+) -> Result<Settled, SolveError> {
+    if let Some(b) = net.layout.r_in {
+        b.view_mut(&mut state.y).assign(&drive.input);
+    }
+    let mut evals = 0;
+    for it in 0..=maximum_iterations {
+        net.rhs_potentials(&state.y, &state.p, drive, ws, du);
+        evals += 1;
+        let residual = max_abs(du);
+        if residual < tolerance {
+            return Ok(Settled {
+                iterations: it,
+                residual,
+                rhs_evaluations: evals,
+            });
+        }
+        if it == maximum_iterations || !residual.is_finite() {
+            super::check_divergence(net, &state.y, 0.0)?;
+            return Err(SolveError::NotConverged {
+                method,
+                iterations: it,
+                residual,
+                tolerance,
+            });
+        }
+        evals += update(state, du, ws)?;
+        super::check_divergence(net, &state.y, 0.0)?;
+    }
+    unreachable!("the loop returns")
+}
+
 /// Damped fixed-point iteration u ← u + α f(u)/a, where a is each cell's total conductance
 /// (so u + f/a is the cell's steady state given all the others: a Jacobi sweep).
 #[derive(Clone, Debug)]
@@ -227,37 +272,24 @@ impl SteadyState for FixedPoint {
     ) -> Result<Settled, SolveError> {
         net.check_drive(drive)?;
         refuse_noise(net, "fixed_point")?;
-        if let Some(b) = net.layout.r_in {
-            b.view_mut(&mut state.y).assign(&drive.input);
-        }
-        let mut evals = 0;
-        for it in 0..=self.maximum_iterations {
-            net.rhs_potentials(&state.y, &state.p, drive, &mut self.ws, &mut self.du);
-            evals += 1;
-            let residual = max_abs(&self.du);
-            if residual < self.tolerance {
-                return Ok(Settled {
-                    iterations: it,
-                    residual,
-                    rhs_evaluations: evals,
-                });
-            }
-            if it == self.maximum_iterations || !residual.is_finite() {
-                super::check_divergence(net, &state.y, 0.0)?;
-                return Err(SolveError::NotConverged {
-                    method: "fixed_point",
-                    iterations: it,
-                    residual,
-                    tolerance: self.tolerance,
-                });
-            }
-            net.decay_rates(state, drive, &mut self.rates);
-            for ((u, d), a) in state.y.iter_mut().zip(&self.du).zip(&self.rates) {
-                *u += self.damping * d / a;
-            }
-            super::check_divergence(net, &state.y, 0.0)?;
-        }
-        unreachable!("the loop returns")
+        let (damping, rates) = (self.damping, &mut self.rates);
+        iterate(
+            net,
+            state,
+            drive,
+            &mut self.ws,
+            &mut self.du,
+            self.tolerance,
+            self.maximum_iterations,
+            "fixed_point",
+            |state, du, _| {
+                net.decay_rates(state, drive, rates);
+                for ((u, d), a) in state.y.iter_mut().zip(du).zip(rates.iter()) {
+                    *u += damping * d / a;
+                }
+                Ok(0)
+            },
+        )
     }
 }
 
@@ -302,47 +334,34 @@ impl SteadyState for Newton {
     ) -> Result<Settled, SolveError> {
         net.check_drive(drive)?;
         refuse_noise(net, "newton")?;
-        if let Some(b) = net.layout.r_in {
-            b.view_mut(&mut state.y).assign(&drive.input);
-        }
-        let mut evals = 0;
-        for it in 0..=self.maximum_iterations {
-            net.rhs_potentials(&state.y, &state.p, drive, &mut self.ws, &mut self.du);
-            evals += 1;
-            let residual = max_abs(&self.du);
-            if residual < self.tolerance {
-                return Ok(Settled {
-                    iterations: it,
-                    residual,
-                    rhs_evaluations: evals,
-                });
-            }
-            if it == self.maximum_iterations || !residual.is_finite() {
-                super::check_divergence(net, &state.y, 0.0)?;
-                return Err(SolveError::NotConverged {
-                    method: "newton",
-                    iterations: it,
-                    residual,
-                    tolerance: self.tolerance,
-                });
-            }
-            let du = self.du.clone();
-            for (b, idx) in self.index.iter().enumerate() {
-                let jac = net.jacobian(state, drive, b, &mut self.ws);
-                evals += 1;
-                let rhs: Array1<f64> = idx.iter().map(|&i| -du[i]).collect();
-                let delta = jac
-                    .solve_into(rhs)
-                    .map_err(|e| SolveError::SingularJacobian {
-                        sample: b,
-                        message: e.to_string(),
-                    })?;
-                for (&i, d) in idx.iter().zip(delta.iter()) {
-                    state.y[i] += d;
+        let index = &self.index;
+        iterate(
+            net,
+            state,
+            drive,
+            &mut self.ws,
+            &mut self.du,
+            self.tolerance,
+            self.maximum_iterations,
+            "newton",
+            |state, du, ws| {
+                let mut evals = 0;
+                for (b, idx) in index.iter().enumerate() {
+                    let jac = net.jacobian(state, drive, b, ws);
+                    evals += 1;
+                    let rhs: Array1<f64> = idx.iter().map(|&i| -du[i]).collect();
+                    let delta = jac
+                        .solve_into(rhs)
+                        .map_err(|e| SolveError::SingularJacobian {
+                            sample: b,
+                            message: e.to_string(),
+                        })?;
+                    for (&i, d) in idx.iter().zip(delta.iter()) {
+                        state.y[i] += d;
+                    }
                 }
-            }
-            super::check_divergence(net, &state.y, 0.0)?;
-        }
-        unreachable!("the loop returns")
+                Ok(evals)
+            },
+        )
     }
 }
