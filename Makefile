@@ -42,7 +42,7 @@ report: build
 ## robustness: the regression robustness sweep (80 runs), its 1-vs-2-thread speedup, its report
 robustness: build
 	$(BIN) run robustness --resume
-	$(BIN) speedup robustness --runs 8
+	$(BIN) speedup robustness --runs 4
 	$(BIN) report robustness
 
 ## bench: criterion benches (the OpenBLAS core type in use is printed first)

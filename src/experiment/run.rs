@@ -444,10 +444,11 @@ fn regression(
     let mut series = TimeSeries::default();
     let mut summary = SummaryRow::new();
     let mut total_stats = (0.0, 0.0, 0.0);
-    for (variant, config) in [
-        ("microcircuit", scenario.network.clone()),
-        ("shallow", shallow),
-    ] {
+    let mut learners = vec![("microcircuit", scenario.network.clone())];
+    if p.shallow_baseline {
+        learners.push(("shallow", shallow));
+    }
+    for (variant, config) in learners {
         let mut sim = Sim::new(scenario, config, seed)?;
         let mut probe = FreeProbe::new(&sim.net, p.test_patterns, p.test_solver)
             .map_err(|source| RunError::Solve { seed, source })?;
@@ -630,7 +631,7 @@ fn regression(
 pub fn patterns_per_run(scenario: &Scenario) -> u64 {
     let p = scenario.protocol.patterns as u64;
     match (scenario.study, &scenario.equivalence) {
-        (Study::Regression, _) => 2 * p,
+        (Study::Regression, _) => if scenario.protocol.shallow_baseline { 2 * p } else { p },
         (Study::BpEquivalence, Some(eq)) => {
             (eq.lambdas.len() * eq.top_down.len() * eq.settle.len()) as u64
         }

@@ -155,6 +155,9 @@ pub struct Protocol {
     /// Weight of a new test error in the plotted exponential moving average.
     #[serde(default = "default_ema")]
     pub ema_weight: f64,
+    /// Train the shallow learner beside the microcircuit (regression; default true).
+    #[serde(default = "yes")]
+    pub shallow_baseline: bool,
     /// Learning rates per layer of the backprop and feedback-alignment baselines trained beside
     /// the regression (one step per pattern); none = no baselines.
     #[serde(default)]
