@@ -631,7 +631,13 @@ fn regression(
 pub fn patterns_per_run(scenario: &Scenario) -> u64 {
     let p = scenario.protocol.patterns as u64;
     match (scenario.study, &scenario.equivalence) {
-        (Study::Regression, _) => if scenario.protocol.shallow_baseline { 2 * p } else { p },
+        (Study::Regression, _) => {
+            if scenario.protocol.shallow_baseline {
+                2 * p
+            } else {
+                p
+            }
+        }
         (Study::BpEquivalence, Some(eq)) => {
             (eq.lambdas.len() * eq.top_down.len() * eq.settle.len()) as u64
         }

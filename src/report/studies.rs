@@ -280,6 +280,20 @@ fn regression(inputs: &Inputs) -> anyhow::Result<Page> {
         ),
         metric_mean(
             inputs,
+            "test_error_backprop",
+            "test_error_backprop",
+            "squared rate error",
+            "backprop on the microcircuit's feed-forward network, same start and patterns, Bregman output loss (see bp_equivalence); mean of the last 5 tests",
+        ),
+        metric_mean(
+            inputs,
+            "test_error_feedback_alignment",
+            "test_error_feedback_alignment",
+            "squared rate error",
+            "feedback alignment with the microcircuit's fixed top-down weights as feedback; mean of the last 5 tests",
+        ),
+        metric_mean(
+            inputs,
             "alignment_angle_deg",
             "alignment_angle_deg",
             "deg",
@@ -288,10 +302,30 @@ fn regression(inputs: &Inputs) -> anyhow::Result<Page> {
         .paper(45.0),
     ];
     let mut err_lines = Vec::new();
-    for v in ["microcircuit", "shallow"] {
-        err_lines.push(Line::new(
-            format!("{v} (EMA, mean over seeds)"),
-            ema(&mean_series(inputs.timeseries, "test_error", v)?, w),
+    for v in ["microcircuit", "shallow", "backprop", "feedback_alignment"] {
+        let pts = mean_series(inputs.timeseries, "test_error", v)?;
+        if !pts.is_empty() {
+            err_lines.push(Line::new(
+                format!("{v} (EMA, mean over seeds)"),
+                ema(&pts, w),
+            ));
+        }
+    }
+    let mut angle_lines = seeds_and_mean(
+        inputs,
+        "alignment_angle_deg",
+        "microcircuit",
+        "microcircuit, mean over seeds",
+    )?;
+    let fa_angle = mean_series(
+        inputs.timeseries,
+        "alignment_angle_deg",
+        "feedback_alignment",
+    )?;
+    if !fa_angle.is_empty() {
+        angle_lines.push(Line::new(
+            "feedback alignment (feed-forward), mean over seeds",
+            fa_angle,
         ));
     }
     let seed = *seeds(inputs.timeseries)?.first().unwrap_or(&0);
@@ -309,12 +343,7 @@ fn regression(inputs: &Inputs) -> anyhow::Result<Page> {
             "Forward vs transposed feedback weights (Fig. 2C / S1)",
             "time (ms)",
             "angle (deg)",
-            seeds_and_mean(
-                inputs,
-                "alignment_angle_deg",
-                "microcircuit",
-                "mean over seeds",
-            )?,
+            angle_lines,
             false,
         ),
         chart(
