@@ -104,7 +104,6 @@ pub fn compare(
     settle: Settle,
 ) -> Result<Vec<LayerComparison>, SolveError> {
     let n = net.n_layers();
-    let c = net.config.conductances;
     let phi = net.config.phi;
     let mut ws = Workspace::new(net);
     let free_drive = Drive::free(input.view());
@@ -137,11 +136,7 @@ pub fn compare(
         let d = net.u_pyr(&free, k + 1).mapv(|u| phi.dphi(u));
         b[k] = (&b[k + 1] * &d).dot(&net.weights(state, Projection::Down, k).t());
     }
-    let mut scale = vec![0.0; n + 1];
-    scale[n] = c.lambda_output();
-    for k in (1..n).rev() {
-        scale[k] = scale[k + 1] * c.lambda_apical() * (1.0 - c.lambda_interneuron());
-    }
+    let scale = net.teaching_dilution();
     let batch = input.nrows() as f64;
     let mut out = Vec::new();
     for k in 1..=n {

@@ -6,32 +6,16 @@ use std::time::Instant;
 
 use indicatif::ProgressBar;
 
-use super::run::{RunError, RunOutput, build_task, num, stream, text};
+use super::run::{RunError, RunOutput, build_task, initial_network, num, text};
 use super::scenario::Scenario;
 use crate::analysis::stability::dt_limit;
-use crate::model::{Drive, Network, NetworkConfig, Plasticity, State, Workspace};
+use crate::model::{Drive, Network, Plasticity, State, Workspace};
 use crate::record::{SummaryRow, TimeSeries};
-use crate::rng::Rng;
 use crate::solve::{MethodKind, SolveError, SteadyStateConfig};
 use crate::task::Task;
 
 /// Errors below this are round-off and left out of the order fits.
 pub const ROUND_OFF: f64 = 1e-11;
-
-fn build(
-    config: NetworkConfig,
-    scenario: &Scenario,
-    seed: u64,
-) -> Result<(Network, State), RunError> {
-    let net = Network::new(config, 1).map_err(|source| RunError::Model { seed, source })?;
-    let mut state = net.zero_state();
-    net.initialise(
-        &mut state,
-        &scenario.init,
-        &mut Rng::derived(seed, stream::WEIGHTS),
-    );
-    Ok((net, state))
-}
 
 fn integrate(
     kind: MethodKind,
@@ -116,7 +100,7 @@ pub fn run(
         if !plastic {
             config.plasticity = Plasticity::default();
         }
-        let (net, state0) = build(config, scenario, seed)?;
+        let (net, state0) = initial_network(config, 1, scenario, seed)?;
         let fine =
             it.dts.iter().cloned().fold(f64::INFINITY, f64::min) / it.reference_refinement as f64;
         let mut reference = state0.clone();
@@ -184,7 +168,7 @@ pub fn run(
     // 2. Stability: predicted vs observed largest stable dt (weights frozen, no target).
     let mut config = scenario.network.clone();
     config.plasticity = Plasticity::default();
-    let (net, mut fixed) = build(config, scenario, seed)?;
+    let (net, mut fixed) = initial_network(config, 1, scenario, seed)?;
     let free = Drive::free(input.view());
     let mut ws = Workspace::new(&net);
     net.bottom_up_pass(&mut fixed, &free, &mut ws);
@@ -233,7 +217,7 @@ pub fn run(
         let mut config = scenario.network.clone();
         config.plasticity = Plasticity::default();
         config.conductances.g_a = g_a;
-        let (net, mut s0) = build(config, scenario, seed)?;
+        let (net, mut s0) = initial_network(config, 1, scenario, seed)?;
         net.set_self_predicting(&mut s0);
         net.bottom_up_pass(&mut s0, &drive, &mut Workspace::new(&net));
         let mut exact = s0.clone();

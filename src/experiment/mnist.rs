@@ -10,7 +10,7 @@ use indicatif::ProgressBar;
 use ndarray::{Array2, Axis};
 
 use super::probe::copy_parameters;
-use super::run::{RunError, RunOutput, num, stream};
+use super::run::{RunError, RunOutput, initial_network, num, stream};
 use super::scenario::Scenario;
 use crate::baseline::{Credit, FeedForward};
 use crate::model::{Drive, Network, Projection, State, Workspace};
@@ -40,20 +40,43 @@ fn error_percent(
         eval.bottom_up_pass(eval_state, &Drive::free(x.view()), ws);
         let u = eval.u_pyr(eval_state, n);
         for (i, row) in u.axis_iter(Axis(0)).take(end - start).enumerate() {
-            let guess = row
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f64::NEG_INFINITY),
-                    |b, (j, &v)| if v > b.1 { (j, v) } else { b },
-                )
-                .0;
-            if guess != labels[start + i] as usize {
+            if argmax(row) != labels[start + i] as usize {
                 wrong += 1;
             }
         }
     }
     100.0 * wrong as f64 / labels.len() as f64
+}
+
+/// Index of the largest entry (the class read out from the output rates or potentials).
+fn argmax(row: ndarray::ArrayView1<f64>) -> usize {
+    row.iter()
+        .enumerate()
+        .fold(
+            (0, f64::NEG_INFINITY),
+            |b, (j, &v)| if v > b.1 { (j, v) } else { b },
+        )
+        .0
+}
+
+/// Copies minibatch `step` of the shuffled `order` into `x` and `labels` and returns its
+/// one-hot target potentials {u_low, u_high}.
+fn fill_batch(
+    order: &[usize],
+    step: usize,
+    images: &Array2<f64>,
+    all_labels: &[u8],
+    x: &mut Array2<f64>,
+    labels: &mut [u8],
+    (u_low, u_high): (f64, f64),
+) -> Array2<f64> {
+    let b = labels.len();
+    for i in 0..b {
+        let idx = order[(step * b + i) % order.len()];
+        x.row_mut(i).assign(&images.row(idx));
+        labels[i] = all_labels[idx];
+    }
+    one_hot(labels, u_low, u_high)
 }
 
 fn one_hot(labels: &[u8], low: f64, high: f64) -> Array2<f64> {
@@ -107,14 +130,8 @@ pub fn run(
     let test_x = data.test_images.slice(ndarray::s![..*test, ..]).to_owned();
     let test_y = &data.test_labels[..*test];
     let b = training.batch;
-    let net = Network::new(scenario.network.clone(), b)
-        .map_err(|source| RunError::Model { seed, source })?;
-    let mut state = net.zero_state();
-    net.initialise(
-        &mut state,
-        &scenario.init,
-        &mut Rng::derived(seed, stream::WEIGHTS),
-    );
+    let (net, mut state) = initial_network(scenario.network.clone(), b, scenario, seed)?;
+    let init_state = state.clone();
     let eval = Network::new(scenario.network.clone(), 500)
         .map_err(|source| RunError::Model { seed, source })?;
     let mut eval_state = eval.zero_state();
@@ -122,13 +139,8 @@ pub fn run(
     let mut ws = Workspace::new(&net);
     let mut two_pass = TwoPass::new(&net);
     // Learning-rate rescaling by the inverse mixing factor (paper-spec §6.3).
-    let c = net.config.conductances;
     let n = net.n_layers();
-    let mut mixing = vec![1.0; n + 1];
-    mixing[n] = c.lambda_output();
-    for k in (1..n).rev() {
-        mixing[k] = mixing[k + 1] * c.lambda_apical() * (1.0 - c.lambda_interneuron());
-    }
+    let mixing = net.teaching_dilution();
     let rate = |proj: Projection, k: usize, eta: f64| -> f64 {
         let s = match proj {
             Projection::Up => mixing[k],
@@ -158,12 +170,15 @@ pub fn run(
         rng.shuffle(&mut order);
         for step in 0..steps_per_epoch {
             let t0 = Instant::now();
-            for i in 0..b {
-                let idx = order[(step * b + i) % *train];
-                x.row_mut(i).assign(&train_x.row(idx));
-                labels[i] = train_y[idx];
-            }
-            let target = one_hot(&labels, u_low, u_high);
+            let target = fill_batch(
+                &order,
+                step,
+                &train_x,
+                train_y,
+                &mut x,
+                &mut labels,
+                (u_low, u_high),
+            );
             let drive = Drive::nudged(x.view(), target.view());
             two_pass.passes(&net, &mut state, &drive);
             let terms = net.induction_terms(&state, &drive, &mut ws);
@@ -206,12 +221,6 @@ pub fn run(
     );
     // Backprop on the same feed-forward network (same start), same minibatches.
     if let Some(eta) = &training.backprop_eta {
-        let mut init_state = net.zero_state();
-        net.initialise(
-            &mut init_state,
-            &scenario.init,
-            &mut Rng::derived(seed, stream::WEIGHTS),
-        );
         let mut ff = FeedForward::from_microcircuit(&net, &init_state);
         let mut rng = Rng::derived(seed, stream::PATTERNS);
         let mut best = (f64::INFINITY, f64::NAN);
@@ -222,16 +231,7 @@ pub fn run(
             let wrong = u
                 .axis_iter(Axis(0))
                 .zip(ys)
-                .filter(|(row, l)| {
-                    row.iter()
-                        .enumerate()
-                        .fold(
-                            (0, f64::NEG_INFINITY),
-                            |b, (j, &v)| if v > b.1 { (j, v) } else { b },
-                        )
-                        .0
-                        != **l as usize
-                })
+                .filter(|(row, l)| argmax(*row) != **l as usize)
                 .count();
             100.0 * wrong as f64 / ys.len() as f64
         };
@@ -240,12 +240,15 @@ pub fn run(
             rng.shuffle(&mut order);
             for step in 0..steps_per_epoch {
                 let t0 = Instant::now();
-                for i in 0..b {
-                    let idx = order[(step * b + i) % *train];
-                    x.row_mut(i).assign(&train_x.row(idx));
-                    labels[i] = train_y[idx];
-                }
-                let target = one_hot(&labels, u_low, u_high);
+                let target = fill_batch(
+                    &order,
+                    step,
+                    &train_x,
+                    train_y,
+                    &mut x,
+                    &mut labels,
+                    (u_low, u_high),
+                );
                 ff.step(&x, &target, Credit::Backprop, eta, scenario.network.bias);
                 bp_time += t0.elapsed().as_secs_f64();
                 seen += b;

@@ -71,6 +71,24 @@ pub mod stream {
     pub const NOISE: u64 = 5;
 }
 
+/// A network for `batch` samples with the scenario's initial weights drawn from the seed's
+/// weight stream (the same weights for every study and learner of that seed).
+pub(crate) fn initial_network(
+    config: crate::model::NetworkConfig,
+    batch: usize,
+    scenario: &Scenario,
+    seed: u64,
+) -> Result<(Network, State), RunError> {
+    let net = Network::new(config, batch).map_err(|source| RunError::Model { seed, source })?;
+    let mut state = net.zero_state();
+    net.initialise(
+        &mut state,
+        &scenario.init,
+        &mut Rng::derived(seed, stream::WEIGHTS),
+    );
+    Ok((net, state))
+}
+
 /// A network being integrated: the state, its method, and the step counter.
 struct Sim {
     net: Network,
@@ -87,13 +105,7 @@ impl Sim {
         network: crate::model::NetworkConfig,
         seed: u64,
     ) -> Result<Sim, RunError> {
-        let net = Network::new(network, 1).map_err(|source| RunError::Model { seed, source })?;
-        let mut state = net.zero_state();
-        net.initialise(
-            &mut state,
-            &scenario.init,
-            &mut Rng::derived(seed, stream::WEIGHTS),
-        );
+        let (net, state) = initial_network(network, 1, scenario, seed)?;
         let method = scenario
             .method
             .build(&net, Rng::derived(seed, stream::NOISE).next_u64())
@@ -560,14 +572,7 @@ fn regression(
     // on the same pattern sequence, one step per pattern (issue: backprop equivalence).
     if let Some(eta) = &p.baseline_eta {
         use crate::baseline::{Credit, FeedForward};
-        let net = Network::new(scenario.network.clone(), 1)
-            .map_err(|source| RunError::Model { seed, source })?;
-        let mut state = net.zero_state();
-        net.initialise(
-            &mut state,
-            &scenario.init,
-            &mut Rng::derived(seed, stream::WEIGHTS),
-        );
+        let (net, state) = initial_network(scenario.network.clone(), 1, scenario, seed)?;
         for (variant, credit) in [
             ("backprop", Credit::Backprop),
             ("feedback_alignment", Credit::FeedbackAlignment),

@@ -100,6 +100,20 @@ impl Network {
         }
     }
 
+    /// The dilution s_k of the teaching signal reaching layer k at steady state, to leading
+    /// order in λ (our derivation from paper-spec §2.6): s_N = λ_N, s_k = s_{k+1} λ_A (1 − λ_I).
+    /// Indexed by k (entry 0 unused).
+    pub fn teaching_dilution(&self) -> Vec<f64> {
+        let c = self.config.conductances;
+        let n = self.n_layers();
+        let mut s = vec![1.0; n + 1];
+        s[n] = c.lambda_output();
+        for k in (1..n).rev() {
+            s[k] = s[k + 1] * c.lambda_apical() * (1.0 - c.lambda_interneuron());
+        }
+        s
+    }
+
     /// W^PP_{k,k+1} ← (W^PP_{k+1,k})^T for every hidden layer.
     pub fn set_top_down_transpose(&self, state: &mut State) {
         for k in 1..self.n_layers() {

@@ -478,16 +478,6 @@ fn log_curves(curves: &[(usize, Vec<(f64, f64)>)], label: &str) -> Vec<Line> {
         .collect()
 }
 
-fn slope(pts: &[(f64, f64)]) -> f64 {
-    let xs: Vec<f64> = pts.iter().map(|p| p.0.ln()).collect();
-    let ys: Vec<f64> = pts.iter().map(|p| p.1.ln()).collect();
-    let n = xs.len() as f64;
-    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
-    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
-    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
-    sxy / sxx
-}
-
 fn bp_equivalence(inputs: &Inputs) -> anyhow::Result<Page> {
     let table = inputs
         .table
@@ -521,7 +511,10 @@ fn bp_equivalence(inputs: &Inputs) -> anyhow::Result<Page> {
     };
     let n = inputs.scenario.network.n_layers();
     let rel_curves = per_layer(&rel_t, mean);
-    let slopes: Vec<f64> = rel_curves.iter().map(|(_, pts)| slope(pts)).collect();
+    let slopes: Vec<f64> = rel_curves
+        .iter()
+        .map(|(_, pts)| crate::experiment::integrators::loglog_slope(pts))
+        .collect();
     let metrics = vec![
         Metric::new(
             "max_angle_bp_deg_at_min_lambda",
