@@ -32,6 +32,7 @@ fn setup(
         scale_ip: scale,
         scale_pi: scale,
         scale_bias: 0.0,
+        bias_offset: 0.0,
         top_down: TopDown::Random,
         self_predicting: true,
     };

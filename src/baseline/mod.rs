@@ -24,13 +24,19 @@ pub enum Credit {
 }
 
 /// The loss on the output potentials.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OutputLoss {
     /// Bregman divergence of Φ: δ_N = φ'(u_N)(u_trgt − u_N), the microcircuit's (A2).
     #[default]
     Bregman,
     /// ½‖u_trgt − u_N‖²: δ_N = u_trgt − u_N.
     Potential,
+    /// The Bregman divergence of Φ with its arguments swapped, D_Φ(u_N, u_trgt) (the "matching
+    /// loss" of φ): δ_N = φ(u_trgt) − φ(u_N), the error in rates. For the logistic φ this is the
+    /// cross-entropy between the target rates and the output rates, the loss of "standard
+    /// backprop" on a sigmoid network (the paper's MNIST reference; our choice, paper-spec §6.3).
+    CrossEntropy,
 }
 
 /// A feed-forward network with the microcircuit's sizes, φ, biases and attenuations.
@@ -126,6 +132,15 @@ impl FeedForward {
                         - self.phi.phi(u) * (t - u)
                 })
                 .sum(),
+            OutputLoss::CrossEntropy => u
+                .iter()
+                .zip(target.iter())
+                .map(|(&u, &t)| {
+                    self.phi.antiderivative(u)
+                        - self.phi.antiderivative(t)
+                        - self.phi.phi(t) * (u - t)
+                })
+                .sum(),
         };
         total / input.nrows() as f64
     }
@@ -134,7 +149,10 @@ impl FeedForward {
     pub fn deltas(&self, fwd: &Forward, target: &Array2<f64>, credit: Credit) -> Vec<Array2<f64>> {
         let n = self.n_layers();
         let mut d = vec![Array2::zeros((0, 0)); n + 1];
-        d[n] = target - &fwd.u[n];
+        d[n] = match self.loss {
+            OutputLoss::CrossEntropy => target.mapv(|t| self.phi.phi(t)) - &fwd.r[n],
+            _ => target - &fwd.u[n],
+        };
         if self.loss == OutputLoss::Bregman {
             d[n] *= &fwd.u[n].mapv(|x| self.phi.dphi(x));
         }

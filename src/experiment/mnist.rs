@@ -1,7 +1,9 @@
-//! The MNIST study (paper Fig. 3, paper-spec §6.3–6.4): the two-pass steady-state learner on
-//! minibatches (one GEMM per layer for the whole minibatch), the backprop baseline on the same
-//! feed-forward network, validation and test error during training, and the test error of the
-//! best-validation evaluation.
+//! The MNIST study (paper Fig. 3, paper-spec §6.3–6.4): one learner per run — the two-pass
+//! steady-state learner on minibatches (one GEMM per layer and synapse group for the whole
+//! minibatch, no allocation per step) or backprop on the same feed-forward network — with
+//! validation and test error during training and the test error of the best-validation
+//! evaluation as the result. The paper's variants (single layer, frozen hidden→hidden weights,
+//! 784-1000-10 with learned top-down weights) are scenario variants of the same learner.
 
 use std::path::Path;
 use std::time::Instant;
@@ -11,7 +13,7 @@ use ndarray::{Array2, Axis};
 
 use super::probe::copy_parameters;
 use super::run::{RunError, RunOutput, initial_network, num, stream};
-use super::scenario::Scenario;
+use super::scenario::{InterneuronRescaling, MnistLearner, Scenario};
 use crate::baseline::{Credit, FeedForward};
 use crate::model::{Drive, Network, Projection, State, Workspace};
 use crate::record::{SummaryRow, TimeSeries};
@@ -19,34 +21,6 @@ use crate::rng::Rng;
 use crate::solve::TwoPass;
 use crate::task::TaskConfig;
 use crate::task::mnist::{Mnist, load};
-
-/// Classification error (%) of the free (no target) bottom-up prediction state, which is the
-/// exact steady state of a self-predicting network without a target.
-fn error_percent(
-    eval: &Network,
-    eval_state: &mut State,
-    ws: &mut Workspace,
-    images: &Array2<f64>,
-    labels: &[u8],
-) -> f64 {
-    let chunk = eval.batch();
-    let mut wrong = 0;
-    let n = eval.n_layers();
-    for start in (0..labels.len()).step_by(chunk) {
-        let end = (start + chunk).min(labels.len());
-        let mut x = Array2::zeros((chunk, images.ncols()));
-        x.slice_mut(ndarray::s![..end - start, ..])
-            .assign(&images.slice(ndarray::s![start..end, ..]));
-        eval.bottom_up_pass(eval_state, &Drive::free(x.view()), ws);
-        let u = eval.u_pyr(eval_state, n);
-        for (i, row) in u.axis_iter(Axis(0)).take(end - start).enumerate() {
-            if argmax(row) != labels[start + i] as usize {
-                wrong += 1;
-            }
-        }
-    }
-    100.0 * wrong as f64 / labels.len() as f64
-}
 
 /// Index of the largest entry (the class read out from the output rates or potentials).
 fn argmax(row: ndarray::ArrayView1<f64>) -> usize {
@@ -87,7 +61,158 @@ fn one_hot(labels: &[u8], low: f64, high: f64) -> Array2<f64> {
     t
 }
 
-/// Runs the study for one seed.
+/// A learner of the study: one minibatch step, and the classification error of its current
+/// weights.
+trait Learner {
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>);
+    fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64;
+    /// An error when a weight or potential left the finite range (a diverging run).
+    fn check(&self, epoch: f64) -> Result<(), String>;
+}
+
+/// The microcircuit's two-pass learner (paper-spec §6.4).
+struct Microcircuit {
+    net: Network,
+    state: State,
+    two_pass: TwoPass,
+    /// Learning rate per synapse group, rescaled by the inverse mixing factor.
+    eta: Vec<f64>,
+    eval: Network,
+    eval_state: State,
+    eval_ws: Workspace,
+}
+
+impl Microcircuit {
+    fn new(
+        net: Network,
+        state: State,
+        rescale: bool,
+        interneuron: InterneuronRescaling,
+        seed: u64,
+    ) -> Result<Self, RunError> {
+        // Learning-rate rescaling by the inverse mixing factor (paper-spec §6.3): W^PP_{k,k−1}
+        // by s_k (the dilution of the teaching signal reaching layer k); W^IP by λ_I, since
+        // its rule is a delta rule on the interneuron's own nudging, φ(u^I) − φ(v̂^I) ≈
+        // λ_I φ' (u_{k+1} − v̂^I) (our derivation); W^PI and top-down weights are not rescaled.
+        let mixing = net.teaching_dilution();
+        let lambda_int = net.config.conductances.lambda_interneuron();
+        let eta = net
+            .layout
+            .synapses
+            .iter()
+            .map(|syn| {
+                let s = match syn.projection {
+                    Projection::Up => mixing[syn.layer],
+                    Projection::Ip => match interneuron {
+                        InterneuronRescaling::Interneuron => lambda_int,
+                        InterneuronRescaling::Tracking => lambda_int * mixing[syn.layer + 1],
+                    },
+                    _ => 1.0,
+                };
+                if rescale { syn.eta / s } else { syn.eta }
+            })
+            .collect();
+        let eval = Network::new(net.config.clone(), 500)
+            .map_err(|source| RunError::Model { seed, source })?;
+        Ok(Microcircuit {
+            two_pass: TwoPass::new(&net),
+            eval_state: eval.zero_state(),
+            eval_ws: Workspace::new(&eval),
+            eval,
+            net,
+            state,
+            eta,
+        })
+    }
+}
+
+impl Learner for Microcircuit {
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) {
+        let drive = Drive::nudged(x.view(), target.view());
+        self.two_pass.passes(&self.net, &mut self.state, &drive);
+        self.two_pass
+            .apply_plasticity(&self.net, &mut self.state, &self.eta);
+    }
+
+    /// The free (no target) bottom-up prediction state, the exact steady state of a
+    /// self-predicting network without a target; the class is the most active output.
+    fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64 {
+        copy_parameters(&self.net, &self.state, &self.eval, &mut self.eval_state);
+        let chunk = self.eval.batch();
+        let n = self.eval.n_layers();
+        let mut x = Array2::zeros((chunk, images.ncols()));
+        let mut wrong = 0;
+        for start in (0..labels.len()).step_by(chunk) {
+            let end = (start + chunk).min(labels.len());
+            x.slice_mut(ndarray::s![..end - start, ..])
+                .assign(&images.slice(ndarray::s![start..end, ..]));
+            self.eval
+                .bottom_up_pass(&mut self.eval_state, &Drive::free(x.view()), &mut self.eval_ws);
+            let u = self.eval.u_pyr(&self.eval_state, n);
+            wrong += u
+                .axis_iter(Axis(0))
+                .take(end - start)
+                .zip(&labels[start..end])
+                .filter(|(row, l)| argmax(*row) != **l as usize)
+                .count();
+        }
+        100.0 * wrong as f64 / labels.len() as f64
+    }
+
+    fn check(&self, epoch: f64) -> Result<(), String> {
+        if let Some(i) = self.state.y.iter().position(|v| !v.is_finite()) {
+            return Err(format!(
+                "the microcircuit diverged by epoch {epoch:.2}: entry {i} of the state is {}",
+                self.state.y[i]
+            ));
+        }
+        crate::solve::check_divergence(&self.eval, &self.eval_state.y, 0.0)
+            .map_err(|e| format!("by epoch {epoch:.2}: {e}"))
+    }
+}
+
+/// Backprop on the microcircuit's feed-forward limit.
+struct Backprop {
+    ff: FeedForward,
+    eta: Vec<f64>,
+    learn_bias: bool,
+}
+
+impl Learner for Backprop {
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) {
+        self.ff
+            .step(x, target, Credit::Backprop, &self.eta, self.learn_bias);
+    }
+
+    fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64 {
+        let mut wrong = 0;
+        for start in (0..labels.len()).step_by(1000) {
+            let end = (start + 1000).min(labels.len());
+            let xs = images.slice(ndarray::s![start..end, ..]).to_owned();
+            let fwd = self.ff.forward(&xs);
+            wrong += fwd.u[self.ff.n_layers()]
+                .axis_iter(Axis(0))
+                .zip(&labels[start..end])
+                .filter(|(row, l)| argmax(*row) != **l as usize)
+                .count();
+        }
+        100.0 * wrong as f64 / labels.len() as f64
+    }
+
+    fn check(&self, epoch: f64) -> Result<(), String> {
+        for (k, w) in self.ff.w.iter().enumerate() {
+            if w.iter().any(|v| !v.is_finite()) {
+                return Err(format!(
+                    "backprop diverged by epoch {epoch:.2}: W_{} is not finite",
+                    k + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Runs the study for one seed: the scenario's learner over its epochs.
 pub fn run(
     scenario: &Scenario,
     seed: u64,
@@ -110,13 +235,24 @@ pub fn run(
         message: format!("{e} (run `make data` to install MNIST)"),
     })?;
     let phi = scenario.network.phi;
-    let (u_low, u_high) = (phi.inverse(*rate_low), phi.inverse(*rate_high));
-    let (Some(u_low), Some(u_high)) = (u_low, u_high) else {
+    let (Some(u_low), Some(u_high)) = (phi.inverse(*rate_low), phi.inverse(*rate_high)) else {
         return Err(RunError::Task {
             seed,
             message: "target rates outside the range of φ".into(),
         });
     };
+    if train + validation > data.train_labels.len() || *test > data.test_labels.len() {
+        return Err(RunError::Task {
+            seed,
+            message: format!(
+                "task.train + task.validation = {} and task.test = {test} exceed the data ({} \
+                 training and {} test images)",
+                train + validation,
+                data.train_labels.len(),
+                data.test_labels.len()
+            ),
+        });
+    }
     let train_x = data
         .train_images
         .slice(ndarray::s![..*train, ..])
@@ -130,28 +266,30 @@ pub fn run(
     let test_x = data.test_images.slice(ndarray::s![..*test, ..]).to_owned();
     let test_y = &data.test_labels[..*test];
     let b = training.batch;
-    let (net, mut state) = initial_network(scenario.network.clone(), b, scenario, seed)?;
-    let init_state = state.clone();
-    let eval = Network::new(scenario.network.clone(), 500)
-        .map_err(|source| RunError::Model { seed, source })?;
-    let mut eval_state = eval.zero_state();
-    let mut eval_ws = Workspace::new(&eval);
-    let mut ws = Workspace::new(&net);
-    let mut two_pass = TwoPass::new(&net);
-    // Learning-rate rescaling by the inverse mixing factor (paper-spec §6.3).
+    let (net, state) = initial_network(scenario.network.clone(), b, scenario, seed)?;
     let n = net.n_layers();
-    let mixing = net.teaching_dilution();
-    let rate = |proj: Projection, k: usize, eta: f64| -> f64 {
-        let s = match proj {
-            Projection::Up => mixing[k],
-            // W^IP learns to predict the upper layer, whose deviation is diluted like layer k+1's.
-            Projection::Ip => mixing[k + 1],
-            _ => 1.0,
-        };
-        if training.rescale_by_mixing {
-            eta / s
-        } else {
-            eta
+    let (name, mut learner): (&str, Box<dyn Learner>) = match training.learner {
+        MnistLearner::Microcircuit => (
+            "microcircuit",
+            Box::new(Microcircuit::new(
+                net,
+                state,
+                training.rescale_by_mixing,
+                training.interneuron_rescaling,
+                seed,
+            )?),
+        ),
+        MnistLearner::Backprop => {
+            let mut ff = FeedForward::from_microcircuit(&net, &state);
+            ff.loss = training.backprop_loss;
+            (
+                "backprop",
+                Box::new(Backprop {
+                    ff,
+                    eta: training.backprop_eta.clone().expect("validated"),
+                    learn_bias: scenario.network.bias,
+                }),
+            )
         }
     };
     let steps_per_epoch = train.div_ceil(b);
@@ -159,17 +297,33 @@ pub fn run(
     let mut series = TimeSeries::default();
     let mut summary = SummaryRow::new();
     let mut rng = Rng::derived(seed, stream::PATTERNS);
-    let mut best = (f64::INFINITY, f64::NAN);
-    let mut x = Array2::zeros((b, 784));
+    // (validation error, test error, epoch) of the best validation so far.
+    let mut best = (f64::INFINITY, f64::NAN, f64::NAN);
+    let mut x = Array2::zeros((b, train_x.ncols()));
     let mut labels = vec![0u8; b];
     let started = Instant::now();
     let mut train_time = 0.0;
+    let mut eval_time = 0.0;
     let mut images_seen = 0usize;
+    let diverged = |message: String| RunError::Task { seed, message };
+    let mut evaluate = |learner: &mut Box<dyn Learner>, epoch: f64, best: &mut (f64, f64, f64)| {
+        let t0 = Instant::now();
+        learner.check(epoch).map_err(diverged)?;
+        let v = learner.error_percent(&val_x, val_y);
+        let te = learner.error_percent(&test_x, test_y);
+        series.push(name, epoch, "validation_error", n as i64, -1, v);
+        series.push(name, epoch, "test_error", n as i64, -1, te);
+        if v < best.0 {
+            *best = (v, te, epoch);
+        }
+        eval_time += t0.elapsed().as_secs_f64();
+        Ok::<(), RunError>(())
+    };
+    evaluate(&mut learner, 0.0, &mut best)?;
     for epoch in 0..training.epochs {
         let mut order: Vec<usize> = (0..*train).collect();
         rng.shuffle(&mut order);
         for step in 0..steps_per_epoch {
-            let t0 = Instant::now();
             let target = fill_batch(
                 &order,
                 step,
@@ -179,107 +333,28 @@ pub fn run(
                 &mut labels,
                 (u_low, u_high),
             );
-            let drive = Drive::nudged(x.view(), target.view());
-            two_pass.passes(&net, &mut state, &drive);
-            let terms = net.induction_terms(&state, &drive, &mut ws);
-            for (syn, (dw, db)) in net.layout.synapses.iter().zip(terms) {
-                if !syn.is_plastic() {
-                    continue;
-                }
-                let eta = rate(syn.projection, syn.layer, syn.eta);
-                state.view_mut(&syn.w).scaled_add(eta, &dw);
-                if let (Some(bb), Some(db)) = (syn.bias, db) {
-                    state.view_mut(&bb).row_mut(0).scaled_add(eta, &db);
-                }
-            }
-            images_seen += b;
+            let t0 = Instant::now();
+            learner.step(&x, &target);
             train_time += t0.elapsed().as_secs_f64();
+            images_seen += b;
             if let Some(pb) = progress {
                 pb.inc(1);
             }
             if (step + 1) % eval_every == 0 || step + 1 == steps_per_epoch {
-                copy_parameters(&net, &state, &eval, &mut eval_state);
-                let v = error_percent(&eval, &mut eval_state, &mut eval_ws, &val_x, val_y);
-                let te = error_percent(&eval, &mut eval_state, &mut eval_ws, &test_x, test_y);
-                let t = images_seen as f64;
-                series.push("microcircuit", t, "validation_error", n as i64, -1, v);
-                series.push("microcircuit", t, "test_error", n as i64, -1, te);
-                if v < best.0 {
-                    best = (v, te);
-                }
+                let e = epoch as f64 + (step + 1) as f64 / steps_per_epoch as f64;
+                evaluate(&mut learner, e, &mut best)?;
             }
         }
-        let _ = epoch;
     }
-    let epochs = training.epochs as f64 * (*train as f64 / (steps_per_epoch * b) as f64).min(1.0);
-    num(&mut summary, "test_error_microcircuit", best.1);
-    num(&mut summary, "validation_error_microcircuit", best.0);
-    num(
-        &mut summary,
-        "epoch_time_microcircuit_s",
-        train_time / epochs,
-    );
-    // Backprop on the same feed-forward network (same start), same minibatches.
-    if let Some(eta) = &training.backprop_eta {
-        let mut ff = FeedForward::from_microcircuit(&net, &init_state);
-        let mut rng = Rng::derived(seed, stream::PATTERNS);
-        let mut best = (f64::INFINITY, f64::NAN);
-        let mut bp_time = 0.0;
-        let mut seen = 0usize;
-        let classify = |ff: &FeedForward, xs: &Array2<f64>, ys: &[u8]| -> f64 {
-            let u = &ff.forward(xs).u[ff.n_layers()];
-            let wrong = u
-                .axis_iter(Axis(0))
-                .zip(ys)
-                .filter(|(row, l)| argmax(*row) != **l as usize)
-                .count();
-            100.0 * wrong as f64 / ys.len() as f64
-        };
-        for _ in 0..training.epochs {
-            let mut order: Vec<usize> = (0..*train).collect();
-            rng.shuffle(&mut order);
-            for step in 0..steps_per_epoch {
-                let t0 = Instant::now();
-                let target = fill_batch(
-                    &order,
-                    step,
-                    &train_x,
-                    train_y,
-                    &mut x,
-                    &mut labels,
-                    (u_low, u_high),
-                );
-                ff.step(&x, &target, Credit::Backprop, eta, scenario.network.bias);
-                bp_time += t0.elapsed().as_secs_f64();
-                seen += b;
-                if let Some(pb) = progress {
-                    pb.inc(1);
-                }
-                if (step + 1) % eval_every == 0 || step + 1 == steps_per_epoch {
-                    let v = classify(&ff, &val_x, val_y);
-                    let te = classify(&ff, &test_x, test_y);
-                    series.push("backprop", seen as f64, "validation_error", n as i64, -1, v);
-                    series.push("backprop", seen as f64, "test_error", n as i64, -1, te);
-                    if v < best.0 {
-                        best = (v, te);
-                    }
-                }
-            }
-        }
-        num(&mut summary, "test_error_backprop", best.1);
-        num(&mut summary, "epoch_time_backprop_s", bp_time / epochs);
-        num(
-            &mut summary,
-            "epoch_time_ratio_microcircuit_over_backprop",
-            train_time / bp_time,
-        );
-    }
+    let epochs = images_seen as f64 / *train as f64;
+    num(&mut summary, "test_error", best.1);
+    num(&mut summary, "validation_error", best.0);
+    num(&mut summary, "best_epoch", best.2);
+    num(&mut summary, "epochs_trained", epochs);
+    num(&mut summary, "epoch_time_s", train_time / epochs);
+    num(&mut summary, "evaluation_time_s", eval_time);
     num(&mut summary, "images_seen", images_seen as f64);
-    num(
-        &mut summary,
-        "total_time_s",
-        started.elapsed().as_secs_f64(),
-    );
+    num(&mut summary, "total_time_s", started.elapsed().as_secs_f64());
     Ok(RunOutput {
         seed,
         series,

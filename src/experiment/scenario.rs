@@ -56,12 +56,48 @@ pub struct MnistTraining {
     /// s_N = λ_N, s_k = s_{k+1} λ_A (1 − λ_I) (paper: "rescaling by the inverse mixing factor").
     #[serde(default = "yes")]
     pub rescale_by_mixing: bool,
+    /// How W^IP's rate is rescaled: "interneuron" divides by λ_I (its own nudging: W^IP then
+    /// corrects its prediction at rate η_IP), "tracking" by λ_I s_{k+1} (W^IP then follows the
+    /// teaching-driven change of W^PP_{k+1,k} within the same minibatch, as the paper's
+    /// "rescaling by the inverse mixing factor" applied to every rule reads).
+    #[serde(default)]
+    pub interneuron_rescaling: InterneuronRescaling,
     /// Evaluate validation and test error this many times per epoch.
     #[serde(default = "one_usize")]
     pub evaluations_per_epoch: usize,
-    /// Learning rates per layer of the backprop baseline (none: no baseline).
+    /// Which learner trains: the microcircuit's two-pass learner (default) or backprop on the
+    /// same feed-forward network.
+    #[serde(default)]
+    pub learner: MnistLearner,
+    /// Learning rates per layer of the backprop baseline (needed by `learner = "backprop"`).
     #[serde(default)]
     pub backprop_eta: Option<Vec<f64>>,
+    /// The backprop baseline's output loss: "bregman" (the microcircuit's own, default),
+    /// "potential" or "cross_entropy" (standard backprop on a sigmoid network).
+    #[serde(default)]
+    pub backprop_loss: crate::baseline::OutputLoss,
+}
+
+/// How the MNIST learner rescales W^IP's learning rate (see [`MnistTraining`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterneuronRescaling {
+    /// Divide by λ_I.
+    #[default]
+    Interneuron,
+    /// Divide by λ_I s_{k+1}.
+    Tracking,
+}
+
+/// The MNIST learner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MnistLearner {
+    /// The two-pass steady-state learner of paper-spec §6.4 (rules 7–10 once per minibatch).
+    #[default]
+    Microcircuit,
+    /// Backprop on the microcircuit's feed-forward limit (same start, same minibatches).
+    Backprop,
 }
 
 fn default_batch() -> usize {
@@ -451,6 +487,30 @@ impl Scenario {
         }
         if let Err(ModelError::InvalidParameter { key, message }) = self.network.validate() {
             return e(&format!("network.{key}"), message);
+        }
+        if let Some(m) = &self.mnist {
+            let n = self.network.sizes.len() - 1;
+            match (&m.learner, &m.backprop_eta) {
+                (MnistLearner::Backprop, None) => {
+                    return e(
+                        "mnist.backprop_eta",
+                        "learner = \"backprop\" needs a learning rate per layer".into(),
+                    );
+                }
+                (_, Some(eta)) if eta.len() != n => {
+                    return e(
+                        "mnist.backprop_eta",
+                        format!("needs {n} values (one per layer), got {}", eta.len()),
+                    );
+                }
+                _ => {}
+            }
+            if m.batch == 0 || m.epochs == 0 || m.evaluations_per_epoch == 0 {
+                return e(
+                    "mnist",
+                    "epochs, batch and evaluations_per_epoch must be at least 1".into(),
+                );
+            }
         }
         if let Err(m) = self.task.validate(&self.network.sizes) {
             let key = m

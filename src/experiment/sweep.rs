@@ -26,6 +26,21 @@ pub struct Sweep {
     /// Parameter path → values; the runs are the cartesian product (keys in sorted order).
     #[serde(default)]
     pub grid: BTreeMap<String, Vec<toml::Value>>,
+    /// Named variants of the scenario (`[[sweep.variant]]`), each a set of parameter paths →
+    /// values applied before the grid; the runs are variants × grid points × seeds.
+    #[serde(default, rename = "variant")]
+    pub variants: Vec<Variant>,
+}
+
+/// A named variant of a scenario: `name = "frozen_hidden"` and `set = { "a.b" = value, … }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// Its name (a column `variant` of the merged summary).
+    pub name: String,
+    /// Parameter path → value.
+    #[serde(default)]
+    pub set: BTreeMap<String, toml::Value>,
 }
 
 /// One run of a sweep.
@@ -33,6 +48,8 @@ pub struct Sweep {
 pub struct SweepRun {
     /// Position in the expansion (stable: grid in key order, seeds innermost).
     pub index: usize,
+    /// The variant (empty without `[[sweep.variant]]`).
+    pub variant: String,
     /// The swept parameters of this run.
     pub params: Vec<(String, toml::Value)>,
     /// The seed.
@@ -76,7 +93,13 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
         file: file.into(),
         message: e.to_string(),
     })?;
-    let grid = base.sweep.clone().unwrap_or_default().grid;
+    let sweep = base.sweep.clone().unwrap_or_default();
+    let grid = sweep.grid;
+    let variants = if sweep.variants.is_empty() {
+        vec![Variant::default()]
+    } else {
+        sweep.variants
+    };
     for (k, v) in &grid {
         if v.is_empty() {
             return Err(ScenarioError::Invalid {
@@ -90,8 +113,11 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
     let keys: Vec<&String> = grid.keys().collect();
     let sizes: Vec<usize> = keys.iter().map(|k| grid[*k].len()).collect();
     let points: usize = sizes.iter().product();
-    let mut runs = Vec::with_capacity(points * base.seeds.len());
-    for p in 0..points {
+    let mut runs = Vec::with_capacity(variants.len() * points * base.seeds.len());
+    for (variant, p) in variants
+        .iter()
+        .flat_map(|v| (0..points).map(move |p| (v, p)))
+    {
         let mut rem = p;
         let mut params = Vec::new();
         for (i, k) in keys.iter().enumerate().rev() {
@@ -108,6 +134,14 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
                     toml::Value::Array(vec![toml::Value::Integer(seed as i64)]),
                 );
             }
+            for (k, x) in &variant.set {
+                set_path(&mut v, k, x.clone()).map_err(|message| ScenarioError::Invalid {
+                    file: file.into(),
+                    line: locate_key(text, k),
+                    key: format!("sweep.variant {} {k}", variant.name),
+                    message,
+                })?;
+            }
             for (k, x) in &params {
                 set_path(&mut v, k, x.clone()).map_err(|message| ScenarioError::Invalid {
                     file: file.into(),
@@ -117,8 +151,14 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
                 })?;
             }
             let key_of = |k: &str| {
-                params
-                    .iter()
+                let named = if variant.name.is_empty() {
+                    String::new()
+                } else {
+                    format!("variant {}: ", variant.name)
+                };
+                named
+                    + &params
+                        .iter()
                     .map(|(p, x)| format!("{p} = {x}"))
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -141,6 +181,7 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
                 })?;
             runs.push(SweepRun {
                 index: runs.len(),
+                variant: variant.name.clone(),
                 params: params.clone(),
                 seed,
                 scenario,
@@ -247,6 +288,9 @@ pub fn run_sweep(
                 row.insert("run".into(), Cell::Num(run.index as f64));
                 row.insert("seed".into(), Cell::Num(run.seed as f64));
                 row.insert("scenario".into(), Cell::Text(base.name.clone()));
+                if !run.variant.is_empty() {
+                    row.insert("variant".into(), Cell::Text(run.variant.clone()));
+                }
                 row.insert("commit".into(), Cell::Text(commit.clone()));
                 let status = match result {
                     Ok(out) => {

@@ -2,6 +2,7 @@
 //! the paper's two-pass scheme (paper-spec §6.4), damped fixed-point iteration, and Newton's
 //! method with a dense LU solve per sample (ndarray-linalg).
 
+use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Zip};
 use ndarray_linalg::Solve;
 use serde::{Deserialize, Serialize};
@@ -159,6 +160,36 @@ impl TwoPass {
                     *u = (c.g_b * vb + c.g_a * va) / g_tot;
                 });
             net.pyr_rates(&state.y, ws, k);
+        }
+    }
+}
+
+impl TwoPass {
+    /// The weight changes of the MNIST learner (paper-spec §6.4) after [`TwoPass::passes`]:
+    /// W += η_s ⟨e rᵀ⟩ over the minibatch (and b += η_s ⟨e⟩) for every plastic synapse group s,
+    /// with the post-synaptic factors e of Eqs. 7–10 read from the two passes as the paper's
+    /// reading has them — the prediction terms v̂_B,k and v̂^I_k from the upward (bottom-up)
+    /// pass, the rates, u^I_k and v_A,k from the downward pass. `eta[s]` is the rate of synapse
+    /// group `s` (in `layout.synapses` order; frozen groups are skipped). One GEMM per group
+    /// accumulates straight into the weights: no allocation.
+    pub fn apply_plasticity(&mut self, net: &Network, state: &mut State, eta: &[f64]) {
+        let ws = &mut self.ws;
+        net.post_factors(&state.y, &state.p, ws, true);
+        let inv_b = 1.0 / net.batch() as f64;
+        for (i, syn) in net.layout.synapses.iter().enumerate() {
+            if !syn.is_plastic() || eta[i] == 0.0 {
+                continue;
+            }
+            let pre = net.pre_rates(syn, ws);
+            let e = &ws.post[i];
+            let alpha = eta[i] * inv_b;
+            general_mat_mul(alpha, &e.t(), &pre, 1.0, &mut syn.w.view_mut(&mut state.y));
+            if let Some(b) = syn.bias {
+                let mut bias = b.view_mut(&mut state.y);
+                for row in e.rows() {
+                    bias.row_mut(0).scaled_add(alpha, &row);
+                }
+            }
         }
     }
 }

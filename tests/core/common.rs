@@ -22,6 +22,7 @@ pub fn network(
         scale_ip: scale,
         scale_pi: scale,
         scale_bias: 0.0,
+        bias_offset: 0.0,
         top_down,
         self_predicting,
     };

@@ -2,7 +2,7 @@
 //! steady-state updates against backprop and feedback alignment as λ → 0.
 
 use dendritic::analysis::equivalence::{Settle, compare, conductance_for_lambda};
-use dendritic::baseline::{Credit, FeedForward};
+use dendritic::baseline::{Credit, FeedForward, OutputLoss};
 use dendritic::model::{NetworkConfig, TopDown};
 use dendritic::solve::SteadyStateConfig;
 
@@ -10,8 +10,8 @@ use crate::common::*;
 
 #[test]
 fn backprop_gradients_match_central_differences() {
-    // 5-4-3-2 with biases and the microcircuit's attenuations; L = ½‖u_trgt − u_N‖² averaged
-    // over a batch of 3. h = 1e-5: truncation ~h² L''' ≈ 1e-10, round-off ~1e-16/h ≈ 1e-11.
+    // 5-4-3-2 with biases and the microcircuit's attenuations; each output loss (Bregman,
+    // ½‖u_trgt − u_N‖², cross-entropy/matching) averaged over a batch of 3. h = 1e-5: truncation ~h² L''' ≈ 1e-10, round-off ~1e-16/h ≈ 1e-11.
     let mut config = NetworkConfig::new(&[5, 4, 3, 2]);
     config.bias = true;
     let (net, mut state) = network(config, 1, 1.0, TopDown::Random, false, 101);
@@ -20,7 +20,15 @@ fn backprop_gradients_match_central_differences() {
             state.view_mut(&b).mapv_inplace(|_| 0.3);
         }
     }
-    let ff = FeedForward::from_microcircuit(&net, &state);
+    for loss in [OutputLoss::Bregman, OutputLoss::Potential, OutputLoss::CrossEntropy] {
+        let mut ff = FeedForward::from_microcircuit(&net, &state);
+        ff.loss = loss;
+        gradients_match(&ff);
+    }
+}
+
+/// The descent directions of `ff` against central differences of its loss.
+fn gradients_match(ff: &FeedForward) {
     let input = uniform(3, 5, 0.0, 1.0, 102);
     let target = uniform(3, 2, -1.0, 1.0, 103);
     let updates = ff.updates(&input, &target, Credit::Backprop);
@@ -34,7 +42,8 @@ fn backprop_gradients_match_central_differences() {
             let fd = -(p.loss(&input, &target) - m.loss(&input, &target)) / (2.0 * h);
             assert!(
                 (fd - updates[k].0[[i, j]]).abs() < 1e-6,
-                "W_{} [{i},{j}]: fd {fd} vs {}",
+                "{:?} W_{} [{i},{j}]: fd {fd} vs {}",
+                ff.loss,
                 k + 1,
                 updates[k].0[[i, j]]
             );
@@ -46,7 +55,8 @@ fn backprop_gradients_match_central_differences() {
         let fd = -(p.loss(&input, &target) - m.loss(&input, &target)) / (2.0 * h);
         assert!(
             (fd - updates[k].1[0]).abs() < 1e-6,
-            "b_{}: fd {fd} vs {}",
+            "{:?} b_{}: fd {fd} vs {}",
+            ff.loss,
             k + 1,
             updates[k].1[0]
         );
