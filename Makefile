@@ -10,7 +10,7 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence i
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: all deps test test-slow report robustness bench build clean fmt check data
+.PHONY: all deps test test-slow report robustness mnist bench build clean fmt check data
 MNIST_DIR := data/mnist
 
 all: test
@@ -34,10 +34,17 @@ test-slow: deps
 build: deps
 	$(CARGO) build --release $(CARGO_FLAGS)
 
-## report: run the default scenarios (seeds in parallel) and render reports/
-report: build
-	$(BIN) run $(DEFAULT_SCENARIOS)
-	$(BIN) report
+## report: run the default scenarios (seeds in parallel), a short MNIST run (its own page,
+## reports/mnist_short/: the full study's reports/mnist/ is never overwritten) and render reports/
+report: build data
+	$(BIN) run $(DEFAULT_SCENARIOS) mnist_short
+	$(BIN) report $(DEFAULT_SCENARIOS) mnist_short
+
+## mnist: the full MNIST study (5 variants × 3 seeds, 20 epochs of 55k images; ~1.5 h on
+## 2 cores; --resume keeps finished runs) and its report reports/mnist/
+mnist: build data
+	$(BIN) run mnist --resume
+	$(BIN) report mnist
 
 ## robustness: the regression robustness sweep (80 runs), its 1-vs-2-thread speedup, its report
 robustness: build

@@ -146,8 +146,11 @@ impl Learner for Microcircuit {
             let end = (start + chunk).min(labels.len());
             x.slice_mut(ndarray::s![..end - start, ..])
                 .assign(&images.slice(ndarray::s![start..end, ..]));
-            self.eval
-                .bottom_up_pass(&mut self.eval_state, &Drive::free(x.view()), &mut self.eval_ws);
+            self.eval.bottom_up_pass(
+                &mut self.eval_state,
+                &Drive::free(x.view()),
+                &mut self.eval_ws,
+            );
             let u = self.eval.u_pyr(&self.eval_state, n);
             wrong += u
                 .axis_iter(Axis(0))
@@ -354,7 +357,11 @@ pub fn run(
     num(&mut summary, "epoch_time_s", train_time / epochs);
     num(&mut summary, "evaluation_time_s", eval_time);
     num(&mut summary, "images_seen", images_seen as f64);
-    num(&mut summary, "total_time_s", started.elapsed().as_secs_f64());
+    num(
+        &mut summary,
+        "total_time_s",
+        started.elapsed().as_secs_f64(),
+    );
     Ok(RunOutput {
         seed,
         series,

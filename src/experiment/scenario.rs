@@ -363,6 +363,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "mnist_short",
         include_str!("../../scenarios/mnist_short.toml"),
     ),
+    ("mnist", include_str!("../../scenarios/mnist.toml")),
 ];
 
 /// The 1-based line where a dotted key is set: the first `last = …` after the header of its

@@ -159,9 +159,9 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
                 named
                     + &params
                         .iter()
-                    .map(|(p, x)| format!("{p} = {x}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                        .map(|(p, x)| format!("{p} = {x}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                     + &format!(" ({k})")
             };
             let scenario: Scenario =

@@ -20,7 +20,11 @@ fn backprop_gradients_match_central_differences() {
             state.view_mut(&b).mapv_inplace(|_| 0.3);
         }
     }
-    for loss in [OutputLoss::Bregman, OutputLoss::Potential, OutputLoss::CrossEntropy] {
+    for loss in [
+        OutputLoss::Bregman,
+        OutputLoss::Potential,
+        OutputLoss::CrossEntropy,
+    ] {
         let mut ff = FeedForward::from_microcircuit(&net, &state);
         ff.loss = loss;
         gradients_match(&ff);

@@ -5,6 +5,7 @@ mod bad_input;
 mod common;
 mod convergence;
 mod equivalence;
+mod mnist_learner;
 mod oracles;
 mod self_predicting;
 mod snapshot;

@@ -219,3 +219,26 @@ fn teacher_sizes_must_match_the_student() {
         ],
     );
 }
+
+#[test]
+fn mnist_backprop_rates_must_match_the_layers() {
+    let text = EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "mnist")
+        .unwrap()
+        .1
+        .replace(
+            "backprop_eta = [0.3, 0.3, 0.3]",
+            "backprop_eta = [0.3, 0.3]",
+        );
+    let msg = error(&text);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "mnist.backprop_eta",
+            "needs 3 values",
+            &format!("line {}", line_of(&text, "backprop_eta = [0.3, 0.3]")),
+        ],
+    );
+}

@@ -187,3 +187,64 @@ fn a_bad_grid_value_names_the_key() {
         "{err}"
     );
 }
+
+#[test]
+fn variants_cross_the_grid_and_seeds_and_land_in_the_summary() {
+    let dir = scratch("sweep-variants");
+    let text = sweep_text("[1, 2]", "\"network.plasticity.tau_w\" = [10.0, 30.0]")
+        + "[[sweep.variant]]\nname = \"weak\"\nset = { \"network.conductances.g_som\" = 0.2 }\n\
+           [[sweep.variant]]\nname = \"strong\"\nset = { \"network.conductances.g_som\" = 0.9 }\n";
+    let (_, runs) = expand(&text, "sweep.toml").unwrap();
+    assert_eq!(runs.len(), 2 * 2 * 2);
+    // Variants outermost, then the grid, seeds innermost.
+    let got: Vec<(String, f64, f64, u64)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r.variant.clone(),
+                r.scenario.network.conductances.g_som,
+                r.scenario.network.plasticity.tau_w,
+                r.seed,
+            )
+        })
+        .collect();
+    assert_eq!(got[0], ("weak".into(), 0.2, 10.0, 1));
+    assert_eq!(got[3], ("weak".into(), 0.2, 30.0, 2));
+    assert_eq!(got[4], ("strong".into(), 0.9, 10.0, 1));
+    assert_eq!(got[7], ("strong".into(), 0.9, 30.0, 2));
+    // Run two of them and merge: the variant is a column.
+    let (base, _) = expand(&text, "sweep.toml").unwrap();
+    let pick = [runs[0].clone(), runs[7].clone()];
+    let out = run_sweep(&base, &pick, &dir, &SweepOptions::default()).unwrap();
+    assert!(out.failed.is_empty(), "{:?}", out.failed);
+    let (summary, _) = merge(&dir, "target_learning", false).unwrap();
+    let variants: Vec<String> = summary
+        .column("variant")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().to_string())
+        .collect();
+    let g_som: Vec<f64> = summary
+        .column("network.conductances.g_som")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect();
+    assert_eq!(variants, ["weak", "strong"]);
+    assert_eq!(g_som, [0.2, 0.9]);
+}
+
+#[test]
+fn a_bad_variant_value_names_the_variant_and_key() {
+    let text = sweep_text("[1]", "\"network.plasticity.tau_w\" = [10.0]")
+        + "[[sweep.variant]]\nname = \"broken\"\nset = { \"network.conductances.g_a\" = -2.0 }\n";
+    let err = expand(&text, "sweep.toml").unwrap_err().to_string();
+    assert!(
+        err.contains("sweep.toml") && err.contains("broken") && err.contains("g_a"),
+        "{err}"
+    );
+}
