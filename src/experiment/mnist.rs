@@ -13,12 +13,12 @@ use ndarray::{Array2, Axis};
 
 use super::probe::copy_parameters;
 use super::run::{RunError, RunOutput, initial_network, num, stream};
-use super::scenario::{InterneuronRescaling, MnistLearner, Scenario};
+use super::scenario::{InterneuronRescaling, MnistLearner, MnistSettle, MnistTraining, Scenario};
 use crate::baseline::{Credit, FeedForward};
 use crate::model::{Drive, Network, Projection, State, Workspace};
 use crate::record::{SummaryRow, TimeSeries};
 use crate::rng::Rng;
-use crate::solve::TwoPass;
+use crate::solve::{FixedPoint, Method, MethodKind, SteadyState, TwoPass};
 use crate::task::TaskConfig;
 use crate::task::mnist::{Mnist, load};
 
@@ -64,10 +64,12 @@ fn one_hot(labels: &[u8], low: f64, high: f64) -> Array2<f64> {
 /// A learner of the study: one minibatch step, and the classification error of its current
 /// weights.
 trait Learner {
-    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>);
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String>;
     fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64;
     /// An error when a weight or potential left the finite range (a diverging run).
     fn check(&self, epoch: f64) -> Result<(), String>;
+    /// Numbers of its own for the summary.
+    fn report(&self, _summary: &mut SummaryRow) {}
 }
 
 /// The microcircuit's two-pass learner (paper-spec §6.4).
@@ -75,6 +77,11 @@ struct Microcircuit {
     net: Network,
     state: State,
     two_pass: TwoPass,
+    settle: Settler,
+    /// The two-pass potentials of the current minibatch (when settling further).
+    two_pass_u: Vec<f64>,
+    /// Σ over minibatches of max |u_settled − u_two-pass|, and the count.
+    shift: (f64, usize),
     /// Learning rate per synapse group, rescaled by the inverse mixing factor.
     eta: Vec<f64>,
     eval: Network,
@@ -86,10 +93,12 @@ impl Microcircuit {
     fn new(
         net: Network,
         state: State,
-        rescale: bool,
-        interneuron: InterneuronRescaling,
+        training: &MnistTraining,
+        dt: f64,
         seed: u64,
     ) -> Result<Self, RunError> {
+        let (rescale, interneuron) = (training.rescale_by_mixing, training.interneuron_rescaling);
+        let settle = Settler::new(&net, training, dt, seed)?;
         // Learning-rate rescaling by the inverse mixing factor (paper-spec §6.3): W^PP_{k,k−1}
         // by s_k (the dilution of the teaching signal reaching layer k); W^IP by λ_I, since
         // its rule is a delta rule on the interneuron's own nudging, φ(u^I) − φ(v̂^I) ≈
@@ -115,6 +124,9 @@ impl Microcircuit {
         let eval = Network::new(net.config.clone(), 500)
             .map_err(|source| RunError::Model { seed, source })?;
         Ok(Microcircuit {
+            settle,
+            two_pass_u: vec![0.0; net.layout.n_potentials],
+            shift: (0.0, 0),
             two_pass: TwoPass::new(&net),
             eval_state: eval.zero_state(),
             eval_ws: Workspace::new(&eval),
@@ -127,11 +139,32 @@ impl Microcircuit {
 }
 
 impl Learner for Microcircuit {
-    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) {
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String> {
         let drive = Drive::nudged(x.view(), target.view());
         self.two_pass.passes(&self.net, &mut self.state, &drive);
-        self.two_pass
-            .apply_plasticity(&self.net, &mut self.state, &self.eta);
+        match &mut self.settle {
+            Settler::TwoPass => {
+                self.two_pass
+                    .apply_plasticity(&self.net, &mut self.state, &self.eta);
+            }
+            settled => {
+                let np = self.net.layout.n_potentials;
+                self.two_pass_u.copy_from_slice(&self.state.y[..np]);
+                settled.settle(&self.net, &mut self.state, &drive)?;
+                let max_shift = self.state.y[..np]
+                    .iter()
+                    .zip(&self.two_pass_u)
+                    .fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
+                self.shift.0 += max_shift;
+                self.shift.1 += 1;
+                let ws = settled.workspace();
+                self.net
+                    .dendrites(&self.state.y, &self.state.p, &drive, ws);
+                self.net
+                    .apply_minibatch_plasticity(&mut self.state, ws, &self.eta);
+            }
+        }
+        Ok(())
     }
 
     /// The free (no target) bottom-up prediction state, the exact steady state of a
@@ -162,6 +195,16 @@ impl Learner for Microcircuit {
         100.0 * wrong as f64 / labels.len() as f64
     }
 
+    fn report(&self, summary: &mut SummaryRow) {
+        if self.shift.1 > 0 {
+            num(
+                summary,
+                "settle_shift_mean",
+                self.shift.0 / self.shift.1 as f64,
+            );
+        }
+    }
+
     fn check(&self, epoch: f64) -> Result<(), String> {
         if let Some(i) = self.state.y.iter().position(|v| !v.is_finite()) {
             return Err(format!(
@@ -174,6 +217,88 @@ impl Learner for Microcircuit {
     }
 }
 
+/// How the microcircuit settles before an update when not by the two passes alone.
+enum Settler {
+    TwoPass,
+    FixedPoint(FixedPoint),
+    /// Forward Euler on a twin whose weights are all frozen (so they do not move while the
+    /// potentials settle), `steps` steps of `dt`.
+    Euler {
+        twin: Network,
+        twin_state: State,
+        method: Box<dyn Method>,
+        ws: Workspace,
+        steps: usize,
+        dt: f64,
+    },
+}
+
+impl Settler {
+    fn new(net: &Network, training: &MnistTraining, dt: f64, seed: u64) -> Result<Self, RunError> {
+        Ok(match training.settle {
+            MnistSettle::TwoPass => Settler::TwoPass,
+            MnistSettle::FixedPoint => {
+                Settler::FixedPoint(FixedPoint::new(net, training.settle_tolerance, 5000, 1.0))
+            }
+            MnistSettle::Euler => {
+                let mut config = net.config.clone();
+                let p = &mut config.plasticity;
+                for eta in [&mut p.eta_up, &mut p.eta_down, &mut p.eta_ip, &mut p.eta_pi] {
+                    eta.iter_mut().for_each(|e| *e = 0.0);
+                }
+                let twin = Network::new(config, net.batch())
+                    .map_err(|source| RunError::Model { seed, source })?;
+                let method = MethodKind::Euler
+                    .build(&twin, seed)
+                    .map_err(|source| RunError::Solve { seed, source })?;
+                Settler::Euler {
+                    twin_state: twin.zero_state(),
+                    ws: Workspace::new(net),
+                    twin,
+                    method,
+                    steps: (training.settle_ms / dt).round() as usize,
+                    dt,
+                }
+            }
+        })
+    }
+
+    fn settle(&mut self, net: &Network, state: &mut State, drive: &Drive) -> Result<(), String> {
+        match self {
+            Settler::TwoPass => Ok(()),
+            Settler::FixedPoint(fp) => fp.settle(net, state, drive).map(|_| ()).map_err(|e| e.to_string()),
+            Settler::Euler {
+                twin,
+                twin_state,
+                method,
+                steps,
+                dt,
+                ..
+            } => {
+                copy_parameters(net, state, twin, twin_state);
+                let np = net.layout.n_potentials;
+                twin_state.y[..np].copy_from_slice(&state.y[..np]);
+                for n in 0..*steps {
+                    method
+                        .step(twin, twin_state, drive, n as f64 * *dt, *dt)
+                        .map_err(|e| e.to_string())?;
+                }
+                state.y[..np].copy_from_slice(&twin_state.y[..np]);
+                Ok(())
+            }
+        }
+    }
+
+    /// Scratch for the dendrites at the settled state.
+    fn workspace(&mut self) -> &mut Workspace {
+        match self {
+            Settler::TwoPass => unreachable!("the two passes keep their own"),
+            Settler::FixedPoint(fp) => fp.workspace(),
+            Settler::Euler { ws, .. } => ws,
+        }
+    }
+}
+
 /// Backprop on the microcircuit's feed-forward limit.
 struct Backprop {
     ff: FeedForward,
@@ -182,9 +307,10 @@ struct Backprop {
 }
 
 impl Learner for Backprop {
-    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) {
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String> {
         self.ff
             .step(x, target, Credit::Backprop, &self.eta, self.learn_bias);
+        Ok(())
     }
 
     fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64 {
@@ -277,8 +403,8 @@ pub fn run(
             Box::new(Microcircuit::new(
                 net,
                 state,
-                training.rescale_by_mixing,
-                training.interneuron_rescaling,
+                training,
+                scenario.protocol.dt,
                 seed,
             )?),
         ),
@@ -337,7 +463,10 @@ pub fn run(
                 (u_low, u_high),
             );
             let t0 = Instant::now();
-            learner.step(&x, &target);
+            learner.step(&x, &target).map_err(|message| RunError::Task {
+                seed,
+                message: format!("epoch {}, minibatch {step}: {message}", epoch + 1),
+            })?;
             train_time += t0.elapsed().as_secs_f64();
             images_seen += b;
             if let Some(pb) = progress {
@@ -362,6 +491,7 @@ pub fn run(
         "total_time_s",
         started.elapsed().as_secs_f64(),
     );
+    learner.report(&mut summary);
     Ok(RunOutput {
         seed,
         series,

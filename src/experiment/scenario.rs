@@ -65,6 +65,19 @@ pub struct MnistTraining {
     /// Evaluate validation and test error this many times per epoch.
     #[serde(default = "one_usize")]
     pub evaluations_per_epoch: usize,
+    /// How the microcircuit's state is found before each update: "two_pass" (the paper's
+    /// shortcut, default), "fixed_point" (the true steady state, to `settle_tolerance`), or
+    /// "euler" (the full dynamics integrated for `settle_ms` at `protocol.dt` with the weights
+    /// held, from the two-pass state). The last two compute rules 7–10 from the settled
+    /// dendrites (v̂_B from the settled rates).
+    #[serde(default)]
+    pub settle: MnistSettle,
+    /// Stop the fixed-point iteration when max |du/dt| falls below this.
+    #[serde(default = "default_settle_tolerance")]
+    pub settle_tolerance: f64,
+    /// Simulated time of the "euler" settling per minibatch, ms.
+    #[serde(default = "default_settle_ms")]
+    pub settle_ms: f64,
     /// Which learner trains: the microcircuit's two-pass learner (default) or backprop on the
     /// same feed-forward network.
     #[serde(default)]
@@ -87,6 +100,26 @@ pub enum InterneuronRescaling {
     Interneuron,
     /// Divide by λ_I s_{k+1}.
     Tracking,
+}
+
+/// How the MNIST microcircuit settles before each update (see [`MnistTraining`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MnistSettle {
+    /// The two passes of paper-spec §6.4.
+    #[default]
+    TwoPass,
+    /// Damped fixed-point iteration to the steady state.
+    FixedPoint,
+    /// Forward Euler in simulated time.
+    Euler,
+}
+
+fn default_settle_tolerance() -> f64 {
+    1e-8
+}
+fn default_settle_ms() -> f64 {
+    20.0
 }
 
 /// The MNIST learner.

@@ -292,35 +292,15 @@ pub fn run_sweep(
                     row.insert("variant".into(), Cell::Text(run.variant.clone()));
                 }
                 row.insert("commit".into(), Cell::Text(commit.clone()));
-                let status = match result {
-                    Ok(out) => {
-                        row.insert("status".into(), Cell::Text("ok".into()));
-                        row.insert("error".into(), Cell::Text(String::new()));
-                        row.extend(out.summary);
-                        let write = || -> anyhow::Result<()> {
-                            let mut ts = out.series.to_dataframe(run.seed)?;
-                            ts.with_column(Column::new(
-                                "run".into(),
-                                vec![run.index as u64; ts.height()],
-                            ))?;
-                            write_frame(&mut ts, &dir.join("timeseries.parquet"), opts.csv)?;
-                            Ok(())
-                        };
-                        write().map_err(|e| e.to_string())
-                    }
-                    Err(e) => {
-                        row.insert("status".into(), Cell::Text("failed".into()));
-                        row.insert("error".into(), Cell::Text(e.to_string()));
-                        Err(e.to_string())
-                    }
-                };
-                // The summary goes last: its presence with status "ok" marks a finished run.
-                let written = summary_dataframe(&[row])
-                    .map_err(anyhow::Error::from)
-                    .and_then(|mut df| {
-                        write_frame(&mut df, &dir.join("summary.parquet"), opts.csv)
-                            .map_err(anyhow::Error::from)
-                    });
+                // Writing goes through polars' own thread pool. Called from a rayon worker, a
+                // cross-pool wait lets this worker steal another (hours-long) run meanwhile,
+                // delaying this run's files until that one ends; a plain thread's join does not.
+                let (status, written) = std::thread::scope(|scope| {
+                    scope
+                        .spawn(move || write_run(run, &dir, row, result, opts.csv))
+                        .join()
+                        .expect("the writer does not panic")
+                });
                 pb.inc(1);
                 (run.index, written.map_err(|e| e.to_string()).and(status))
             })
@@ -346,6 +326,45 @@ pub fn run_sweep(
     }
     outcome.computed.sort_unstable();
     Ok(outcome)
+}
+
+/// Writes a finished run's files: its time series, then its summary row (last: its presence
+/// with status "ok" marks a finished run).
+fn write_run(
+    run: &SweepRun,
+    dir: &Path,
+    mut row: crate::record::SummaryRow,
+    result: Result<super::RunOutput, super::RunError>,
+    csv: bool,
+) -> (Result<(), String>, anyhow::Result<()>) {
+    let status = match result {
+        Ok(out) => {
+            row.insert("status".into(), Cell::Text("ok".into()));
+            row.insert("error".into(), Cell::Text(String::new()));
+            row.extend(out.summary);
+            let write = || -> anyhow::Result<()> {
+                let mut ts = out.series.to_dataframe(run.seed)?;
+                ts.with_column(Column::new(
+                    "run".into(),
+                    vec![run.index as u64; ts.height()],
+                ))?;
+                write_frame(&mut ts, &dir.join("timeseries.parquet"), csv)?;
+                Ok(())
+            };
+            write().map_err(|e| e.to_string())
+        }
+        Err(e) => {
+            row.insert("status".into(), Cell::Text("failed".into()));
+            row.insert("error".into(), Cell::Text(e.to_string()));
+            Err(e.to_string())
+        }
+    };
+    let written = summary_dataframe(&[row])
+        .map_err(anyhow::Error::from)
+        .and_then(|mut df| {
+            write_frame(&mut df, &dir.join("summary.parquet"), csv).map_err(anyhow::Error::from)
+        });
+    (status, written)
 }
 
 /// Vertically stacks frames whose columns differ (missing columns become nulls), with the

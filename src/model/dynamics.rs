@@ -368,6 +368,32 @@ impl Network {
 }
 
 impl Network {
+    /// One minibatch update of every plastic synapse group s (the MNIST learner, paper-spec
+    /// §6.4): W += η_s ⟨e rᵀ⟩ and b += η_s ⟨e⟩ over the batch, with the post-synaptic factors e
+    /// of Eqs. 7–10 computed from the rates and dendritic potentials already in `ws` (left
+    /// there by the two passes, or by [`Network::dendrites`] at a settled state). `eta` holds
+    /// a rate per group in `layout.synapses` order. One GEMM per group accumulates straight
+    /// into the weights: no allocation.
+    pub fn apply_minibatch_plasticity(&self, state: &mut State, ws: &mut Workspace, eta: &[f64]) {
+        self.post_factors(&state.y, &state.p, ws, true);
+        let inv_b = 1.0 / self.batch() as f64;
+        for (i, syn) in self.layout.synapses.iter().enumerate() {
+            if !syn.is_plastic() || eta[i] == 0.0 {
+                continue;
+            }
+            let pre = self.pre_rates(syn, ws);
+            let e = &ws.post[i];
+            let alpha = eta[i] * inv_b;
+            general_mat_mul(alpha, &e.t(), &pre, 1.0, &mut syn.w.view_mut(&mut state.y));
+            if let Some(b) = syn.bias {
+                let mut bias = b.view_mut(&mut state.y);
+                for row in e.rows() {
+                    bias.row_mut(0).scaled_add(alpha, &row);
+                }
+            }
+        }
+    }
+
     /// The plasticity induction terms of rules 7–10 at a state, for every synapse group (plastic
     /// or not): ⟨e rᵀ⟩ over the batch (and ⟨e⟩ for biases), in the order of `layout.synapses`.
     /// At a settled state these are the steady-state weight changes per unit η (paper-spec §5,

@@ -1129,6 +1129,15 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
             "s",
             "training wall time per epoch (minibatch steps only, evaluations excluded), mean over seeds",
         ));
+        let shift = mnist_values(inputs.summary, v, "settle_shift_mean");
+        if !shift.is_empty() {
+            metrics.push(Metric::new(
+                &format!("settle_shift_{v}"),
+                mean_sd(&shift).0,
+                "",
+                "mean over minibatches of max |u_settled − u_two-pass| over all potentials: how far the settled state lies from the paper's two-pass shortcut",
+            ));
+        }
         rows.push_str(&format!(
             "<tr><td>{v}</td><td>{m:.2} ± {sd:.2}</td><td>{}</td><td>{}</td><td>{be:.0} of {ep:.0}</td><td>{mt:.1}</td></tr>",
             errors.len(),

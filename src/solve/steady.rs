@@ -2,7 +2,6 @@
 //! the paper's two-pass scheme (paper-spec §6.4), damped fixed-point iteration, and Newton's
 //! method with a dense LU solve per sample (ndarray-linalg).
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Zip};
 use ndarray_linalg::Solve;
 use serde::{Deserialize, Serialize};
@@ -173,24 +172,7 @@ impl TwoPass {
     /// group `s` (in `layout.synapses` order; frozen groups are skipped). One GEMM per group
     /// accumulates straight into the weights: no allocation.
     pub fn apply_plasticity(&mut self, net: &Network, state: &mut State, eta: &[f64]) {
-        let ws = &mut self.ws;
-        net.post_factors(&state.y, &state.p, ws, true);
-        let inv_b = 1.0 / net.batch() as f64;
-        for (i, syn) in net.layout.synapses.iter().enumerate() {
-            if !syn.is_plastic() || eta[i] == 0.0 {
-                continue;
-            }
-            let pre = net.pre_rates(syn, ws);
-            let e = &ws.post[i];
-            let alpha = eta[i] * inv_b;
-            general_mat_mul(alpha, &e.t(), &pre, 1.0, &mut syn.w.view_mut(&mut state.y));
-            if let Some(b) = syn.bias {
-                let mut bias = b.view_mut(&mut state.y);
-                for row in e.rows() {
-                    bias.row_mut(0).scaled_add(alpha, &row);
-                }
-            }
-        }
+        net.apply_minibatch_plasticity(state, &mut self.ws, eta);
     }
 }
 
@@ -288,6 +270,13 @@ impl FixedPoint {
             du: vec![0.0; net.layout.n_potentials],
             rates: vec![0.0; net.layout.n_dynamic],
         }
+    }
+}
+
+impl FixedPoint {
+    /// Its scratch, holding the rates and dendrites of the last evaluated state.
+    pub fn workspace(&mut self) -> &mut Workspace {
+        &mut self.ws
     }
 }
 
