@@ -101,5 +101,58 @@ fn bench_steps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_steps);
+/// One MNIST minibatch (784-500-500-10, batch 10, the full study's plasticity: every W^PP_{k,k−1}
+/// and W^IP plastic): the microcircuit's two passes plus rules 7–10 applied into the weights,
+/// against one backprop step on the same feed-forward network. Their ratio is the per-epoch
+/// cost ratio of the two learners (the MNIST report measures it again on whole epochs).
+fn bench_mnist_minibatch(c: &mut Criterion) {
+    use dendritic::baseline::{Credit, FeedForward, OutputLoss};
+    use dendritic::solve::TwoPass;
+    let mut group = c.benchmark_group("mnist_minibatch");
+    group.sample_size(20);
+    let sizes = [784, 500, 500, 10];
+    let mut config = NetworkConfig::new(&sizes);
+    config.bias = true;
+    config.conductances.g_som = 1.0;
+    config.plasticity = Plasticity {
+        eta_up: vec![0.05; 3],
+        eta_ip: vec![0.05; 2],
+        ..Plasticity::default()
+    };
+    let net = Network::new(config, 10).unwrap();
+    let mut state = net.zero_state();
+    let init = Initialisation {
+        scale_up: 0.3,
+        scale_down: 0.3,
+        scale_ip: 0.3,
+        scale_pi: 0.3,
+        scale_bias: 0.0,
+        bias_offset: -2.0,
+        top_down: TopDown::Random,
+        self_predicting: true,
+    };
+    net.initialise(&mut state, &init, &mut Rng::new(1));
+    let mut rng = Rng::new(2);
+    let input = Array2::from_shape_fn((10, 784), |_| rng.uniform());
+    let target = Array2::from_shape_fn((10, 10), |_| rng.uniform_in(-2.0, 1.4));
+    let drive = Drive::nudged(input.view(), target.view());
+    let eta: Vec<f64> = net.layout.synapses.iter().map(|s| s.eta * 1e-6).collect();
+    let mut two_pass = TwoPass::new(&net);
+    let mut s = state.clone();
+    group.bench_function("microcircuit_two_pass", |b| {
+        b.iter(|| {
+            two_pass.passes(&net, &mut s, &drive);
+            two_pass.apply_plasticity(&net, &mut s, &eta);
+        })
+    });
+    let mut ff = FeedForward::from_microcircuit(&net, &state);
+    ff.loss = OutputLoss::CrossEntropy;
+    let bp_eta = [1e-6; 3];
+    group.bench_function("backprop", |b| {
+        b.iter(|| ff.step(&input, &target, Credit::Backprop, &bp_eta, true))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_steps, bench_mnist_minibatch);
 criterion_main!(benches);

@@ -158,8 +158,7 @@ impl Learner for Microcircuit {
                 self.shift.0 += max_shift;
                 self.shift.1 += 1;
                 let ws = settled.workspace();
-                self.net
-                    .dendrites(&self.state.y, &self.state.p, &drive, ws);
+                self.net.dendrites(&self.state.y, &self.state.p, &drive, ws);
                 self.net
                     .apply_minibatch_plasticity(&mut self.state, ws, &self.eta);
             }
@@ -266,7 +265,10 @@ impl Settler {
     fn settle(&mut self, net: &Network, state: &mut State, drive: &Drive) -> Result<(), String> {
         match self {
             Settler::TwoPass => Ok(()),
-            Settler::FixedPoint(fp) => fp.settle(net, state, drive).map(|_| ()).map_err(|e| e.to_string()),
+            Settler::FixedPoint(fp) => fp
+                .settle(net, state, drive)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             Settler::Euler {
                 twin,
                 twin_state,
@@ -463,10 +465,12 @@ pub fn run(
                 (u_low, u_high),
             );
             let t0 = Instant::now();
-            learner.step(&x, &target).map_err(|message| RunError::Task {
-                seed,
-                message: format!("epoch {}, minibatch {step}: {message}", epoch + 1),
-            })?;
+            learner
+                .step(&x, &target)
+                .map_err(|message| RunError::Task {
+                    seed,
+                    message: format!("epoch {}, minibatch {step}: {message}", epoch + 1),
+                })?;
             train_time += t0.elapsed().as_secs_f64();
             images_seen += b;
             if let Some(pb) = progress {
