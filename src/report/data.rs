@@ -41,7 +41,8 @@ pub fn mean_series(ts: &DataFrame, quantity: &str, variant: &str) -> PolarsResul
     pairs(&df)
 }
 
-fn pairs(df: &DataFrame) -> PolarsResult<Vec<(f64, f64)>> {
+/// (t_ms, value) rows of a filtered time series.
+pub fn pairs(df: &DataFrame) -> PolarsResult<Vec<(f64, f64)>> {
     if df.height() == 0 {
         return Ok(Vec::new());
     }

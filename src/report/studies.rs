@@ -1076,12 +1076,7 @@ fn mnist_curve(
         .filter(col("quantity").eq(lit(quantity)).and(key))
         .sort(["t_ms"], Default::default())
         .collect()?;
-    let t = df.column("t_ms")?.f64()?;
-    let v = df.column("value")?.f64()?;
-    Ok(t.iter()
-        .zip(v.iter())
-        .filter_map(|(a, b)| Some((a?, b?)))
-        .collect())
+    Ok(super::data::pairs(&df)?)
 }
 
 fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
