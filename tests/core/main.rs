@@ -4,6 +4,7 @@
 mod bad_input;
 mod common;
 mod convergence;
+mod disinhibition;
 mod equivalence;
 mod mnist_learner;
 mod oracles;
