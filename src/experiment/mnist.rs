@@ -33,32 +33,24 @@ fn argmax(row: ndarray::ArrayView1<f64>) -> usize {
         .0
 }
 
-/// Copies minibatch `step` of the shuffled `order` into `x` and `labels` and returns its
-/// one-hot target potentials {u_low, u_high}.
+/// Copies minibatch `step` of the shuffled `order` into `x` and its one-hot target potentials
+/// {u_low, u_high} into `target` (no allocation).
 fn fill_batch(
     order: &[usize],
     step: usize,
     images: &Array2<f64>,
-    all_labels: &[u8],
+    labels: &[u8],
     x: &mut Array2<f64>,
-    labels: &mut [u8],
+    target: &mut Array2<f64>,
     (u_low, u_high): (f64, f64),
-) -> Array2<f64> {
-    let b = labels.len();
+) {
+    let b = x.nrows();
+    target.fill(u_low);
     for i in 0..b {
         let idx = order[(step * b + i) % order.len()];
         x.row_mut(i).assign(&images.row(idx));
-        labels[i] = all_labels[idx];
+        target[[i, labels[idx] as usize]] = u_high;
     }
-    one_hot(labels, u_low, u_high)
-}
-
-fn one_hot(labels: &[u8], low: f64, high: f64) -> Array2<f64> {
-    let mut t = Array2::from_elem((labels.len(), 10), low);
-    for (i, &l) in labels.iter().enumerate() {
-        t[[i, l as usize]] = high;
-    }
-    t
 }
 
 /// A learner of the study: one minibatch step, and the classification error of its current
@@ -431,7 +423,7 @@ pub fn run(
     // (validation error, test error, epoch) of the best validation so far.
     let mut best = (f64::INFINITY, f64::NAN, f64::NAN);
     let mut x = Array2::zeros((b, train_x.ncols()));
-    let mut labels = vec![0u8; b];
+    let mut target = Array2::zeros((b, 10));
     let started = Instant::now();
     let mut train_time = 0.0;
     let mut eval_time = 0.0;
@@ -455,13 +447,13 @@ pub fn run(
         let mut order: Vec<usize> = (0..*train).collect();
         rng.shuffle(&mut order);
         for step in 0..steps_per_epoch {
-            let target = fill_batch(
+            fill_batch(
                 &order,
                 step,
                 &train_x,
                 train_y,
                 &mut x,
-                &mut labels,
+                &mut target,
                 (u_low, u_high),
             );
             let t0 = Instant::now();

@@ -164,13 +164,9 @@ impl TwoPass {
 }
 
 impl TwoPass {
-    /// The weight changes of the MNIST learner (paper-spec §6.4) after [`TwoPass::passes`]:
-    /// W += η_s ⟨e rᵀ⟩ over the minibatch (and b += η_s ⟨e⟩) for every plastic synapse group s,
-    /// with the post-synaptic factors e of Eqs. 7–10 read from the two passes as the paper's
-    /// reading has them — the prediction terms v̂_B,k and v̂^I_k from the upward (bottom-up)
-    /// pass, the rates, u^I_k and v_A,k from the downward pass. `eta[s]` is the rate of synapse
-    /// group `s` (in `layout.synapses` order; frozen groups are skipped). One GEMM per group
-    /// accumulates straight into the weights: no allocation.
+    /// The MNIST learner's weight changes after [`TwoPass::passes`] (paper-spec §6.4):
+    /// [`Network::apply_minibatch_plasticity`] on the two passes' rates and dendrites, so the
+    /// prediction terms v̂_B,k and v̂^I_k are those of the upward (bottom-up) pass.
     pub fn apply_plasticity(&mut self, net: &Network, state: &mut State, eta: &[f64]) {
         net.apply_minibatch_plasticity(state, &mut self.ws, eta);
     }
