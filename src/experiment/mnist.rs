@@ -62,6 +62,8 @@ trait Learner {
     fn check(&self, epoch: f64) -> Result<(), String>;
     /// Numbers of its own for the summary.
     fn report(&self, _summary: &mut SummaryRow) {}
+    /// Multiplies every learning rate by `factor` (the per-epoch decay).
+    fn scale_rates(&mut self, factor: f64);
 }
 
 /// The microcircuit's two-pass learner (paper-spec §6.4).
@@ -196,6 +198,10 @@ impl Learner for Microcircuit {
         }
     }
 
+    fn scale_rates(&mut self, factor: f64) {
+        self.eta.iter_mut().for_each(|e| *e *= factor);
+    }
+
     fn check(&self, epoch: f64) -> Result<(), String> {
         if let Some(i) = self.state.y.iter().position(|v| !v.is_finite()) {
             return Err(format!(
@@ -320,6 +326,10 @@ impl Learner for Backprop {
                 .count();
         }
         100.0 * wrong as f64 / labels.len() as f64
+    }
+
+    fn scale_rates(&mut self, factor: f64) {
+        self.eta.iter_mut().for_each(|e| *e *= factor);
     }
 
     fn check(&self, epoch: f64) -> Result<(), String> {
@@ -472,6 +482,9 @@ pub fn run(
                 let e = epoch as f64 + (step + 1) as f64 / steps_per_epoch as f64;
                 evaluate(&mut learner, e, &mut best)?;
             }
+        }
+        if training.eta_decay_per_epoch != 1.0 {
+            learner.scale_rates(training.eta_decay_per_epoch);
         }
     }
     let epochs = images_seen as f64 / *train as f64;

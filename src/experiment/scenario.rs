@@ -89,6 +89,14 @@ pub struct MnistTraining {
     /// "potential" or "cross_entropy" (standard backprop on a sigmoid network).
     #[serde(default)]
     pub backprop_loss: crate::baseline::OutputLoss,
+    /// Every learning rate is multiplied by this factor after each epoch (1 = constant rates,
+    /// the default; the paper states no schedule). Applies to both learners.
+    #[serde(default = "one_f64")]
+    pub eta_decay_per_epoch: f64,
+}
+
+fn one_f64() -> f64 {
+    1.0
 }
 
 /// How the MNIST learner rescales W^IP's learning rate (see [`MnistTraining`]).
@@ -538,6 +546,12 @@ impl Scenario {
                     );
                 }
                 _ => {}
+            }
+            if !(m.eta_decay_per_epoch > 0.0 && m.eta_decay_per_epoch <= 1.0) {
+                return e(
+                    "mnist.eta_decay_per_epoch",
+                    format!("must lie in (0, 1], got {}", m.eta_decay_per_epoch),
+                );
             }
             if m.batch == 0 || m.epochs == 0 || m.evaluations_per_epoch == 0 {
                 return e(
