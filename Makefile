@@ -10,7 +10,7 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence i
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: all deps test test-slow report robustness mnist bench build clean fmt check data
+.PHONY: all deps test test-slow report robustness mnist disinhibition bench build clean fmt check data
 MNIST_DIR := data/mnist
 
 all: test
@@ -37,8 +37,8 @@ build: deps
 ## report: run the default scenarios (seeds in parallel), a short MNIST run (its own page,
 ## reports/mnist_short/: the full study's reports/mnist/ is never overwritten) and render reports/
 report: build data
-	$(BIN) run $(DEFAULT_SCENARIOS) mnist_short
-	$(BIN) report $(DEFAULT_SCENARIOS) mnist_short
+	$(BIN) run $(DEFAULT_SCENARIOS) mnist_short disinhibition_short
+	$(BIN) report $(DEFAULT_SCENARIOS) mnist_short disinhibition_short
 
 ## mnist: the full MNIST study (5 variants × 3 seeds, 20 epochs of 55k images; ~75 min on
 ## 2 cores; --resume keeps finished runs), the two-pass vs settled-state check (~3 min), reports
@@ -46,6 +46,12 @@ mnist: build data
 	$(BIN) run mnist --resume
 	$(BIN) run scenarios/mnist_solvers.toml
 	$(BIN) report mnist mnist_solvers
+
+## disinhibition: the disinhibition study (attention-like denoising and generation; 2 seeds,
+## the full test set; ~25 min on 2 cores) and its report reports/disinhibition/
+disinhibition: build data
+	$(BIN) run disinhibition
+	$(BIN) report disinhibition
 
 ## robustness: the regression robustness sweep (80 runs), its 1-vs-2-thread speedup, its report
 robustness: build

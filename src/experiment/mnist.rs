@@ -23,7 +23,7 @@ use crate::task::TaskConfig;
 use crate::task::mnist::{Mnist, load};
 
 /// Index of the largest entry (the class read out from the output rates or potentials).
-fn argmax(row: ndarray::ArrayView1<f64>) -> usize {
+pub(crate) fn argmax(row: ndarray::ArrayView1<f64>) -> usize {
     row.iter()
         .enumerate()
         .fold(
@@ -35,7 +35,7 @@ fn argmax(row: ndarray::ArrayView1<f64>) -> usize {
 
 /// Copies minibatch `step` of the shuffled `order` into `x` and its one-hot target potentials
 /// {u_low, u_high} into `target` (no allocation).
-fn fill_batch(
+pub(crate) fn fill_batch(
     order: &[usize],
     step: usize,
     images: &Array2<f64>,
@@ -55,7 +55,7 @@ fn fill_batch(
 
 /// A learner of the study: one minibatch step, and the classification error of its current
 /// weights.
-trait Learner {
+pub(crate) trait Learner {
     fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String>;
     fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64;
     /// An error when a weight or potential left the finite range (a diverging run).
@@ -67,7 +67,7 @@ trait Learner {
 }
 
 /// The microcircuit's two-pass learner (paper-spec §6.4).
-struct Microcircuit {
+pub(crate) struct Microcircuit {
     net: Network,
     state: State,
     two_pass: TwoPass,
@@ -84,7 +84,7 @@ struct Microcircuit {
 }
 
 impl Microcircuit {
-    fn new(
+    pub(crate) fn new(
         net: Network,
         state: State,
         training: &MnistTraining,
@@ -129,6 +129,28 @@ impl Microcircuit {
             state,
             eta,
         })
+    }
+}
+
+impl Microcircuit {
+    /// The network being trained and its state.
+    pub(crate) fn network(&self) -> (&Network, &State) {
+        (&self.net, &self.state)
+    }
+
+    /// Sets the learning rate of every synapse group of `projection` to `eta` (as is, no
+    /// rescaling; 0 holds the group). The group must be plastic in the network's config.
+    pub(crate) fn set_rate(&mut self, projection: Projection, eta: f64) {
+        for (i, syn) in self.net.layout.synapses.iter().enumerate() {
+            if syn.projection == projection {
+                self.eta[i] = eta;
+            }
+        }
+    }
+
+    /// r_k of the last minibatch's two-pass state.
+    pub(crate) fn rates(&self, k: usize) -> ndarray::ArrayView2<'_, f64> {
+        self.two_pass.workspace().r[k].view()
     }
 }
 

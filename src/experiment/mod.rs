@@ -1,6 +1,7 @@
 //! The driver side: scenario files, the run protocol of each study, and running a scenario's
 //! seeds in parallel into Parquet files.
 
+pub mod disinhibition;
 pub mod integrators;
 pub mod mnist;
 pub mod probe;

@@ -163,6 +163,7 @@ pub fn run_one(
         Study::BpEquivalence => bp_equivalence(scenario, seed, progress)?,
         Study::Integrators => super::integrators::run(scenario, seed, progress)?,
         Study::Mnist => super::mnist::run(scenario, seed, progress)?,
+        Study::Disinhibition => super::disinhibition::run(scenario, seed, progress)?,
     };
     num(
         &mut out.summary,

@@ -27,6 +27,8 @@ pub enum Study {
     Integrators,
     /// Fig. 3: MNIST with the paper's two-pass steady-state learner, beside backprop.
     Mnist,
+    /// P2's disinhibition: attention-like denoising and generation (our design, paper-spec §8.4).
+    Disinhibition,
 }
 
 impl Study {
@@ -39,8 +41,108 @@ impl Study {
             Study::BpEquivalence => "bp_equivalence",
             Study::Integrators => "integrators",
             Study::Mnist => "mnist",
+            Study::Disinhibition => "disinhibition",
         }
     }
+}
+
+/// One step of a disinhibition-gate schedule: from `t_ms` on, hidden layer k's gate is
+/// `gate[k − 1]` (1 = the normal circuit, 0 = interneuron inhibition of the apical dendrite
+/// silenced).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateStep {
+    /// When the step begins, ms from the start of a settling period.
+    pub t_ms: f64,
+    /// The gate of each hidden layer k = 1..N−1.
+    pub gate: Vec<f64>,
+}
+
+/// The gate in force at time t of a schedule (the last step with t_ms ≤ t).
+pub fn gate_at(schedule: &[GateStep], t_ms: f64) -> &[f64] {
+    schedule
+        .iter()
+        .rev()
+        .find(|s| s.t_ms <= t_ms + 1e-9)
+        .or(schedule.first())
+        .map(|s| s.gate.as_slice())
+        .unwrap_or(&[])
+}
+
+/// The disinhibition study's settings (training itself is set by `[mnist]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Disinhibition {
+    /// Rate of the input reconstruction rule (rule 10 at k = 0), per minibatch, not rescaled.
+    pub eta_reconstruction: f64,
+    /// W_{0,1} starts U(±scale).
+    #[serde(default = "default_reconstruction_scale")]
+    pub reconstruction_scale: f64,
+    /// Epochs of a second training phase after `[mnist]`'s: the bottom-up weights W^PP_{k,k−1}
+    /// (and their biases) are held, the top-down weights learn by rule 10 at `eta_top_down`,
+    /// the interneuron weights and the reconstruction keep learning. Rule 10's "slow
+    /// time-scale" taken to its limit: the top-down weights learn the class-conditional hidden
+    /// activity of a network that has finished learning (learning them fast *during* the
+    /// bottom-up learning spoils it: the interneurons lag).
+    #[serde(default)]
+    pub top_down_epochs: usize,
+    /// Rule 10's rate in the second phase (per minibatch, not rescaled).
+    #[serde(default)]
+    pub eta_top_down: f64,
+    /// Epochs of the backprop classifier that judges images (same shape, same start,
+    /// cross-entropy loss).
+    pub classifier_epochs: usize,
+    /// Its learning rate per layer.
+    pub classifier_eta: Vec<f64>,
+    /// How many test images are corrupted and denoised (the first ones of the test set).
+    pub test_images: usize,
+    /// Corruption levels (fraction of pixels).
+    pub levels: Vec<f64>,
+    /// Corruption kinds.
+    pub corruptions: Vec<crate::task::corrupt::Corruption>,
+    /// Simulated time of each settling period (forward Euler at `protocol.dt`), ms.
+    pub settle_ms: f64,
+    /// The gate over a settling period in the "gate open" condition; the "gate closed"
+    /// ablation keeps every gate at 1 throughout.
+    pub gate_schedule: Vec<GateStep>,
+    /// Generated images per class.
+    pub generation_samples: usize,
+    /// Somatic noise σ during generation (Euler–Maruyama), the source of variety between
+    /// samples of a class.
+    #[serde(default)]
+    pub generation_sigma: f64,
+    /// What drives the input layer during generation: "blank" (no stimulus, x = 0
+    /// throughout) or "reconstruction" (no stimulus, so the input rates follow their own
+    /// top-down reconstruction, τ dx/dt = x̂ − x from x = 0, with τ = `generation_tau_ms`).
+    #[serde(default)]
+    pub generation_input: GenerationInput,
+    /// τ of the input layer following its reconstruction during generation, ms.
+    #[serde(default = "default_generation_tau")]
+    pub generation_tau_ms: f64,
+    /// Images settled together (the batch of the settling network).
+    #[serde(default = "default_settle_batch")]
+    pub settle_batch: usize,
+}
+
+/// The input layer during generation (see [`Disinhibition`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GenerationInput {
+    /// x = 0 throughout.
+    #[default]
+    Blank,
+    /// x follows x̂ with time constant `generation_tau_ms`.
+    Reconstruction,
+}
+
+fn default_generation_tau() -> f64 {
+    1.0
+}
+fn default_reconstruction_scale() -> f64 {
+    0.05
+}
+fn default_settle_batch() -> usize {
+    500
 }
 
 /// The MNIST study's training settings.
@@ -326,6 +428,9 @@ pub struct Scenario {
     /// The MNIST study's training settings (mnist only).
     #[serde(default)]
     pub mnist: Option<MnistTraining>,
+    /// The disinhibition study's settings (disinhibition only; training by `[mnist]`).
+    #[serde(default)]
+    pub disinhibition: Option<Disinhibition>,
     /// The integrator study's settings (integrators only).
     #[serde(default)]
     pub integrators: Option<Integrators>,
@@ -405,7 +510,150 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../scenarios/mnist_short.toml"),
     ),
     ("mnist", include_str!("../../scenarios/mnist.toml")),
+    (
+        "disinhibition_short",
+        include_str!("../../scenarios/disinhibition_short.toml"),
+    ),
+    (
+        "disinhibition",
+        include_str!("../../scenarios/disinhibition.toml"),
+    ),
 ];
+
+impl Disinhibition {
+    /// Checks against a network of `n` layers above the input, `test` test images and step
+    /// `dt`; returns (key, message).
+    pub fn validate(&self, n: usize, test: usize, dt: f64) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        if n != 2 {
+            return e(
+                "gate_schedule",
+                format!(
+                    "the study reads hidden layer 1 of a 784-H-10 network: needs 3 sizes, got {}",
+                    n + 1
+                ),
+            );
+        }
+        if !(self.eta_reconstruction > 0.0 && self.eta_reconstruction.is_finite()) {
+            return e(
+                "eta_reconstruction",
+                format!("must be > 0, got {}", self.eta_reconstruction),
+            );
+        }
+        if self.top_down_epochs > 0 && !(self.eta_top_down > 0.0 && self.eta_top_down.is_finite()) {
+            return e(
+                "eta_top_down",
+                format!(
+                    "top_down_epochs = {} needs eta_top_down > 0, got {}",
+                    self.top_down_epochs, self.eta_top_down
+                ),
+            );
+        }
+        if self.classifier_eta.len() != n {
+            return e(
+                "classifier_eta",
+                format!(
+                    "needs {n} values (one per layer), got {}",
+                    self.classifier_eta.len()
+                ),
+            );
+        }
+        if self.test_images == 0 || self.test_images > test {
+            return e(
+                "test_images",
+                format!(
+                    "must lie in 1..={test} (task.test), got {}",
+                    self.test_images
+                ),
+            );
+        }
+        if let Some(l) = self.levels.iter().find(|l| !(0.0..=1.0).contains(*l)) {
+            return e(
+                "levels",
+                format!("fractions of pixels lie in [0, 1], got {l}"),
+            );
+        }
+        if self.levels.is_empty() || self.corruptions.is_empty() {
+            return e(
+                "levels",
+                "needs at least one level and one corruption".into(),
+            );
+        }
+        if !(self.settle_ms >= dt) {
+            return e(
+                "settle_ms",
+                format!(
+                    "must be at least protocol.dt = {dt} ms, got {}",
+                    self.settle_ms
+                ),
+            );
+        }
+        if self.settle_batch == 0 || self.generation_samples == 0 {
+            return e(
+                "settle_batch",
+                "settle_batch and generation_samples must be ≥ 1".into(),
+            );
+        }
+        if !(self.generation_tau_ms >= dt && self.generation_tau_ms.is_finite()) {
+            return e(
+                "generation_tau_ms",
+                format!(
+                    "must be at least protocol.dt = {dt} ms (forward Euler), got {}",
+                    self.generation_tau_ms
+                ),
+            );
+        }
+        if !(self.generation_sigma >= 0.0 && self.generation_sigma.is_finite()) {
+            return e(
+                "generation_sigma",
+                format!("must be ≥ 0, got {}", self.generation_sigma),
+            );
+        }
+        let Some(first) = self.gate_schedule.first() else {
+            return e("gate_schedule", "needs at least one step".into());
+        };
+        if first.t_ms != 0.0 {
+            return e(
+                "gate_schedule",
+                format!("the first step begins at t_ms = 0, got {}", first.t_ms),
+            );
+        }
+        for (i, w) in self.gate_schedule.windows(2).enumerate() {
+            if !(w[1].t_ms > w[0].t_ms) {
+                return e(
+                    "gate_schedule",
+                    format!(
+                        "step {} begins at {} ms, not after step {} ({} ms)",
+                        i + 2,
+                        w[1].t_ms,
+                        i + 1,
+                        w[0].t_ms
+                    ),
+                );
+            }
+        }
+        for (i, s) in self.gate_schedule.iter().enumerate() {
+            if s.gate.len() != n - 1 {
+                return e(
+                    "gate_schedule",
+                    format!(
+                        "step {} has {} gates; needs one per hidden layer ({})",
+                        i + 1,
+                        s.gate.len(),
+                        n - 1
+                    ),
+                );
+            }
+            if let Some(g) = s.gate.iter().find(|g| !(0.0..=1.0).contains(*g)) {
+                return e(
+                    "gate_schedule",
+                    format!("step {}: a gate lies in [0, 1], got {g}", i + 1),
+                );
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The 1-based line where a dotted key is set: the first `last = …` after the header of its
 /// table (or anywhere, when the table has no header of its own).
@@ -716,6 +964,28 @@ impl Scenario {
                     );
                 }
             }
+            (Study::Disinhibition, TaskConfig::Mnist { test, .. }) => {
+                let Some(m) = &self.mnist else {
+                    return e(
+                        "mnist",
+                        "the disinhibition study trains by an [mnist] table (epochs, batch)".into(),
+                    );
+                };
+                if m.learner != MnistLearner::Microcircuit || m.settle != MnistSettle::TwoPass {
+                    return e(
+                        "mnist.learner",
+                        "the disinhibition study trains the two-pass microcircuit".into(),
+                    );
+                }
+                let Some(d) = &self.disinhibition else {
+                    return e(
+                        "disinhibition",
+                        "the disinhibition study needs a [disinhibition] table".into(),
+                    );
+                };
+                d.validate(n, *test, p.dt)
+                    .map_err(|(k, m)| (format!("disinhibition.{k}"), m))?;
+            }
             (Study::Regression, TaskConfig::Teacher { .. }) => {
                 if p.test_every == 0 || p.test_patterns == 0 {
                     return e("protocol.test_every", "the regression study needs protocol.test_every ≥ 1 and protocol.test_patterns ≥ 1".into());
@@ -736,7 +1006,7 @@ impl Scenario {
                     Study::TargetLearning => "single_association",
                     Study::Regression => "teacher",
                     Study::BpEquivalence | Study::Integrators => "single_association",
-                    Study::Mnist => "mnist",
+                    Study::Mnist | Study::Disinhibition => "mnist",
                 };
                 return e(
                     "task.kind",

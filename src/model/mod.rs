@@ -8,6 +8,7 @@ pub mod jacobian;
 pub mod layout;
 pub mod network;
 pub mod params;
+pub mod reconstruction;
 pub mod transfer;
 
 pub use dynamics::Workspace;
@@ -16,4 +17,5 @@ pub use init::{Initialisation, TopDown};
 pub use layout::{Block, Layout, Projection, Segment, Synapses};
 pub use network::{Drive, Network, State};
 pub use params::{Conductances, NetworkConfig, Noise, NoiseConvention, Nudging, Plasticity};
+pub use reconstruction::Reconstruction;
 pub use transfer::Transfer;

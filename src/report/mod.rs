@@ -62,6 +62,8 @@ pub struct Page {
     pub table: Option<String>,
     /// Heatmaps, rendered after the charts.
     pub heatmaps: Vec<plot::Heatmap>,
+    /// Image grids (PNG), shown after the charts.
+    pub images: Vec<plot::ImageGrid>,
 }
 
 /// Everything a study report reads.
@@ -139,6 +141,9 @@ pub fn render_one(results: &Path, out: &Path) -> anyhow::Result<PathBuf> {
     }
     for h in &page.heatmaps {
         plot::render_heatmap(h, out)?;
+    }
+    for g in &page.images {
+        plot::render_grid(g, out)?;
     }
     let mut csv = String::from("metric,value,paper,unit\n");
     for m in &page.metrics {
@@ -254,6 +259,14 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
             "<figure><img src=\"{0}.png\" alt=\"{1}\"><figcaption>{1} (<a href=\"{0}.svg\">SVG</a>)</figcaption></figure>",
             esc(&c.stem),
             esc(&c.title)
+        );
+    }
+    for g in &page.images {
+        let _ = write!(
+            h,
+            "<figure><img src=\"{0}.png\" alt=\"{1}\"><figcaption>{1}</figcaption></figure>",
+            esc(&g.stem),
+            esc(&g.title)
         );
     }
     let _ = write!(

@@ -336,3 +336,77 @@ pub fn render_heatmap(h: &Heatmap, dir: &Path) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
     Ok(())
 }
+
+/// A grid of grey-scale images (MNIST digits): one labelled row per entry, images of
+/// `side` × `side` pixels in [0, 1] (white background, black ink).
+#[derive(Clone, Debug)]
+pub struct ImageGrid {
+    /// File stem.
+    pub stem: String,
+    /// Caption.
+    pub title: String,
+    /// Image side in pixels.
+    pub side: usize,
+    /// (row label, images of the row).
+    pub rows: Vec<(String, Vec<Vec<f64>>)>,
+}
+
+fn draw_grid<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    g: &ImageGrid,
+    cell: i32,
+    label_w: i32,
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let side = g.side as i32;
+    let pad = 4;
+    let style = TextStyle::from(("sans-serif", 14).into_font()).color(&BLACK);
+    for (r, (label, images)) in g.rows.iter().enumerate() {
+        let y0 = r as i32 * (side * cell + pad) + pad;
+        root.draw(&Text::new(
+            label.clone(),
+            (4, y0 + side * cell / 2 - 7),
+            style.clone(),
+        ))
+        .map_err(|e| e.to_string())?;
+        for (c, img) in images.iter().enumerate() {
+            let x0 = label_w + c as i32 * (side * cell + pad);
+            for (p, &v) in img.iter().enumerate() {
+                let (py, px) = (p as i32 / side, p as i32 % side);
+                let grey = (255.0 * (1.0 - v.clamp(0.0, 1.0))).round() as u8;
+                let (x, y) = (x0 + px * cell, y0 + py * cell);
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell, y + cell)],
+                    RGBColor(grey, grey, grey).filled(),
+                ))
+                .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    root.present().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Writes `<dir>/<stem>.png` of an image grid (PNG only: a vector file of every pixel would
+/// be large and no sharper).
+pub fn render_grid(g: &ImageGrid, dir: &Path) -> anyhow::Result<()> {
+    register_font();
+    std::fs::create_dir_all(dir)?;
+    let png = dir.join(format!("{}.png", g.stem));
+    let (cell, label_w, pad) = (3_i32, 110_i32, 4_i32);
+    let side = g.side as i32;
+    let cols = g.rows.iter().map(|r| r.1.len()).max().unwrap_or(0) as i32;
+    let w = label_w + cols * (side * cell + pad) + pad;
+    let h = g.rows.len() as i32 * (side * cell + pad) + pad;
+    draw_grid(
+        BitMapBackend::new(&png, (w.max(1) as u32, h.max(1) as u32)).into_drawing_area(),
+        g,
+        cell,
+        label_w,
+    )
+    .map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
+    Ok(())
+}

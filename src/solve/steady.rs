@@ -164,6 +164,11 @@ impl TwoPass {
 }
 
 impl TwoPass {
+    /// The rates and dendrites left by the last [`TwoPass::passes`].
+    pub fn workspace(&self) -> &Workspace {
+        &self.ws
+    }
+
     /// The MNIST learner's weight changes after [`TwoPass::passes`] (paper-spec §6.4):
     /// [`Network::apply_minibatch_plasticity`] on the two passes' rates and dendrites, so the
     /// prediction terms v̂_B,k and v̂^I_k are those of the upward (bottom-up) pass.

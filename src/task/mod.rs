@@ -1,6 +1,7 @@
 //! Tasks: what is presented to the network (paper-spec §4.3, §6.1, §6.2). A task produces
 //! input patterns and, where it has one, the target potential u^trgt_N of each.
 
+pub mod corrupt;
 pub mod mnist;
 
 use ndarray::Array2;

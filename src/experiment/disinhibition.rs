@@ -1,0 +1,515 @@
+//! The disinhibition study: attention-like denoising and generation (P2's last claim; its
+//! mechanism and protocol are not public, paper-spec §8.4 — everything here is our design).
+//!
+//! 1. *Training.* A 784-H-10 microcircuit learns MNIST with the two-pass learner (`[mnist]`),
+//!    every weight plastic and the top-down weights learned by rule 10, as in the paper's
+//!    learned-top-down run. Alongside, the input reconstruction x̂ = φ(W_{0,1} r_1 + b_0) learns
+//!    by rule 10 at k = 0 ([`Reconstruction`]) from the two-pass hidden rates.
+//! 2. *Judge.* Backprop (cross-entropy) trains the same network shape from the same start: the
+//!    classifier that reads corrupted, reconstructed and generated images.
+//! 3. *Attention.* A weight-frozen twin settles by forward Euler for `settle_ms` from the
+//!    bottom-up prediction state, with the output nudged to a class (the attention signal) or
+//!    free, and the disinhibition gate of the hidden layer following `gate_schedule` (gate 0
+//!    silences the interneurons' input to the apical dendrite, so the top-down input reaches the
+//!    soma unopposed) or held at 1 (the ablation). The image is read as x̂ from the settled r_1.
+//! 4. *Denoising.* Test digits corrupted by pixel noise or occlusion at each level; MSE to the
+//!    clean digit of the corrupted input and of the reconstruction; the classifier's accuracy on
+//!    both. *Generation.* A blank input, the output nudged to a class, somatic noise σ: the
+//!    classifier's accuracy on x̂ is the fraction classified as the clamped class.
+
+use std::path::Path;
+
+use indicatif::ProgressBar;
+use ndarray::{Array2, Axis, s};
+
+use super::mnist::{Learner, Microcircuit, argmax, fill_batch};
+use super::probe::copy_parameters;
+use super::run::{RunError, RunOutput, initial_network, num, stream};
+use super::scenario::{Disinhibition, GateStep, GenerationInput, Scenario, gate_at};
+use crate::baseline::{Credit, FeedForward, OutputLoss};
+use crate::model::{Drive, Network, Projection, Reconstruction, State};
+use crate::record::{SummaryRow, TimeSeries};
+use crate::rng::Rng;
+use crate::solve::{Method, MethodKind};
+use crate::task::TaskConfig;
+use crate::task::corrupt::{Corruption, mse};
+use crate::task::mnist::load;
+
+/// Random stream of the reconstruction's initial weights.
+const RECONSTRUCTION: u64 = 11;
+/// Random stream of the corruptions.
+const CORRUPTION: u64 = 12;
+/// Random stream of the classifier's minibatch order.
+const CLASSIFIER: u64 = 13;
+
+/// Examples kept per corruption kind for the report's image grid, and samples per class of
+/// the generated grid.
+const SHOWN: usize = 10;
+
+/// The three conditions of a settling: gate schedule and attention signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Condition {
+    /// The scenario's gate schedule, output nudged to the class.
+    Open,
+    /// Every gate 1 throughout (ablation), output nudged to the class.
+    Closed,
+    /// The gate schedule, output free (no class signal).
+    NoClass,
+}
+
+impl Condition {
+    fn name(self) -> &'static str {
+        match self {
+            Condition::Open => "gate_open",
+            Condition::Closed => "gate_closed",
+            Condition::NoClass => "no_class",
+        }
+    }
+}
+
+/// A weight-frozen twin of the trained network that settles batches of images under a gate
+/// schedule and reads the reconstruction.
+struct Attention {
+    net: Network,
+    state: State,
+    euler: Box<dyn Method>,
+    steps: usize,
+    dt: f64,
+    open: Vec<GateStep>,
+    closed: Vec<GateStep>,
+}
+
+impl Attention {
+    fn new(
+        trained: (&Network, &State),
+        d: &Disinhibition,
+        dt: f64,
+        seed: u64,
+    ) -> Result<Self, RunError> {
+        let mut config = trained.0.config.clone();
+        let p = &mut config.plasticity;
+        for eta in [&mut p.eta_up, &mut p.eta_down, &mut p.eta_ip, &mut p.eta_pi] {
+            eta.iter_mut().for_each(|e| *e = 0.0);
+        }
+        config.noise.sigma = 0.0;
+        let net = Network::new(config, d.settle_batch)
+            .map_err(|source| RunError::Model { seed, source })?;
+        let mut state = net.zero_state();
+        copy_parameters(trained.0, trained.1, &net, &mut state);
+        let euler = MethodKind::Euler
+            .build(&net, seed ^ 0x617474)
+            .map_err(|source| RunError::Solve { seed, source })?;
+        let hidden = net.n_layers() - 1;
+        Ok(Attention {
+            euler,
+            steps: (d.settle_ms / dt).round() as usize,
+            dt,
+            open: d.gate_schedule.clone(),
+            closed: vec![GateStep {
+                t_ms: 0.0,
+                gate: vec![1.0; hidden],
+            }],
+            net,
+            state,
+        })
+    }
+
+    /// Settles each row of `inputs` under `condition` (output nudged to `targets` unless
+    /// NoClass) with somatic noise `sigma`, and returns the reconstruction x̂ of each. With
+    /// `follow = Some(τ)` the input rates are not clamped but follow their reconstruction,
+    /// τ dx/dt = x̂ − x, from `inputs` (generation without a stimulus).
+    fn reconstruct(
+        &mut self,
+        inputs: &Array2<f64>,
+        targets: &Array2<f64>,
+        condition: Condition,
+        sigma: f64,
+        rec: &Reconstruction,
+        follow: Option<f64>,
+    ) -> Result<Array2<f64>, String> {
+        let b = self.net.batch();
+        let (m, n0) = inputs.dim();
+        let mut out = Array2::zeros((m, n0));
+        let mut x = Array2::zeros((b, n0));
+        let mut t = Array2::zeros((b, targets.ncols()));
+        let schedule = match condition {
+            Condition::Closed => self.closed.clone(),
+            _ => self.open.clone(),
+        };
+        self.net.config.noise.sigma = sigma;
+        for start in (0..m).step_by(b) {
+            let end = (start + b).min(m);
+            x.fill(0.0);
+            x.slice_mut(s![..end - start, ..])
+                .assign(&inputs.slice(s![start..end, ..]));
+            t.fill(targets.iter().cloned().fold(f64::INFINITY, f64::min));
+            t.slice_mut(s![..end - start, ..])
+                .assign(&targets.slice(s![start..end, ..]));
+            let mut ws = crate::model::Workspace::new(&self.net);
+            self.net.config.gate = gate_at(&schedule, 0.0).to_vec();
+            self.net
+                .bottom_up_pass(&mut self.state, &Drive::free(x.view()), &mut ws);
+            let phi = self.net.config.phi;
+            let mut r1 = Array2::zeros((b, self.net.layout.sizes[1]));
+            let mut xhat = Array2::zeros((b, n0));
+            for n in 0..self.steps {
+                let time = n as f64 * self.dt;
+                let gate = gate_at(&schedule, time);
+                if gate != self.net.config.gate.as_slice() {
+                    self.net.config.gate = gate.to_vec();
+                }
+                let drive = match condition {
+                    Condition::NoClass => Drive::free(x.view()),
+                    _ => Drive::nudged(x.view(), t.view()),
+                };
+                self.euler
+                    .step(&self.net, &mut self.state, &drive, time, self.dt)
+                    .map_err(|e| format!("settling ({}): {e}", condition.name()))?;
+                if let Some(tau) = follow {
+                    r1.zip_mut_with(&self.net.u_pyr(&self.state, 1), |r, &u| *r = phi.phi(u));
+                    rec.predict_into(r1.view(), &mut xhat);
+                    let a = self.dt / tau;
+                    x.zip_mut_with(&xhat, |x, &xh| *x += a * (xh - *x));
+                }
+            }
+            r1.zip_mut_with(&self.net.u_pyr(&self.state, 1), |r, &u| *r = phi.phi(u));
+            rec.predict_into(r1.view(), &mut xhat);
+            out.slice_mut(s![start..end, ..])
+                .assign(&xhat.slice(s![..end - start, ..]));
+        }
+        self.net.config.noise.sigma = 0.0;
+        Ok(out)
+    }
+}
+
+/// Percentage of rows the classifier assigns to `labels`.
+fn accuracy(classifier: &FeedForward, images: &Array2<f64>, labels: &[u8]) -> f64 {
+    let fwd = classifier.forward(images);
+    let right = fwd.u[classifier.n_layers()]
+        .axis_iter(Axis(0))
+        .zip(labels)
+        .filter(|(row, l)| argmax(*row) == **l as usize)
+        .count();
+    100.0 * right as f64 / labels.len() as f64
+}
+
+/// One-hot target potentials of `labels`.
+fn one_hot(labels: &[u8], (u_low, u_high): (f64, f64)) -> Array2<f64> {
+    let mut t = Array2::from_elem((labels.len(), 10), u_low);
+    for (i, &l) in labels.iter().enumerate() {
+        t[[i, l as usize]] = u_high;
+    }
+    t
+}
+
+/// Pushes the pixels of the first `count` rows of `images` as series rows.
+fn push_images(
+    series: &mut TimeSeries,
+    variant: &str,
+    quantity: &'static str,
+    layer: i64,
+    images: &Array2<f64>,
+    rows: impl Iterator<Item = usize>,
+) {
+    for (i, row) in rows.enumerate() {
+        for (p, &v) in images.row(row).iter().enumerate() {
+            series.push(variant, i as f64, quantity, layer, p as i64, v);
+        }
+    }
+}
+
+/// Runs the study for one seed.
+pub fn run(
+    scenario: &Scenario,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<RunOutput, RunError> {
+    let training = scenario.mnist.as_ref().expect("validated");
+    let d = scenario.disinhibition.as_ref().expect("validated");
+    let TaskConfig::Mnist {
+        dir,
+        train,
+        test,
+        rate_low,
+        rate_high,
+        ..
+    } = &scenario.task
+    else {
+        unreachable!("validated")
+    };
+    let task_err = |message: String| RunError::Task { seed, message };
+    let data = load(Path::new(dir))
+        .map_err(|e| task_err(format!("{e} (run `make data` to install MNIST)")))?;
+    if *train > data.train_labels.len() || *test > data.test_labels.len() {
+        return Err(task_err(format!(
+            "task.train = {train} and task.test = {test} exceed the data"
+        )));
+    }
+    let phi = scenario.network.phi;
+    let (Some(u_low), Some(u_high)) = (phi.inverse(*rate_low), phi.inverse(*rate_high)) else {
+        return Err(task_err("target rates outside the range of φ".into()));
+    };
+    let train_x = data.train_images.slice(s![..*train, ..]).to_owned();
+    let train_y = &data.train_labels[..*train];
+    let test_x = data.test_images.slice(s![..*test, ..]).to_owned();
+    let test_y = &data.test_labels[..*test];
+    let b = training.batch;
+    let (net, state) = initial_network(scenario.network.clone(), b, scenario, seed)?;
+    let (n0, n1) = (net.layout.sizes[0], net.layout.sizes[1]);
+    let mut classifier = FeedForward::from_microcircuit(&net, &state);
+    classifier.loss = OutputLoss::CrossEntropy;
+    let mut rec = Reconstruction::new(
+        n0,
+        n1,
+        d.reconstruction_scale,
+        phi,
+        &mut Rng::derived(seed, RECONSTRUCTION),
+    );
+    let mut mc = Microcircuit::new(net, state, training, scenario.protocol.dt, seed)?;
+    let mut series = TimeSeries::default();
+    let mut summary = SummaryRow::new();
+
+    // 1. The microcircuit and the reconstruction learn together; then (phase 2) the top-down
+    // weights learn with the bottom-up weights held.
+    let steps_per_epoch = train.div_ceil(b);
+    let mut x = Array2::zeros((b, n0));
+    let mut target = Array2::zeros((b, 10));
+    let mut rng = Rng::derived(seed, stream::PATTERNS);
+    for epoch in 0..training.epochs + d.top_down_epochs {
+        if epoch == training.epochs {
+            if !mc
+                .network()
+                .0
+                .layout
+                .synapses(Projection::Down, 1)
+                .is_plastic()
+            {
+                return Err(task_err(
+                    "disinhibition.top_down_epochs needs plastic top-down weights \
+                     (network.plasticity.eta_down > 0)"
+                        .into(),
+                ));
+            }
+            mc.set_rate(Projection::Up, 0.0);
+            mc.set_rate(Projection::Down, d.eta_top_down);
+        }
+        let mut order: Vec<usize> = (0..*train).collect();
+        rng.shuffle(&mut order);
+        let mut rec_mse = 0.0;
+        for step in 0..steps_per_epoch {
+            fill_batch(
+                &order,
+                step,
+                &train_x,
+                train_y,
+                &mut x,
+                &mut target,
+                (u_low, u_high),
+            );
+            mc.step(&x, &target).map_err(|m| {
+                task_err(format!(
+                    "training epoch {}, minibatch {step}: {m}",
+                    epoch + 1
+                ))
+            })?;
+            rec_mse += rec.learn(x.view(), mc.rates(1), d.eta_reconstruction);
+            if let Some(pb) = progress {
+                pb.inc(1);
+            }
+        }
+        mc.check(epoch as f64 + 1.0).map_err(task_err)?;
+        if !rec.w.iter().all(|v| v.is_finite()) {
+            return Err(task_err(format!(
+                "the reconstruction W_01 diverged in epoch {}",
+                epoch + 1
+            )));
+        }
+        let e = (epoch + 1) as f64;
+        series.push(
+            "training",
+            e,
+            "reconstruction_mse",
+            0,
+            -1,
+            rec_mse / steps_per_epoch as f64,
+        );
+        if training.eta_decay_per_epoch != 1.0 && epoch + 1 < training.epochs {
+            mc.scale_rates(training.eta_decay_per_epoch);
+        }
+    }
+    let mc_error = mc.error_percent(&test_x, test_y);
+    num(&mut summary, "test_error_microcircuit", mc_error);
+
+    // 2. The judge: backprop on the same shape and start.
+    let mut crng = Rng::derived(seed, CLASSIFIER);
+    for _ in 0..d.classifier_epochs {
+        let mut order: Vec<usize> = (0..*train).collect();
+        crng.shuffle(&mut order);
+        for step in 0..steps_per_epoch {
+            fill_batch(
+                &order,
+                step,
+                &train_x,
+                train_y,
+                &mut x,
+                &mut target,
+                (u_low, u_high),
+            );
+            classifier.step(&x, &target, Credit::Backprop, &d.classifier_eta, true);
+        }
+    }
+    if classifier
+        .w
+        .iter()
+        .any(|w| w.iter().any(|v| !v.is_finite()))
+    {
+        return Err(task_err("the backprop classifier diverged".into()));
+    }
+    let clean = test_x.slice(s![..d.test_images, ..]).to_owned();
+    let labels = &test_y[..d.test_images];
+    num(
+        &mut summary,
+        "classifier_test_error",
+        100.0 - accuracy(&classifier, &test_x, test_y),
+    );
+
+    // 3. Attention: denoising.
+    let mut att = Attention::new(mc.network(), d, scenario.protocol.dt, seed)?;
+    let targets = one_hot(labels, (u_low, u_high));
+    let settle_err = |m: String| task_err(m);
+    // The clean digits' own reconstruction (closed gate, no corruption): the floor.
+    let floor = att
+        .reconstruct(&clean, &targets, Condition::Closed, 0.0, &rec, None)
+        .map_err(settle_err)?;
+    num(
+        &mut summary,
+        "reconstruction_mse_clean",
+        mse(floor.view(), clean.view()),
+    );
+    let mut crr = Rng::derived(seed, CORRUPTION);
+    let example_level = d
+        .levels
+        .iter()
+        .cloned()
+        .min_by(|a, b| (a - 0.5).abs().total_cmp(&(b - 0.5).abs()))
+        .expect("validated");
+    let headline_level = d
+        .levels
+        .iter()
+        .cloned()
+        .min_by(|a, b| (a - 0.3).abs().total_cmp(&(b - 0.3).abs()))
+        .expect("validated");
+    num(&mut summary, "headline_level", headline_level);
+    num(&mut summary, "example_level", example_level);
+    let shown = SHOWN.min(d.test_images);
+    push_images(&mut series, "clean", "example_pixel", -1, &clean, 0..shown);
+    for (ci, kind) in d.corruptions.iter().enumerate() {
+        let ci = ci as i64;
+        for &level in &d.levels {
+            let corrupted = kind.apply(clean.view(), level, &mut crr);
+            let mse_in = mse(corrupted.view(), clean.view());
+            series.push("input", level, "mse", ci, -1, mse_in);
+            series.push(
+                "input",
+                level,
+                "accuracy",
+                ci,
+                -1,
+                accuracy(&classifier, &corrupted, labels),
+            );
+            if level == example_level {
+                push_images(
+                    &mut series,
+                    "corrupted",
+                    "example_pixel",
+                    ci,
+                    &corrupted,
+                    0..shown,
+                );
+            }
+            for cond in [Condition::Open, Condition::Closed, Condition::NoClass] {
+                let xhat = att
+                    .reconstruct(&corrupted, &targets, cond, 0.0, &rec, None)
+                    .map_err(settle_err)?;
+                let m = mse(xhat.view(), clean.view());
+                series.push(cond.name(), level, "mse", ci, -1, m);
+                series.push(cond.name(), level, "mse_ratio", ci, -1, m / mse_in);
+                series.push(
+                    cond.name(),
+                    level,
+                    "accuracy",
+                    ci,
+                    -1,
+                    accuracy(&classifier, &xhat, labels),
+                );
+                if level == headline_level {
+                    num(
+                        &mut summary,
+                        &format!("mse_ratio_{}_{}", kind.name(), cond.name()),
+                        m / mse_in,
+                    );
+                }
+                if level == example_level {
+                    push_images(
+                        &mut series,
+                        cond.name(),
+                        "example_pixel",
+                        ci,
+                        &xhat,
+                        0..shown,
+                    );
+                }
+            }
+        }
+    }
+
+    // 4. Generation: blank input, output nudged to each class, somatic noise.
+    let per = d.generation_samples;
+    let gen_labels: Vec<u8> = (0..10u8)
+        .flat_map(|c| std::iter::repeat_n(c, per))
+        .collect();
+    let blank = Array2::zeros((gen_labels.len(), n0));
+    let gen_targets = one_hot(&gen_labels, (u_low, u_high));
+    for cond in [Condition::Open, Condition::Closed] {
+        let images = att
+            .reconstruct(
+                &blank,
+                &gen_targets,
+                cond,
+                d.generation_sigma,
+                &rec,
+                match d.generation_input {
+                    GenerationInput::Blank => None,
+                    GenerationInput::Reconstruction => Some(d.generation_tau_ms),
+                },
+            )
+            .map_err(settle_err)?;
+        let acc = accuracy(&classifier, &images, &gen_labels);
+        num(
+            &mut summary,
+            &format!("generation_class_accuracy_{}", cond.name()),
+            acc / 100.0,
+        );
+        for c in 0..10 {
+            push_images(
+                &mut series,
+                cond.name(),
+                "generated_pixel",
+                c as i64,
+                &images,
+                (c * per..(c + 1) * per).take(SHOWN),
+            );
+        }
+    }
+    Ok(RunOutput {
+        seed,
+        series,
+        summary,
+        table: Vec::new(),
+    })
+}
+
+/// The corruption kinds' names in `layer` order, as the report reads them.
+pub fn corruption_names(d: &Disinhibition) -> Vec<&'static str> {
+    d.corruptions.iter().map(Corruption::name).collect()
+}
