@@ -485,6 +485,20 @@ pub fn run(
             )
             .map_err(settle_err)?;
         let acc = accuracy(&classifier, &images, &gen_labels);
+        // Diversity: the per-pixel standard deviation across the samples of a class, averaged
+        // over pixels and classes (0 when every sample of a class is the same image).
+        let diversity = (0..10)
+            .map(|c| {
+                let block = images.slice(s![c * per..(c + 1) * per, ..]);
+                block.std_axis(Axis(0), 0.0).mean().unwrap_or(0.0)
+            })
+            .sum::<f64>()
+            / 10.0;
+        num(
+            &mut summary,
+            &format!("generation_diversity_{}", cond.name()),
+            diversity,
+        );
         num(
             &mut summary,
             &format!("generation_class_accuracy_{}", cond.name()),

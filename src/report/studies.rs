@@ -1358,6 +1358,12 @@ fn disinhibition(inputs: &Inputs) -> anyhow::Result<Page> {
         ),
     ));
     metrics.push(Metric::new(
+        "generation_diversity",
+        mean("generation_diversity_gate_open").0,
+        "",
+        "gate open: standard deviation of each pixel across the samples of a class, averaged over pixels and classes (how different the samples of one class are; pixels lie in [0, 1])",
+    ));
+    metrics.push(Metric::new(
         "generation_class_accuracy_gate_closed",
         g_closed,
         "",
