@@ -2,6 +2,7 @@
 //! and static reports). One binary keeps link time down.
 
 mod common;
+mod disinhibition;
 mod idx;
 mod integrators;
 mod parquet;

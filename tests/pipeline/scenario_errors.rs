@@ -242,3 +242,36 @@ fn mnist_backprop_rates_must_match_the_layers() {
         ],
     );
 }
+
+fn disinhibition_text() -> &'static str {
+    EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "disinhibition")
+        .unwrap()
+        .1
+}
+
+#[test]
+fn a_gate_schedule_needs_one_gate_in_0_1_per_hidden_layer() {
+    let text = disinhibition_text().replace(
+        "{ t_ms = 2.0, gate = [0.0] }",
+        "{ t_ms = 2.0, gate = [0.0, 1.0] }",
+    );
+    let msg = error(&text);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "disinhibition.gate_schedule",
+            "step 2 has 2 gates",
+            &format!("line {}", line_of(&text, "gate_schedule = [")),
+        ],
+    );
+    let text = disinhibition_text().replace("gate = [0.0] }", "gate = [1.5] }");
+    assert_names(&error(&text), &["disinhibition.gate_schedule", "1.5"]);
+    let text = disinhibition_text().replace("{ t_ms = 2.0,", "{ t_ms = 0.0,");
+    assert_names(
+        &error(&text),
+        &["disinhibition.gate_schedule", "not after step 1"],
+    );
+}
