@@ -321,9 +321,11 @@ impl Settler {
     }
 }
 
-/// Backprop on the microcircuit's feed-forward limit.
+/// Backprop (or feedback alignment through the microcircuit's own top-down weights) on the
+/// microcircuit's feed-forward limit.
 struct Backprop {
     ff: FeedForward,
+    credit: Credit,
     eta: Vec<f64>,
     learn_bias: bool,
 }
@@ -331,7 +333,7 @@ struct Backprop {
 impl Learner for Backprop {
     fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String> {
         self.ff
-            .step(x, target, Credit::Backprop, &self.eta, self.learn_bias);
+            .step(x, target, self.credit, &self.eta, self.learn_bias);
         Ok(())
     }
 
@@ -434,13 +436,18 @@ pub fn run(
                 seed,
             )?),
         ),
-        MnistLearner::Backprop => {
+        MnistLearner::Backprop | MnistLearner::FeedbackAlignment => {
             let mut ff = FeedForward::from_microcircuit(&net, &state);
             ff.loss = training.backprop_loss;
+            let (name, credit) = match training.learner {
+                MnistLearner::Backprop => ("backprop", Credit::Backprop),
+                _ => ("feedback_alignment", Credit::FeedbackAlignment),
+            };
             (
-                "backprop",
+                name,
                 Box::new(Backprop {
                     ff,
+                    credit,
                     eta: training.backprop_eta.clone().expect("validated"),
                     learn_bias: scenario.network.bias,
                 }),

@@ -241,6 +241,10 @@ pub enum MnistLearner {
     Microcircuit,
     /// Backprop on the microcircuit's feed-forward limit (same start, same minibatches).
     Backprop,
+    /// Feedback alignment on the same feed-forward limit, the error sent down through the
+    /// microcircuit's fixed top-down weights (a diagnostic: what the rescaled microcircuit
+    /// approximates), with `backprop_eta` and `backprop_loss`.
+    FeedbackAlignment,
 }
 
 fn default_batch() -> usize {
@@ -781,10 +785,10 @@ impl Scenario {
         if let Some(m) = &self.mnist {
             let n = self.network.sizes.len() - 1;
             match (&m.learner, &m.backprop_eta) {
-                (MnistLearner::Backprop, None) => {
+                (MnistLearner::Backprop | MnistLearner::FeedbackAlignment, None) => {
                     return e(
                         "mnist.backprop_eta",
-                        "learner = \"backprop\" needs a learning rate per layer".into(),
+                        "learner = \"backprop\" or \"feedback_alignment\" needs a learning rate per layer".into(),
                     );
                 }
                 (_, Some(eta)) if eta.len() != n => {
