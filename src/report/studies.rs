@@ -1535,6 +1535,12 @@ fn disinhibition(inputs: &Inputs) -> anyhow::Result<Page> {
                     ),
                 }
             ),
+            "<b>How to read it.</b> The headline ratios are the worst over the corruption kinds; the per-kind numbers follow them. \
+             Our reading of where the gate helps and where it does not: with the gate open the hidden soma receives v̂_B + λ_A v_TD, \
+             and rule 10 trains v_TD to predict the whole somatic potential. Where the bottom-up evidence is intact (clean digits, light pixel noise) \
+             the top-down input is added on top of it and overshoots, so the open gate can cost MSE there; \
+             where the evidence is missing (occlusion, heavy noise) it fills in the class. Compare the gate-closed column kind by kind before drawing a conclusion."
+                .to_string(),
         ],
     })
 }
