@@ -376,11 +376,10 @@ pub fn run(
     // 3. Attention: denoising.
     let mut att = Attention::new(mc.network(), d, scenario.protocol.dt, seed)?;
     let targets = one_hot(labels, (u_low, u_high));
-    let settle_err = |m: String| task_err(m);
     // The clean digits' own reconstruction (closed gate, no corruption): the floor.
     let floor = att
         .reconstruct(&clean, &targets, Condition::Closed, 0.0, &rec, None)
-        .map_err(settle_err)?;
+        .map_err(task_err)?;
     num(
         &mut summary,
         "reconstruction_mse_clean",
@@ -430,7 +429,7 @@ pub fn run(
             for cond in [Condition::Open, Condition::Closed, Condition::NoClass] {
                 let xhat = att
                     .reconstruct(&corrupted, &targets, cond, 0.0, &rec, None)
-                    .map_err(settle_err)?;
+                    .map_err(task_err)?;
                 let m = mse(xhat.view(), clean.view());
                 series.push(cond.name(), level, "mse", ci, -1, m);
                 series.push(cond.name(), level, "mse_ratio", ci, -1, m / mse_in);
@@ -483,7 +482,7 @@ pub fn run(
                     GenerationInput::Reconstruction => Some(d.generation_tau_ms),
                 },
             )
-            .map_err(settle_err)?;
+            .map_err(task_err)?;
         let acc = accuracy(&classifier, &images, &gen_labels);
         // Diversity: the per-pixel standard deviation across the samples of a class, averaged
         // over pixels and classes (0 when every sample of a class is the same image).
