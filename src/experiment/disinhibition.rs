@@ -22,7 +22,7 @@ use std::path::Path;
 use indicatif::ProgressBar;
 use ndarray::{Array2, Axis, s};
 
-use super::mnist::{Learner, Microcircuit, argmax, fill_batch};
+use super::mnist::{Learner, Microcircuit, Minibatches, argmax};
 use super::probe::copy_parameters;
 use super::run::{RunError, RunOutput, initial_network, num, stream};
 use super::scenario::{Disinhibition, GateStep, GenerationInput, Scenario, gate_at};
@@ -137,15 +137,17 @@ impl Attention {
             _ => self.open.clone(),
         };
         self.net.config.noise.sigma = sigma;
+        // Rows past the end of the last chunk are padding: blank input, low target.
+        let pad_target = targets.iter().cloned().fold(f64::INFINITY, f64::min);
+        let mut ws = crate::model::Workspace::new(&self.net);
         for start in (0..m).step_by(b) {
             let end = (start + b).min(m);
             x.fill(0.0);
             x.slice_mut(s![..end - start, ..])
                 .assign(&inputs.slice(s![start..end, ..]));
-            t.fill(targets.iter().cloned().fold(f64::INFINITY, f64::min));
+            t.fill(pad_target);
             t.slice_mut(s![..end - start, ..])
                 .assign(&targets.slice(s![start..end, ..]));
-            let mut ws = crate::model::Workspace::new(&self.net);
             self.net.config.gate = gate_at(&schedule, 0.0).to_vec();
             self.net
                 .bottom_up_pass(&mut self.state, &Drive::free(x.view()), &mut ws);
@@ -271,9 +273,8 @@ pub fn run(
 
     // 1. The microcircuit and the reconstruction learn together; then (phase 2) the top-down
     // weights learn with the bottom-up weights held.
-    let steps_per_epoch = train.div_ceil(b);
-    let mut x = Array2::zeros((b, n0));
-    let mut target = Array2::zeros((b, 10));
+    let mut batches = Minibatches::new(&train_x, train_y, b, (u_low, u_high));
+    let steps_per_epoch = batches.steps();
     let mut rng = Rng::derived(seed, stream::PATTERNS);
     for epoch in 0..training.epochs + d.top_down_epochs {
         if epoch == training.epochs {
@@ -293,26 +294,17 @@ pub fn run(
             mc.set_rate(Projection::Up, 0.0);
             mc.set_rate(Projection::Down, d.eta_top_down);
         }
-        let mut order: Vec<usize> = (0..*train).collect();
-        rng.shuffle(&mut order);
+        batches.shuffle(&mut rng);
         let mut rec_mse = 0.0;
         for step in 0..steps_per_epoch {
-            fill_batch(
-                &order,
-                step,
-                &train_x,
-                train_y,
-                &mut x,
-                &mut target,
-                (u_low, u_high),
-            );
-            mc.step(&x, &target).map_err(|m| {
+            batches.fill(step);
+            mc.step(&batches.x, &batches.target).map_err(|m| {
                 task_err(format!(
                     "training epoch {}, minibatch {step}: {m}",
                     epoch + 1
                 ))
             })?;
-            rec_mse += rec.learn(x.view(), mc.rates(1), d.eta_reconstruction);
+            rec_mse += rec.learn(batches.x.view(), mc.rates(1), d.eta_reconstruction);
             if let Some(pb) = progress {
                 pb.inc(1);
             }
@@ -343,19 +335,16 @@ pub fn run(
     // 2. The judge: backprop on the same shape and start.
     let mut crng = Rng::derived(seed, CLASSIFIER);
     for _ in 0..d.classifier_epochs {
-        let mut order: Vec<usize> = (0..*train).collect();
-        crng.shuffle(&mut order);
+        batches.shuffle(&mut crng);
         for step in 0..steps_per_epoch {
-            fill_batch(
-                &order,
-                step,
-                &train_x,
-                train_y,
-                &mut x,
-                &mut target,
-                (u_low, u_high),
+            batches.fill(step);
+            classifier.step(
+                &batches.x,
+                &batches.target,
+                Credit::Backprop,
+                &d.classifier_eta,
+                true,
             );
-            classifier.step(&x, &target, Credit::Backprop, &d.classifier_eta, true);
         }
     }
     if classifier

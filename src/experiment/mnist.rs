@@ -33,23 +33,60 @@ pub(crate) fn argmax(row: ndarray::ArrayView1<f64>) -> usize {
         .0
 }
 
-/// Copies minibatch `step` of the shuffled `order` into `x` and its one-hot target potentials
-/// {u_low, u_high} into `target` (no allocation).
-pub(crate) fn fill_batch(
-    order: &[usize],
-    step: usize,
-    images: &Array2<f64>,
-    labels: &[u8],
-    x: &mut Array2<f64>,
-    target: &mut Array2<f64>,
-    (u_low, u_high): (f64, f64),
-) {
-    let b = x.nrows();
-    target.fill(u_low);
-    for i in 0..b {
-        let idx = order[(step * b + i) % order.len()];
-        x.row_mut(i).assign(&images.row(idx));
-        target[[i, labels[idx] as usize]] = u_high;
+/// The minibatches of one training set: a shuffled order of its images per epoch, and the
+/// batch's inputs `x` and one-hot target potentials {u_low, u_high} `target`, filled in place
+/// (no allocation per step).
+pub(crate) struct Minibatches<'a> {
+    images: &'a Array2<f64>,
+    labels: &'a [u8],
+    order: Vec<usize>,
+    levels: (f64, f64),
+    /// The current batch's inputs (batch × pixels).
+    pub(crate) x: Array2<f64>,
+    /// The current batch's target potentials (batch × 10).
+    pub(crate) target: Array2<f64>,
+}
+
+impl<'a> Minibatches<'a> {
+    pub(crate) fn new(
+        images: &'a Array2<f64>,
+        labels: &'a [u8],
+        batch: usize,
+        levels: (f64, f64),
+    ) -> Self {
+        Minibatches {
+            images,
+            labels,
+            order: (0..labels.len()).collect(),
+            levels,
+            x: Array2::zeros((batch, images.ncols())),
+            target: Array2::zeros((batch, 10)),
+        }
+    }
+
+    /// Minibatches per epoch (the last one wraps around to the start of the order).
+    pub(crate) fn steps(&self) -> usize {
+        self.order.len().div_ceil(self.x.nrows())
+    }
+
+    /// A new epoch: a fresh shuffle of every image.
+    pub(crate) fn shuffle(&mut self, rng: &mut Rng) {
+        for (i, o) in self.order.iter_mut().enumerate() {
+            *o = i;
+        }
+        rng.shuffle(&mut self.order);
+    }
+
+    /// Fills `x` and `target` with minibatch `step` of the current order.
+    pub(crate) fn fill(&mut self, step: usize) {
+        let b = self.x.nrows();
+        let (u_low, u_high) = self.levels;
+        self.target.fill(u_low);
+        for i in 0..b {
+            let idx = self.order[(step * b + i) % self.order.len()];
+            self.x.row_mut(i).assign(&self.images.row(idx));
+            self.target[[i, self.labels[idx] as usize]] = u_high;
+        }
     }
 }
 
@@ -454,15 +491,14 @@ pub fn run(
             )
         }
     };
-    let steps_per_epoch = train.div_ceil(b);
+    let mut batches = Minibatches::new(&train_x, train_y, b, (u_low, u_high));
+    let steps_per_epoch = batches.steps();
     let eval_every = (steps_per_epoch / training.evaluations_per_epoch).max(1);
     let mut series = TimeSeries::default();
     let mut summary = SummaryRow::new();
     let mut rng = Rng::derived(seed, stream::PATTERNS);
     // (validation error, test error, epoch) of the best validation so far.
     let mut best = (f64::INFINITY, f64::NAN, f64::NAN);
-    let mut x = Array2::zeros((b, train_x.ncols()));
-    let mut target = Array2::zeros((b, 10));
     let started = Instant::now();
     let mut train_time = 0.0;
     let mut eval_time = 0.0;
@@ -483,21 +519,12 @@ pub fn run(
     };
     evaluate(&mut learner, 0.0, &mut best)?;
     for epoch in 0..training.epochs {
-        let mut order: Vec<usize> = (0..*train).collect();
-        rng.shuffle(&mut order);
+        batches.shuffle(&mut rng);
         for step in 0..steps_per_epoch {
-            fill_batch(
-                &order,
-                step,
-                &train_x,
-                train_y,
-                &mut x,
-                &mut target,
-                (u_low, u_high),
-            );
+            batches.fill(step);
             let t0 = Instant::now();
             learner
-                .step(&x, &target)
+                .step(&batches.x, &batches.target)
                 .map_err(|message| RunError::Task {
                     seed,
                     message: format!("epoch {}, minibatch {step}: {message}", epoch + 1),
