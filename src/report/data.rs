@@ -26,14 +26,20 @@ pub fn series(
 
 /// The mean over seeds of a quantity at each time.
 pub fn mean_series(ts: &DataFrame, quantity: &str, variant: &str) -> PolarsResult<Vec<(f64, f64)>> {
+    mean_where(
+        ts,
+        col("quantity")
+            .eq(lit(quantity))
+            .and(col("variant").eq(lit(variant))),
+    )
+}
+
+/// The mean over the rows that pass `filter` at each t_ms, sorted by t_ms.
+pub fn mean_where(ts: &DataFrame, filter: Expr) -> PolarsResult<Vec<(f64, f64)>> {
     let df = ts
         .clone()
         .lazy()
-        .filter(
-            col("quantity")
-                .eq(lit(quantity))
-                .and(col("variant").eq(lit(variant))),
-        )
+        .filter(filter)
         .group_by([col("t_ms")])
         .agg([col("value").mean()])
         .sort(["t_ms"], Default::default())

@@ -1227,20 +1227,13 @@ fn level_curve(
     layer: i64,
 ) -> anyhow::Result<Vec<(f64, f64)>> {
     use polars::prelude::*;
-    let df = ts
-        .clone()
-        .lazy()
-        .filter(
-            col("quantity")
-                .eq(lit(quantity))
-                .and(col("variant").eq(lit(condition)))
-                .and(col("layer").eq(lit(layer))),
-        )
-        .group_by([col("t_ms")])
-        .agg([col("value").mean()])
-        .sort(["t_ms"], Default::default())
-        .collect()?;
-    Ok(super::data::pairs(&df)?)
+    Ok(super::data::mean_where(
+        ts,
+        col("quantity")
+            .eq(lit(quantity))
+            .and(col("variant").eq(lit(condition)))
+            .and(col("layer").eq(lit(layer))),
+    )?)
 }
 
 /// The stored images of one (quantity, condition, layer) of the first seed: index → pixels.
