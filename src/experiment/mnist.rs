@@ -101,6 +101,8 @@ pub(crate) trait Learner {
     fn report(&self, _summary: &mut SummaryRow) {}
     /// Multiplies every learning rate by `factor` (the per-epoch decay).
     fn scale_rates(&mut self, factor: f64);
+    /// Quantities of its own recorded at every evaluation.
+    fn probe(&self, _name: &str, _epoch: f64, _series: &mut TimeSeries) {}
 }
 
 /// The microcircuit's two-pass learner (paper-spec §6.4).
@@ -259,6 +261,14 @@ impl Learner for Microcircuit {
 
     fn scale_rates(&mut self, factor: f64) {
         self.eta.iter_mut().for_each(|e| *e *= factor);
+    }
+
+    /// `interneuron_mismatch` of every hidden layer (see [`Network::interneuron_mismatch`]).
+    fn probe(&self, name: &str, epoch: f64, series: &mut TimeSeries) {
+        for k in 1..self.net.n_layers() {
+            let m = self.net.interneuron_mismatch(&self.state, k);
+            series.push(name, epoch, "interneuron_mismatch", k as i64, -1, m);
+        }
     }
 
     fn check(&self, epoch: f64) -> Result<(), String> {
@@ -511,6 +521,7 @@ pub fn run(
         let te = learner.error_percent(&test_x, test_y);
         series.push(name, epoch, "validation_error", n as i64, -1, v);
         series.push(name, epoch, "test_error", n as i64, -1, te);
+        learner.probe(name, epoch, &mut series);
         if v < best.0 {
             *best = (v, te, epoch);
         }

@@ -142,6 +142,22 @@ impl Network {
         c.basal_attenuation(k + 1 == self.n_layers()) / c.interneuron_attenuation()
     }
 
+    /// How far the interneurons of hidden layer k are from predicting the layer above
+    /// (paper-spec §4.2): ‖W^IP_{k,k} − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F; 0 in the
+    /// self-predicting state. The interneurons' lag behind a learning W^PP_{k+1,k} reaches the
+    /// apical dendrites of layer k as an error no target caused.
+    pub fn interneuron_mismatch(&self, state: &State, k: usize) -> f64 {
+        let c = self.self_predicting_factor(k);
+        let up = state.view(&self.w(Projection::Up, k + 1));
+        let ip = state.view(&self.w(Projection::Ip, k));
+        let (mut diff, mut norm) = (0.0, 0.0);
+        for (&u, &i) in up.iter().zip(ip.iter()) {
+            diff += (i - c * u).powi(2);
+            norm += (c * u).powi(2);
+        }
+        (diff / norm).sqrt()
+    }
+
     /// The closed-form self-predicting weights (paper-spec §4.2): W^PI_{k,k} = −W^PP_{k,k+1},
     /// W^IP_{k,k} = c_k W^PP_{k+1,k} (and the interneuron bias c_k b_{k+1}).
     pub fn set_self_predicting(&self, state: &mut State) {

@@ -1064,19 +1064,24 @@ fn mnist_values(summary: &polars::prelude::DataFrame, variant: &str, column: &st
         .unwrap_or_default()
 }
 
-/// (epoch, value) of one run's quantity; runs without a `run` column are told apart by seed.
+/// (epoch, value) of one run's quantity (of one layer, if given); runs without a `run` column
+/// are told apart by seed.
 fn mnist_curve(
     ts: &polars::prelude::DataFrame,
     quantity: &str,
+    layer: Option<i64>,
     run: f64,
     seed: f64,
 ) -> anyhow::Result<Vec<(f64, f64)>> {
     use polars::prelude::*;
-    let key = if ts.column("run").is_ok() {
+    let mut key = if ts.column("run").is_ok() {
         col("run").cast(DataType::Float64).eq(lit(run))
     } else {
         col("seed").cast(DataType::Float64).eq(lit(seed))
     };
+    if let Some(k) = layer {
+        key = key.and(col("layer").eq(lit(k)));
+    }
     let df = ts
         .clone()
         .lazy()
@@ -1099,6 +1104,7 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
     let mut charts = Vec::new();
     let mut test_lines = Vec::new();
     let mut val_lines = Vec::new();
+    let mut mismatch_lines = Vec::new();
     for v in &variants {
         let errors = mnist_values(inputs.summary, v, "test_error");
         let (m, sd) = mean_sd(&errors);
@@ -1146,13 +1152,24 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
             paper.map(|p| format!("{:.2}", p.1)).unwrap_or_else(|| "—".into()),
         ));
         // Mean curve over this variant's seeds, per-seed curves faint.
-        for (q, lines) in [
-            ("test_error", &mut test_lines),
-            ("validation_error", &mut val_lines),
-        ] {
+        let hidden = inputs.scenario.network.sizes.len().saturating_sub(1) as i64;
+        let mut curves: Vec<(&str, Option<i64>, &mut Vec<Line>, String)> = vec![
+            ("test_error", None, &mut test_lines, v.clone()),
+            ("validation_error", None, &mut val_lines, v.clone()),
+        ];
+        let mut layer_lines: Vec<Vec<Line>> = (1..hidden).map(|_| Vec::new()).collect();
+        for (k, lines) in (1..hidden).zip(layer_lines.iter_mut()) {
+            curves.push((
+                "interneuron_mismatch",
+                Some(k),
+                lines,
+                format!("{v}, layer {k}"),
+            ));
+        }
+        for (q, layer, lines, label) in curves {
             let mut acc: Vec<(f64, f64, usize)> = Vec::new();
             for (_, run, seed) in runs.iter().filter(|r| &r.0 == v) {
-                for (i, (t, y)) in mnist_curve(inputs.timeseries, q, *run, *seed)?
+                for (i, (t, y)) in mnist_curve(inputs.timeseries, q, layer, *run, *seed)?
                     .into_iter()
                     .enumerate()
                 {
@@ -1165,10 +1182,21 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
                 }
             }
             let pts: Vec<(f64, f64)> = acc.iter().map(|a| (a.0, a.1 / a.2 as f64)).collect();
+            if q == "interneuron_mismatch"
+                && let Some(last) = pts.last()
+            {
+                metrics.push(Metric::new(
+                    &format!("interneuron_mismatch_{v}_layer{}", layer.unwrap_or(0)),
+                    last.1,
+                    "",
+                    "‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F at the last evaluation, mean over seeds: how far the interneurons lag behind the layer they predict (0 = self-predicting)",
+                ));
+            }
             if !pts.is_empty() {
-                lines.push(Line::new(v.clone(), pts));
+                lines.push(Line::new(label, pts));
             }
         }
+        mismatch_lines.extend(layer_lines.into_iter().flatten());
     }
     let time = |v: &str| mean_sd(&mnist_values(inputs.summary, v, "epoch_time_s")).0;
     let ratio = time("microcircuit") / time("backprop");
@@ -1196,6 +1224,16 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
         val_lines,
         true,
     ));
+    if !mismatch_lines.is_empty() {
+        charts.push(chart(
+            "interneuron_mismatch",
+            "Interneuron lag: ‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F per hidden layer k (microcircuit learners)",
+            "epoch",
+            "relative mismatch",
+            mismatch_lines,
+            false,
+        ));
+    }
     let (train, epochs) = match (&inputs.scenario.task, &inputs.scenario.mnist) {
         (crate::task::TaskConfig::Mnist { train, .. }, Some(m)) => (*train, m.epochs),
         _ => (0, 0),

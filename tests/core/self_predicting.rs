@@ -2,7 +2,7 @@
 //! by rules 8 and 9 from random lateral weights (paper Fig. S1).
 
 use dendritic::model::{
-    Drive, Network, NetworkConfig, Noise, Plasticity, State, TopDown, Workspace,
+    Drive, Network, NetworkConfig, Noise, Plasticity, Projection, State, TopDown, Workspace,
 };
 use dendritic::rng::Rng;
 use dendritic::solve::{Euler, Method, MethodKind};
@@ -128,4 +128,27 @@ fn rules_8_and_9_learn_the_self_predicting_state() {
         mismatch_drop >= 10.0,
         "interneuron mismatch fell only {mismatch_drop}-fold"
     );
+}
+
+#[test]
+fn interneuron_mismatch_measures_the_distance_from_self_prediction() {
+    // 0 in the closed-form state. W^IP = c W^PP + E with E_ij = ±0.5 c W^PP_ij (alternating
+    // signs) has ‖E‖_F = 0.5 ‖c W^PP‖_F exactly, so the mismatch is 0.5.
+    let config = NetworkConfig::new(&[6, 5, 4, 3]);
+    let (net, mut state) = network(config, 1, 1.0, TopDown::Random, true, 5);
+    for k in 1..net.n_layers() {
+        assert!(net.interneuron_mismatch(&state, k) < 1e-15);
+    }
+    let k = 2;
+    let c = net.self_predicting_factor(k);
+    let up = net.weights(&state, Projection::Up, k + 1);
+    let mut sign = 1.0;
+    let ip = up.mapv(|w| {
+        sign = -sign;
+        c * w * (1.0 + 0.5 * sign)
+    });
+    net.set_weights(&mut state, Projection::Ip, k, ip.view())
+        .unwrap();
+    assert!((net.interneuron_mismatch(&state, k) - 0.5).abs() < 1e-14);
+    assert!(net.interneuron_mismatch(&state, 1) < 1e-15);
 }
