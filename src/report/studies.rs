@@ -1227,7 +1227,7 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
     if !mismatch_lines.is_empty() {
         charts.push(chart(
             "interneuron_mismatch",
-            "Interneuron lag: ‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F per hidden layer k (microcircuit learners)",
+            "Interneurons off self-prediction: ‖W^IP_k − c_k W^PP_{k+1,k}‖ / ‖c_k W^PP_{k+1,k}‖",
             "epoch",
             "relative mismatch",
             mismatch_lines,
