@@ -13,7 +13,9 @@ use ndarray::{Array2, Axis};
 
 use super::probe::copy_parameters;
 use super::run::{RunError, RunOutput, initial_network, num, stream};
-use super::scenario::{InterneuronRescaling, MnistLearner, MnistSettle, MnistTraining, Scenario};
+use super::scenario::{
+    InterneuronRescaling, InterneuronTeaching, MnistLearner, MnistSettle, MnistTraining, Scenario,
+};
 use crate::baseline::{Credit, FeedForward};
 use crate::model::{Drive, Network, Projection, State, Workspace};
 use crate::record::{SummaryRow, TimeSeries};
@@ -117,6 +119,9 @@ pub(crate) struct Microcircuit {
     shift: (f64, usize),
     /// Learning rate per synapse group, rescaled by the inverse mixing factor.
     eta: Vec<f64>,
+    /// With `interneuron_teaching = "free"`: W^IP's rates (taken out of `eta`), applied after
+    /// a pair of passes without the target.
+    eta_free: Option<Vec<f64>>,
     eval: Network,
     eval_state: State,
     eval_ws: Workspace,
@@ -153,7 +158,19 @@ impl Microcircuit {
                 };
                 if rescale { syn.eta / s } else { syn.eta }
             })
-            .collect();
+            .collect::<Vec<f64>>();
+        let (eta, eta_free) = match training.interneuron_teaching {
+            InterneuronTeaching::Nudged => (eta, None),
+            InterneuronTeaching::Free => {
+                let is_ip = |i: usize| net.layout.synapses[i].projection == Projection::Ip;
+                let split = |keep_ip: bool| {
+                    (0..eta.len())
+                        .map(|i| if is_ip(i) == keep_ip { eta[i] } else { 0.0 })
+                        .collect::<Vec<f64>>()
+                };
+                (split(false), Some(split(true)))
+            }
+        };
         let eval = Network::new(net.config.clone(), 500)
             .map_err(|source| RunError::Model { seed, source })?;
         Ok(Microcircuit {
@@ -167,6 +184,7 @@ impl Microcircuit {
             net,
             state,
             eta,
+            eta_free,
         })
     }
 }
@@ -182,7 +200,10 @@ impl Microcircuit {
     pub(crate) fn set_rate(&mut self, projection: Projection, eta: f64) {
         for (i, syn) in self.net.layout.synapses.iter().enumerate() {
             if syn.projection == projection {
-                self.eta[i] = eta;
+                match &mut self.eta_free {
+                    Some(free) if projection == Projection::Ip => free[i] = eta,
+                    _ => self.eta[i] = eta,
+                }
             }
         }
     }
@@ -195,6 +216,12 @@ impl Microcircuit {
 
 impl Learner for Microcircuit {
     fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String> {
+        if let Some(eta_free) = &self.eta_free {
+            self.two_pass
+                .passes(&self.net, &mut self.state, &Drive::free(x.view()));
+            self.two_pass
+                .apply_plasticity(&self.net, &mut self.state, eta_free);
+        }
         let drive = Drive::nudged(x.view(), target.view());
         self.two_pass.passes(&self.net, &mut self.state, &drive);
         match &mut self.settle {
@@ -261,6 +288,9 @@ impl Learner for Microcircuit {
 
     fn scale_rates(&mut self, factor: f64) {
         self.eta.iter_mut().for_each(|e| *e *= factor);
+        if let Some(free) = &mut self.eta_free {
+            free.iter_mut().for_each(|e| *e *= factor);
+        }
     }
 
     /// `interneuron_mismatch` of every hidden layer (see [`Network::interneuron_mismatch`]).

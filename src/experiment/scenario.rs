@@ -164,6 +164,12 @@ pub struct MnistTraining {
     /// "rescaling by the inverse mixing factor" applied to every rule reads).
     #[serde(default)]
     pub interneuron_rescaling: InterneuronRescaling,
+    /// Which state W^IP learns from: "nudged" (the paper's two passes with the target, so the
+    /// interneurons also learn to predict the teaching signal reaching the layer above) or
+    /// "free" (a deviation, not in the paper: W^IP learns from a second pair of passes without
+    /// the target, so it only tracks W^PP_{k+1,k}; one extra upward pass per minibatch).
+    #[serde(default)]
+    pub interneuron_teaching: InterneuronTeaching,
     /// Evaluate validation and test error this many times per epoch.
     #[serde(default = "one_usize")]
     pub evaluations_per_epoch: usize,
@@ -210,6 +216,17 @@ pub enum InterneuronRescaling {
     Interneuron,
     /// Divide by λ_I s_{k+1}.
     Tracking,
+}
+
+/// Which state the MNIST microcircuit's W^IP learns from (see [`MnistTraining`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterneuronTeaching {
+    /// The two passes with the target (paper-spec §6.4).
+    #[default]
+    Nudged,
+    /// The upward pass without the target (a deviation, off by default).
+    Free,
 }
 
 /// How the MNIST microcircuit settles before each update (see [`MnistTraining`]).

@@ -159,3 +159,66 @@ fn one_minibatch_step_matches_the_hand_computed_update() {
     // The step is not trivially zero.
     assert!(max_change > 1e-3, "largest weight change {max_change}");
 }
+
+#[test]
+fn interneurons_taught_by_the_free_passes_learn_nothing_in_the_self_predicting_state() {
+    // `mnist.interneuron_teaching = "free"` rests on this: without the target, the two passes
+    // leave W^IP's factor φ(u^I) − φ(v̂^I) at 0 in the self-predicting state (W^IP only tracks
+    // W^PP_{k+1,k}), while the nudged passes move it (it learns the teaching signal too).
+    let mut config = NetworkConfig::new(&[4, 3, 3, 2]);
+    config.bias = true;
+    config.plasticity.eta_ip = vec![0.2, 0.2];
+    config.plasticity.tau_w = 0.0;
+    let net = Network::new(config, 2).expect("valid");
+    let mut state = net.zero_state();
+    let mut v = 0.61_f64;
+    for syn in net.layout.synapses.clone() {
+        state.view_mut(&syn.w).mapv_inplace(|_| {
+            v = (v * 7.31 + 0.123).fract();
+            2.0 * v - 1.0
+        });
+        if let Some(b) = syn.bias {
+            state.view_mut(&b).mapv_inplace(|_| {
+                v = (v * 5.17 + 0.311).fract();
+                v - 0.5
+            });
+        }
+    }
+    net.set_self_predicting(&mut state);
+    let eta: Vec<f64> = net
+        .layout
+        .synapses
+        .iter()
+        .map(|s| {
+            if s.projection == Projection::Ip {
+                0.2
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let x: Array2<f64> = array![[0.2, 0.9, 0.4, 0.0], [0.7, 0.1, 0.5, 1.0]];
+    let t: Array2<f64> = array![[1.386, -2.197], [-2.197, 1.386]];
+    let ip = |s: &State, k| net.weights(s, Projection::Ip, k);
+    let mut two_pass = TwoPass::new(&net);
+
+    let mut free = state.clone();
+    two_pass.passes(&net, &mut free, &Drive::free(x.view()));
+    two_pass.apply_plasticity(&net, &mut free, &eta);
+    let mut nudged = state.clone();
+    two_pass.passes(&net, &mut nudged, &Drive::nudged(x.view(), t.view()));
+    two_pass.apply_plasticity(&net, &mut nudged, &eta);
+    for k in 1..3 {
+        let moved = |s: &State| {
+            (&ip(s, k) - &ip(&state, k))
+                .iter()
+                .fold(0.0_f64, |m, d| m.max(d.abs()))
+        };
+        assert!(moved(&free) < 1e-14, "free, layer {k}: {:e}", moved(&free));
+        assert!(
+            moved(&nudged) > 1e-3,
+            "nudged, layer {k}: {:e}",
+            moved(&nudged)
+        );
+    }
+}
