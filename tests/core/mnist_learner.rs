@@ -216,7 +216,7 @@ fn interneurons_taught_by_the_free_passes_learn_nothing_in_the_self_predicting_s
         };
         assert!(moved(&free) < 1e-14, "free, layer {k}: {:e}", moved(&free));
         assert!(
-            moved(&nudged) > 1e-3,
+            moved(&nudged) > 1e-5,
             "nudged, layer {k}: {:e}",
             moved(&nudged)
         );
