@@ -144,8 +144,9 @@ impl Network {
 
     /// How far the interneurons of hidden layer k are from predicting the layer above
     /// (paper-spec §4.2): ‖W^IP_{k,k} − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F; 0 in the
-    /// self-predicting state. The interneurons' lag behind a learning W^PP_{k+1,k} reaches the
-    /// apical dendrites of layer k as an error no target caused.
+    /// self-predicting state. Any offset (a lag behind a learning W^PP_{k+1,k}, or a teaching
+    /// signal learned from the nudged state) reaches the apical dendrites of layer k through
+    /// the top-down weights, as an error the layer above does not carry.
     pub fn interneuron_mismatch(&self, state: &State, k: usize) -> f64 {
         let c = self.self_predicting_factor(k);
         let up = state.view(&self.w(Projection::Up, k + 1));

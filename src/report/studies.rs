@@ -1189,7 +1189,7 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
                     &format!("interneuron_mismatch_{v}_layer{}", layer.unwrap_or(0)),
                     last.1,
                     "",
-                    "‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F at the last evaluation, mean over seeds: how far the interneurons lag behind the layer they predict (0 = self-predicting)",
+                    "‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F at the last evaluation, mean over seeds: how far the interneurons are from predicting the layer above (0 = self-predicting)",
                 ));
             }
             if !pts.is_empty() {
