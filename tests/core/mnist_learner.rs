@@ -21,6 +21,23 @@ fn get(net: &Network, state: &State, p: Projection, k: usize) -> (Vec<Vec<f64>>,
     (rows, b)
 }
 
+/// Every weight a distinct number in (−1, 1) and every bias one in (−0.5, 0.5), from a
+/// deterministic sequence started at `v`.
+fn fill_distinct(net: &Network, state: &mut State, mut v: f64) {
+    for syn in net.layout.synapses.clone() {
+        state.view_mut(&syn.w).mapv_inplace(|_| {
+            v = (v * 7.31 + 0.123).fract();
+            2.0 * v - 1.0
+        });
+        if let Some(b) = syn.bias {
+            state.view_mut(&b).mapv_inplace(|_| {
+                v = (v * 5.17 + 0.311).fract();
+                v - 0.5
+            });
+        }
+    }
+}
+
 fn affine(w: &[Vec<f64>], b: &[f64], x: &[f64]) -> Vec<f64> {
     w.iter()
         .zip(b)
@@ -42,20 +59,7 @@ fn one_minibatch_step_matches_the_hand_computed_update() {
     p.tau_w = 0.0;
     let net = Network::new(config.clone(), 2).expect("valid");
     let mut state = net.zero_state();
-    // Every weight and bias a distinct number in (−1, 1).
-    let mut v = 0.37_f64;
-    for syn in net.layout.synapses.clone() {
-        state.view_mut(&syn.w).mapv_inplace(|_| {
-            v = (v * 7.31 + 0.123).fract();
-            2.0 * v - 1.0
-        });
-        if let Some(b) = syn.bias {
-            state.view_mut(&b).mapv_inplace(|_| {
-                v = (v * 5.17 + 0.311).fract();
-                v - 0.5
-            });
-        }
-    }
+    fill_distinct(&net, &mut state, 0.37);
     let x: Array2<f64> = array![[0.2, 0.9, 0.4], [0.7, 0.1, 0.5]];
     let t: Array2<f64> = array![[1.386, -2.197], [-2.197, 1.386]];
     let (w1, b1) = get(&net, &state, Projection::Up, 1);
@@ -171,19 +175,7 @@ fn interneurons_taught_by_the_free_passes_learn_nothing_in_the_self_predicting_s
     config.plasticity.tau_w = 0.0;
     let net = Network::new(config, 2).expect("valid");
     let mut state = net.zero_state();
-    let mut v = 0.61_f64;
-    for syn in net.layout.synapses.clone() {
-        state.view_mut(&syn.w).mapv_inplace(|_| {
-            v = (v * 7.31 + 0.123).fract();
-            2.0 * v - 1.0
-        });
-        if let Some(b) = syn.bias {
-            state.view_mut(&b).mapv_inplace(|_| {
-                v = (v * 5.17 + 0.311).fract();
-                v - 0.5
-            });
-        }
-    }
+    fill_distinct(&net, &mut state, 0.61);
     net.set_self_predicting(&mut state);
     let eta: Vec<f64> = net
         .layout
