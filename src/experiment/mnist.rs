@@ -122,6 +122,9 @@ pub(crate) struct Microcircuit {
     /// With `interneuron_teaching = "free"`: W^IP's rates (taken out of `eta`), applied after
     /// a pair of passes without the target.
     eta_free: Option<Vec<f64>>,
+    /// With `interneuron_teaching = "ideal"`: the hidden layers k whose W^IP is set to
+    /// c_k W^PP_{k+1,k} after every minibatch (empty otherwise).
+    ideal_layers: Vec<usize>,
     eval: Network,
     eval_state: State,
     eval_ws: Workspace,
@@ -152,7 +155,10 @@ impl Microcircuit {
                     Projection::Up => mixing[syn.layer],
                     Projection::Ip => match interneuron {
                         InterneuronRescaling::Interneuron => lambda_int,
-                        InterneuronRescaling::Tracking => lambda_int * mixing[syn.layer + 1],
+                        InterneuronRescaling::Tracking => {
+                            lambda_int * mixing[syn.layer + 1]
+                                / net.self_predicting_factor(syn.layer)
+                        }
                     },
                     _ => 1.0,
                 };
@@ -160,7 +166,7 @@ impl Microcircuit {
             })
             .collect::<Vec<f64>>();
         let (eta, eta_free) = match training.interneuron_teaching {
-            InterneuronTeaching::Nudged => (eta, None),
+            InterneuronTeaching::Nudged | InterneuronTeaching::Ideal => (eta, None),
             InterneuronTeaching::Free => {
                 let is_ip = |i: usize| net.layout.synapses[i].projection == Projection::Ip;
                 let split = |keep_ip: bool| {
@@ -171,6 +177,7 @@ impl Microcircuit {
                 (split(false), Some(split(true)))
             }
         };
+        let n_layers = net.n_layers();
         let eval = Network::new(net.config.clone(), 500)
             .map_err(|source| RunError::Model { seed, source })?;
         Ok(Microcircuit {
@@ -185,6 +192,13 @@ impl Microcircuit {
             state,
             eta,
             eta_free,
+            ideal_layers: match training.interneuron_teaching {
+                InterneuronTeaching::Ideal => training
+                    .ideal_layers
+                    .clone()
+                    .unwrap_or_else(|| (1..n_layers).collect()),
+                _ => Vec::new(),
+            },
         })
     }
 }
@@ -244,6 +258,9 @@ impl Learner for Microcircuit {
                 self.net
                     .apply_minibatch_plasticity(&mut self.state, ws, &self.eta);
             }
+        }
+        for &k in &self.ideal_layers {
+            self.net.set_self_predicting_layer(&mut self.state, k);
         }
         Ok(())
     }
@@ -405,12 +422,19 @@ struct Backprop {
     credit: Credit,
     eta: Vec<f64>,
     learn_bias: bool,
+    /// L2 weight decay β: W_k ← (1 − η_k β) W_k after each step.
+    weight_decay: f64,
 }
 
 impl Learner for Backprop {
     fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String> {
         self.ff
             .step(x, target, self.credit, &self.eta, self.learn_bias);
+        if self.weight_decay > 0.0 {
+            for (w, eta) in self.ff.w.iter_mut().zip(&self.eta) {
+                *w *= 1.0 - eta * self.weight_decay;
+            }
+        }
         Ok(())
     }
 
@@ -527,6 +551,7 @@ pub fn run(
                     credit,
                     eta: training.backprop_eta.clone().expect("validated"),
                     learn_bias: scenario.network.bias,
+                    weight_decay: training.backprop_weight_decay,
                 }),
             )
         }

@@ -167,9 +167,14 @@ pub struct MnistTraining {
     /// Which state W^IP learns from: "nudged" (the paper's two passes with the target, so the
     /// interneurons also learn to predict the teaching signal reaching the layer above) or
     /// "free" (a deviation, not in the paper: W^IP learns from a second pair of passes without
-    /// the target, so it only tracks W^PP_{k+1,k}; one extra upward pass per minibatch).
+    /// the target, so it only tracks W^PP_{k+1,k}; one extra upward pass per minibatch) or
+    /// "ideal" (a diagnostic: W^IP is set to its self-predicting value after every minibatch).
     #[serde(default)]
     pub interneuron_teaching: InterneuronTeaching,
+    /// With `interneuron_teaching = "ideal"`: the hidden layers whose W^IP is reset to the
+    /// self-predicting value (all when absent); the others learn by the nudged passes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ideal_layers: Option<Vec<usize>>,
     /// Evaluate validation and test error this many times per epoch.
     #[serde(default = "one_usize")]
     pub evaluations_per_epoch: usize,
@@ -194,9 +199,14 @@ pub struct MnistTraining {
     #[serde(default)]
     pub backprop_eta: Option<Vec<f64>>,
     /// The backprop baseline's output loss: "bregman" (the microcircuit's own, default),
-    /// "potential" or "cross_entropy" (standard backprop on a sigmoid network).
+    /// "potential", "cross_entropy" (standard backprop on a sigmoid network) or "softmax" (a
+    /// softmax read-out with the cross-entropy to the target class, the baseline only).
     #[serde(default)]
     pub backprop_loss: crate::baseline::OutputLoss,
+    /// L2 weight decay of the backprop baseline: after each step W_k ← (1 − η_k β) W_k (biases
+    /// are not decayed). 0, the default, is plain gradient descent.
+    #[serde(default)]
+    pub backprop_weight_decay: f64,
     /// Every learning rate is multiplied by this factor after each epoch (1 = constant rates,
     /// the default; the paper states no schedule). Applies to both learners.
     #[serde(default = "one_f64")]
@@ -214,7 +224,8 @@ pub enum InterneuronRescaling {
     /// Divide by λ_I.
     #[default]
     Interneuron,
-    /// Divide by λ_I s_{k+1}.
+    /// Divide by λ_I s_{k+1} / c_k, so that in the linear regime ΔW^IP_{k,k} = c_k ΔW^PP_{k+1,k}
+    /// and the interneurons stay self-predicting while W^PP_{k+1,k} learns.
     Tracking,
 }
 
@@ -227,6 +238,10 @@ pub enum InterneuronTeaching {
     Nudged,
     /// The upward pass without the target (a deviation, off by default).
     Free,
+    /// A diagnostic, not a model: after every minibatch W^IP_{k,k} is set to c_k W^PP_{k+1,k}
+    /// (paper-spec §4.2), so the interneurons are exactly self-predicting throughout and the
+    /// learner isolates what the apical error alone does.
+    Ideal,
 }
 
 /// How the MNIST microcircuit settles before each update (see [`MnistTraining`]).
@@ -799,8 +814,26 @@ impl Scenario {
         if let Err(ModelError::InvalidParameter { key, message }) = self.network.validate() {
             return e(&format!("network.{key}"), message);
         }
+        if let Some(s) = &self.init.scale_down_layers {
+            let hidden = self.network.sizes.len().saturating_sub(2);
+            if s.len() != hidden {
+                return e(
+                    "init.scale_down_layers",
+                    format!(
+                        "needs {hidden} values (one per hidden layer), got {}",
+                        s.len()
+                    ),
+                );
+            }
+        }
         if let Some(m) = &self.mnist {
             let n = self.network.sizes.len() - 1;
+            if let Some(bad) = m.ideal_layers.iter().flatten().find(|&&k| k == 0 || k >= n) {
+                return e(
+                    "mnist.ideal_layers",
+                    format!("hidden layers are 1..{}, got {bad}", n - 1),
+                );
+            }
             match (&m.learner, &m.backprop_eta) {
                 (MnistLearner::Backprop | MnistLearner::FeedbackAlignment, None) => {
                     return e(
@@ -815,6 +848,12 @@ impl Scenario {
                     );
                 }
                 _ => {}
+            }
+            if !(m.backprop_weight_decay >= 0.0 && m.backprop_weight_decay.is_finite()) {
+                return e(
+                    "mnist.backprop_weight_decay",
+                    format!("must be finite and ≥ 0, got {}", m.backprop_weight_decay),
+                );
             }
             if !(m.eta_decay_per_epoch > 0.0 && m.eta_decay_per_epoch <= 1.0) {
                 return e(

@@ -31,6 +31,10 @@ pub struct Initialisation {
     /// Scale of W^PP_{k,k+1}.
     #[serde(default = "one")]
     pub scale_down: f64,
+    /// Scales of W^PP_{k,k+1} per hidden layer k = 1..N−1, overriding `scale_down` (the
+    /// feedback reaching layer k is then set apart from the feedback reaching layer k−1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_down_layers: Option<Vec<f64>>,
     /// Scale of W^IP (when not self-predicting).
     #[serde(default = "one")]
     pub scale_ip: f64,
@@ -63,6 +67,7 @@ impl Default for Initialisation {
         Initialisation {
             scale_up: 1.0,
             scale_down: 1.0,
+            scale_down_layers: None,
             scale_ip: 1.0,
             scale_pi: 1.0,
             scale_bias: 0.0,
@@ -81,7 +86,10 @@ impl Network {
         for syn in &self.layout.synapses {
             let s = match syn.projection {
                 Projection::Up => init.scale_up,
-                Projection::Down => init.scale_down,
+                Projection::Down => match &init.scale_down_layers {
+                    Some(s) => s[syn.layer - 1],
+                    None => init.scale_down,
+                },
                 Projection::Ip => init.scale_ip,
                 Projection::Pi => init.scale_pi,
             };
@@ -163,6 +171,13 @@ impl Network {
     /// W^IP_{k,k} = c_k W^PP_{k+1,k} (and the interneuron bias c_k b_{k+1}).
     pub fn set_self_predicting(&self, state: &mut State) {
         for k in 1..self.n_layers() {
+            self.set_self_predicting_layer(state, k);
+        }
+    }
+
+    /// [`Network::set_self_predicting`] for hidden layer k alone.
+    pub fn set_self_predicting_layer(&self, state: &mut State, k: usize) {
+        {
             let c = self.self_predicting_factor(k);
             let down = self.weights(state, Projection::Down, k);
             state

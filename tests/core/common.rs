@@ -19,6 +19,7 @@ pub fn network(
     let init = Initialisation {
         scale_up: scale,
         scale_down: scale,
+        scale_down_layers: None,
         scale_ip: scale,
         scale_pi: scale,
         scale_bias: 0.0,

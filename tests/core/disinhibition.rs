@@ -83,7 +83,7 @@ fn a_gate_schedule_switches_the_apical_potential_in_simulated_time() {
     net.bottom_up_pass(&mut state, &drive, &mut ws);
     let mut euler = MethodKind::Euler.build(&net, 1).unwrap();
     let dt = 0.05;
-    let mut apical_at = |net: &dendritic::model::Network, state: &dendritic::model::State| {
+    let apical_at = |net: &dendritic::model::Network, state: &dendritic::model::State| {
         let mut ws = Workspace::new(net);
         net.dendrites(&state.y, &state.p, &drive, &mut ws);
         let va = ws.v_apical[1].iter().fold(0.0_f64, |m, v| m.max(v.abs()));

@@ -11,7 +11,7 @@ use crate::common::*;
 #[test]
 fn backprop_gradients_match_central_differences() {
     // 5-4-3-2 with biases and the microcircuit's attenuations; each output loss (Bregman,
-    // ½‖u_trgt − u_N‖², cross-entropy/matching) averaged over a batch of 3. h = 1e-5: truncation ~h² L''' ≈ 1e-10, round-off ~1e-16/h ≈ 1e-11.
+    // ½‖u_trgt − u_N‖², cross-entropy/matching, softmax cross-entropy) averaged over a batch of 3. h = 1e-5: truncation ~h² L''' ≈ 1e-10, round-off ~1e-16/h ≈ 1e-11.
     let mut config = NetworkConfig::new(&[5, 4, 3, 2]);
     config.bias = true;
     let (net, mut state) = network(config, 1, 1.0, TopDown::Random, false, 101);
@@ -24,6 +24,7 @@ fn backprop_gradients_match_central_differences() {
         OutputLoss::Bregman,
         OutputLoss::Potential,
         OutputLoss::CrossEntropy,
+        OutputLoss::Softmax,
     ] {
         let mut ff = FeedForward::from_microcircuit(&net, &state);
         ff.loss = loss;
