@@ -107,6 +107,39 @@ pub(crate) trait Learner {
     fn probe(&self, _name: &str, _epoch: f64, _series: &mut TimeSeries) {}
 }
 
+/// The two-pass learner's rate per synapse group (in `net.layout.synapses` order): the
+/// configured rates, rescaled by the inverse mixing factor when `rescale_by_mixing` (paper-spec
+/// §6.3). W^PP_{k,k−1} is divided by s_k, the dilution of the teaching signal reaching layer k;
+/// W^IP_{k,k} by λ_I ("interneuron": its rule is a delta rule on the interneuron's own nudging,
+/// φ(u^I) − φ(v̂^I) ≈ λ_I φ' (u_{k+1} − v̂^I), our derivation) or by λ_I s_{k+1} / c_k
+/// ("tracking": then ΔW^IP_{k,k} = c_k ΔW^PP_{k+1,k} in the linear regime). W^PI and the
+/// top-down weights are not rescaled.
+pub fn learning_rates(net: &Network, training: &MnistTraining) -> Vec<f64> {
+    let mixing = net.teaching_dilution();
+    let lambda_int = net.config.conductances.lambda_interneuron();
+    net.layout
+        .synapses
+        .iter()
+        .map(|syn| {
+            let s = match syn.projection {
+                Projection::Up => mixing[syn.layer],
+                Projection::Ip => match training.interneuron_rescaling {
+                    InterneuronRescaling::Interneuron => lambda_int,
+                    InterneuronRescaling::Tracking => {
+                        lambda_int * mixing[syn.layer + 1] / net.self_predicting_factor(syn.layer)
+                    }
+                },
+                _ => 1.0,
+            };
+            if training.rescale_by_mixing {
+                syn.eta / s
+            } else {
+                syn.eta
+            }
+        })
+        .collect()
+}
+
 /// The microcircuit's two-pass learner (paper-spec §6.4).
 pub(crate) struct Microcircuit {
     net: Network,
@@ -138,33 +171,8 @@ impl Microcircuit {
         dt: f64,
         seed: u64,
     ) -> Result<Self, RunError> {
-        let (rescale, interneuron) = (training.rescale_by_mixing, training.interneuron_rescaling);
         let settle = Settler::new(&net, training, dt, seed)?;
-        // Learning-rate rescaling by the inverse mixing factor (paper-spec §6.3): W^PP_{k,k−1}
-        // by s_k (the dilution of the teaching signal reaching layer k); W^IP by λ_I, since
-        // its rule is a delta rule on the interneuron's own nudging, φ(u^I) − φ(v̂^I) ≈
-        // λ_I φ' (u_{k+1} − v̂^I) (our derivation); W^PI and top-down weights are not rescaled.
-        let mixing = net.teaching_dilution();
-        let lambda_int = net.config.conductances.lambda_interneuron();
-        let eta = net
-            .layout
-            .synapses
-            .iter()
-            .map(|syn| {
-                let s = match syn.projection {
-                    Projection::Up => mixing[syn.layer],
-                    Projection::Ip => match interneuron {
-                        InterneuronRescaling::Interneuron => lambda_int,
-                        InterneuronRescaling::Tracking => {
-                            lambda_int * mixing[syn.layer + 1]
-                                / net.self_predicting_factor(syn.layer)
-                        }
-                    },
-                    _ => 1.0,
-                };
-                if rescale { syn.eta / s } else { syn.eta }
-            })
-            .collect::<Vec<f64>>();
+        let eta = learning_rates(&net, training);
         let (eta, eta_free) = match training.interneuron_teaching {
             InterneuronTeaching::Nudged | InterneuronTeaching::Ideal => (eta, None),
             InterneuronTeaching::Free => {

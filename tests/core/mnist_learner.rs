@@ -1,6 +1,8 @@
 //! The MNIST learner (paper-spec §6.4): one minibatch step of the two-pass learner against the
 //! same step computed by hand, scalar by scalar, on a 3-2-2 network with a batch of 2.
 
+use dendritic::experiment::mnist::learning_rates;
+use dendritic::experiment::scenario::MnistTraining;
 use dendritic::model::{Drive, Network, NetworkConfig, Projection, State};
 use dendritic::solve::TwoPass;
 use ndarray::{Array2, array};
@@ -211,6 +213,51 @@ fn interneurons_taught_by_the_free_passes_learn_nothing_in_the_self_predicting_s
             moved(&nudged) > 1e-5,
             "nudged, layer {k}: {:e}",
             moved(&nudged)
+        );
+    }
+}
+
+#[test]
+fn tracking_rates_keep_the_interneurons_self_predicting_to_first_order() {
+    // `mnist.interneuron_rescaling = "tracking"`: W^IP_{k,k}'s rate is divided by
+    // λ_I s_{k+1} / c_k, so that one two-pass step moves it by c_k times the step of
+    // W^PP_{k+1,k} (both rules see the same teaching term, W^IP's diluted by λ_I), and the
+    // network stays self-predicting. Weak conductances (λ ≈ 0.01) make the linear regime
+    // exact to ~1 %; g_D = 0.5 makes c_k ≈ 1.08–1.09, so a rate without c_k is 8 % off.
+    let mut config = NetworkConfig::new(&[4, 3, 3, 2]);
+    config.bias = true;
+    let c = &mut config.conductances;
+    (c.g_lk, c.g_b, c.g_a, c.g_d, c.g_som) = (0.1, 1.0, 0.01, 0.5, 0.01);
+    config.plasticity.eta_up = vec![0.0, 0.3, 0.3];
+    config.plasticity.eta_ip = vec![0.3, 0.3];
+    config.plasticity.tau_w = 0.0;
+    let net = Network::new(config, 2).expect("valid");
+    let mut state = net.zero_state();
+    fill_distinct(&net, &mut state, 0.29);
+    net.set_self_predicting(&mut state);
+    let training: MnistTraining =
+        toml::from_str("epochs = 1\ninterneuron_rescaling = \"tracking\"").expect("valid");
+    let eta = learning_rates(&net, &training);
+    let x: Array2<f64> = array![[0.2, 0.9, 0.4, 0.0], [0.7, 0.1, 0.5, 1.0]];
+    let t: Array2<f64> = array![[1.386, -2.197], [-2.197, 1.386]];
+    let mut after = state.clone();
+    let mut two_pass = TwoPass::new(&net);
+    two_pass.passes(&net, &mut after, &Drive::nudged(x.view(), t.view()));
+    two_pass.apply_plasticity(&net, &mut after, &eta);
+    for k in 1..3 {
+        let ck = net.self_predicting_factor(k);
+        assert!((ck - 1.0).abs() > 0.07, "c_{k} = {ck}");
+        let d_ip =
+            &net.weights(&after, Projection::Ip, k) - &net.weights(&state, Projection::Ip, k);
+        let d_pp = (&net.weights(&after, Projection::Up, k + 1)
+            - &net.weights(&state, Projection::Up, k + 1))
+            * ck;
+        let norm = d_pp.iter().fold(0.0_f64, |m, d| m.max(d.abs()));
+        let off = (&d_ip - &d_pp).iter().fold(0.0_f64, |m, d| m.max(d.abs()));
+        assert!(norm > 1e-4, "layer {k}: W^PP_{{k+1,k}} moved by {norm:e}");
+        assert!(
+            off < 0.03 * norm,
+            "layer {k}: ΔW^IP − c ΔW^PP = {off:e} against {norm:e}"
         );
     }
 }

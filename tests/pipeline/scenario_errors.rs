@@ -275,3 +275,26 @@ fn a_gate_schedule_needs_one_gate_in_0_1_per_hidden_layer() {
         &["disinhibition.gate_schedule", "not after step 1"],
     );
 }
+
+#[test]
+fn per_layer_top_down_scales_must_match_the_hidden_layers() {
+    let text = EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "mnist")
+        .unwrap()
+        .1
+        .replace(
+            "scale_down = 0.3\n",
+            "scale_down = 0.3\nscale_down_layers = [0.3]\n",
+        );
+    let msg = error(&text);
+    assert_names(
+        &msg,
+        &[
+            "bad.toml",
+            "init.scale_down_layers",
+            "needs 2 values",
+            &format!("line {}", line_of(&text, "scale_down_layers = [0.3]")),
+        ],
+    );
+}
