@@ -173,6 +173,20 @@ impl Microcircuit {
     ) -> Result<Self, RunError> {
         let settle = Settler::new(&net, training, dt, seed)?;
         let eta = learning_rates(&net, training);
+        let ideal_layers: Vec<usize> = match training.interneuron_teaching {
+            InterneuronTeaching::Ideal => training
+                .ideal_layers
+                .clone()
+                .unwrap_or_else(|| (1..net.n_layers()).collect()),
+            _ => Vec::new(),
+        };
+        // W^IP of an ideal layer is overwritten after every step: no need to learn it.
+        let mut eta = eta;
+        for (i, syn) in net.layout.synapses.iter().enumerate() {
+            if syn.projection == Projection::Ip && ideal_layers.contains(&syn.layer) {
+                eta[i] = 0.0;
+            }
+        }
         let (eta, eta_free) = match training.interneuron_teaching {
             InterneuronTeaching::Nudged | InterneuronTeaching::Ideal => (eta, None),
             InterneuronTeaching::Free => {
@@ -185,7 +199,6 @@ impl Microcircuit {
                 (split(false), Some(split(true)))
             }
         };
-        let n_layers = net.n_layers();
         let eval = Network::new(net.config.clone(), 500)
             .map_err(|source| RunError::Model { seed, source })?;
         Ok(Microcircuit {
@@ -200,13 +213,7 @@ impl Microcircuit {
             state,
             eta,
             eta_free,
-            ideal_layers: match training.interneuron_teaching {
-                InterneuronTeaching::Ideal => training
-                    .ideal_layers
-                    .clone()
-                    .unwrap_or_else(|| (1..n_layers).collect()),
-                _ => Vec::new(),
-            },
+            ideal_layers,
         })
     }
 }
