@@ -261,3 +261,87 @@ fn tracking_rates_keep_the_interneurons_self_predicting_to_first_order() {
         );
     }
 }
+
+/// W^IP_{1,1} − c_1 W^PP_{2,1} of a 5-4-1-1 network, flattened.
+fn ip_error(net: &Network, state: &State) -> Vec<f64> {
+    let c = net.self_predicting_factor(1);
+    let ip = net.weights(state, Projection::Ip, 1);
+    let up = net.weights(state, Projection::Up, 2);
+    ip.iter().zip(up.iter()).map(|(i, u)| i - c * u).collect()
+}
+
+#[test]
+fn tracking_interneurons_correct_themselves_with_the_predicted_gain_and_diverge_above_two() {
+    // With `interneuron_rescaling = "tracking"` the layer-1 interneurons learn at
+    // η c_1 / (λ_I s_2). Their delta rule then shrinks an error E = W^IP_{1,1} − c_1 W^PP_{2,1}
+    // lying along the presynaptic rates r_1 by the gain g = η a_2 φ'(u_2) ‖r_1‖² / s_2 per step
+    // (a_2 the basal attenuation of layer 2; scenarios/mnist_tracking.toml): it converges for
+    // g < 2 and diverges for g > 2, which caps the hidden→hidden rate of the MNIST study.
+    // One fixed image, no target, every other weight frozen, weak g_A (layer 1 barely moves).
+    let mut config = NetworkConfig::new(&[5, 4, 1, 1]);
+    let c = &mut config.conductances;
+    (c.g_lk, c.g_b, c.g_a, c.g_d, c.g_som) = (0.1, 1.0, 0.02, 1.0, 0.5);
+    config.plasticity.eta_up = vec![0.0, 0.0, 0.0];
+    config.plasticity.eta_ip = vec![1.0, 0.0];
+    config.plasticity.eta_pi = vec![0.0, 0.0];
+    config.plasticity.tau_w = 0.0;
+    let net = Network::new(config, 1).expect("valid");
+    let mut state = net.zero_state();
+    fill_distinct(&net, &mut state, 0.43);
+    net.set_self_predicting(&mut state);
+    let training: MnistTraining =
+        toml::from_str("epochs = 1\ninterneuron_rescaling = \"tracking\"").expect("valid");
+    let eta_one = learning_rates(&net, &training);
+    let x: Array2<f64> = array![[0.9, 0.1, 0.6, 0.3, 0.8]];
+
+    // The predicted gain at η = 1, by hand: the upward pass of layer 1, the free potential of
+    // layer 2 (its apical dendrite is silent in the self-predicting state).
+    let cond = &net.config.conductances;
+    let (a1, a2) = (cond.basal_attenuation(false), cond.basal_attenuation(false));
+    let (w1, _) = get(&net, &state, Projection::Up, 1);
+    let (w2, _) = get(&net, &state, Projection::Up, 2);
+    let r1: Vec<f64> = affine(&w1, &[0.0; 4], x.row(0).as_slice().unwrap())
+        .iter()
+        .map(|v| sigma(a1 * v))
+        .collect();
+    let u2 = a2 * affine(&w2, &[0.0], &r1)[0];
+    let norm2: f64 = r1.iter().map(|r| r * r).sum();
+    let s2 = net.teaching_dilution()[2];
+    let gain_per_eta = a2 * sigma(u2) * (1.0 - sigma(u2)) * norm2 / s2;
+
+    let run = |gain: f64, steps: usize| -> (f64, f64) {
+        let eta: Vec<f64> = eta_one.iter().map(|e| e * gain / gain_per_eta).collect();
+        let mut s = state.clone();
+        // Perturb W^IP_{1,1} along r_1 by 1e-4 (relative to ‖r_1‖).
+        let ip = net.layout.synapses(Projection::Ip, 1).w;
+        for (w, r) in s.view_mut(&ip).iter_mut().zip(&r1) {
+            *w += 1e-4 * r / norm2.sqrt();
+        }
+        let e0 = ip_error(&net, &s);
+        let mut two_pass = TwoPass::new(&net);
+        let mut first = 0.0;
+        for step in 0..steps {
+            two_pass.passes(&net, &mut s, &Drive::free(x.view()));
+            two_pass.apply_plasticity(&net, &mut s, &eta);
+            if step == 0 {
+                let e1 = ip_error(&net, &s);
+                let dot: f64 = e1.iter().zip(&e0).map(|(a, b)| a * b).sum();
+                first = dot / e0.iter().map(|a| a * a).sum::<f64>();
+            }
+        }
+        let len = |e: &[f64]| e.iter().map(|a| a * a).sum::<f64>().sqrt();
+        (first, len(&ip_error(&net, &s)) / len(&e0))
+    };
+    for gain in [0.5, 1.5, 2.5] {
+        let (first, _) = run(gain, 1);
+        assert!(
+            (first - (1.0 - gain)).abs() < 1e-3 * gain,
+            "gain {gain}: one step scaled the error by {first}, predicted {}",
+            1.0 - gain
+        );
+    }
+    let (_, shrunk) = run(1.5, 12);
+    assert!(shrunk < 1e-3, "gain 1.5: error × {shrunk:e} after 12 steps");
+    let (_, grown) = run(2.5, 12);
+    assert!(grown > 50.0, "gain 2.5: error × {grown} after 12 steps");
+}
