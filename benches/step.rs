@@ -29,11 +29,13 @@ fn setup(
     let init = Initialisation {
         scale_up: scale,
         scale_down: scale,
+        scale_down_layers: None,
         scale_ip: scale,
         scale_pi: scale,
         scale_bias: 0.0,
         bias_offset: 0.0,
         top_down: TopDown::Random,
+        transpose_gain: 1.0,
         self_predicting: true,
     };
     net.initialise(&mut state, &init, &mut Rng::new(1));
@@ -124,11 +126,13 @@ fn bench_mnist_minibatch(c: &mut Criterion) {
     let init = Initialisation {
         scale_up: 0.3,
         scale_down: 0.3,
+        scale_down_layers: None,
         scale_ip: 0.3,
         scale_pi: 0.3,
         scale_bias: 0.0,
         bias_offset: -2.0,
         top_down: TopDown::Random,
+        transpose_gain: 1.0,
         self_predicting: true,
     };
     net.initialise(&mut state, &init, &mut Rng::new(1));

@@ -826,6 +826,13 @@ impl Scenario {
                 );
             }
         }
+        let g = self.init.transpose_gain;
+        if !(g.is_finite() && g > 0.0) {
+            return e(
+                "init.transpose_gain",
+                format!("must be a finite positive number, got {g}"),
+            );
+        }
         if let Some(m) = &self.mnist {
             let n = self.network.sizes.len() - 1;
             if let Some(bad) = m.ideal_layers.iter().flatten().find(|&&k| k == 0 || k >= n) {

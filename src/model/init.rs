@@ -53,6 +53,11 @@ pub struct Initialisation {
     /// Top-down weights.
     #[serde(default)]
     pub top_down: TopDown,
+    /// With `top_down = "transpose"`: W^PP_{k,k+1} = g (W^PP_{k+1,k})^T at the start (1 by
+    /// default; a larger g gives the fixed feedback the scale that makes the hidden layers learn
+    /// fast, as `scale_down` does for random feedback).
+    #[serde(default = "one")]
+    pub transpose_gain: f64,
     /// Set W^IP and W^PI to the closed-form self-predicting state (paper-spec §4.2).
     #[serde(default)]
     pub self_predicting: bool,
@@ -73,6 +78,7 @@ impl Default for Initialisation {
             scale_bias: 0.0,
             bias_offset: 0.0,
             top_down: TopDown::Random,
+            transpose_gain: 1.0,
             self_predicting: false,
         }
     }
@@ -115,6 +121,14 @@ impl Network {
         }
         if init.top_down == TopDown::Transpose {
             self.set_top_down_transpose(state);
+            if init.transpose_gain != 1.0 {
+                for k in 1..self.n_layers() {
+                    let g = init.transpose_gain;
+                    state
+                        .view_mut(&self.w(Projection::Down, k))
+                        .mapv_inplace(|w| g * w);
+                }
+            }
         }
         if init.self_predicting {
             self.set_self_predicting(state);

@@ -25,6 +25,7 @@ pub fn network(
         scale_bias: 0.0,
         bias_offset: 0.0,
         top_down,
+        transpose_gain: 1.0,
         self_predicting,
     };
     net.initialise(&mut state, &init, &mut Rng::new(seed));
