@@ -2,7 +2,8 @@
 //! by rules 8 and 9 from random lateral weights (paper Fig. S1).
 
 use dendritic::model::{
-    Drive, Network, NetworkConfig, Noise, Plasticity, Projection, State, TopDown, Workspace,
+    Drive, Initialisation, Network, NetworkConfig, Noise, Plasticity, Projection, State, TopDown,
+    Workspace,
 };
 use dendritic::rng::Rng;
 use dendritic::solve::{Euler, Method, MethodKind};
@@ -151,4 +152,33 @@ fn interneuron_mismatch_measures_the_distance_from_self_prediction() {
         .unwrap();
     assert!((net.interneuron_mismatch(&state, k) - 0.5).abs() < 1e-14);
     assert!(net.interneuron_mismatch(&state, 1) < 1e-15);
+}
+
+#[test]
+fn a_transposed_start_scales_the_top_down_weights_by_the_gain() {
+    // `init.transpose_gain`: W^PP_{k,k+1} = g (W^PP_{k+1,k})^T, and the self-predicting
+    // interneurons cancel the scaled feedback (W^PI_{k,k} = −W^PP_{k,k+1}).
+    let net = Network::new(NetworkConfig::new(&[3, 4, 5, 2]), 1).expect("valid");
+    let mut state = net.zero_state();
+    let init = Initialisation {
+        scale_up: 0.5,
+        top_down: TopDown::Transpose,
+        transpose_gain: 2.5,
+        self_predicting: true,
+        ..Initialisation::default()
+    };
+    net.initialise(&mut state, &init, &mut Rng::new(3));
+    for k in 1..3 {
+        let up = net.weights(&state, Projection::Up, k + 1);
+        let down = net.weights(&state, Projection::Down, k);
+        let pi = net.weights(&state, Projection::Pi, k);
+        assert!(
+            up.iter().any(|w| w.abs() > 0.1),
+            "layer {k}: no weights drawn"
+        );
+        for ((i, j), d) in down.indexed_iter() {
+            assert_eq!(*d, 2.5 * up[[j, i]], "layer {k}, ({i}, {j})");
+            assert_eq!(pi[[i, j]], -d, "layer {k}, ({i}, {j})");
+        }
+    }
 }

@@ -298,3 +298,20 @@ fn per_layer_top_down_scales_must_match_the_hidden_layers() {
         ],
     );
 }
+
+#[test]
+fn a_transpose_gain_must_be_finite_and_positive() {
+    let text = EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "mnist")
+        .unwrap()
+        .1
+        .replace(
+            "top_down = \"random\"\n",
+            "top_down = \"transpose\"\ntranspose_gain = -2.0\n",
+        );
+    assert_names(
+        &error(&text),
+        &["bad.toml", "init.transpose_gain", "finite positive", "-2"],
+    );
+}
