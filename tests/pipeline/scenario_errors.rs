@@ -222,15 +222,10 @@ fn teacher_sizes_must_match_the_student() {
 
 #[test]
 fn mnist_backprop_rates_must_match_the_layers() {
-    let text = EMBEDDED
-        .iter()
-        .find(|(n, _)| *n == "mnist")
-        .unwrap()
-        .1
-        .replace(
-            "backprop_eta = [0.3, 0.3, 0.3]",
-            "backprop_eta = [0.3, 0.3]",
-        );
+    let text = mnist_text().replace(
+        "backprop_eta = [0.3, 0.3, 0.3]",
+        "backprop_eta = [0.3, 0.3]",
+    );
     let msg = error(&text);
     assert_names(
         &msg,
@@ -241,6 +236,10 @@ fn mnist_backprop_rates_must_match_the_layers() {
             &format!("line {}", line_of(&text, "backprop_eta = [0.3, 0.3]")),
         ],
     );
+}
+
+fn mnist_text() -> &'static str {
+    EMBEDDED.iter().find(|(n, _)| *n == "mnist").unwrap().1
 }
 
 fn disinhibition_text() -> &'static str {
@@ -278,15 +277,10 @@ fn a_gate_schedule_needs_one_gate_in_0_1_per_hidden_layer() {
 
 #[test]
 fn per_layer_top_down_scales_must_match_the_hidden_layers() {
-    let text = EMBEDDED
-        .iter()
-        .find(|(n, _)| *n == "mnist")
-        .unwrap()
-        .1
-        .replace(
-            "scale_down = 0.3\n",
-            "scale_down = 0.3\nscale_down_layers = [0.3]\n",
-        );
+    let text = mnist_text().replace(
+        "scale_down = 0.3\n",
+        "scale_down = 0.3\nscale_down_layers = [0.3]\n",
+    );
     let msg = error(&text);
     assert_names(
         &msg,
@@ -301,15 +295,10 @@ fn per_layer_top_down_scales_must_match_the_hidden_layers() {
 
 #[test]
 fn a_transpose_gain_must_be_finite_and_positive() {
-    let text = EMBEDDED
-        .iter()
-        .find(|(n, _)| *n == "mnist")
-        .unwrap()
-        .1
-        .replace(
-            "top_down = \"random\"\n",
-            "top_down = \"transpose\"\ntranspose_gain = -2.0\n",
-        );
+    let text = mnist_text().replace(
+        "top_down = \"random\"\n",
+        "top_down = \"transpose\"\ntranspose_gain = -2.0\n",
+    );
     assert_names(
         &error(&text),
         &["bad.toml", "init.transpose_gain", "finite positive", "-2"],
