@@ -121,9 +121,9 @@ impl Network {
         }
         if init.top_down == TopDown::Transpose {
             self.set_top_down_transpose(state);
-            if init.transpose_gain != 1.0 {
+            let g = init.transpose_gain;
+            if g != 1.0 {
                 for k in 1..self.n_layers() {
-                    let g = init.transpose_gain;
                     state
                         .view_mut(&self.w(Projection::Down, k))
                         .mapv_inplace(|w| g * w);
