@@ -325,11 +325,31 @@ impl Learner for Microcircuit {
         }
     }
 
-    /// `interneuron_mismatch` of every hidden layer (see [`Network::interneuron_mismatch`]).
+    /// `interneuron_mismatch` of every hidden layer (see [`Network::interneuron_mismatch`]);
+    /// with plastic top-down weights also their RMS entry, `top_down_alignment` and
+    /// `top_down_common_mode`.
     fn probe(&self, name: &str, epoch: f64, series: &mut TimeSeries) {
         for k in 1..self.net.n_layers() {
             let m = self.net.interneuron_mismatch(&self.state, k);
             series.push(name, epoch, "interneuron_mismatch", k as i64, -1, m);
+            if self.net.config.eta_down(k) != 0.0 {
+                let (net, state) = (&self.net, &self.state);
+                let down = state.view(&net.w(Projection::Down, k));
+                let rms = (down.iter().map(|w| w * w).sum::<f64>() / down.len() as f64).sqrt();
+                series.push(name, epoch, "top_down_rms", k as i64, -1, rms);
+                let a = net.top_down_alignment(state, k);
+                series.push(name, epoch, "top_down_alignment", k as i64, -1, a);
+                let c = net.top_down_common_mode(state, k);
+                series.push(name, epoch, "top_down_common_mode", k as i64, -1, c);
+                let pi = state.view(&net.w(Projection::Pi, k));
+                let (mut diff, mut norm) = (0.0, 0.0);
+                for (&p, &d) in pi.iter().zip(down.iter()) {
+                    diff += (p + d).powi(2);
+                    norm += d * d;
+                }
+                let m = (diff / norm).sqrt();
+                series.push(name, epoch, "lateral_mismatch", k as i64, -1, m);
+            }
         }
     }
 

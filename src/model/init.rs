@@ -181,6 +181,34 @@ impl Network {
         (diff / norm).sqrt()
     }
 
+    /// Cosine of the angle between the top-down weights W^PP_{k,k+1} and the transpose of the
+    /// forward weights they feed back, (W^PP_{k+1,k})^T: 1 for the transposed (backprop)
+    /// feedback, about 0 for random feedback that has not aligned.
+    pub fn top_down_alignment(&self, state: &State, k: usize) -> f64 {
+        let down = state.view(&self.w(Projection::Down, k));
+        let up = state.view(&self.w(Projection::Up, k + 1));
+        let (mut dot, mut nd, mut nu) = (0.0, 0.0, 0.0);
+        for (&d, &u) in down.iter().zip(up.t().iter()) {
+            dot += d * u;
+            nd += d * d;
+            nu += u * u;
+        }
+        dot / (nd * nu).sqrt()
+    }
+
+    /// The share of ‖W^PP_{k,k+1}‖² in the component common to its columns (each row replaced
+    /// by its mean): the part of the top-down input that depends only on Σ_i r_{k+1,i}.
+    pub fn top_down_common_mode(&self, state: &State, k: usize) -> f64 {
+        let down = state.view(&self.w(Projection::Down, k));
+        let cols = down.ncols() as f64;
+        let common: f64 = down
+            .rows()
+            .into_iter()
+            .map(|row| row.sum().powi(2) / cols)
+            .sum();
+        common / down.iter().map(|w| w * w).sum::<f64>()
+    }
+
     /// The closed-form self-predicting weights (paper-spec §4.2): W^PI_{k,k} = −W^PP_{k,k+1},
     /// W^IP_{k,k} = c_k W^PP_{k+1,k} (and the interneuron bias c_k b_{k+1}).
     pub fn set_self_predicting(&self, state: &mut State) {

@@ -182,3 +182,57 @@ fn a_transposed_start_scales_the_top_down_weights_by_the_gain() {
         }
     }
 }
+
+#[test]
+fn top_down_alignment_and_common_mode_measure_what_they_say() {
+    // Transposed feedback (any gain) is aligned exactly; random feedback drawn independently
+    // of the forward weights is nearly orthogonal to them (|cos| ~ 1/√(n_k n_{k+1})).
+    let net = Network::new(NetworkConfig::new(&[3, 40, 50, 2]), 1).expect("valid");
+    let mut state = net.zero_state();
+    let transposed = Initialisation {
+        scale_up: 0.5,
+        top_down: TopDown::Transpose,
+        transpose_gain: 7.0,
+        ..Initialisation::default()
+    };
+    net.initialise(&mut state, &transposed, &mut Rng::new(5));
+    for k in 1..3 {
+        let a = net.top_down_alignment(&state, k);
+        assert!((a - 1.0).abs() < 1e-12, "layer {k}: alignment {a}");
+    }
+    let random = Initialisation {
+        scale_up: 0.5,
+        scale_down: 0.5,
+        ..Initialisation::default()
+    };
+    net.initialise(&mut state, &random, &mut Rng::new(5));
+    let a = net.top_down_alignment(&state, 1);
+    assert!(a.abs() < 0.15, "random feedback aligned by {a}");
+
+    // Common mode: rows [a, a, …] are all common mode; rows summing to zero have none; a
+    // mixture splits ‖W‖² exactly: row (1 + x_j) with Σ x_j = 0 has common share n/(n + Σx²).
+    let w = net.w(Projection::Down, 1);
+    let (rows, cols) = (40, 50);
+    state
+        .view_mut(&w)
+        .assign(&Array2::from_shape_fn((rows, cols), |(i, _)| {
+            i as f64 - 3.5
+        }));
+    let c = net.top_down_common_mode(&state, 1);
+    assert!((c - 1.0).abs() < 1e-12, "constant rows: {c}");
+    state
+        .view_mut(&w)
+        .assign(&Array2::from_shape_fn((rows, cols), |(_, j)| {
+            if j % 2 == 0 { 1.0 } else { -1.0 }
+        }));
+    let c = net.top_down_common_mode(&state, 1);
+    assert!(c.abs() < 1e-12, "zero-sum rows: {c}");
+    state
+        .view_mut(&w)
+        .assign(&Array2::from_shape_fn((rows, cols), |(_, j)| {
+            1.0 + if j % 2 == 0 { 2.0 } else { -2.0 }
+        }));
+    // Each row: n = 50 entries, Σx² = 50·4 = 200, so the share is 50 / 250.
+    let c = net.top_down_common_mode(&state, 1);
+    assert!((c - 0.2).abs() < 1e-12, "mixed rows: {c}");
+}
