@@ -140,6 +140,15 @@ pub fn learning_rates(net: &Network, training: &MnistTraining) -> Vec<f64> {
         .collect()
 }
 
+/// Whether `projection` learns from the pass without the target under `teaching`.
+fn free_pass(teaching: InterneuronTeaching, projection: Projection) -> bool {
+    match teaching {
+        InterneuronTeaching::Free => projection == Projection::Ip,
+        InterneuronTeaching::FreeLateral => matches!(projection, Projection::Ip | Projection::Pi),
+        InterneuronTeaching::Nudged | InterneuronTeaching::Ideal => false,
+    }
+}
+
 /// The microcircuit's two-pass learner (paper-spec §6.4).
 pub(crate) struct Microcircuit {
     net: Network,
@@ -152,9 +161,11 @@ pub(crate) struct Microcircuit {
     shift: (f64, usize),
     /// Learning rate per synapse group, rescaled by the inverse mixing factor.
     eta: Vec<f64>,
-    /// With `interneuron_teaching = "free"`: W^IP's rates (taken out of `eta`), applied after
-    /// a pair of passes without the target.
+    /// With `interneuron_teaching = "free"` or `"free_lateral"`: the rates of the groups that
+    /// learn from the passes without the target (taken out of `eta`), applied after them.
     eta_free: Option<Vec<f64>>,
+    /// Which state the lateral weights learn from.
+    teaching: InterneuronTeaching,
     /// With `interneuron_teaching = "ideal"`: the hidden layers k whose W^IP is set to
     /// c_k W^PP_{k+1,k} after every minibatch (empty otherwise).
     ideal_layers: Vec<usize>,
@@ -189,11 +200,11 @@ impl Microcircuit {
         }
         let (eta, eta_free) = match training.interneuron_teaching {
             InterneuronTeaching::Nudged | InterneuronTeaching::Ideal => (eta, None),
-            InterneuronTeaching::Free => {
-                let is_ip = |i: usize| net.layout.synapses[i].projection == Projection::Ip;
-                let split = |keep_ip: bool| {
+            teaching @ (InterneuronTeaching::Free | InterneuronTeaching::FreeLateral) => {
+                let free = |i: usize| free_pass(teaching, net.layout.synapses[i].projection);
+                let split = |in_free_pass: bool| {
                     (0..eta.len())
-                        .map(|i| if is_ip(i) == keep_ip { eta[i] } else { 0.0 })
+                        .map(|i| if free(i) == in_free_pass { eta[i] } else { 0.0 })
                         .collect::<Vec<f64>>()
                 };
                 (split(false), Some(split(true)))
@@ -213,6 +224,7 @@ impl Microcircuit {
             state,
             eta,
             eta_free,
+            teaching: training.interneuron_teaching,
             ideal_layers,
         })
     }
@@ -230,7 +242,7 @@ impl Microcircuit {
         for (i, syn) in self.net.layout.synapses.iter().enumerate() {
             if syn.projection == projection {
                 match &mut self.eta_free {
-                    Some(free) if projection == Projection::Ip => free[i] = eta,
+                    Some(free) if free_pass(self.teaching, projection) => free[i] = eta,
                     _ => self.eta[i] = eta,
                 }
             }

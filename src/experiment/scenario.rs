@@ -168,6 +168,7 @@ pub struct MnistTraining {
     /// interneurons also learn to predict the teaching signal reaching the layer above) or
     /// "free" (a deviation, not in the paper: W^IP learns from a second pair of passes without
     /// the target, so it only tracks W^PP_{k+1,k}; one extra upward pass per minibatch) or
+    /// "free_lateral" (as "free", W^PI too, so that rule 9 settles at −W^PP_{k,k+1}) or
     /// "ideal" (a diagnostic: W^IP is set to its self-predicting value after every minibatch).
     #[serde(default)]
     pub interneuron_teaching: InterneuronTeaching,
@@ -238,6 +239,11 @@ pub enum InterneuronTeaching {
     Nudged,
     /// The upward pass without the target (a deviation, off by default).
     Free,
+    /// W^IP (rule 8) and W^PI (rule 9) both learn from the upward pass without the target, the
+    /// other rules from the two passes with it (a deviation, off by default). Rule 9 applied
+    /// in the nudged state does not settle at W^PI = −W^PP_{k,k+1}: the teaching signal in v_A
+    /// correlates with r^I, and W^PI learns to cancel the part of it that is linear in r^I.
+    FreeLateral,
     /// A diagnostic, not a model: after every minibatch W^IP_{k,k} is set to c_k W^PP_{k+1,k}
     /// (paper-spec §4.2), so the interneurons are exactly self-predicting throughout and the
     /// learner isolates what the apical error alone does.

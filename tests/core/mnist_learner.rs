@@ -218,6 +218,76 @@ fn interneurons_taught_by_the_free_passes_learn_nothing_in_the_self_predicting_s
 }
 
 #[test]
+fn rule_9_learns_the_teaching_signal_in_the_nudged_passes_and_nothing_in_the_free_ones() {
+    // `mnist.interneuron_teaching = "free_lateral"` rests on this. In the self-predicting state
+    // the free passes leave v_A = 0 and so W^PI where it is; the nudged passes move it by
+    // −η v_A (r^I)^T with v_A = W^PP_{k,k+1} r_{k+1} + W^PI r^I = W^PP_{k,k+1} (r_{k+1} − r^I),
+    // the teaching signal itself, which rule 9 then learns to cancel.
+    let mut config = NetworkConfig::new(&[4, 3, 3, 2]);
+    config.bias = true;
+    config.plasticity.eta_pi = vec![0.3, 0.3];
+    config.plasticity.tau_w = 0.0;
+    let net = Network::new(config, 2).expect("valid");
+    let mut state = net.zero_state();
+    fill_distinct(&net, &mut state, 0.37);
+    net.set_self_predicting(&mut state);
+    let eta: Vec<f64> = net
+        .layout
+        .synapses
+        .iter()
+        .map(|s| {
+            if s.projection == Projection::Pi {
+                0.3
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let x: Array2<f64> = array![[0.2, 0.9, 0.4, 0.0], [0.7, 0.1, 0.5, 1.0]];
+    let t: Array2<f64> = array![[1.386, -2.197], [-2.197, 1.386]];
+    let pi = |s: &State, k| net.weights(s, Projection::Pi, k);
+    let mut two_pass = TwoPass::new(&net);
+
+    let mut free = state.clone();
+    two_pass.passes(&net, &mut free, &Drive::free(x.view()));
+    two_pass.apply_plasticity(&net, &mut free, &eta);
+    for k in 1..3 {
+        let moved = (&pi(&free, k) - &pi(&state, k))
+            .iter()
+            .fold(0.0_f64, |m, d| m.max(d.abs()));
+        assert!(moved < 1e-14, "free, layer {k}: {moved:e}");
+    }
+
+    let mut nudged = state.clone();
+    two_pass.passes(&net, &mut nudged, &Drive::nudged(x.view(), t.view()));
+    let (r, r_int) = (
+        two_pass.workspace().r.clone(),
+        two_pass.workspace().r_int.clone(),
+    );
+    two_pass.apply_plasticity(&net, &mut nudged, &eta);
+    let mut largest = 0.0_f64;
+    for k in 1..3 {
+        let down = net.weights(&state, Projection::Down, k);
+        // v_A per sample (rows), then ΔW^PI = −η ⟨v_A (r^I)^T⟩ over the batch of 2.
+        let v_a = (&r[k + 1] - &r_int[k]).dot(&down.t());
+        let hand = v_a.t().dot(&r_int[k]) * (-0.3 / 2.0);
+        let step = &pi(&nudged, k) - &pi(&state, k);
+        for ((i, j), h) in hand.indexed_iter() {
+            assert!(
+                (step[[i, j]] - h).abs() < 1e-14,
+                "nudged, layer {k}, W^PI[{i},{j}]: {} vs hand {h}",
+                step[[i, j]]
+            );
+            largest = largest.max(h.abs());
+        }
+    }
+    assert!(
+        largest > 1e-4,
+        "the nudged step is trivially small: {largest:e}"
+    );
+}
+
+#[test]
 fn tracking_rates_keep_the_interneurons_self_predicting_to_first_order() {
     // `mnist.interneuron_rescaling = "tracking"`: W^IP_{k,k}'s rate is divided by
     // λ_I s_{k+1} / c_k, so that one two-pass step moves it by c_k times the step of
