@@ -245,8 +245,8 @@ pub enum InterneuronTeaching {
     /// correlates with r^I, and W^PI learns to cancel the part of it that is linear in r^I.
     FreeLateral,
     /// A diagnostic, not a model: after every minibatch W^IP_{k,k} is set to c_k W^PP_{k+1,k}
-    /// (paper-spec §4.2), so the interneurons are exactly self-predicting throughout and the
-    /// learner isolates what the apical error alone does.
+    /// and W^PI_{k,k} to −W^PP_{k,k+1} (paper-spec §4.2), so the interneurons are exactly
+    /// self-predicting throughout and the learner isolates what the apical error alone does.
     Ideal,
 }
 
