@@ -38,7 +38,8 @@ enum Command {
         /// Also write CSV beside the Parquet files.
         #[arg(long)]
         csv: bool,
-        /// Override the scenario's seeds, e.g. --seeds 1,2,3.
+        /// Override the scenario's seeds, e.g. --seeds 1,2,3 (a sweep: run only these of the
+        /// file's seeds, which fix the run indices).
         #[arg(long, value_delimiter = ',')]
         seeds: Option<Vec<u64>>,
         /// Hide the progress bar.
@@ -167,11 +168,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     scenario.seeds = s.clone();
                 }
                 if scenario.sweep.is_some() || resume || shard.is_some() {
-                    use dendritic::experiment::sweep::{SweepOptions, expand, merge, run_sweep};
+                    use dendritic::experiment::sweep::{
+                        SweepOptions, expand, merge, only_seeds, run_sweep,
+                    };
                     let text = dendritic::experiment::scenario::scenario_text(name)?;
                     let (base, mut runs) = expand(&text, name)?;
                     if let Some(s) = &seeds {
-                        runs.retain(|r| s.contains(&r.seed));
+                        runs = only_seeds(&base, runs, s, name)?;
                     }
                     tracing::info!(
                         "sweeping {}: {} runs ({})",

@@ -217,6 +217,41 @@ pub struct SweepOutcome {
     pub failed: Vec<(usize, String)>,
 }
 
+/// Keeps the runs of the given seeds (`dendritic run --seeds` on a sweep). A sweep's run
+/// indices, and so its `--resume`, come from the file's `seeds`; a seed the file does not list
+/// has no index and is an error naming it, instead of a sweep of zero runs.
+///
+/// # Errors
+/// [`ScenarioError::Invalid`] on key `seeds` when a seed is not among the file's.
+pub fn only_seeds(
+    base: &Scenario,
+    runs: Vec<SweepRun>,
+    seeds: &[u64],
+    file: &str,
+) -> Result<Vec<SweepRun>, ScenarioError> {
+    let missing: Vec<u64> = seeds
+        .iter()
+        .copied()
+        .filter(|s| !base.seeds.contains(s))
+        .collect();
+    if !missing.is_empty() {
+        return Err(ScenarioError::Invalid {
+            file: file.into(),
+            line: None,
+            key: "seeds".into(),
+            message: format!(
+                "--seeds {missing:?} not among the file's seeds {:?}; a sweep's run indices \
+                 come from the file, so add the seeds there",
+                base.seeds
+            ),
+        });
+    }
+    Ok(runs
+        .into_iter()
+        .filter(|r| seeds.contains(&r.seed))
+        .collect())
+}
+
 fn run_dir(root: &Path, name: &str, run: &SweepRun) -> PathBuf {
     root.join(name).join("runs").join(run.dir_name())
 }

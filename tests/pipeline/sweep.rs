@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use dendritic::experiment::scenario::EMBEDDED;
-use dendritic::experiment::sweep::{SweepOptions, expand, merge, run_sweep};
+use dendritic::experiment::sweep::{SweepOptions, expand, merge, only_seeds, run_sweep};
 use polars::prelude::DataFrame;
 
 use crate::common::scratch;
@@ -245,6 +245,24 @@ fn a_bad_variant_value_names_the_variant_and_key() {
     let err = expand(&text, "sweep.toml").unwrap_err().to_string();
     assert!(
         err.contains("sweep.toml") && err.contains("broken") && err.contains("g_a"),
+        "{err}"
+    );
+}
+
+#[test]
+fn seeds_select_runs_with_their_file_indices_and_an_unlisted_seed_is_named() {
+    let text = sweep_text("[1, 2, 3]", "\"network.conductances.g_som\" = [0.5, 0.8]");
+    let (base, runs) = expand(&text, "s.toml").unwrap();
+    assert_eq!(runs.len(), 6);
+    let kept = only_seeds(&base, runs.clone(), &[2], "s.toml").unwrap();
+    // Seeds are innermost: seed 2 is the second run of each grid point.
+    let idx: Vec<usize> = kept.iter().map(|r| r.index).collect();
+    assert_eq!(idx, vec![1, 4]);
+    let err = only_seeds(&base, runs, &[2, 7], "s.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("s.toml") && err.contains("seeds") && err.contains("[7]"),
         "{err}"
     );
 }
