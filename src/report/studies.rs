@@ -1104,6 +1104,7 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
     let mut charts = Vec::new();
     let mut test_lines = Vec::new();
     let mut val_lines = Vec::new();
+    let mut top_down_lines: Vec<Line> = Vec::new();
     let mut mismatch_lines = Vec::new();
     for v in &variants {
         let errors = mnist_values(inputs.summary, v, "test_error");
@@ -1158,12 +1159,31 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
             ("validation_error", None, &mut val_lines, v.clone()),
         ];
         let mut layer_lines: Vec<Vec<Line>> = (1..hidden).map(|_| Vec::new()).collect();
-        for (k, lines) in (1..hidden).zip(layer_lines.iter_mut()) {
+        let mut alignment_lines: Vec<Vec<Line>> = (1..hidden).map(|_| Vec::new()).collect();
+        let mut common_lines: Vec<Vec<Line>> = (1..hidden).map(|_| Vec::new()).collect();
+        for (((k, lines), al), cm) in (1..hidden)
+            .zip(layer_lines.iter_mut())
+            .zip(alignment_lines.iter_mut())
+            .zip(common_lines.iter_mut())
+        {
             curves.push((
                 "interneuron_mismatch",
                 Some(k),
                 lines,
                 format!("{v}, layer {k}"),
+            ));
+            // Probes of plastic top-down weights (empty unless η_down ≠ 0).
+            curves.push((
+                "top_down_alignment",
+                Some(k),
+                al,
+                format!("{v}, layer {k}: cos(W^down, W^PP^T)"),
+            ));
+            curves.push((
+                "top_down_common_mode",
+                Some(k),
+                cm,
+                format!("{v}, layer {k}: common-mode fraction"),
             ));
         }
         for (q, layer, lines, label) in curves {
@@ -1182,6 +1202,16 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
                 }
             }
             let pts: Vec<(f64, f64)> = acc.iter().map(|a| (a.0, a.1 / a.2 as f64)).collect();
+            if q == "top_down_alignment"
+                && let Some(last) = pts.last()
+            {
+                metrics.push(Metric::new(
+                    &format!("top_down_alignment_{v}_layer{}", layer.unwrap_or(0)),
+                    last.1,
+                    "",
+                    "cosine between the learned top-down weights W^PP_{k,k+1} and (W^PP_{k+1,k})^T at the last evaluation, mean over seeds (1 = the transpose, as backprop; 0 = unrelated)",
+                ));
+            }
             if q == "interneuron_mismatch"
                 && let Some(last) = pts.last()
             {
@@ -1197,6 +1227,8 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
             }
         }
         mismatch_lines.extend(layer_lines.into_iter().flatten());
+        top_down_lines.extend(alignment_lines.into_iter().flatten());
+        top_down_lines.extend(common_lines.into_iter().flatten());
     }
     let time = |v: &str| mean_sd(&mnist_values(inputs.summary, v, "epoch_time_s")).0;
     let ratio = time("microcircuit") / time("backprop");
@@ -1231,6 +1263,16 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
             "epoch",
             "relative mismatch",
             mismatch_lines,
+            false,
+        ));
+    }
+    if !top_down_lines.is_empty() {
+        charts.push(chart(
+            "top_down",
+            "Learned top-down weights: cos with W^PP^T, common-mode share",
+            "epoch",
+            "cosine / fraction",
+            top_down_lines,
             false,
         ));
     }
