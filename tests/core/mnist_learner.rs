@@ -166,33 +166,51 @@ fn one_minibatch_step_matches_the_hand_computed_update() {
     assert!(max_change > 1e-3, "largest weight change {max_change}");
 }
 
-#[test]
-fn interneurons_taught_by_the_free_passes_learn_nothing_in_the_self_predicting_state() {
-    // `mnist.interneuron_teaching = "free"` rests on this: without the target, the two passes
-    // leave W^IP's factor φ(u^I) − φ(v̂^I) at 0 in the self-predicting state (W^IP only tracks
-    // W^PP_{k+1,k}), while the nudged passes move it (it learns the teaching signal too).
+/// A 4-3-3-2 network with biases, distinct weights from `fill`, set self-predicting, and the
+/// per-synapse rates that make only `projection` plastic (at `rate`).
+fn self_predicting_net(projection: Projection, rate: f64, fill: f64) -> (Network, State, Vec<f64>) {
     let mut config = NetworkConfig::new(&[4, 3, 3, 2]);
     config.bias = true;
-    config.plasticity.eta_ip = vec![0.2, 0.2];
+    match projection {
+        Projection::Ip => config.plasticity.eta_ip = vec![rate, rate],
+        Projection::Pi => config.plasticity.eta_pi = vec![rate, rate],
+        _ => unreachable!("only the interneuron projections are used here"),
+    }
     config.plasticity.tau_w = 0.0;
     let net = Network::new(config, 2).expect("valid");
     let mut state = net.zero_state();
-    fill_distinct(&net, &mut state, 0.61);
+    fill_distinct(&net, &mut state, fill);
     net.set_self_predicting(&mut state);
     let eta: Vec<f64> = net
         .layout
         .synapses
         .iter()
         .map(|s| {
-            if s.projection == Projection::Ip {
-                0.2
+            if s.projection == projection {
+                rate
             } else {
                 0.0
             }
         })
         .collect();
-    let x: Array2<f64> = array![[0.2, 0.9, 0.4, 0.0], [0.7, 0.1, 0.5, 1.0]];
-    let t: Array2<f64> = array![[1.386, -2.197], [-2.197, 1.386]];
+    (net, state, eta)
+}
+
+/// A batch of two inputs and two output targets (as potentials, φ^{-1} of 0.8 and 0.1).
+fn two_samples() -> (Array2<f64>, Array2<f64>) {
+    (
+        array![[0.2, 0.9, 0.4, 0.0], [0.7, 0.1, 0.5, 1.0]],
+        array![[1.386, -2.197], [-2.197, 1.386]],
+    )
+}
+
+#[test]
+fn interneurons_taught_by_the_free_passes_learn_nothing_in_the_self_predicting_state() {
+    // `mnist.interneuron_teaching = "free"` rests on this: without the target, the two passes
+    // leave W^IP's factor φ(u^I) − φ(v̂^I) at 0 in the self-predicting state (W^IP only tracks
+    // W^PP_{k+1,k}), while the nudged passes move it (it learns the teaching signal too).
+    let (net, state, eta) = self_predicting_net(Projection::Ip, 0.2, 0.61);
+    let (x, t) = two_samples();
     let ip = |s: &State, k| net.weights(s, Projection::Ip, k);
     let mut two_pass = TwoPass::new(&net);
 
@@ -223,28 +241,8 @@ fn rule_9_learns_the_teaching_signal_in_the_nudged_passes_and_nothing_in_the_fre
     // the free passes leave v_A = 0 and so W^PI where it is; the nudged passes move it by
     // −η v_A (r^I)^T with v_A = W^PP_{k,k+1} r_{k+1} + W^PI r^I = W^PP_{k,k+1} (r_{k+1} − r^I),
     // the teaching signal itself, which rule 9 then learns to cancel.
-    let mut config = NetworkConfig::new(&[4, 3, 3, 2]);
-    config.bias = true;
-    config.plasticity.eta_pi = vec![0.3, 0.3];
-    config.plasticity.tau_w = 0.0;
-    let net = Network::new(config, 2).expect("valid");
-    let mut state = net.zero_state();
-    fill_distinct(&net, &mut state, 0.37);
-    net.set_self_predicting(&mut state);
-    let eta: Vec<f64> = net
-        .layout
-        .synapses
-        .iter()
-        .map(|s| {
-            if s.projection == Projection::Pi {
-                0.3
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    let x: Array2<f64> = array![[0.2, 0.9, 0.4, 0.0], [0.7, 0.1, 0.5, 1.0]];
-    let t: Array2<f64> = array![[1.386, -2.197], [-2.197, 1.386]];
+    let (net, state, eta) = self_predicting_net(Projection::Pi, 0.3, 0.37);
+    let (x, t) = two_samples();
     let pi = |s: &State, k| net.weights(s, Projection::Pi, k);
     let mut two_pass = TwoPass::new(&net);
 
