@@ -1202,24 +1202,21 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
                 }
             }
             let pts: Vec<(f64, f64)> = acc.iter().map(|a| (a.0, a.1 / a.2 as f64)).collect();
-            if q == "top_down_alignment"
-                && let Some(last) = pts.last()
-            {
-                metrics.push(Metric::new(
-                    &format!("top_down_alignment_{v}_layer{}", layer.unwrap_or(0)),
-                    last.1,
-                    "",
+            let about = match q {
+                "top_down_alignment" => Some(
                     "cosine between the learned top-down weights W^PP_{k,k+1} and (W^PP_{k+1,k})^T at the last evaluation, mean over seeds (1 = the transpose, as backprop; 0 = unrelated)",
-                ));
-            }
-            if q == "interneuron_mismatch"
-                && let Some(last) = pts.last()
-            {
+                ),
+                "interneuron_mismatch" => Some(
+                    "‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F at the last evaluation, mean over seeds: how far the interneurons are from predicting the layer above (0 = self-predicting)",
+                ),
+                _ => None,
+            };
+            if let (Some(about), Some(last)) = (about, pts.last()) {
                 metrics.push(Metric::new(
-                    &format!("interneuron_mismatch_{v}_layer{}", layer.unwrap_or(0)),
+                    &format!("{q}_{v}_layer{}", layer.unwrap_or(0)),
                     last.1,
                     "",
-                    "‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F at the last evaluation, mean over seeds: how far the interneurons are from predicting the layer above (0 = self-predicting)",
+                    about,
                 ));
             }
             if !pts.is_empty() {
