@@ -10,7 +10,7 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence i
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: all deps test test-slow report robustness mnist disinhibition bench build clean fmt check data
+.PHONY: all deps test test-slow report robustness mnist disinhibition performance bench build clean fmt check data
 MNIST_DIR := data/mnist
 
 all: test
@@ -58,6 +58,20 @@ robustness: build
 	$(BIN) run robustness --resume
 	$(BIN) speedup robustness --runs 4
 	$(BIN) report robustness
+
+## performance: the engine's speed study (Euler step vs NumPy and the memory bandwidth, the
+## MNIST training epoch vs NumPy; one thread, ~5 min; run it with nothing else on the machine)
+## → reports/performance/. Sets up python3 with numpy, scipy and threadpoolctl in target/.
+BENCH_VENV := target/bench-venv
+performance: build $(BENCH_VENV)/.ok
+	DENDRITIC_PYTHON=$(BENCH_VENV)/bin/python $(BIN) run performance
+	$(BIN) report performance
+
+$(BENCH_VENV)/.ok:
+	@command -v python3 >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends python3)
+	python3 -m venv $(BENCH_VENV) || (apt-get update -qq && apt-get install -y -qq --no-install-recommends python3-venv && python3 -m venv $(BENCH_VENV))
+	$(BENCH_VENV)/bin/pip install -q numpy scipy threadpoolctl
+	touch $@
 
 ## bench: criterion benches (the OpenBLAS core type in use is printed first)
 bench: deps

@@ -5,7 +5,8 @@
 //! evaluation as the result. The paper's variants (single layer, frozen hidden→hidden weights,
 //! 784-1000-10 with learned top-down weights) are scenario variants of the same learner.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::ProgressBar;
@@ -18,9 +19,10 @@ use super::scenario::{
 };
 use crate::baseline::{Credit, FeedForward};
 use crate::model::{Drive, Network, Projection, State, Workspace};
+use crate::record::npz::{self, NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};
 use crate::rng::Rng;
-use crate::solve::{FixedPoint, Method, MethodKind, SteadyState, TwoPass};
+use crate::solve::{Euler, FixedPoint, Method, MethodKind, SteadyState, TwoPass};
 use crate::task::TaskConfig;
 use crate::task::mnist::{Mnist, load};
 
@@ -79,6 +81,39 @@ impl<'a> Minibatches<'a> {
         rng.shuffle(&mut self.order);
     }
 
+    /// A copy with the same images and shapes (its order is overwritten by the caller).
+    fn clone_shape(&self) -> Minibatches<'a> {
+        Minibatches {
+            images: self.images,
+            labels: self.labels,
+            order: self.order.clone(),
+            levels: self.levels,
+            x: Array2::zeros((0, 0)),
+            target: Array2::zeros((0, 0)),
+        }
+    }
+
+    /// The current order of the images (for checkpoints).
+    pub(crate) fn order(&self) -> &[usize] {
+        &self.order
+    }
+
+    /// Restores an order saved from [`Minibatches::order`].
+    pub(crate) fn set_order(&mut self, order: &[usize]) -> Result<(), String> {
+        let mut seen = vec![false; self.order.len()];
+        if order.len() != self.order.len()
+            || order
+                .iter()
+                .any(|&i| i >= seen.len() || std::mem::replace(&mut seen[i], true))
+        {
+            return Err(
+                "checkpoint's minibatch order is not a permutation of the training images".into(),
+            );
+        }
+        self.order.copy_from_slice(order);
+        Ok(())
+    }
+
     /// Fills `x` and `target` with minibatch `step` of the current order.
     pub(crate) fn fill(&mut self, step: usize) {
         let b = self.x.nrows();
@@ -105,6 +140,15 @@ pub(crate) trait Learner {
     fn scale_rates(&mut self, factor: f64);
     /// Quantities of its own recorded at every evaluation.
     fn probe(&self, _name: &str, _epoch: f64, _series: &mut TimeSeries) {}
+    /// The arrays that restore the learner (weights, potentials, …), or None when it cannot
+    /// be checkpointed.
+    fn checkpoint(&self) -> Option<BTreeMap<String, NpyArray>> {
+        None
+    }
+    /// Restores what [`Learner::checkpoint`] saved.
+    fn restore(&mut self, _arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
+        Err("this learner has no checkpoints".into())
+    }
 }
 
 /// The two-pass learner's rate per synapse group (in `net.layout.synapses` order): the
@@ -375,6 +419,238 @@ impl Learner for Microcircuit {
         crate::solve::check_divergence(&self.eval, &self.eval_state.y, 0.0)
             .map_err(|e| format!("by epoch {epoch:.2}: {e}"))
     }
+
+    /// Every weight matrix by name (`w_up_1`, …, as NumPy arrays n_post × n_pre) and the flat
+    /// state vectors `y` and `p` the run resumes from.
+    fn checkpoint(&self) -> Option<BTreeMap<String, NpyArray>> {
+        let mut out = state_arrays(&self.net, &self.state);
+        out.insert("eta_two_pass".into(), f64_array(self.eta.clone()));
+        if let Some(free) = &self.eta_free {
+            out.insert("eta_two_pass_free".into(), f64_array(free.clone()));
+        }
+        Some(out)
+    }
+
+    fn restore(&mut self, arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
+        restore_state(&mut self.state, arrays)?;
+        let rates = |k: &str, n: usize| match arrays.get(k).map(|a| &a.data) {
+            Some(NpyData::F64(v)) if v.len() == n => Ok(v.clone()),
+            _ => Err(format!("checkpoint has no '{k}' of length {n}")),
+        };
+        self.eta = rates("eta_two_pass", self.eta.len())?;
+        if let Some(free) = &mut self.eta_free {
+            *free = rates("eta_two_pass_free", free.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// The checkpoint arrays of a microcircuit state: its weights by name, and `y`, `p`.
+fn state_arrays(net: &Network, state: &State) -> BTreeMap<String, NpyArray> {
+    let mut out = BTreeMap::new();
+    for syn in &net.layout.synapses {
+        let w = state.view(&syn.w);
+        out.insert(
+            format!("{}_{}", syn.projection.name(), syn.layer),
+            NpyArray {
+                shape: vec![syn.w.rows, syn.w.cols],
+                data: NpyData::F64(w.iter().copied().collect()),
+            },
+        );
+    }
+    for (name, v) in [("y", &state.y), ("p", &state.p)] {
+        out.insert(
+            name.to_string(),
+            NpyArray {
+                shape: vec![v.len()],
+                data: NpyData::F64(v.clone()),
+            },
+        );
+    }
+    out
+}
+
+/// Copies `y` and `p` of a checkpoint back into a state of the same layout.
+fn restore_state(state: &mut State, arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
+    for (name, v) in [("y", &mut state.y), ("p", &mut state.p)] {
+        match arrays.get(name).map(|a| &a.data) {
+            Some(NpyData::F64(data)) if data.len() == v.len() => v.copy_from_slice(data),
+            Some(NpyData::F64(data)) => {
+                return Err(format!(
+                    "checkpoint array '{name}' has {} entries, the network {}",
+                    data.len(),
+                    v.len()
+                ));
+            }
+            _ => return Err(format!("checkpoint has no float64 array '{name}'")),
+        }
+    }
+    Ok(())
+}
+
+/// The full continuous-time learner (issue 17): the microcircuit's ODE with plasticity on
+/// while each minibatch is presented, integrated by the fused forward Euler at `dt`. Each
+/// presentation holds the weights for `settle_steps` steps (the potentials leave the last
+/// image's state), then learns for `learn_steps` steps; the rates per ms are the two-pass
+/// learner's η (rescaled the same way) divided by the learning time, so that a settled
+/// presentation changes the weights as one two-pass update does. Potentials carry over from
+/// one minibatch to the next. Evaluation, probes and checks are those of the inner two-pass
+/// learner, on the same state.
+pub(crate) struct Dynamics {
+    inner: Microcircuit,
+    net: Network,
+    euler: Euler,
+    dt: f64,
+    settle_steps: usize,
+    learn_steps: usize,
+    /// Steps taken (simulated time = steps · dt).
+    steps: u64,
+}
+
+impl Dynamics {
+    pub(crate) fn new(
+        inner: Microcircuit,
+        training: &MnistTraining,
+        dt: f64,
+        seed: u64,
+    ) -> Result<Self, RunError> {
+        let two_pass = &inner.net;
+        let eta = learning_rates(two_pass, training);
+        let mut config = two_pass.config.clone();
+        let p = &mut config.plasticity;
+        p.tau_w = 0.0;
+        p.eta_scale = 1.0;
+        p.clip = None;
+        let n = two_pass.n_layers();
+        p.eta_up = vec![0.0; n];
+        p.eta_down = vec![0.0; n - 1];
+        p.eta_ip = vec![0.0; n - 1];
+        p.eta_pi = vec![0.0; n - 1];
+        let settle_steps = (training.settle_ms / dt).round() as usize;
+        let learn_steps = (training.learn_ms / dt).round() as usize;
+        let per_ms = 1.0 / (learn_steps as f64 * dt);
+        for (syn, &e) in two_pass.layout.synapses.iter().zip(&eta) {
+            let k = syn.layer;
+            let slot = match syn.projection {
+                Projection::Up => &mut p.eta_up[k - 1],
+                Projection::Down => &mut p.eta_down[k - 1],
+                Projection::Ip => &mut p.eta_ip[k - 1],
+                Projection::Pi => &mut p.eta_pi[k - 1],
+            };
+            *slot = e * per_ms;
+        }
+        let net = Network::new(config, two_pass.batch())
+            .map_err(|source| RunError::Model { seed, source })?;
+        // The same groups are plastic, so the state has the same layout.
+        let same = net
+            .layout
+            .synapses
+            .iter()
+            .zip(&two_pass.layout.synapses)
+            .all(|(a, b)| a.w == b.w && a.bias == b.bias)
+            && net.layout.n_dynamic == two_pass.layout.n_dynamic;
+        if !same {
+            return Err(RunError::Task {
+                seed,
+                message: "the dynamics learner needs the two-pass learner's plastic groups to have non-zero rates (and no τ_w traces)".into(),
+            });
+        }
+        Ok(Dynamics {
+            euler: Euler::new(&net, seed),
+            inner,
+            net,
+            dt,
+            settle_steps,
+            learn_steps,
+            steps: 0,
+        })
+    }
+}
+
+impl Learner for Dynamics {
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String> {
+        let drive = Drive::nudged(x.view(), target.view());
+        let state = &mut self.inner.state;
+        for (n, learning) in [(self.settle_steps, 0.0), (self.learn_steps, 1.0)] {
+            self.euler.set_learning(learning);
+            for _ in 0..n {
+                let t = self.steps as f64 * self.dt;
+                self.euler
+                    .step(&self.net, state, &drive, t, self.dt)
+                    .map_err(|e| e.to_string())?;
+                self.steps += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64 {
+        self.inner.error_percent(images, labels)
+    }
+
+    fn check(&self, epoch: f64) -> Result<(), String> {
+        self.inner.check(epoch)
+    }
+
+    fn report(&self, summary: &mut SummaryRow) {
+        num(summary, "dynamics_steps", self.steps as f64);
+        num(
+            summary,
+            "dynamics_simulated_s",
+            self.steps as f64 * self.dt / 1000.0,
+        );
+        num(summary, "dynamics_dt_ms", self.dt);
+        num(summary, "dynamics_settle_steps", self.settle_steps as f64);
+        num(summary, "dynamics_learn_steps", self.learn_steps as f64);
+    }
+
+    fn scale_rates(&mut self, factor: f64) {
+        for syn in &mut self.net.layout.synapses {
+            syn.eta *= factor;
+        }
+    }
+
+    fn probe(&self, name: &str, epoch: f64, series: &mut TimeSeries) {
+        self.inner.probe(name, epoch, series);
+    }
+
+    /// As the two-pass learner's, plus the learning rates (they decay per epoch) and the
+    /// step count.
+    fn checkpoint(&self) -> Option<BTreeMap<String, NpyArray>> {
+        let mut out = state_arrays(&self.net, &self.inner.state);
+        let eta: Vec<f64> = self.net.layout.synapses.iter().map(|s| s.eta).collect();
+        out.insert(
+            "eta_per_ms".into(),
+            NpyArray {
+                shape: vec![eta.len()],
+                data: NpyData::F64(eta),
+            },
+        );
+        out.insert(
+            "steps".into(),
+            NpyArray {
+                shape: vec![1],
+                data: NpyData::U64(vec![self.steps]),
+            },
+        );
+        Some(out)
+    }
+
+    fn restore(&mut self, arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
+        restore_state(&mut self.inner.state, arrays)?;
+        match arrays.get("eta_per_ms").map(|a| &a.data) {
+            Some(NpyData::F64(eta)) if eta.len() == self.net.layout.synapses.len() => {
+                for (syn, &e) in self.net.layout.synapses.iter_mut().zip(eta) {
+                    syn.eta = e;
+                }
+            }
+            _ => return Err("checkpoint has no 'eta_per_ms' of the right length".into()),
+        }
+        if let Some(NpyData::U64(s)) = arrays.get("steps").map(|a| &a.data) {
+            self.steps = s.first().copied().unwrap_or(0);
+        }
+        Ok(())
+    }
 }
 
 /// How the microcircuit settles before an update when not by the two passes alone.
@@ -396,7 +672,8 @@ enum Settler {
 impl Settler {
     fn new(net: &Network, training: &MnistTraining, dt: f64, seed: u64) -> Result<Self, RunError> {
         Ok(match training.settle {
-            MnistSettle::TwoPass => Settler::TwoPass,
+            // The dynamics learner steps its own Euler; its inner two-pass learner only evaluates.
+            MnistSettle::TwoPass | MnistSettle::Dynamics => Settler::TwoPass,
             MnistSettle::FixedPoint => {
                 Settler::FixedPoint(FixedPoint::new(net, training.settle_tolerance, 5000, 1.0))
             }
@@ -466,6 +743,8 @@ impl Settler {
 /// microcircuit's feed-forward limit.
 struct Backprop {
     ff: FeedForward,
+    /// Buffers of the training step (sized at the first minibatch).
+    ws: Option<crate::baseline::TrainWorkspace>,
     credit: Credit,
     eta: Vec<f64>,
     learn_bias: bool,
@@ -475,13 +754,18 @@ struct Backprop {
 
 impl Learner for Backprop {
     fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String> {
-        self.ff
-            .step(x, target, self.credit, &self.eta, self.learn_bias);
-        if self.weight_decay > 0.0 {
-            for (w, eta) in self.ff.w.iter_mut().zip(&self.eta) {
-                *w *= 1.0 - eta * self.weight_decay;
-            }
-        }
+        let ws = self
+            .ws
+            .get_or_insert_with(|| crate::baseline::TrainWorkspace::new(&self.ff, x.nrows()));
+        self.ff.train_step(
+            ws,
+            x,
+            target,
+            self.credit,
+            &self.eta,
+            self.learn_bias,
+            self.weight_decay,
+        );
         Ok(())
     }
 
@@ -515,6 +799,55 @@ impl Learner for Backprop {
         }
         Ok(())
     }
+}
+
+/// The scenario's learner, starting from `net` and `state`, and its name in the results.
+pub(crate) fn build_learner(
+    scenario: &Scenario,
+    net: Network,
+    state: State,
+    seed: u64,
+) -> Result<(&'static str, Box<dyn Learner>), RunError> {
+    let training = scenario.mnist.as_ref().expect("validated");
+    Ok(match training.learner {
+        MnistLearner::Microcircuit if training.settle == MnistSettle::Dynamics => {
+            let dt = scenario.protocol.dt;
+            let inner = Microcircuit::new(net, state, training, dt, seed)?;
+            (
+                "dynamics",
+                Box::new(Dynamics::new(inner, training, dt, seed)?),
+            )
+        }
+        MnistLearner::Microcircuit => (
+            "microcircuit",
+            Box::new(Microcircuit::new(
+                net,
+                state,
+                training,
+                scenario.protocol.dt,
+                seed,
+            )?),
+        ),
+        MnistLearner::Backprop | MnistLearner::FeedbackAlignment => {
+            let mut ff = FeedForward::from_microcircuit(&net, &state);
+            ff.loss = training.backprop_loss;
+            let (name, credit) = match training.learner {
+                MnistLearner::Backprop => ("backprop", Credit::Backprop),
+                _ => ("feedback_alignment", Credit::FeedbackAlignment),
+            };
+            (
+                name,
+                Box::new(Backprop {
+                    ff,
+                    ws: None,
+                    credit,
+                    eta: training.backprop_eta.clone().expect("validated"),
+                    learn_bias: scenario.network.bias,
+                    weight_decay: training.backprop_weight_decay,
+                }),
+            )
+        }
+    })
 }
 
 /// Runs the study for one seed: the scenario's learner over its epochs.
@@ -573,36 +906,7 @@ pub fn run(
     let b = training.batch;
     let (net, state) = initial_network(scenario.network.clone(), b, scenario, seed)?;
     let n = net.n_layers();
-    let (name, mut learner): (&str, Box<dyn Learner>) = match training.learner {
-        MnistLearner::Microcircuit => (
-            "microcircuit",
-            Box::new(Microcircuit::new(
-                net,
-                state,
-                training,
-                scenario.protocol.dt,
-                seed,
-            )?),
-        ),
-        MnistLearner::Backprop | MnistLearner::FeedbackAlignment => {
-            let mut ff = FeedForward::from_microcircuit(&net, &state);
-            ff.loss = training.backprop_loss;
-            let (name, credit) = match training.learner {
-                MnistLearner::Backprop => ("backprop", Credit::Backprop),
-                _ => ("feedback_alignment", Credit::FeedbackAlignment),
-            };
-            (
-                name,
-                Box::new(Backprop {
-                    ff,
-                    credit,
-                    eta: training.backprop_eta.clone().expect("validated"),
-                    learn_bias: scenario.network.bias,
-                    weight_decay: training.backprop_weight_decay,
-                }),
-            )
-        }
-    };
+    let (name, mut learner) = build_learner(scenario, net, state, seed)?;
     let mut batches = Minibatches::new(&train_x, train_y, b, (u_low, u_high));
     let steps_per_epoch = batches.steps();
     let eval_every = (steps_per_epoch / training.evaluations_per_epoch).max(1);
@@ -612,11 +916,37 @@ pub fn run(
     // (validation error, test error, epoch) of the best validation so far.
     let mut best = (f64::INFINITY, f64::NAN, f64::NAN);
     let started = Instant::now();
-    let mut train_time = 0.0;
-    let mut eval_time = 0.0;
-    let mut images_seen = 0usize;
+    let mut progress_state = Progress::default();
+    let task_error = |message: String| RunError::Task { seed, message };
+    let checkpoint = (training.checkpoint_images > 0).then(|| checkpoint_path(scenario, seed));
+    let mut resume_at = None;
+    if let Some(path) = checkpoint.as_ref().filter(|p| p.exists()) {
+        let arrays = npz::read(path).map_err(task_error)?;
+        learner
+            .restore(&arrays)
+            .and_then(|()| progress_state.restore(&arrays, &mut rng, &mut batches))
+            .map_err(|m| task_error(format!("resuming from {}: {m}", path.display())))?;
+        for (e, v, t) in progress_state.evaluations.clone() {
+            series.push(name, e, "validation_error", n as i64, -1, v);
+            series.push(name, e, "test_error", n as i64, -1, t);
+            if v < best.0 {
+                best = (v, t, e);
+            }
+        }
+        resume_at = Some((progress_state.epoch, progress_state.next_step));
+        tracing::info!(
+            "{}: resuming seed {seed} from {} (epoch {}, minibatch {})",
+            scenario.name,
+            path.display(),
+            progress_state.epoch + 1,
+            progress_state.next_step
+        );
+    }
     let diverged = |message: String| RunError::Task { seed, message };
-    let mut evaluate = |learner: &mut Box<dyn Learner>, epoch: f64, best: &mut (f64, f64, f64)| {
+    let mut evaluate = |learner: &mut Box<dyn Learner>,
+                        epoch: f64,
+                        best: &mut (f64, f64, f64),
+                        ps: &mut Progress| {
         let t0 = Instant::now();
         learner.check(epoch).map_err(diverged)?;
         let v = learner.error_percent(&val_x, val_y);
@@ -624,16 +954,27 @@ pub fn run(
         series.push(name, epoch, "validation_error", n as i64, -1, v);
         series.push(name, epoch, "test_error", n as i64, -1, te);
         learner.probe(name, epoch, &mut series);
+        ps.evaluations.push((epoch, v, te));
         if v < best.0 {
             *best = (v, te, epoch);
         }
-        eval_time += t0.elapsed().as_secs_f64();
+        ps.eval_time += t0.elapsed().as_secs_f64();
         Ok::<(), RunError>(())
     };
-    evaluate(&mut learner, 0.0, &mut best)?;
-    for epoch in 0..training.epochs {
-        batches.shuffle(&mut rng);
-        for step in 0..steps_per_epoch {
+    if resume_at.is_none() {
+        evaluate(&mut learner, 0.0, &mut best, &mut progress_state)?;
+    }
+    let save_every = training.checkpoint_images.div_ceil(b).max(1);
+    let (first_epoch, first_step) = resume_at.unwrap_or((0, 0));
+    for epoch in first_epoch..training.epochs {
+        // A run resumed in the middle of an epoch has its order; otherwise shuffle.
+        let resumed_here = resume_at.is_some() && epoch == first_epoch && first_step > 0;
+        if !resumed_here {
+            progress_state.rng_at_epoch_start = rng.state();
+            batches.shuffle(&mut rng);
+        }
+        let start = if resumed_here { first_step } else { 0 };
+        for step in start..steps_per_epoch {
             batches.fill(step);
             let t0 = Instant::now();
             learner
@@ -642,20 +983,45 @@ pub fn run(
                     seed,
                     message: format!("epoch {}, minibatch {step}: {message}", epoch + 1),
                 })?;
-            train_time += t0.elapsed().as_secs_f64();
-            images_seen += b;
+            progress_state.train_time += t0.elapsed().as_secs_f64();
+            progress_state.images_seen += b;
             if let Some(pb) = progress {
                 pb.inc(1);
             }
             if (step + 1) % eval_every == 0 || step + 1 == steps_per_epoch {
                 let e = epoch as f64 + (step + 1) as f64 / steps_per_epoch as f64;
-                evaluate(&mut learner, e, &mut best)?;
+                evaluate(&mut learner, e, &mut best, &mut progress_state)?;
+            }
+            if let Some(path) = &checkpoint
+                && (step + 1) % save_every == 0
+                && step + 1 < steps_per_epoch
+            {
+                progress_state.epoch = epoch;
+                progress_state.next_step = step + 1;
+                save_checkpoint(path, learner.as_ref(), &progress_state, &batches)
+                    .map_err(task_error)?;
             }
         }
         if training.eta_decay_per_epoch != 1.0 {
             learner.scale_rates(training.eta_decay_per_epoch);
         }
+        if let Some(path) = &checkpoint
+            && epoch + 1 < training.epochs
+        {
+            // At an epoch's end (rates decayed): the next epoch starts with its shuffle.
+            progress_state.epoch = epoch + 1;
+            progress_state.next_step = 0;
+            progress_state.rng_at_epoch_start = rng.state();
+            save_checkpoint(path, learner.as_ref(), &progress_state, &batches)
+                .map_err(task_error)?;
+        }
     }
+    let Progress {
+        train_time,
+        eval_time,
+        images_seen,
+        ..
+    } = progress_state;
     let epochs = images_seen as f64 / *train as f64;
     num(&mut summary, "test_error", best.1);
     num(&mut summary, "validation_error", best.0);
@@ -670,10 +1036,153 @@ pub fn run(
         started.elapsed().as_secs_f64(),
     );
     learner.report(&mut summary);
+    if let Some(path) = checkpoint.filter(|p| p.exists()) {
+        std::fs::remove_file(&path).map_err(|e| {
+            task_error(format!(
+                "removing the finished run's checkpoint {}: {e}",
+                path.display()
+            ))
+        })?;
+    }
     Ok(RunOutput {
         seed,
         series,
         summary,
         table: Vec::new(),
     })
+}
+
+/// Where a run's checkpoint lives: `<checkpoint_dir>/<name>-<fingerprint>-seed<seed>.npz`,
+/// the fingerprint being the CRC-32 of the scenario as run (so an edited scenario, or another
+/// variant of a sweep, never resumes from another's state).
+pub fn checkpoint_path(scenario: &Scenario, seed: u64) -> PathBuf {
+    let training = scenario.mnist.as_ref().expect("validated");
+    let text = toml::to_string(scenario).unwrap_or_default();
+    Path::new(&training.checkpoint_dir).join(format!(
+        "{}-{:08x}-seed{seed}.npz",
+        scenario.name,
+        npz::crc32(text.as_bytes())
+    ))
+}
+
+/// The training loop's own state, saved beside the learner's.
+#[derive(Clone, Debug, Default)]
+struct Progress {
+    /// Epoch (from 0) and the next minibatch of it.
+    epoch: usize,
+    next_step: usize,
+    /// The minibatch RNG's state before this epoch's shuffle.
+    rng_at_epoch_start: [u64; 4],
+    images_seen: usize,
+    train_time: f64,
+    eval_time: f64,
+    /// (epoch, validation error, test error) of every evaluation so far.
+    evaluations: Vec<(f64, f64, f64)>,
+}
+
+fn f64_array(v: Vec<f64>) -> NpyArray {
+    NpyArray {
+        shape: vec![v.len()],
+        data: NpyData::F64(v),
+    }
+}
+
+fn u64_array(v: Vec<u64>) -> NpyArray {
+    NpyArray {
+        shape: vec![v.len()],
+        data: NpyData::U64(v),
+    }
+}
+
+impl Progress {
+    fn arrays(&self, batches: &Minibatches) -> BTreeMap<String, NpyArray> {
+        let mut a = BTreeMap::new();
+        a.insert(
+            "progress".into(),
+            u64_array(vec![
+                self.epoch as u64,
+                self.next_step as u64,
+                self.images_seen as u64,
+            ]),
+        );
+        a.insert(
+            "times".into(),
+            f64_array(vec![self.train_time, self.eval_time]),
+        );
+        a.insert(
+            "rng_patterns".into(),
+            u64_array(self.rng_at_epoch_start.to_vec()),
+        );
+        a.insert(
+            "order".into(),
+            u64_array(batches.order().iter().map(|&i| i as u64).collect()),
+        );
+        let ev = &self.evaluations;
+        a.insert(
+            "evaluations".into(),
+            NpyArray {
+                shape: vec![ev.len(), 3],
+                data: NpyData::F64(ev.iter().flat_map(|&(e, v, t)| [e, v, t]).collect()),
+            },
+        );
+        a
+    }
+
+    fn restore(
+        &mut self,
+        a: &BTreeMap<String, NpyArray>,
+        rng: &mut Rng,
+        batches: &mut Minibatches,
+    ) -> Result<(), String> {
+        let u64s = |k: &str| match a.get(k).map(|x| &x.data) {
+            Some(NpyData::U64(v)) => Ok(v.clone()),
+            _ => Err(format!("checkpoint has no uint64 array '{k}'")),
+        };
+        let f64s = |k: &str| match a.get(k).map(|x| &x.data) {
+            Some(NpyData::F64(v)) => Ok(v.clone()),
+            _ => Err(format!("checkpoint has no float64 array '{k}'")),
+        };
+        let p = u64s("progress")?;
+        let t = f64s("times")?;
+        let r = u64s("rng_patterns")?;
+        let ev = f64s("evaluations")?;
+        if p.len() != 3 || t.len() != 2 || r.len() != 4 || ev.len() % 3 != 0 {
+            return Err("checkpoint arrays of the wrong length".into());
+        }
+        (self.epoch, self.next_step, self.images_seen) =
+            (p[0] as usize, p[1] as usize, p[2] as usize);
+        (self.train_time, self.eval_time) = (t[0], t[1]);
+        self.rng_at_epoch_start = [r[0], r[1], r[2], r[3]];
+        self.evaluations = ev.chunks_exact(3).map(|c| (c[0], c[1], c[2])).collect();
+        let order: Vec<usize> = u64s("order")?.into_iter().map(|i| i as usize).collect();
+        batches.set_order(&order)?;
+        *rng = Rng::from_state(self.rng_at_epoch_start);
+        if self.next_step > 0 {
+            // In the middle of an epoch: the generator as it was after the epoch's shuffle,
+            // by replaying the shuffle from the saved state (the order itself is restored).
+            let mut replay = batches.clone_shape();
+            replay.shuffle(rng);
+            if replay.order != order {
+                return Err(
+                    "the saved minibatch order does not follow from the saved generator".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn save_checkpoint(
+    path: &Path,
+    learner: &dyn Learner,
+    progress: &Progress,
+    batches: &Minibatches,
+) -> Result<(), String> {
+    let Some(mut arrays) = learner.checkpoint() else {
+        return Err(
+            "mnist.checkpoint_images is set but this learner cannot be checkpointed".into(),
+        );
+    };
+    arrays.extend(progress.arrays(batches));
+    npz::write(path, &arrays).map_err(|e| format!("writing checkpoint {}: {e}", path.display()))
 }

@@ -4,6 +4,7 @@
 pub mod disinhibition;
 pub mod integrators;
 pub mod mnist;
+pub mod performance;
 pub mod probe;
 pub mod run;
 pub mod scenario;

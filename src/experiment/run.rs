@@ -164,6 +164,7 @@ pub fn run_one(
         Study::Integrators => super::integrators::run(scenario, seed, progress)?,
         Study::Mnist => super::mnist::run(scenario, seed, progress)?,
         Study::Disinhibition => super::disinhibition::run(scenario, seed, progress)?,
+        Study::Performance => super::performance::run(scenario, seed, progress)?,
     };
     num(
         &mut out.summary,

@@ -29,6 +29,9 @@ pub enum Study {
     Mnist,
     /// P2's disinhibition: attention-like denoising and generation (our design, paper-spec §8.4).
     Disinhibition,
+    /// The engine's speed: the Euler step and the training epoch against NumPy and the
+    /// memory bandwidth (issue 17).
+    Performance,
 }
 
 impl Study {
@@ -42,6 +45,7 @@ impl Study {
             Study::Integrators => "integrators",
             Study::Mnist => "mnist",
             Study::Disinhibition => "disinhibition",
+            Study::Performance => "performance",
         }
     }
 }
@@ -189,9 +193,22 @@ pub struct MnistTraining {
     /// Stop the fixed-point iteration when max |du/dt| falls below this.
     #[serde(default = "default_settle_tolerance")]
     pub settle_tolerance: f64,
-    /// Simulated time of the "euler" settling per minibatch, ms.
+    /// Simulated time of the "euler" settling per minibatch, ms (with `settle = "dynamics"`:
+    /// the part of each presentation before plasticity is switched on).
     #[serde(default = "default_settle_ms")]
     pub settle_ms: f64,
+    /// With `settle = "dynamics"`: the part of each presentation with plasticity on, ms.
+    #[serde(default = "default_settle_ms")]
+    pub learn_ms: f64,
+    /// Save the learner's state (weights, potentials, the minibatch order and the RNG states,
+    /// NumPy `.npz`) every this many training images, and resume from it when the same
+    /// scenario and seed run again (0: never). The file is
+    /// `<checkpoint_dir>/<name>-<fingerprint>-seed<seed>.npz`, removed when the run finishes.
+    #[serde(default)]
+    pub checkpoint_images: usize,
+    /// Where checkpoints go (relative to the working directory).
+    #[serde(default = "default_checkpoint_dir")]
+    pub checkpoint_dir: String,
     /// Which learner trains: the microcircuit's two-pass learner (default) or backprop on the
     /// same feed-forward network.
     #[serde(default)]
@@ -261,6 +278,15 @@ pub enum MnistSettle {
     FixedPoint,
     /// Forward Euler in simulated time.
     Euler,
+    /// Not a settle before an update but the full continuous-time learner: each minibatch is
+    /// presented for `settle_ms` with the weights held and then `learn_ms` with plasticity on
+    /// (rules 7–10 as ODEs, forward Euler at `protocol.dt`, τ_w = 0, the weight change the
+    /// batch mean), at rates η/`learn_ms` per ms, η the two-pass learner's (rescaled) rates.
+    Dynamics,
+}
+
+fn default_checkpoint_dir() -> String {
+    "checkpoints".into()
 }
 
 fn default_settle_tolerance() -> f64 {
@@ -476,6 +502,9 @@ pub struct Scenario {
     /// The integrator study's settings (integrators only).
     #[serde(default)]
     pub integrators: Option<Integrators>,
+    /// The performance study's settings (performance only).
+    #[serde(default)]
+    pub performance: Option<super::performance::Performance>,
     /// A parameter sweep (runs = grid points × seeds).
     #[serde(default)]
     pub sweep: Option<super::sweep::Sweep>,
@@ -552,6 +581,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../scenarios/mnist_short.toml"),
     ),
     ("mnist", include_str!("../../scenarios/mnist.toml")),
+    (
+        "performance",
+        include_str!("../../scenarios/performance.toml"),
+    ),
     (
         "disinhibition_short",
         include_str!("../../scenarios/disinhibition_short.toml"),
@@ -1036,6 +1069,42 @@ impl Scenario {
                         "the two-pass learner is deterministic: needs σ = 0".into(),
                     );
                 }
+                if m.settle == MnistSettle::Dynamics {
+                    if self.method != MethodKind::Euler {
+                        return e(
+                            "method",
+                            format!(
+                                "mnist.settle = \"dynamics\" integrates by forward Euler: needs method = \"euler\", got \"{}\"",
+                                self.method.name()
+                            ),
+                        );
+                    }
+                    let whole = |ms: f64| ((ms / p.dt) - (ms / p.dt).round()).abs() < 1e-9;
+                    if !(m.learn_ms >= p.dt && whole(m.learn_ms)) {
+                        return e(
+                            "mnist.learn_ms",
+                            format!(
+                                "must be a positive whole number of protocol.dt = {} ms, got {}",
+                                p.dt, m.learn_ms
+                            ),
+                        );
+                    }
+                    if !(m.settle_ms >= 0.0 && whole(m.settle_ms)) {
+                        return e(
+                            "mnist.settle_ms",
+                            format!(
+                                "must be a whole number (≥ 0) of protocol.dt = {} ms, got {}",
+                                p.dt, m.settle_ms
+                            ),
+                        );
+                    }
+                }
+                if m.checkpoint_images > 0 && m.learner != MnistLearner::Microcircuit {
+                    return e(
+                        "mnist.checkpoint_images",
+                        "checkpoints are written for the microcircuit's learners only".into(),
+                    );
+                }
             }
             (Study::Disinhibition, TaskConfig::Mnist { test, .. }) => {
                 let Some(m) = &self.mnist else {
@@ -1059,6 +1128,44 @@ impl Scenario {
                 d.validate(n, *test, p.dt)
                     .map_err(|(k, m)| (format!("disinhibition.{k}"), m))?;
             }
+            (Study::Performance, TaskConfig::SingleAssociation { .. }) => {
+                let Some(perf) = &self.performance else {
+                    return e(
+                        "performance",
+                        "the performance study needs a [performance] table".into(),
+                    );
+                };
+                if perf.repetitions < 3 || perf.epoch_repetitions < 1 {
+                    return e(
+                        "performance.repetitions",
+                        "needs repetitions ≥ 3 (medians) and epoch_repetitions ≥ 1".into(),
+                    );
+                }
+                if perf.small_sizes.len() < 3 || perf.small_sizes.contains(&0) {
+                    return e(
+                        "performance.small_sizes",
+                        format!("needs ≥ 3 positive sizes, got {:?}", perf.small_sizes),
+                    );
+                }
+                if perf.batch == 0
+                    || perf.steps_small == 0
+                    || perf.steps_large == 0
+                    || perf.steps_batch == 0
+                    || perf.epoch_images == 0
+                {
+                    return e(
+                        "performance.batch",
+                        "batch, steps_small, steps_large, steps_batch and epoch_images must be ≥ 1"
+                            .into(),
+                    );
+                }
+                if !(perf.eta.is_finite()) {
+                    return e(
+                        "performance.eta",
+                        format!("must be finite, got {}", perf.eta),
+                    );
+                }
+            }
             (Study::Regression, TaskConfig::Teacher { .. }) => {
                 if p.test_every == 0 || p.test_patterns == 0 {
                     return e("protocol.test_every", "the regression study needs protocol.test_every ≥ 1 and protocol.test_patterns ≥ 1".into());
@@ -1078,7 +1185,9 @@ impl Scenario {
                     Study::SelfPredicting => "random_patterns",
                     Study::TargetLearning => "single_association",
                     Study::Regression => "teacher",
-                    Study::BpEquivalence | Study::Integrators => "single_association",
+                    Study::BpEquivalence | Study::Integrators | Study::Performance => {
+                        "single_association"
+                    }
                     Study::Mnist | Study::Disinhibition => "mnist",
                 };
                 return e(

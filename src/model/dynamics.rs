@@ -1,7 +1,7 @@
 //! The right-hand side: somatic dynamics (Eqs. 1–2, output and interneuron nudging),
 //! instantaneous dendrites (Eqs. 3–5), the input low-pass and plasticity (Eqs. 7–10).
 
-use ndarray::linalg::general_mat_mul;
+use crate::linalg::gemm;
 use ndarray::{Array2, ArrayView2, Axis, Zip};
 
 use super::layout::{Projection, Segment};
@@ -107,7 +107,7 @@ impl Network {
     /// Eq. 3: v_B,k = W^PP_{k,k−1} r_{k−1} (+ b_k), in row-vector form r W^T.
     pub(crate) fn basal(&self, y: &[f64], p: &[f64], ws: &mut Workspace, k: usize) {
         let up = self.layout.synapses(Projection::Up, k);
-        general_mat_mul(
+        gemm(
             1.0,
             &ws.r[k - 1],
             &param(y, p, &up.w).t(),
@@ -123,7 +123,7 @@ impl Network {
     pub(crate) fn apical(&self, y: &[f64], p: &[f64], ws: &mut Workspace, k: usize) {
         let down = self.layout.synapses(Projection::Down, k);
         let pi = self.layout.synapses(Projection::Pi, k);
-        general_mat_mul(
+        gemm(
             1.0,
             &ws.r[k + 1],
             &param(y, p, &down.w).t(),
@@ -131,7 +131,7 @@ impl Network {
             &mut ws.v_td[k],
         );
         ws.v_apical[k].assign(&ws.v_td[k]);
-        general_mat_mul(
+        gemm(
             self.config.gate(k),
             &ws.r_int[k],
             &param(y, p, &pi.w).t(),
@@ -143,7 +143,7 @@ impl Network {
     /// Eq. 5: v^I_k = W^IP_{k,k} r_k (+ b^I_k).
     pub(crate) fn int_dendrite(&self, y: &[f64], p: &[f64], ws: &mut Workspace, k: usize) {
         let ip = self.layout.synapses(Projection::Ip, k);
-        general_mat_mul(
+        gemm(
             1.0,
             &ws.r[k],
             &param(y, p, &ip.w).t(),
@@ -157,7 +157,13 @@ impl Network {
 
     /// Somatic derivatives du/dt (Eqs. 1–2 and the output equation of paper-spec §2.3) from the
     /// rates and dendrites already in `ws`; `du` has length `n_potentials`.
-    fn potential_derivatives(&self, y: &[f64], drive: &Drive, ws: &Workspace, du: &mut [f64]) {
+    pub(crate) fn potential_derivatives(
+        &self,
+        y: &[f64],
+        drive: &Drive,
+        ws: &Workspace,
+        du: &mut [f64],
+    ) {
         let l = &self.layout;
         let n = self.n_layers();
         let c = self.config.conductances;
@@ -324,27 +330,35 @@ impl Network {
             match syn.trace_w {
                 None => {
                     let mut dw = syn.w.view_mut(dy);
-                    general_mat_mul(syn.eta * inv_b, &e.t(), &pre, 0.0, &mut dw);
+                    gemm(syn.eta * inv_b, &e.t(), &pre, 0.0, &mut dw);
                     if let Some(b) = syn.bias {
-                        let mean = e.mean_axis(Axis(0)).expect("batch ≥ 1");
-                        b.view_mut(dy).row_mut(0).assign(&(mean * syn.eta));
+                        // η ⟨e⟩, summed in place (no allocation).
+                        let mut db = b.view_mut(dy);
+                        db.fill(0.0);
+                        for row in e.rows() {
+                            db.row_mut(0).scaled_add(syn.eta * inv_b, &row);
+                        }
                     }
                 }
                 Some(tw) => {
                     {
                         let mut dt = tw.view_mut(dy);
-                        general_mat_mul(inv_b / tau_w, &e.t(), &pre, 0.0, &mut dt);
+                        gemm(inv_b / tau_w, &e.t(), &pre, 0.0, &mut dt);
                         dt.scaled_add(-1.0 / tau_w, &tw.view(y));
                     }
                     Zip::from(syn.w.view_mut(dy))
                         .and(tw.view(y))
                         .for_each(|d, &t| *d = syn.eta * t);
                     if let (Some(b), Some(tb)) = (syn.bias, syn.trace_bias) {
-                        let mean = e.mean_axis(Axis(0)).expect("batch ≥ 1");
-                        Zip::from(tb.view_mut(dy).row_mut(0))
-                            .and(&mean)
+                        // (⟨e⟩ − trace)/τ_w, the mean summed in place (no allocation).
+                        let mut dtb = tb.view_mut(dy);
+                        dtb.fill(0.0);
+                        for row in e.rows() {
+                            dtb.row_mut(0).scaled_add(inv_b, &row);
+                        }
+                        Zip::from(dtb.row_mut(0))
                             .and(tb.view(y).row(0))
-                            .for_each(|d, &m, &t| *d = (m - t) / tau_w);
+                            .for_each(|d, &t| *d = (*d - t) / tau_w);
                         Zip::from(b.view_mut(dy))
                             .and(tb.view(y))
                             .for_each(|d, &t| *d = syn.eta * t);
@@ -384,7 +398,7 @@ impl Network {
             let pre = self.pre_rates(syn, ws);
             let e = &ws.post[i];
             let alpha = eta[i] * inv_b;
-            general_mat_mul(alpha, &e.t(), &pre, 1.0, &mut syn.w.view_mut(&mut state.y));
+            gemm(alpha, &e.t(), &pre, 1.0, &mut syn.w.view_mut(&mut state.y));
             if let Some(b) = syn.bias {
                 let mut bias = b.view_mut(&mut state.y);
                 for row in e.rows() {

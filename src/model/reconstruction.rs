@@ -9,7 +9,7 @@
 //! bias b_0 is our addition (every neuron of the paper's MNIST network has a learnable bias);
 //! it lets the prediction carry the mean image. Not from the paper: a hypothesis, labelled so.
 
-use ndarray::linalg::general_mat_mul;
+use crate::linalg::gemm;
 use ndarray::{Array1, Array2, ArrayView2, Zip};
 
 use super::transfer::Transfer;
@@ -43,7 +43,7 @@ impl Reconstruction {
     /// x̂ = φ(r_1 W_{0,1}ᵀ + b_0) for a batch of hidden rates (rows), into `out`
     /// (batch × n_0).
     pub fn predict_into(&self, r1: ArrayView2<f64>, out: &mut Array2<f64>) {
-        general_mat_mul(1.0, &r1, &self.w.t(), 0.0, out);
+        gemm(1.0, &r1, &self.w.t(), 0.0, out);
         let phi = self.phi;
         for mut row in out.rows_mut() {
             Zip::from(&mut row)
@@ -72,7 +72,7 @@ impl Reconstruction {
         Zip::from(&mut e).and(&x).for_each(|e, &x| *e = x - *e);
         let mse = e.iter().map(|v| v * v).sum::<f64>() / e.len() as f64;
         let alpha = eta / x.nrows() as f64;
-        general_mat_mul(alpha, &e.t(), &r1, 1.0, &mut self.w);
+        gemm(alpha, &e.t(), &r1, 1.0, &mut self.w);
         for row in e.rows() {
             self.b.scaled_add(alpha, &row);
         }

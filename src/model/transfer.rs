@@ -48,6 +48,23 @@ impl Transfer {
         }
     }
 
+    /// out_i = φ(scale · in_i) over a slice: vectorised for the logistic and the soft rectifier
+    /// (`linalg::logistic_map`, `linalg::softplus_map`, within 2 ulp of [`Transfer::phi`]),
+    /// element by element otherwise.
+    pub fn phi_map(&self, scale: f64, input: &[f64], out: &mut [f64]) {
+        match *self {
+            Transfer::Logistic => crate::linalg::logistic_map(scale, input, out),
+            Transfer::SoftRectifier { gamma, beta, theta } => {
+                crate::linalg::softplus_map(gamma, beta, theta, scale, input, out)
+            }
+            _ => {
+                for (o, &u) in out.iter_mut().zip(input) {
+                    *o = self.phi(scale * u);
+                }
+            }
+        }
+    }
+
     /// φ'(u).
     #[inline]
     pub fn dphi(&self, u: f64) -> f64 {

@@ -2,6 +2,8 @@
 //! their Parquet/CSV files. Recorders push into plain vectors in the hot loop; polars appears
 //! only when a run is finished.
 
+pub mod npz;
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::Path;

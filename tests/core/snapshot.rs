@@ -49,3 +49,62 @@ fn euler_is_bit_identical_for_every_visiting_order() {
         );
     }
 }
+
+#[test]
+fn the_fused_euler_step_is_y_plus_dt_times_the_right_hand_side() {
+    // 37-20-18-5 (rows longer and shorter than the kernels' 16 lanes), every rule plastic,
+    // biases, input low-pass, a target; with τ_w traces and without, with a weight bound and
+    // without, batch 1 and 3. One step of the fused Euler against y + dt f(y) from `rhs`.
+    for (tau_w, clip, batch) in [
+        (30.0, None, 1),
+        (30.0, Some(0.9), 3),
+        (0.0, None, 3),
+        (0.0, Some(0.9), 1),
+    ] {
+        let mut config = NetworkConfig::new(&[37, 20, 18, 5]);
+        config.bias = true;
+        config.tau_in = 3.0;
+        config.plasticity = Plasticity {
+            eta_up: vec![0.3, 0.2, 0.1],
+            eta_down: vec![0.05, 0.05],
+            eta_ip: vec![0.2, 0.1],
+            eta_pi: vec![0.2, 0.1],
+            tau_w,
+            eta_scale: 1.0,
+            clip,
+        };
+        let (net, mut state) = network(config, batch, 1.0, TopDown::Random, false, 91);
+        // Non-zero traces, potentials and filtered input, so that every term is exercised.
+        let mut rng = dendritic::rng::Rng::new(92);
+        for v in state.y.iter_mut() {
+            *v += 0.3 * rng.uniform_in(-1.0, 1.0);
+        }
+        let input = uniform(batch, 37, 0.0, 1.0, 93);
+        let trg = uniform(batch, 5, -1.0, 1.0, 94);
+        let drive = Drive::nudged(input.view(), trg.view());
+        let dt = 0.1;
+        let mut ws = dendritic::model::Workspace::new(&net);
+        let mut dy = vec![0.0; net.layout.n_dynamic];
+        net.rhs(&state.y, &state.p, &drive, &mut ws, &mut dy);
+        let mut want = state.clone();
+        for (y, d) in want.y.iter_mut().zip(&dy) {
+            *y += dt * d;
+        }
+        net.project(&mut want);
+        Euler::new(&net, 95)
+            .step(&net, &mut state, &drive, 0.0, dt)
+            .unwrap();
+        let scale = want.y.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        let err = max_diff(&state.y, &want.y, want.y.len());
+        assert!(
+            err <= 1e-13 * scale,
+            "τ_w {tau_w} clip {clip:?} batch {batch}: {err:e}"
+        );
+        if clip.is_some() {
+            assert!(
+                want.y.iter().any(|v| v.abs() == 0.9),
+                "the bound must bind somewhere"
+            );
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! The performance study (issue 17): the Euler step of the full microcircuit ODE and the
+//! MNIST training epoch, against the NumPy reference drivers and the machine's memory
+//! bandwidth, all measured in one run, one thread, medians of repetitions.
+//!
+//! Rows (summary.parquet, then reports/performance/summary.csv):
+//! - `euler_step_us_small`, `euler_step_us_large`: one Euler–Maruyama step, batch 1, of the
+//!   small and the large network with the model settings of `numpy_step.py` (the scenario's
+//!   `[network]`), plasticity on everywhere but the top-down weights;
+//! - `euler_step_us_per_image_large_b10`: the large network at `batch` images side by side,
+//!   per image;
+//! - `numpy_step_us_small`, `numpy_step_us_large` and `speedup_vs_numpy_*` when python3 with
+//!   numpy, scipy and threadpoolctl is there (the text column `numpy_status` says why not);
+//! - `triad_gb_s` (arrays ≥ 4× the last-level cache) and `large_step_bandwidth_fraction`, the
+//!   bytes a batch-1 step must move, 2·8·(plastic weights + traces) + 8·fixed weights, ÷ the
+//!   step time ÷ the triad bandwidth;
+//! - `twopass_epoch_s`, `backprop_epoch_s` (training only, `epoch_images` random images, the
+//!   MNIST study's `microcircuit` and `backprop` variants) and `numpy_backprop_epoch_s`
+//!   (`numpy_mlp.py`, float64, with the malloc tunables its header names).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use indicatif::ProgressBar;
+use ndarray::Array2;
+use serde::{Deserialize, Serialize};
+
+use super::mnist::{Minibatches, build_learner};
+use super::run::{RunError, RunOutput, initial_network, num};
+use super::scenario::Scenario;
+use crate::model::{Drive, Network, State};
+use crate::record::{Cell, SummaryRow, TimeSeries};
+use crate::rng::Rng;
+use crate::solve::{Euler, Method};
+
+/// The `[performance]` section.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Performance {
+    /// Layer sizes of the small network (the large one is `network.sizes`).
+    pub small_sizes: Vec<usize>,
+    /// Timed steps per repetition, small network, batch 1.
+    pub steps_small: usize,
+    /// Timed steps per repetition, large network, batch 1.
+    pub steps_large: usize,
+    /// Timed steps per repetition, large network, `batch` images.
+    pub steps_batch: usize,
+    /// Images integrated side by side in the batched measurement.
+    pub batch: usize,
+    /// Repetitions of every measurement (the median is reported; at least 3).
+    pub repetitions: usize,
+    /// Learning rate of every plastic group (all but the top-down weights), as numpy_step.py.
+    pub eta: f64,
+    /// Training images per timed epoch.
+    pub epoch_images: usize,
+    /// Timed epochs of each learner (median reported).
+    pub epoch_repetitions: usize,
+    /// The scenario whose `microcircuit` and `backprop` variants are timed per epoch.
+    pub mnist_scenario: String,
+    /// Where numpy_step.py and numpy_mlp.py are (relative to the working directory).
+    pub numpy_dir: String,
+}
+
+/// The median of a non-empty sample.
+pub fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// A network of the scenario's equations with other layer sizes, every plastic group at `eta`
+/// (top-down weights fixed), weights U(±1/√n_pre) as numpy_step.py, potentials at rest.
+fn step_network(
+    scenario: &Scenario,
+    sizes: &[usize],
+    eta: f64,
+    batch: usize,
+    seed: u64,
+) -> Result<(Network, State), RunError> {
+    let mut config = scenario.network.clone();
+    let n = sizes.len() - 1;
+    config.sizes = sizes.to_vec();
+    config.plasticity.eta_up = vec![eta; n];
+    config.plasticity.eta_ip = vec![eta; n - 1];
+    config.plasticity.eta_pi = vec![eta; n - 1];
+    config.plasticity.eta_down = vec![0.0; n - 1];
+    config.plasticity.eta_scale = 1.0;
+    config.gate = Vec::new();
+    let net = Network::new(config, batch).map_err(|source| RunError::Model { seed, source })?;
+    let mut state = net.zero_state();
+    let mut rng = Rng::derived(seed, super::run::stream::WEIGHTS);
+    for syn in &net.layout.synapses {
+        let bound = 1.0 / (syn.w.cols as f64).sqrt();
+        state
+            .view_mut(&syn.w)
+            .map_inplace(|w| *w = rng.uniform_in(-bound, bound));
+    }
+    Ok((net, state))
+}
+
+/// Bytes a batch-1 Euler step must move: every plastic weight and its trace read and written
+/// once, every fixed weight read once.
+pub fn step_bytes(net: &Network) -> f64 {
+    let mut bytes = 0.0;
+    for syn in &net.layout.synapses {
+        let len = syn.w.len() as f64;
+        bytes += match (syn.is_plastic(), syn.trace_w.is_some()) {
+            (true, true) => 2.0 * 8.0 * 2.0 * len,
+            (true, false) => 2.0 * 8.0 * len,
+            (false, _) => 8.0 * len,
+        };
+    }
+    bytes
+}
+
+/// Median µs per Euler step (per image when batch > 1) over `reps` repetitions of `steps`.
+fn euler_step_us(
+    scenario: &Scenario,
+    sizes: &[usize],
+    batch: usize,
+    steps: usize,
+    reps: usize,
+    seed: u64,
+) -> Result<(f64, f64), RunError> {
+    let perf = scenario.performance.as_ref().expect("validated");
+    let (net, mut state) = step_network(scenario, sizes, perf.eta, batch, seed)?;
+    let mut rng = Rng::derived(seed, super::run::stream::TASK);
+    let n_out = *sizes.last().expect("sizes");
+    let input = Array2::from_shape_fn((batch, sizes[0]), |_| rng.uniform());
+    let target = Array2::from_shape_fn((batch, n_out), |_| rng.uniform());
+    let drive = Drive::nudged(input.view(), target.view());
+    let dt = scenario.protocol.dt;
+    let mut euler = Euler::new(&net, seed);
+    let fail = |e| RunError::Solve { seed, source: e };
+    let mut n = 0u64;
+    for _ in 0..50 {
+        euler
+            .step(&net, &mut state, &drive, n as f64 * dt, dt)
+            .map_err(fail)?;
+        n += 1;
+    }
+    let mut per_step = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t0 = Instant::now();
+        for _ in 0..steps {
+            euler
+                .step(&net, &mut state, &drive, n as f64 * dt, dt)
+                .map_err(fail)?;
+            n += 1;
+        }
+        per_step.push(t0.elapsed().as_secs_f64() * 1e6 / (steps * batch) as f64);
+    }
+    Ok((median(&per_step), step_bytes(&net)))
+}
+
+/// The size of the last-level cache in bytes (from sysfs), or 32 MiB.
+fn last_level_cache_bytes() -> usize {
+    let mut best = 0usize;
+    for i in 0..8 {
+        let dir = format!("/sys/devices/system/cpu/cpu0/cache/index{i}");
+        let Ok(size) = std::fs::read_to_string(format!("{dir}/size")) else {
+            continue;
+        };
+        let s = size.trim();
+        let bytes = if let Some(k) = s.strip_suffix('K') {
+            k.parse::<usize>().ok().map(|k| k * 1024)
+        } else if let Some(m) = s.strip_suffix('M') {
+            m.parse::<usize>().ok().map(|m| m * 1024 * 1024)
+        } else {
+            s.parse().ok()
+        };
+        best = best.max(bytes.unwrap_or(0));
+    }
+    if best == 0 { 32 << 20 } else { best }
+}
+
+/// STREAM's triad a = b + s c over arrays of ≥ 4× the last-level cache each (24 bytes per
+/// element: two reads, one write), median GB/s over `reps`.
+pub fn triad_gb_s(reps: usize) -> f64 {
+    let n = (4 * last_level_cache_bytes() / 8).max(1 << 20);
+    let mut a = vec![0.0f64; n];
+    let b: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let c: Vec<f64> = (0..n).map(|i| (n - i) as f64).collect();
+    let s = std::hint::black_box(3.0);
+    let mut rates = Vec::new();
+    for _ in 0..reps + 1 {
+        let t0 = Instant::now();
+        for ((a, &b), &c) in a.iter_mut().zip(&b).zip(&c) {
+            *a = b + s * c;
+        }
+        std::hint::black_box(&mut a);
+        rates.push(24.0 * n as f64 / t0.elapsed().as_secs_f64() / 1e9);
+    }
+    median(&rates[1..])
+}
+
+/// Median seconds per training epoch of `epoch_images` random images (U[0, 1) pixels,
+/// uniform labels, as numpy_mlp.py) for one variant of the MNIST scenario.
+fn epoch_s(
+    scenario: &Scenario,
+    variant: &str,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<(f64, String), RunError> {
+    let perf = scenario.performance.as_ref().expect("validated");
+    let task = |message: String| RunError::Task { seed, message };
+    let text =
+        super::scenario::scenario_text(&perf.mnist_scenario).map_err(|e| task(e.to_string()))?;
+    let file = format!("<{}>", perf.mnist_scenario);
+    let (_, runs) = super::sweep::expand(&text, &file).map_err(|e| task(e.to_string()))?;
+    let run = runs
+        .into_iter()
+        .find(|r| r.variant == variant)
+        .ok_or_else(|| {
+            task(format!(
+                "'{}' has no variant '{variant}'",
+                perf.mnist_scenario
+            ))
+        })?;
+    let mnist = run.scenario;
+    let training = mnist.mnist.as_ref().expect("validated");
+    let b = training.batch;
+    let mut rng = Rng::derived(seed, super::run::stream::TASK);
+    let pixels = mnist.network.sizes[0];
+    let images = Array2::from_shape_fn((perf.epoch_images, pixels), |_| rng.uniform());
+    let labels: Vec<u8> = (0..perf.epoch_images)
+        .map(|_| rng.below(10) as u8)
+        .collect();
+    let (net, state) = initial_network(mnist.network.clone(), b, &mnist, seed)?;
+    let (name, mut learner) = build_learner(&mnist, net, state, seed)?;
+    let mut batches = Minibatches::new(&images, &labels, b, (0.1, 0.8));
+    let mut order = Rng::derived(seed, super::run::stream::PATTERNS);
+    let mut times = Vec::new();
+    for _ in 0..perf.epoch_repetitions {
+        batches.shuffle(&mut order);
+        let mut t = 0.0;
+        for step in 0..batches.steps() {
+            batches.fill(step);
+            let t0 = Instant::now();
+            learner
+                .step(&batches.x, &batches.target)
+                .map_err(|m| task(format!("{variant}: {m}")))?;
+            t += t0.elapsed().as_secs_f64();
+        }
+        learner.check(0.0).map_err(task)?;
+        times.push(t);
+        if let Some(pb) = progress {
+            pb.inc(1);
+        }
+    }
+    Ok((median(&times), name.to_string()))
+}
+
+/// The Python interpreter for the NumPy drivers: $DENDRITIC_PYTHON, else python3.
+fn python() -> String {
+    std::env::var("DENDRITIC_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// Runs a NumPy driver and returns its JSON lines.
+fn run_python(
+    dir: &Path,
+    script: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Vec<String>, String> {
+    let path = dir.join(script);
+    if !path.exists() {
+        return Err(format!("{} not found", path.display()));
+    }
+    let mut cmd = Command::new(python());
+    cmd.arg(&path).args(args).env("OPENBLAS_NUM_THREADS", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start {}: {e}", python()))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let last = err.lines().last().unwrap_or("").to_string();
+        return Err(format!("{script} failed: {last}"));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect())
+}
+
+/// The number after `"key": ` in a JSON line.
+fn json_number(line: &str, key: &str) -> Option<f64> {
+    let pat = format!("\"{key}\": ");
+    let rest = &line[line.find(&pat)? + pat.len()..];
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    rest[..end].trim().parse().ok()
+}
+
+/// The text of `"key": [...]` or `"key": "..."` in a JSON line.
+fn json_raw(line: &str, key: &str) -> Option<String> {
+    let pat = format!("\"{key}\": ");
+    let rest = &line[line.find(&pat)? + pat.len()..];
+    let end = if rest.starts_with('[') {
+        rest.find(']')? + 1
+    } else {
+        rest.find([',', '}']).unwrap_or(rest.len())
+    };
+    Some(rest[..end].trim().to_string())
+}
+
+/// Median µs per step with plasticity and noise of numpy_step.py, and its BLAS.
+fn numpy_step_us(
+    dir: &Path,
+    sizes: &[usize],
+    steps: usize,
+    reps: usize,
+) -> Result<(f64, String), String> {
+    let dims = sizes
+        .iter()
+        .map(|s| s.to_string())
+        .collect::<Vec<_>>()
+        .join("-");
+    let lines = run_python(
+        dir,
+        "numpy_step.py",
+        &[&dims, "1", &steps.to_string(), &reps.to_string()],
+        &[],
+    )?;
+    let learn: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("\"plasticity\": true"))
+        .collect();
+    let us: Vec<f64> = learn
+        .iter()
+        .filter_map(|l| json_number(l, "us_per_step"))
+        .collect();
+    if us.is_empty() {
+        return Err("numpy_step.py printed no timing".into());
+    }
+    let blas = learn
+        .first()
+        .and_then(|l| json_raw(l, "blas"))
+        .unwrap_or_default();
+    Ok((median(&us), blas))
+}
+
+/// Median seconds per epoch of numpy_mlp.py (float64, one thread, NumPy's best malloc case).
+fn numpy_epoch_s(dir: &Path, epochs: usize) -> Result<f64, String> {
+    let lines = run_python(
+        dir,
+        "numpy_mlp.py",
+        &["1", "float64", &epochs.to_string()],
+        &[(
+            "GLIBC_TUNABLES",
+            "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456",
+        )],
+    )?;
+    let s: Vec<f64> = lines
+        .iter()
+        .filter_map(|l| json_number(l, "sec_per_epoch"))
+        .collect();
+    if s.is_empty() {
+        return Err("numpy_mlp.py printed no timing".into());
+    }
+    Ok(median(&s))
+}
+
+/// Runs the study (one seed: the numbers are timings, the seed fixes weights and inputs).
+pub fn run(
+    scenario: &Scenario,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+) -> Result<RunOutput, RunError> {
+    let perf = scenario.performance.as_ref().expect("validated");
+    let reps = perf.repetitions;
+    let large = scenario.network.sizes.clone();
+    let mut s = SummaryRow::new();
+    let text = |s: &mut SummaryRow, k: &str, v: String| {
+        s.insert(k.into(), Cell::Text(v));
+    };
+    text(&mut s, "blas_core", crate::linalg::blas_core());
+    text(&mut s, "isa", format!("{:?}", crate::linalg::isa()));
+    text(
+        &mut s,
+        "openblas_coretype_env",
+        std::env::var("OPENBLAS_CORETYPE").unwrap_or_else(|_| "<unset>".into()),
+    );
+    let tick = || {
+        if let Some(pb) = progress {
+            pb.inc(1);
+        }
+    };
+    let (small_us, _) =
+        euler_step_us(scenario, &perf.small_sizes, 1, perf.steps_small, reps, seed)?;
+    num(&mut s, "euler_step_us_small", small_us);
+    tick();
+    let (large_us, bytes) = euler_step_us(scenario, &large, 1, perf.steps_large, reps, seed)?;
+    num(&mut s, "euler_step_us_large", large_us);
+    num(&mut s, "large_step_bytes", bytes);
+    tick();
+    let (b_us, _) = euler_step_us(scenario, &large, perf.batch, perf.steps_batch, reps, seed)?;
+    num(&mut s, "euler_step_us_per_image_large_b10", b_us);
+    num(&mut s, "batch_per_image_over_batch1", b_us / large_us);
+    tick();
+    let triad = triad_gb_s(reps);
+    num(&mut s, "triad_gb_s", triad);
+    num(&mut s, "large_step_gb_s", bytes / (large_us * 1e-6) / 1e9);
+    num(
+        &mut s,
+        "large_step_bandwidth_fraction",
+        bytes / (large_us * 1e-6) / 1e9 / triad,
+    );
+    let dir = Path::new(&perf.numpy_dir);
+    let numpy =
+        numpy_step_us(dir, &perf.small_sizes, perf.steps_small, reps).and_then(|(small, blas)| {
+            numpy_step_us(dir, &large, perf.steps_large, reps)
+                .map(|(large, _)| (small, large, blas))
+        });
+    match numpy {
+        Ok((np_small, np_large, blas)) => {
+            num(&mut s, "numpy_step_us_small", np_small);
+            num(&mut s, "numpy_step_us_large", np_large);
+            num(&mut s, "speedup_vs_numpy_small", np_small / small_us);
+            num(&mut s, "speedup_vs_numpy_large", np_large / large_us);
+            text(&mut s, "numpy_blas", blas);
+            text(&mut s, "numpy_status", "measured".into());
+        }
+        Err(e) => text(&mut s, "numpy_status", format!("not measured: {e}")),
+    }
+    tick();
+    let (two_pass, _) = epoch_s(scenario, "microcircuit", seed, progress)?;
+    num(&mut s, "twopass_epoch_s", two_pass);
+    let (backprop, _) = epoch_s(scenario, "backprop", seed, progress)?;
+    num(&mut s, "backprop_epoch_s", backprop);
+    if perf.epoch_images == 55_000 {
+        match numpy_epoch_s(dir, perf.epoch_repetitions) {
+            Ok(np) => {
+                num(&mut s, "numpy_backprop_epoch_s", np);
+                num(&mut s, "twopass_over_numpy_backprop", two_pass / np);
+                num(&mut s, "backprop_over_numpy_backprop", backprop / np);
+                text(&mut s, "numpy_epoch_status", "measured".into());
+            }
+            Err(e) => text(&mut s, "numpy_epoch_status", format!("not measured: {e}")),
+        }
+    } else {
+        text(
+            &mut s,
+            "numpy_epoch_status",
+            "not measured: numpy_mlp.py trains 55,000 images, the scenario another number".into(),
+        );
+    }
+    tick();
+    Ok(RunOutput {
+        seed,
+        series: TimeSeries::default(),
+        summary: s,
+        table: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_fields_are_read_from_the_drivers_lines() {
+        let line = r#"{"code": "x", "plasticity": true, "us_per_step": 41.5, "blas": ["Haswell"], "finite": true}"#;
+        assert_eq!(json_number(line, "us_per_step"), Some(41.5));
+        assert_eq!(json_raw(line, "blas").as_deref(), Some("[\"Haswell\"]"));
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}

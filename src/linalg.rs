@@ -1,0 +1,1302 @@
+//! Dense kernels of the hot paths: the matrix products of the dendrites and the plasticity
+//! updates, chosen by shape.
+//!
+//! - A few rows against a row-major weight matrix (`r Wᵀ` with batch ≤ [`ROW_DOT_MAX_ROWS`],
+//!   the dendrites of a batch-1 step) and outer products (`eᵀ r` with batch 1, a rank-1
+//!   plasticity term) are tight loops here: no packing, no call overhead, no allocation.
+//! - Everything larger goes to OpenBLAS's `cblas_dgemm` (Debian's libopenblas, already linked
+//!   for LAPACK), kept at one thread so that results never depend on the thread count.
+//! - Anything with strides BLAS cannot take falls back to ndarray's `general_mat_mul`.
+//!
+//! The loops accumulate in [`LANES`] independent lanes combined by a fixed tree, every product
+//! added by a fused multiply–add (`f64::mul_add`, one rounding), and are compiled for the
+//! baseline x86-64 and, when the CPU has them, for AVX2 + FMA and AVX-512 + FMA (chosen once
+//! at run time). The arithmetic — which products are summed in which order, each rounded once —
+//! is the same in every version (the baseline calls libm's correctly rounded `fma`, slowly), so
+//! results are bit-identical on every x86-64.
+
+use std::sync::OnceLock;
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, Data, DataMut, Ix2};
+
+/// Lanes of the accumulating loops of [`dot`].
+pub const LANES: usize = 16;
+
+/// Elements per chunk of the row dot products and updates (4 AVX-512 or 8 AVX2 independent
+/// accumulators).
+const UPDATE_LANES: usize = 32;
+
+/// Up to this many rows, `A Wᵀ` with a row-major W is computed as row dot products.
+pub const ROW_DOT_MAX_ROWS: usize = 4;
+
+const CBLAS_ROW_MAJOR: i32 = 101;
+const CBLAS_NO_TRANS: i32 = 111;
+const CBLAS_TRANS: i32 = 112;
+
+#[link(name = "openblas")]
+unsafe extern "C" {
+    fn cblas_dgemm(
+        layout: i32,
+        trans_a: i32,
+        trans_b: i32,
+        m: i32,
+        n: i32,
+        k: i32,
+        alpha: f64,
+        a: *const f64,
+        lda: i32,
+        b: *const f64,
+        ldb: i32,
+        beta: f64,
+        c: *mut f64,
+        ldc: i32,
+    );
+    fn openblas_set_num_threads(n: i32);
+    fn openblas_get_corename() -> *const std::ffi::c_char;
+}
+
+/// The OpenBLAS kernel in use (e.g. "Haswell", "SkylakeX", "Zen"), as OpenBLAS names it.
+pub fn blas_core() -> String {
+    // SAFETY: OpenBLAS returns a pointer to a static NUL-terminated string.
+    unsafe { std::ffi::CStr::from_ptr(openblas_get_corename()) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// OpenBLAS runs on the calling thread only: parallelism is ours (rayon over runs, or over
+/// rows in a step), and a BLAS that split its sums by thread count would break reproducibility.
+fn blas_single_threaded() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| unsafe { openblas_set_num_threads(1) });
+}
+
+/// The instruction sets the loops are compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Isa {
+    /// x86-64 baseline (SSE2), or any other architecture.
+    Baseline,
+    /// AVX2 with FMA.
+    Avx2,
+    /// AVX-512F with FMA.
+    Avx512,
+}
+
+/// The instruction set the loops use on this CPU (detected once).
+pub fn isa() -> Isa {
+    static ISA: OnceLock<Isa> = OnceLock::new();
+    *ISA.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::env::var_os("DENDRITIC_BASELINE_ISA").is_some() {
+                return Isa::Baseline;
+            }
+            let fma = std::is_x86_feature_detected!("fma");
+            if fma && std::is_x86_feature_detected!("avx512f") {
+                return Isa::Avx512;
+            }
+            if fma && std::is_x86_feature_detected!("avx2") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Baseline
+    })
+}
+
+/// How one row of a weight matrix and its trace change in a step of the plasticity rules
+/// (Eqs. 7–10 with the τ_w low-pass, paper-spec §3.1), integrated by forward Euler:
+/// with a trace, `w ← w + c Δ` then `Δ ← a Δ + Σ_s e_s x_s`; without, `w ← w + Σ_s e_s x_s`;
+/// then `w ← clamp(w, −clip, clip)` when a bound is set. The factors e_s carry dt, η, 1/τ_w
+/// and 1/batch already.
+#[derive(Clone, Copy, Debug)]
+pub struct RowUpdate {
+    /// The trace's decay factor a = 1 − dt/τ_w.
+    pub a: f64,
+    /// The weight's rate c = dt η.
+    pub c: f64,
+    /// The optional weight bound.
+    pub clip: Option<f64>,
+}
+
+macro_rules! kernels {
+    ($modname:ident, $($feature:literal),*) => {
+        #[allow(unsafe_op_in_unsafe_fn)]
+        mod $modname {
+
+            /// Σ_j a_j b_j in LANES lanes, summed by a fixed tree.
+            $(#[target_feature(enable = $feature)])*
+            pub unsafe fn dot(a: &[f64], b: &[f64]) -> f64 {
+                super::dot_body(a, b)
+            }
+
+
+
+            /// out_i = 1/(1 + e^{−scale·in_i}).
+            $(#[target_feature(enable = $feature)])*
+            pub unsafe fn logistic(scale: f64, input: &[f64], out: &mut [f64]) {
+                for (o, &u) in out.iter_mut().zip(input) {
+                    *o = super::logistic_body(scale * u);
+                }
+            }
+
+            /// out_i = γ log(1 + e^{β(scale·in_i − θ)}).
+            $(#[target_feature(enable = $feature)])*
+            pub unsafe fn softplus(p: [f64; 4], input: &[f64], out: &mut [f64]) {
+                let [gamma, beta, theta, scale] = p;
+                for (o, &u) in out.iter_mut().zip(input) {
+                    *o = gamma * super::softplus_body(beta * (scale * u - theta));
+                }
+            }
+
+            /// c_j ← β c_j + α a b_j (one row of an outer product).
+            $(#[target_feature(enable = $feature)])*
+            pub unsafe fn axpby(c: &mut [f64], b: &[f64], alpha: f64, beta: f64) {
+                super::axpby_body(c, b, alpha, beta)
+            }
+        }
+    };
+}
+
+kernels!(baseline,);
+#[cfg(target_arch = "x86_64")]
+kernels!(avx2, "avx2", "fma");
+#[cfg(target_arch = "x86_64")]
+kernels!(avx512, "avx512f", "fma");
+
+macro_rules! dispatch {
+    ($f:ident($($arg:expr),*)) => {{
+        // SAFETY: a version compiled for an instruction set runs only where `isa()` found it.
+        unsafe {
+            match isa() {
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512 => avx512::$f($($arg),*),
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2 => avx2::$f($($arg),*),
+                _ => baseline::$f($($arg),*),
+            }
+        }
+    }};
+}
+
+#[inline(always)]
+fn reduce(acc: &[f64; LANES]) -> f64 {
+    let mut h = [0.0; LANES / 2];
+    for l in 0..LANES / 2 {
+        h[l] = acc[l] + acc[l + LANES / 2];
+    }
+    let mut q = [0.0; LANES / 4];
+    for l in 0..LANES / 4 {
+        q[l] = h[l] + h[l + LANES / 4];
+    }
+    (q[0] + q[2]) + (q[1] + q[3])
+}
+
+#[inline(always)]
+fn dot_body(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0; LANES];
+    let mut ca = a.chunks_exact(LANES);
+    let mut cb = b.chunks_exact(LANES);
+    for (x, y) in (&mut ca).zip(&mut cb) {
+        for l in 0..LANES {
+            acc[l] = x[l].mul_add(y[l], acc[l]);
+        }
+    }
+    let mut s = reduce(&acc);
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        s = x.mul_add(*y, s);
+    }
+    s
+}
+
+/// e^x for x ≤ 0, branch-free (so that loops over it vectorise): x = k ln 2 + r, |r| ≤ ln2/2,
+/// e^r by its Taylor polynomial to degree 13 (truncation < 4e-18) in fused multiply–adds, times
+/// 2^k built from the bits of the rounding shift; 0 below −708; NaN stays NaN.
+#[inline(always)]
+fn exp_neg_body(x: f64) -> f64 {
+    const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52: adding it rounds to an integer
+    const LN2_HI: f64 = 6.931_471_803_691_238e-1; // 21 trailing zero bits: k ln2_hi is exact
+    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const C: [f64; 14] = [
+        1.0,
+        1.0,
+        0.5,
+        1.0 / 6.0,
+        1.0 / 24.0,
+        1.0 / 120.0,
+        1.0 / 720.0,
+        1.0 / 5040.0,
+        1.0 / 40320.0,
+        1.0 / 362_880.0,
+        1.0 / 3_628_800.0,
+        1.0 / 39_916_800.0,
+        1.0 / 479_001_600.0,
+        1.0 / 6_227_020_800.0,
+    ];
+    let under = x < -708.0;
+    let xc = if under { -708.0 } else { x };
+    let t = xc.mul_add(std::f64::consts::LOG2_E, SHIFT);
+    let k = t - SHIFT;
+    let r = (-k).mul_add(LN2_LO, (-k).mul_add(LN2_HI, xc));
+    let mut p = C[13];
+    for c in C[..13].iter().rev() {
+        p = p.mul_add(r, *c);
+    }
+    let ki = (t.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
+    let scale = f64::from_bits((ki.wrapping_add(1023) as u64) << 52);
+    if under { 0.0 } else { p * scale }
+}
+
+/// log(1 + t) for t ∈ [0, 1], branch-free: with m = 1 + t (or (1 + t)/2 when 1 + t > √2,
+/// adding ln 2), log m = 2 atanh(s), s = (m − 1)/(m + 1) formed from t without cancellation
+/// (|s| ≤ 0.172), by its series to s²³ (truncation < 1e-18).
+#[inline(always)]
+fn log1p_unit_body(t: f64) -> f64 {
+    let big = t > std::f64::consts::SQRT_2 - 1.0;
+    let num = if big { t - 1.0 } else { t };
+    let den = if big { t + 3.0 } else { t + 2.0 };
+    let e = if big { std::f64::consts::LN_2 } else { 0.0 };
+    let s = num / den;
+    let s2 = s * s;
+    let mut p: f64 = 1.0 / 23.0;
+    for k in (0..11).rev() {
+        p = p.mul_add(s2, 1.0 / (2 * k + 1) as f64);
+    }
+    (2.0 * s).mul_add(p, e)
+}
+
+/// The logistic 1/(1 + e^{−x}) from e^{−|x|}.
+#[inline(always)]
+fn logistic_body(x: f64) -> f64 {
+    let e = exp_neg_body(-x.abs());
+    let num = if x >= 0.0 { 1.0 } else { e };
+    num / (1.0 + e)
+}
+
+/// log(1 + e^x) = max(x, 0) + log(1 + e^{−|x|}).
+#[inline(always)]
+fn softplus_body(x: f64) -> f64 {
+    let pos = if x > 0.0 { x } else { 0.0 };
+    pos + log1p_unit_body(exp_neg_body(-x.abs()))
+}
+
+/// The fixed summation tree of the 32 lanes of [`row_dot`]: lane l + 16 onto l, then l + 8
+/// onto l, then the eight lanes pairwise.
+#[inline(always)]
+fn tree32(a: &[f64; UPDATE_LANES]) -> f64 {
+    let mut h = [0.0; 16];
+    for l in 0..16 {
+        h[l] = a[l] + a[l + 16];
+    }
+    let mut q = [0.0; 8];
+    for l in 0..8 {
+        q[l] = h[l] + h[l + 8];
+    }
+    ((q[0] + q[4]) + (q[2] + q[6])) + ((q[1] + q[5]) + (q[3] + q[7]))
+}
+
+/// w · x in 32 lanes: chunks of 32 into lanes 0–31, then chunks of 8 into lanes 0–7, each
+/// product added by one fused multiply–add; the lanes summed by [`tree32`]; the last < 8
+/// elements added in order. The AVX-512 and AVX2 versions do exactly this.
+#[inline(always)]
+fn row_dot_body(w: &[f64], x: &[f64]) -> f64 {
+    let m = w.len();
+    let (full, eights) = (m / UPDATE_LANES * UPDATE_LANES, m / 8 * 8);
+    let mut acc = [0.0; UPDATE_LANES];
+    for (wc, xc) in w[..full]
+        .chunks_exact(UPDATE_LANES)
+        .zip(x[..full].chunks_exact(UPDATE_LANES))
+    {
+        for l in 0..UPDATE_LANES {
+            acc[l] = wc[l].mul_add(xc[l], acc[l]);
+        }
+    }
+    for (wc, xc) in w[full..eights]
+        .chunks_exact(8)
+        .zip(x[full..eights].chunks_exact(8))
+    {
+        for l in 0..8 {
+            acc[l] = wc[l].mul_add(xc[l], acc[l]);
+        }
+    }
+    let mut s = tree32(&acc);
+    for j in eights..m {
+        s = w[j].mul_add(x[j], s);
+    }
+    s
+}
+
+/// acc = Σ_s e_s x_s[j .. j + UPDATE_LANES] for the rows x_s (length m) of `x`.
+#[inline(always)]
+fn hebbian_chunk(x: &[f64], m: usize, e: &[f64], j: usize) -> [f64; UPDATE_LANES] {
+    let mut acc = [0.0; UPDATE_LANES];
+    for (xs, &es) in x.chunks_exact(m).zip(e) {
+        let xc: &[f64; UPDATE_LANES] = xs[j..j + UPDATE_LANES].try_into().expect("chunk");
+        for l in 0..UPDATE_LANES {
+            acc[l] = es.mul_add(xc[l], acc[l]);
+        }
+    }
+    acc
+}
+
+#[inline(always)]
+fn hebbian_one(x: &[f64], m: usize, e: &[f64], j: usize) -> f64 {
+    let mut acc = 0.0;
+    for (xs, &es) in x.chunks_exact(m).zip(e) {
+        acc = es.mul_add(xs[j], acc);
+    }
+    acc
+}
+
+#[inline(always)]
+fn update_traced_body(w: &mut [f64], d: &mut [f64], x: &[f64], e: &[f64], u: RowUpdate) {
+    let m = w.len();
+    let full = m / UPDATE_LANES * UPDATE_LANES;
+    for (c, (wc, dc)) in w[..full]
+        .chunks_exact_mut(UPDATE_LANES)
+        .zip(d[..full].chunks_exact_mut(UPDATE_LANES))
+        .enumerate()
+    {
+        let acc = hebbian_chunk(x, m, e, c * UPDATE_LANES);
+        let wc: &mut [f64; UPDATE_LANES] = wc.try_into().expect("chunk");
+        let dc: &mut [f64; UPDATE_LANES] = dc.try_into().expect("chunk");
+        for l in 0..UPDATE_LANES {
+            let old = dc[l];
+            wc[l] = u.c.mul_add(old, wc[l]);
+            dc[l] = u.a.mul_add(old, acc[l]);
+        }
+    }
+    for j in full..m {
+        let acc = hebbian_one(x, m, e, j);
+        let old = d[j];
+        w[j] = u.c.mul_add(old, w[j]);
+        d[j] = u.a.mul_add(old, acc);
+    }
+    if let Some(c) = u.clip {
+        for v in w.iter_mut() {
+            *v = v.clamp(-c, c);
+        }
+    }
+}
+
+#[inline(always)]
+fn update_direct_body(w: &mut [f64], x: &[f64], e: &[f64], clip: Option<f64>) {
+    let m = w.len();
+    let full = m / UPDATE_LANES * UPDATE_LANES;
+    for (c, wc) in w[..full].chunks_exact_mut(UPDATE_LANES).enumerate() {
+        let acc = hebbian_chunk(x, m, e, c * UPDATE_LANES);
+        let wc: &mut [f64; UPDATE_LANES] = wc.try_into().expect("chunk");
+        for l in 0..UPDATE_LANES {
+            wc[l] += acc[l];
+        }
+    }
+    for j in full..m {
+        w[j] += hebbian_one(x, m, e, j);
+    }
+    if let Some(c) = clip {
+        for v in w.iter_mut() {
+            *v = v.clamp(-c, c);
+        }
+    }
+}
+
+#[inline(always)]
+fn axpby_body(c: &mut [f64], b: &[f64], alpha: f64, beta: f64) {
+    if beta == 0.0 {
+        for (c, &b) in c.iter_mut().zip(b) {
+            *c = alpha * b;
+        }
+    } else if beta == 1.0 {
+        for (c, &b) in c.iter_mut().zip(b) {
+            *c += alpha * b;
+        }
+    } else {
+        for (c, &b) in c.iter_mut().zip(b) {
+            *c = beta * *c + alpha * b;
+        }
+    }
+}
+
+/// Σ_j a_j b_j (over the shorter length).
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    dispatch!(dot(a, b))
+}
+
+/// `out_i = 1/(1 + e^{−scale·in_i})`, vectorised (within 2 ulp of libm's; the same bits on
+/// every instruction set).
+pub fn logistic_map(scale: f64, input: &[f64], out: &mut [f64]) {
+    assert_eq!(input.len(), out.len());
+    dispatch!(logistic(scale, input, out))
+}
+
+/// `out_i = γ log(1 + e^{β(scale·in_i − θ)})`, vectorised (as [`logistic_map`]).
+pub fn softplus_map(gamma: f64, beta: f64, theta: f64, scale: f64, input: &[f64], out: &mut [f64]) {
+    assert_eq!(input.len(), out.len());
+    dispatch!(softplus([gamma, beta, theta, scale], input, out))
+}
+
+/// `out[r B + s] = w_r · x_s` for every row w_r (length m) of `w` and sample x_s of `x`,
+/// B = out.len() / rows: [`row_dots`] over a block of rows in one call.
+pub fn block_dots(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
+    let rows = w.len() / m.max(1);
+    assert!(
+        rows * m == w.len() && rows > 0 && out.len() % rows == 0,
+        "block_dots: shapes"
+    );
+    let b = out.len() / rows;
+    assert!(x.len() >= b * m, "block_dots: x too short");
+    // SAFETY: shapes checked above; the instruction set detected.
+    #[cfg(target_arch = "x86_64")]
+    match isa() {
+        Isa::Avx512 => return unsafe { x86::block_dots_512(w, m, x, out) },
+        Isa::Avx2 => return unsafe { x86::block_dots_256(w, m, x, out) },
+        Isa::Baseline => {}
+    }
+    for r in 0..rows {
+        row_dots(&w[r * m..(r + 1) * m], x, &mut out[r * b..(r + 1) * b]);
+    }
+}
+
+/// `out[s] = w · x_s` for the rows x_s (length w.len()) of `x`, s < out.len(): one weight row
+/// against every sample of a batch (see `row_dot_body` for the order of the sums).
+pub fn row_dots(w: &[f64], x: &[f64], out: &mut [f64]) {
+    let m = w.len();
+    assert!(x.len() >= out.len() * m, "row_dots: x too short");
+    // SAFETY: lengths checked above; a version for an instruction set runs only where `isa()`
+    // found it.
+    unsafe {
+        match isa() {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => x86::row_dots_512(w, x, out),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => x86::row_dots_256(w, x, out),
+            _ => {
+                for (s, o) in out.iter_mut().enumerate() {
+                    *o = row_dot_body(w, &x[s * m..(s + 1) * m]);
+                }
+            }
+        }
+    }
+}
+
+/// The Euler step of one weight row and its trace (see [`RowUpdate`]); `x` holds the batch's
+/// pre-synaptic rates row after row (row length w.len()), `e` one factor per sample.
+pub fn update_row_traced(w: &mut [f64], d: &mut [f64], x: &[f64], e: &[f64], u: RowUpdate) {
+    assert!(d.len() == w.len() && x.len() >= e.len() * w.len());
+    // SAFETY: lengths checked above; ISA as detected.
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::update_512(w, Some(d), x, e, u) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::update_256(w, Some(d), x, e, u) },
+        _ => update_traced_body(w, d, x, e, u),
+    }
+}
+
+/// The Euler step of a block of rows (row stride m, `w.len() / m` rows) with their traces
+/// (`d`, or none), the factors of row r in `e[r B .. (r+1) B]`: per element the arithmetic of
+/// [`update_row_traced`] / [`update_row_direct`], four rows at a time where AVX-512 is there.
+pub fn update_rows(
+    w: &mut [f64],
+    mut d: Option<&mut [f64]>,
+    m: usize,
+    x: &[f64],
+    e: &[f64],
+    u: RowUpdate,
+) {
+    let rows = w.len() / m.max(1);
+    assert!(rows * m == w.len() && e.len() % rows.max(1) == 0);
+    let b = e.len() / rows.max(1);
+    assert!(x.len() >= b * m && d.as_ref().is_none_or(|d| d.len() == w.len()));
+    // SAFETY (all three): shapes checked above; the instruction set detected.
+    #[cfg(target_arch = "x86_64")]
+    match isa() {
+        Isa::Avx512 if rows == 4 && b >= 4 => return unsafe { x86::update4_512(w, d, m, x, e, u) },
+        Isa::Avx512 => return unsafe { x86::update_block_512(w, d, m, x, e, u) },
+        Isa::Avx2 => return unsafe { x86::update_block_256(w, d, m, x, e, u) },
+        Isa::Baseline => {}
+    }
+    for r in 0..rows {
+        let wr = &mut w[r * m..(r + 1) * m];
+        let er = &e[r * b..(r + 1) * b];
+        match d.as_mut() {
+            Some(d) => update_row_traced(wr, &mut d[r * m..(r + 1) * m], x, er, u),
+            None => update_row_direct(wr, x, er, u.clip),
+        }
+    }
+}
+
+/// The Euler step of one weight row without a trace: `w ← w + Σ_s e_s x_s` (then the bound).
+pub fn update_row_direct(w: &mut [f64], x: &[f64], e: &[f64], clip: Option<f64>) {
+    assert!(x.len() >= e.len() * w.len());
+    let u = RowUpdate {
+        a: 0.0,
+        c: 0.0,
+        clip,
+    };
+    // SAFETY: lengths checked above; ISA as detected.
+    match isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx512 => unsafe { x86::update_512(w, None, x, e, u) },
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { x86::update_256(w, None, x, e, u) },
+        _ => update_direct_body(w, x, e, clip),
+    }
+}
+
+/// The AVX-512 and AVX2 versions of the row kernels, with intrinsics: lane for lane the
+/// arithmetic of the portable bodies (`rows_dot`, `update_*_body`), so the results are the same
+/// bits.
+#[cfg(target_arch = "x86_64")]
+#[allow(unsafe_op_in_unsafe_fn)]
+mod x86 {
+    use super::{RowUpdate, UPDATE_LANES, hebbian_one, tree32};
+    use core::arch::x86_64::*;
+
+    /// See `row_dot_body`: four 8-lane registers, then one for the chunks of 8.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    pub unsafe fn row_dots_512(w: &[f64], x: &[f64], out: &mut [f64]) {
+        let m = w.len();
+        assert!(x.len() >= out.len() * m);
+        let (full, eights) = (m / UPDATE_LANES * UPDATE_LANES, m / 8 * 8);
+        let wp = w.as_ptr();
+        // Four samples at a time share each load of the weights; every sample keeps its own
+        // four registers, so its sums are the same as alone.
+        let groups = out.len() / 4 * 4;
+        for s0 in (0..groups).step_by(4) {
+            let mut acc = [[_mm512_setzero_pd(); 4]; 4];
+            let mut j = 0;
+            while j < full {
+                let wv: [__m512d; 4] = std::array::from_fn(|k| _mm512_loadu_pd(wp.add(j + 8 * k)));
+                for t in 0..4 {
+                    let xp = x.as_ptr().add((s0 + t) * m + j);
+                    for k in 0..4 {
+                        acc[t][k] =
+                            _mm512_fmadd_pd(wv[k], _mm512_loadu_pd(xp.add(8 * k)), acc[t][k]);
+                    }
+                }
+                j += UPDATE_LANES;
+            }
+            while j < eights {
+                let wv = _mm512_loadu_pd(wp.add(j));
+                for t in 0..4 {
+                    acc[t][0] = _mm512_fmadd_pd(
+                        wv,
+                        _mm512_loadu_pd(x.as_ptr().add((s0 + t) * m + j)),
+                        acc[t][0],
+                    );
+                }
+                j += 8;
+            }
+            for t in 0..4 {
+                let mut a = [0.0; UPDATE_LANES];
+                for k in 0..4 {
+                    _mm512_storeu_pd(a.as_mut_ptr().add(8 * k), acc[t][k]);
+                }
+                let mut sum = tree32(&a);
+                let xs = &x[(s0 + t) * m..(s0 + t + 1) * m];
+                for j in eights..m {
+                    sum = w[j].mul_add(xs[j], sum);
+                }
+                out[s0 + t] = sum;
+            }
+        }
+        for (s, o) in out.iter_mut().enumerate().skip(groups) {
+            let xp = x.as_ptr().add(s * m);
+            let mut acc = [_mm512_setzero_pd(); 4];
+            let mut j = 0;
+            while j < full {
+                for k in 0..4 {
+                    acc[k] = _mm512_fmadd_pd(
+                        _mm512_loadu_pd(wp.add(j + 8 * k)),
+                        _mm512_loadu_pd(xp.add(j + 8 * k)),
+                        acc[k],
+                    );
+                }
+                j += UPDATE_LANES;
+            }
+            while j < eights {
+                acc[0] = _mm512_fmadd_pd(
+                    _mm512_loadu_pd(wp.add(j)),
+                    _mm512_loadu_pd(xp.add(j)),
+                    acc[0],
+                );
+                j += 8;
+            }
+            let mut a = [0.0; UPDATE_LANES];
+            for k in 0..4 {
+                _mm512_storeu_pd(a.as_mut_ptr().add(8 * k), acc[k]);
+            }
+            let mut sum = tree32(&a);
+            for j in eights..m {
+                sum = w[j].mul_add(x[s * m + j], sum);
+            }
+            *o = sum;
+        }
+    }
+
+    /// See `row_dot_body`: eight 4-lane registers, then two for the chunks of 8.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub unsafe fn row_dots_256(w: &[f64], x: &[f64], out: &mut [f64]) {
+        let m = w.len();
+        assert!(x.len() >= out.len() * m);
+        let (full, eights) = (m / UPDATE_LANES * UPDATE_LANES, m / 8 * 8);
+        let wp = w.as_ptr();
+        for (s, o) in out.iter_mut().enumerate() {
+            let xp = x.as_ptr().add(s * m);
+            let mut acc = [_mm256_setzero_pd(); 8];
+            let mut j = 0;
+            while j < full {
+                for k in 0..8 {
+                    acc[k] = _mm256_fmadd_pd(
+                        _mm256_loadu_pd(wp.add(j + 4 * k)),
+                        _mm256_loadu_pd(xp.add(j + 4 * k)),
+                        acc[k],
+                    );
+                }
+                j += UPDATE_LANES;
+            }
+            while j < eights {
+                for k in 0..2 {
+                    acc[k] = _mm256_fmadd_pd(
+                        _mm256_loadu_pd(wp.add(j + 4 * k)),
+                        _mm256_loadu_pd(xp.add(j + 4 * k)),
+                        acc[k],
+                    );
+                }
+                j += 8;
+            }
+            let mut a = [0.0; UPDATE_LANES];
+            for k in 0..8 {
+                _mm256_storeu_pd(a.as_mut_ptr().add(4 * k), acc[k]);
+            }
+            let mut sum = tree32(&a);
+            for j in eights..m {
+                sum = w[j].mul_add(x[s * m + j], sum);
+            }
+            *o = sum;
+        }
+    }
+
+    /// `row_dots_512` for every row of a block (out[r B + s]), in one call.
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn block_dots_512(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
+        let rows = w.len() / m;
+        let b = out.len() / rows;
+        for r in 0..rows {
+            row_dots_512(&w[r * m..(r + 1) * m], x, &mut out[r * b..(r + 1) * b]);
+        }
+    }
+
+    /// `row_dots_256` for every row of a block, in one call.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn block_dots_256(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
+        let rows = w.len() / m;
+        let b = out.len() / rows;
+        for r in 0..rows {
+            row_dots_256(&w[r * m..(r + 1) * m], x, &mut out[r * b..(r + 1) * b]);
+        }
+    }
+
+    /// `update_512` for every row of a block, in one call.
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn update_block_512(
+        w: &mut [f64],
+        mut d: Option<&mut [f64]>,
+        m: usize,
+        x: &[f64],
+        e: &[f64],
+        u: RowUpdate,
+    ) {
+        let rows = w.len() / m;
+        let b = e.len() / rows;
+        for r in 0..rows {
+            let dr = d.as_mut().map(|d| &mut d[r * m..(r + 1) * m]);
+            update_512(&mut w[r * m..(r + 1) * m], dr, x, &e[r * b..(r + 1) * b], u);
+        }
+    }
+
+    /// `update_256` for every row of a block, in one call.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn update_block_256(
+        w: &mut [f64],
+        mut d: Option<&mut [f64]>,
+        m: usize,
+        x: &[f64],
+        e: &[f64],
+        u: RowUpdate,
+    ) {
+        let rows = w.len() / m;
+        let b = e.len() / rows;
+        for r in 0..rows {
+            let dr = d.as_mut().map(|d| &mut d[r * m..(r + 1) * m]);
+            update_256(&mut w[r * m..(r + 1) * m], dr, x, &e[r * b..(r + 1) * b], u);
+        }
+    }
+
+    /// Four rows of `update_512` at once (row stride m, factors e[r B + s]): each chunk of x_s
+    /// is loaded once for the four rows; per element the arithmetic of `update_512`.
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn update4_512(
+        w: &mut [f64],
+        mut d: Option<&mut [f64]>,
+        m: usize,
+        x: &[f64],
+        e: &[f64],
+        u: RowUpdate,
+    ) {
+        let b = e.len() / 4;
+        assert!(
+            w.len() == 4 * m && x.len() >= b * m && d.as_ref().is_none_or(|d| d.len() == 4 * m)
+        );
+        let full = m / UPDATE_LANES * UPDATE_LANES;
+        let (a, c) = (_mm512_set1_pd(u.a), _mm512_set1_pd(u.c));
+        let (wp, xp) = (w.as_mut_ptr(), x.as_ptr());
+        let dp = d.as_mut().map(|d| d.as_mut_ptr());
+        let mut j = 0;
+        while j < full {
+            let mut acc = [[_mm512_setzero_pd(); 4]; 4];
+            for s in 0..b {
+                let xs = xp.add(s * m + j);
+                let xv: [__m512d; 4] = std::array::from_fn(|k| _mm512_loadu_pd(xs.add(8 * k)));
+                for r in 0..4 {
+                    let ev = _mm512_set1_pd(*e.get_unchecked(r * b + s));
+                    for k in 0..4 {
+                        acc[r][k] = _mm512_fmadd_pd(ev, xv[k], acc[r][k]);
+                    }
+                }
+            }
+            for r in 0..4 {
+                for k in 0..4 {
+                    let at = r * m + j + 8 * k;
+                    let wk = wp.add(at);
+                    match dp {
+                        Some(dp) => {
+                            let dk = dp.add(at);
+                            let old = _mm512_loadu_pd(dk);
+                            _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, _mm512_loadu_pd(wk)));
+                            _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc[r][k]));
+                        }
+                        None => _mm512_storeu_pd(wk, _mm512_add_pd(_mm512_loadu_pd(wk), acc[r][k])),
+                    }
+                }
+            }
+            j += UPDATE_LANES;
+        }
+        // The rest of each row (from `full` on) as `update_512` does it.
+        for r in 0..4 {
+            let (wr, dr) = (
+                std::slice::from_raw_parts_mut(wp.add(r * m + full), m - full),
+                dp.map(|dp| std::slice::from_raw_parts_mut(dp.add(r * m + full), m - full)),
+            );
+            rest_512(wr, dr, m, full, x, &e[r * b..(r + 1) * b], u);
+        }
+    }
+
+    /// `update_512` from element `from` of a row on: the chunks of 8, then the scalar tail.
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn rest_512(
+        w: &mut [f64],
+        mut d: Option<&mut [f64]>,
+        m: usize,
+        from: usize,
+        x: &[f64],
+        e: &[f64],
+        u: RowUpdate,
+    ) {
+        let (a, c) = (_mm512_set1_pd(u.a), _mm512_set1_pd(u.c));
+        let n = w.len();
+        let eights = n / 8 * 8;
+        let (wp, xp) = (w.as_mut_ptr(), x.as_ptr());
+        let dp = d.as_mut().map(|d| d.as_mut_ptr());
+        let mut j = 0;
+        while j < eights {
+            let mut acc = _mm512_setzero_pd();
+            for (s, &es) in e.iter().enumerate() {
+                acc = _mm512_fmadd_pd(
+                    _mm512_set1_pd(es),
+                    _mm512_loadu_pd(xp.add(s * m + from + j)),
+                    acc,
+                );
+            }
+            let wk = wp.add(j);
+            match dp {
+                Some(dp) => {
+                    let dk = dp.add(j);
+                    let old = _mm512_loadu_pd(dk);
+                    _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, _mm512_loadu_pd(wk)));
+                    _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc));
+                }
+                None => _mm512_storeu_pd(wk, _mm512_add_pd(_mm512_loadu_pd(wk), acc)),
+            }
+            j += 8;
+        }
+        for j in eights..n {
+            let mut acc = 0.0;
+            for (s, &es) in e.iter().enumerate() {
+                acc = es.mul_add(x[s * m + from + j], acc);
+            }
+            match d.as_mut() {
+                Some(d) => {
+                    let old = d[j];
+                    w[j] = u.c.mul_add(old, w[j]);
+                    d[j] = u.a.mul_add(old, acc);
+                }
+                None => w[j] += acc,
+            }
+        }
+        if let Some(c) = u.clip {
+            for v in w.iter_mut() {
+                *v = v.clamp(-c, c);
+            }
+        }
+    }
+
+    /// The scalar tail and the bound, shared by both widths.
+    #[inline(always)]
+    unsafe fn tail(
+        w: &mut [f64],
+        d: Option<&mut [f64]>,
+        x: &[f64],
+        e: &[f64],
+        u: RowUpdate,
+        full: usize,
+    ) {
+        let m = w.len();
+        match d {
+            Some(d) => {
+                for j in full..m {
+                    let acc = hebbian_one(x, m, e, j);
+                    let old = d[j];
+                    w[j] = u.c.mul_add(old, w[j]);
+                    d[j] = u.a.mul_add(old, acc);
+                }
+            }
+            None => {
+                for j in full..m {
+                    w[j] += hebbian_one(x, m, e, j);
+                }
+            }
+        }
+        if let Some(c) = u.clip {
+            for v in w.iter_mut() {
+                *v = v.clamp(-c, c);
+            }
+        }
+    }
+
+    /// See `update_traced_body` (with a trace `d`) and `update_direct_body` (without).
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    pub unsafe fn update_512(
+        w: &mut [f64],
+        mut d: Option<&mut [f64]>,
+        x: &[f64],
+        e: &[f64],
+        u: RowUpdate,
+    ) {
+        let m = w.len();
+        assert!(x.len() >= e.len() * m && d.as_ref().is_none_or(|d| d.len() == m));
+        let full = m / UPDATE_LANES * UPDATE_LANES;
+        let (a, c) = (_mm512_set1_pd(u.a), _mm512_set1_pd(u.c));
+        let (wp, xp) = (w.as_mut_ptr(), x.as_ptr());
+        let dp = d.as_mut().map(|d| d.as_mut_ptr());
+        let mut j = 0;
+        while j < full {
+            let mut acc = [_mm512_setzero_pd(); 4];
+            for (s, &es) in e.iter().enumerate() {
+                let ev = _mm512_set1_pd(es);
+                let xs = xp.add(s * m + j);
+                for k in 0..4 {
+                    acc[k] = _mm512_fmadd_pd(ev, _mm512_loadu_pd(xs.add(8 * k)), acc[k]);
+                }
+            }
+            for k in 0..4 {
+                let wk = wp.add(j + 8 * k);
+                match dp {
+                    Some(dp) => {
+                        let dk = dp.add(j + 8 * k);
+                        let old = _mm512_loadu_pd(dk);
+                        _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, _mm512_loadu_pd(wk)));
+                        _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc[k]));
+                    }
+                    None => _mm512_storeu_pd(wk, _mm512_add_pd(_mm512_loadu_pd(wk), acc[k])),
+                }
+            }
+            j += UPDATE_LANES;
+        }
+        let eights = m / 8 * 8;
+        while j < eights {
+            let mut acc = _mm512_setzero_pd();
+            for (s, &es) in e.iter().enumerate() {
+                acc = _mm512_fmadd_pd(_mm512_set1_pd(es), _mm512_loadu_pd(xp.add(s * m + j)), acc);
+            }
+            let wk = wp.add(j);
+            match dp {
+                Some(dp) => {
+                    let dk = dp.add(j);
+                    let old = _mm512_loadu_pd(dk);
+                    _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, _mm512_loadu_pd(wk)));
+                    _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc));
+                }
+                None => _mm512_storeu_pd(wk, _mm512_add_pd(_mm512_loadu_pd(wk), acc)),
+            }
+            j += 8;
+        }
+        tail(w, d, x, e, u, eights);
+    }
+
+    /// See `update_512`, in 4-lane registers.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    pub unsafe fn update_256(
+        w: &mut [f64],
+        mut d: Option<&mut [f64]>,
+        x: &[f64],
+        e: &[f64],
+        u: RowUpdate,
+    ) {
+        let m = w.len();
+        assert!(x.len() >= e.len() * m && d.as_ref().is_none_or(|d| d.len() == m));
+        let full = m / UPDATE_LANES * UPDATE_LANES;
+        let (a, c) = (_mm256_set1_pd(u.a), _mm256_set1_pd(u.c));
+        let (wp, xp) = (w.as_mut_ptr(), x.as_ptr());
+        let dp = d.as_mut().map(|d| d.as_mut_ptr());
+        let mut j = 0;
+        while j < full {
+            let mut acc = [_mm256_setzero_pd(); 8];
+            for (s, &es) in e.iter().enumerate() {
+                let ev = _mm256_set1_pd(es);
+                let xs = xp.add(s * m + j);
+                for k in 0..8 {
+                    acc[k] = _mm256_fmadd_pd(ev, _mm256_loadu_pd(xs.add(4 * k)), acc[k]);
+                }
+            }
+            for k in 0..8 {
+                let wk = wp.add(j + 4 * k);
+                match dp {
+                    Some(dp) => {
+                        let dk = dp.add(j + 4 * k);
+                        let old = _mm256_loadu_pd(dk);
+                        _mm256_storeu_pd(wk, _mm256_fmadd_pd(c, old, _mm256_loadu_pd(wk)));
+                        _mm256_storeu_pd(dk, _mm256_fmadd_pd(a, old, acc[k]));
+                    }
+                    None => _mm256_storeu_pd(wk, _mm256_add_pd(_mm256_loadu_pd(wk), acc[k])),
+                }
+            }
+            j += UPDATE_LANES;
+        }
+        let fours = m / 4 * 4;
+        while j < fours {
+            let mut acc = _mm256_setzero_pd();
+            for (s, &es) in e.iter().enumerate() {
+                acc = _mm256_fmadd_pd(_mm256_set1_pd(es), _mm256_loadu_pd(xp.add(s * m + j)), acc);
+            }
+            let wk = wp.add(j);
+            match dp {
+                Some(dp) => {
+                    let dk = dp.add(j);
+                    let old = _mm256_loadu_pd(dk);
+                    _mm256_storeu_pd(wk, _mm256_fmadd_pd(c, old, _mm256_loadu_pd(wk)));
+                    _mm256_storeu_pd(dk, _mm256_fmadd_pd(a, old, acc));
+                }
+                None => _mm256_storeu_pd(wk, _mm256_add_pd(_mm256_loadu_pd(wk), acc)),
+            }
+            j += 4;
+        }
+        tail(w, d, x, e, u, fours);
+    }
+}
+
+/// How a matrix view maps onto BLAS: (transposed?, leading dimension), or None.
+fn blas_layout(v: &ArrayView2<f64>) -> Option<(bool, usize)> {
+    let (r, c) = v.dim();
+    let s = v.strides();
+    let (s0, s1) = (s[0], s[1]);
+    if s0 < 0 || s1 < 0 {
+        return None;
+    }
+    let (s0, s1) = (s0 as usize, s1 as usize);
+    if (s1 == 1 || c <= 1) && (s0 >= c.max(1) || r <= 1) {
+        return Some((false, if r <= 1 { c.max(1) } else { s0 }));
+    }
+    if (s0 == 1 || r <= 1) && (s1 >= r.max(1) || c <= 1) {
+        return Some((true, if c <= 1 { r.max(1) } else { s1 }));
+    }
+    None
+}
+
+/// C ← α A B + β C. Shapes are checked by the caller's construction (and asserted here).
+/// Routes by shape: row dot products for a few rows against a transposed row-major matrix, an
+/// outer-product loop for inner dimension 1, OpenBLAS `dgemm` (one thread) otherwise.
+pub fn gemm<SA, SB, SC>(
+    alpha: f64,
+    a: &ArrayBase<SA, Ix2>,
+    b: &ArrayBase<SB, Ix2>,
+    beta: f64,
+    c: &mut ArrayBase<SC, Ix2>,
+) where
+    SA: Data<Elem = f64>,
+    SB: Data<Elem = f64>,
+    SC: DataMut<Elem = f64>,
+{
+    gemm_views(alpha, &a.view(), &b.view(), beta, &mut c.view_mut());
+}
+
+fn gemm_views(
+    alpha: f64,
+    a: &ArrayView2<f64>,
+    b: &ArrayView2<f64>,
+    beta: f64,
+    c: &mut ArrayViewMut2<f64>,
+) {
+    let (m, k) = a.dim();
+    let (k2, n) = b.dim();
+    assert!(k == k2 && c.dim() == (m, n), "gemm: shapes do not match");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c.map_inplace(|v| *v *= beta);
+        return;
+    }
+    // A few rows of A against Bᵀ = W with W row-major (n × k): out[s, i] = A_s · W_i.
+    if m <= ROW_DOT_MAX_ROWS
+        && let (Some(a_row), Some(w)) = (row_major(a), row_major(&b.t()))
+        && c.strides()[1] == 1
+    {
+        let mut col = [0.0; ROW_DOT_MAX_ROWS];
+        for i in 0..n {
+            let wi = &w.0[i * w.1..i * w.1 + k];
+            for s in 0..m {
+                col[s] = dot(wi, &a_row.0[s * a_row.1..s * a_row.1 + k]);
+            }
+            for s in 0..m {
+                let v = &mut c[[s, i]];
+                *v = if beta == 0.0 {
+                    alpha * col[s]
+                } else {
+                    beta * *v + alpha * col[s]
+                };
+            }
+        }
+        return;
+    }
+    // Inner dimension 1: c_i ← β c_i + α a_i b (an outer product, e.g. a rank-1 plasticity term).
+    if k == 1
+        && let Some(brow) = b.row(0).as_slice()
+    {
+        for (mut crow, &ai) in c.rows_mut().into_iter().zip(a.column(0)) {
+            if let Some(cs) = crow.as_slice_mut() {
+                dispatch!(axpby(cs, brow, alpha * ai, beta));
+            } else {
+                for (cv, &bv) in crow.iter_mut().zip(brow) {
+                    *cv = beta * *cv + alpha * ai * bv;
+                }
+            }
+        }
+        return;
+    }
+    let max = i32::MAX as usize;
+    if let (Some((ta, lda)), Some((tb, ldb))) = (blas_layout(a), blas_layout(b))
+        && c.strides()[1] == 1
+        && c.strides()[0] >= n as isize
+        && m.max(n).max(k).max(lda).max(ldb) <= max
+        && (c.strides()[0] as usize) <= max
+    {
+        blas_single_threaded();
+        let ldc = if m <= 1 { n } else { c.strides()[0] as usize };
+        // SAFETY: the views' shapes and strides were checked to describe the given leading
+        // dimensions; C does not alias A or B (it is borrowed mutably).
+        unsafe {
+            cblas_dgemm(
+                CBLAS_ROW_MAJOR,
+                if ta { CBLAS_TRANS } else { CBLAS_NO_TRANS },
+                if tb { CBLAS_TRANS } else { CBLAS_NO_TRANS },
+                m as i32,
+                n as i32,
+                k as i32,
+                alpha,
+                a.as_ptr(),
+                lda as i32,
+                b.as_ptr(),
+                ldb as i32,
+                beta,
+                c.as_mut_ptr(),
+                ldc as i32,
+            );
+        }
+        return;
+    }
+    general_mat_mul(alpha, a, b, beta, c);
+}
+
+/// A row-major view as (slice from its first element, row stride), when it is one.
+fn row_major<'a>(v: &ArrayView2<'a, f64>) -> Option<(&'a [f64], usize)> {
+    let (r, c) = v.dim();
+    let s = v.strides();
+    if r == 0 || c == 0 || (c > 1 && s[1] != 1) || s[0] < 0 {
+        return None;
+    }
+    let stride = if r <= 1 { c } else { s[0] as usize };
+    if stride < c {
+        return None;
+    }
+    let len = (r - 1) * stride + c;
+    // SAFETY: a view with these shape and strides spans exactly `len` elements from its
+    // first element, all within the array it borrows, for the lifetime 'a.
+    Some((
+        unsafe { std::slice::from_raw_parts(v.as_ptr(), len) },
+        stride,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn filled(r: usize, c: usize, seed: f64) -> Array2<f64> {
+        Array2::from_shape_fn((r, c), |(i, j)| ((i * 31 + j * 17) as f64 * seed).sin())
+    }
+
+    fn reference(
+        alpha: f64,
+        a: &ArrayView2<f64>,
+        b: &ArrayView2<f64>,
+        beta: f64,
+        c: &Array2<f64>,
+    ) -> Array2<f64> {
+        let mut out = c.clone();
+        general_mat_mul(alpha, a, b, beta, &mut out);
+        out
+    }
+
+    #[test]
+    fn every_route_of_gemm_agrees_with_ndarray() {
+        // (m, k, n): row dots (m ≤ 4), outer product (k = 1), BLAS (the rest); plain and transposed.
+        for &(m, k, n) in &[
+            (1, 37, 5),
+            (3, 40, 33),
+            (1, 1, 9),
+            (10, 1, 7),
+            (10, 20, 30),
+            (7, 3, 1),
+        ] {
+            let a = filled(m, k, 0.3);
+            let at = filled(k, m, 0.7);
+            let b = filled(k, n, 1.1);
+            let bt = filled(n, k, 0.9);
+            let c0 = filled(m, n, 0.5);
+            for (av, bv) in [
+                (a.view(), b.view()),
+                (at.t(), b.view()),
+                (a.view(), bt.t()),
+                (at.t(), bt.t()),
+            ] {
+                for (alpha, beta) in [(1.0, 0.0), (0.5, 1.0), (-2.0, 0.25)] {
+                    let want = reference(alpha, &av, &bv, beta, &c0);
+                    let mut got = c0.clone();
+                    gemm(alpha, &av, &bv, beta, &mut got.view_mut());
+                    let err = (&got - &want).iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+                    assert!(err < 1e-12, "({m},{k},{n}) α {alpha} β {beta}: {err:e}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_row_update_is_the_euler_step_of_weight_and_trace() {
+        let (b, m) = (3, 37);
+        let x = filled(b, m, 0.2);
+        let e = [0.3, -0.2, 0.7];
+        let mut w: Vec<f64> = (0..m).map(|j| (j as f64 * 0.1).cos()).collect();
+        let mut d: Vec<f64> = (0..m).map(|j| (j as f64 * 0.3).sin()).collect();
+        let (w0, d0) = (w.clone(), d.clone());
+        let u = RowUpdate {
+            a: 0.9,
+            c: 0.01,
+            clip: Some(1.0),
+        };
+        update_row_traced(&mut w, &mut d, x.as_slice().unwrap(), &e, u);
+        for j in 0..m {
+            let hebb: f64 = (0..b).map(|s| e[s] * x[[s, j]]).sum();
+            assert!((w[j] - (w0[j] + 0.01 * d0[j]).clamp(-1.0, 1.0)).abs() < 1e-15);
+            assert!((d[j] - (0.9 * d0[j] + hebb)).abs() < 1e-14);
+        }
+        let mut w2 = w0.clone();
+        update_row_direct(&mut w2, x.as_slice().unwrap(), &e, None);
+        for j in 0..m {
+            let hebb: f64 = (0..b).map(|s| e[s] * x[[s, j]]).sum();
+            assert!((w2[j] - (w0[j] + hebb)).abs() < 1e-14);
+        }
+    }
+
+    #[test]
+    fn the_vectorised_transfer_functions_agree_with_libm_to_a_few_ulp() {
+        let n = 200_001;
+        let xs: Vec<f64> = (0..n)
+            .map(|i| -60.0 + 120.0 * i as f64 / (n - 1) as f64)
+            .collect();
+        let mut out = vec![0.0; n];
+        logistic_map(1.0, &xs, &mut out);
+        let worst = xs.iter().zip(&out).fold(0.0_f64, |m, (&x, &o)| {
+            let want = if x >= 0.0 {
+                1.0 / (1.0 + (-x).exp())
+            } else {
+                x.exp() / (1.0 + x.exp())
+            };
+            m.max(((o - want) / want).abs())
+        });
+        assert!(worst < 5e-16, "logistic {worst:e}");
+        softplus_map(0.1, 1.0, 3.0, 2.0, &xs, &mut out);
+        let worst = xs.iter().zip(&out).fold(0.0_f64, |m, (&x, &o)| {
+            let z = 2.0 * x - 3.0;
+            let want = 0.1
+                * if z > 30.0 {
+                    z + (-z).exp()
+                } else {
+                    z.exp().ln_1p()
+                };
+            m.max(((o - want) / want).abs())
+        });
+        assert!(worst < 5e-16, "softplus {worst:e}");
+        // e^x to −708, 0 below; NaN propagates.
+        let deep: Vec<f64> = (0..7001).map(|i| -i as f64 * 0.1).collect();
+        for &x in &deep {
+            let rel = ((exp_neg_body(x) - x.exp()) / x.exp()).abs();
+            assert!(rel < 5e-16, "exp({x}) {rel:e}");
+        }
+        assert_eq!(exp_neg_body(-800.0), 0.0);
+        let mut o = [0.0; 2];
+        logistic_map(1.0, &[f64::NAN, 0.0], &mut o);
+        assert!(o[0].is_nan() && o[1] == 0.5);
+        softplus_map(1.0, 1.0, 0.0, 1.0, &[f64::NAN, 0.0], &mut o);
+        assert!(o[0].is_nan() && (o[1] - std::f64::consts::LN_2).abs() < 1e-16);
+        // The baseline version gives the same bits as the dispatched one.
+        let mut base = vec![0.0; 1000];
+        unsafe { baseline::softplus([1.0, 1.0, 0.0, 1.0], &xs[..1000], &mut base) };
+        softplus_map(1.0, 1.0, 0.0, 1.0, &xs[..1000], &mut out[..1000]);
+        assert!(
+            base.iter()
+                .zip(&out)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+    }
+
+    #[test]
+    fn dot_is_exact_on_integers_and_the_same_on_every_instruction_set() {
+        let a: Vec<f64> = (0..103).map(|j| j as f64).collect();
+        let b: Vec<f64> = (0..103).map(|j| (j % 7) as f64).collect();
+        let want: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+        assert_eq!(dot(&a, &b), want);
+        // Non-integers: the baseline version gives the same bits as the dispatched one.
+        let a: Vec<f64> = (0..103).map(|j| (j as f64 * 0.37).sin()).collect();
+        let b: Vec<f64> = (0..103).map(|j| (j as f64 * 0.11).cos()).collect();
+        let base = unsafe { baseline::dot(&a, &b) };
+        assert_eq!(dot(&a, &b).to_bits(), base.to_bits());
+    }
+}
