@@ -10,7 +10,7 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence i
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: all deps test test-slow report robustness mnist disinhibition performance bench build clean fmt check data
+.PHONY: all deps test test-slow report robustness mnist disinhibition performance dynamics bench build clean fmt check data
 MNIST_DIR := data/mnist
 
 all: test
@@ -41,7 +41,7 @@ report: build data
 	$(BIN) report $(DEFAULT_SCENARIOS) mnist_short disinhibition_short
 
 ## mnist: the full MNIST study (5 variants × 3 seeds, 20 epochs of 55k images; ~75 min on
-## 2 cores; --resume keeps finished runs), the two-pass vs settled-state check (~3 min), reports
+## 2 cores; --resume keeps finished runs), the two-pass vs fixed-point check (~3 min), reports
 mnist: build data
 	$(BIN) run mnist --resume
 	$(BIN) run scenarios/mnist_solvers.toml
@@ -58,6 +58,14 @@ robustness: build
 	$(BIN) run robustness --resume
 	$(BIN) speedup robustness --runs 4
 	$(BIN) report robustness
+
+## dynamics: MNIST trained for one epoch by the full continuous-time dynamics (plasticity on
+## while each minibatch is presented), beside the two-pass learner from the same start
+## (~20 min on 2 cores; checkpoints every 5,000 images, an interrupted run resumes) →
+## reports/mnist_dynamics/ (quotes NumPy's epoch from results/performance: run `make performance` first)
+dynamics: build data
+	$(BIN) run mnist_dynamics --resume
+	$(BIN) report mnist_dynamics
 
 ## performance: the engine's speed study (Euler step vs NumPy and the memory bandwidth, the
 ## MNIST training epoch vs NumPy; one thread, ~5 min; run it with nothing else on the machine)

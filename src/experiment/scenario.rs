@@ -582,6 +582,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ),
     ("mnist", include_str!("../../scenarios/mnist.toml")),
     (
+        "mnist_dynamics",
+        include_str!("../../scenarios/mnist_dynamics.toml"),
+    ),
+    (
         "performance",
         include_str!("../../scenarios/performance.toml"),
     ),

@@ -49,7 +49,7 @@ impl Transfer {
     }
 
     /// out_i = φ(scale · in_i) over a slice: vectorised for the logistic and the soft rectifier
-    /// (`linalg::logistic_map`, `linalg::softplus_map`, within 2 ulp of [`Transfer::phi`]),
+    /// (`linalg::logistic_map`, `linalg::softplus_map`, within 1e-15 of [`Transfer::phi`]),
     /// element by element otherwise.
     pub fn phi_map(&self, scale: f64, input: &[f64], out: &mut [f64]) {
         match *self {

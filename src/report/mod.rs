@@ -78,6 +78,9 @@ pub struct Inputs<'a> {
     pub table: Option<&'a DataFrame>,
     /// speedup.csv of a sweep (`threads,runs,wall_s`), when measured.
     pub speedup: Option<&'a str>,
+    /// The scenario's results directory (results/<name>), for pages that quote a sibling
+    /// study's numbers (mnist_dynamics quotes the NumPy epoch of results/performance).
+    pub results: Option<&'a Path>,
 }
 
 /// Renders the reports of the named scenarios (or of every results/<name>/ with a summary),
@@ -133,6 +136,7 @@ pub fn render_one(results: &Path, out: &Path) -> anyhow::Result<PathBuf> {
         timeseries: &timeseries,
         table: table.as_ref(),
         speedup: speedup.as_deref(),
+        results: Some(results),
     };
     let page = studies::page(&inputs)?;
     std::fs::create_dir_all(out)?;

@@ -1201,6 +1201,70 @@ fn mnist_curve(
     Ok(super::data::pairs(&df)?)
 }
 
+/// The rows of the full-dynamics page (issue 17): the test error after one epoch of the
+/// dynamics and of the two-pass learner (same start, same minibatches), the dynamics' epoch
+/// time and, from results/performance of the same machine, NumPy's backprop epoch.
+fn dynamics_metrics(inputs: &Inputs, runs: &[(String, f64, f64)]) -> anyhow::Result<Vec<Metric>> {
+    let mut out = Vec::new();
+    for v in ["dynamics", "two_pass"] {
+        let mut at_one = Vec::new();
+        for (_, run, seed) in runs.iter().filter(|r| r.0 == v) {
+            let curve = mnist_curve(inputs.timeseries, "test_error", None, *run, *seed)?;
+            if let Some(&(_, e)) = curve.iter().find(|(t, _)| (t - 1.0).abs() < 1e-9) {
+                at_one.push(e);
+            }
+        }
+        if !at_one.is_empty() {
+            out.push(Metric::new(
+                &format!("test_error_{v}_epoch1"),
+                mean_sd(&at_one).0,
+                "%",
+                &format!(
+                    "{v}: test error after one epoch (the full test set), mean of {} seeds",
+                    at_one.len()
+                ),
+            ));
+        }
+    }
+    let epoch = mean_sd(&mnist_values(inputs.summary, "dynamics", "epoch_time_s")).0;
+    if epoch.is_finite() {
+        out.push(Metric::new(
+            "dynamics_epoch_s",
+            epoch,
+            "s",
+            "training wall time of the dynamics learner's epoch (55,000 images; evaluations excluded)",
+        ));
+    }
+    let perf = inputs
+        .results
+        .and_then(|r| r.parent())
+        .map(|root| root.join("performance").join("summary.parquet"))
+        .filter(|p| p.exists());
+    if let Some(path) = perf {
+        let numpy = summary_values(&crate::record::read_frame(&path)?, "numpy_backprop_epoch_s");
+        if let Some(&np) = numpy.first() {
+            out.push(Metric::new(
+                "numpy_backprop_epoch_s",
+                np,
+                "s",
+                &format!(
+                    "NumPy backprop epoch on this machine, from {}",
+                    path.display()
+                ),
+            ));
+            if epoch.is_finite() {
+                out.push(Metric::new(
+                    "dynamics_epoch_over_numpy_backprop",
+                    epoch / np,
+                    "",
+                    "dynamics_epoch_s ÷ numpy_backprop_epoch_s",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
     let runs = mnist_runs(inputs.summary);
     let mut variants: Vec<String> = Vec::new();
@@ -1210,6 +1274,9 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
         }
     }
     let mut metrics = Vec::new();
+    if variants.iter().any(|v| v == "dynamics") {
+        metrics.extend(dynamics_metrics(inputs, &runs)?);
+    }
     let mut rows = String::new();
     let mut charts = Vec::new();
     let mut test_lines = Vec::new();

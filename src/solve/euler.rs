@@ -106,7 +106,7 @@ fn block_rows(n_pre: usize, batch: usize) -> usize {
     }
 }
 
-const MAX_BLOCK: usize = 8;
+const MAX_BLOCK: usize = 64;
 
 /// Rows of one synapse group, a block at a time: for every post-synaptic cell i,
 /// `out[s, i] = value(s, i, W_i · x_s + b_i)` and, when the group is plastic, the Euler step of
