@@ -32,6 +32,9 @@ const UPDATE_LANES: usize = 32;
 /// learner's epoch, packing included; `dendritic run performance`).
 pub const SKINNY: usize = 4;
 
+/// Up to this many rows (samples), `A Wᵀ` goes to [`skinny_gemm`] rather than OpenBLAS.
+pub const SKINNY_GEMM: usize = 32;
+
 const CBLAS_ROW_MAJOR: i32 = 101;
 const CBLAS_NO_TRANS: i32 = 111;
 const CBLAS_TRANS: i32 = 112;
@@ -132,6 +135,12 @@ macro_rules! kernels {
             }
 
 
+
+            /// See `dot8_body`.
+            $(#[target_feature(enable = $feature)])*
+            pub unsafe fn dot8(w: &[f64], x: &[f64]) -> f64 {
+                super::dot8_body(w, x)
+            }
 
             /// out_i = 1/(1 + e^{−scale·in_i}).
             $(#[target_feature(enable = $feature)])*
@@ -281,6 +290,31 @@ fn logistic_body(x: f64) -> f64 {
 fn softplus_body(x: f64) -> f64 {
     let pos = if x > 0.0 { x } else { 0.0 };
     pos + log1p_unit_body(exp_neg_body(-x.abs()))
+}
+
+/// The fixed summation tree of eight lanes.
+#[inline(always)]
+fn tree8(a: &[f64; 8]) -> f64 {
+    ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]))
+}
+
+/// w · x in eight lanes summed by [`tree8`], the last < 8 products added in order: the
+/// arithmetic of every (row, sample) pair of [`skinny_gemm`], in each of its versions.
+#[inline(always)]
+fn dot8_body(w: &[f64], x: &[f64]) -> f64 {
+    let k = w.len();
+    let k8 = k / 8 * 8;
+    let mut acc = [0.0; 8];
+    for (wc, xc) in w[..k8].chunks_exact(8).zip(x[..k8].chunks_exact(8)) {
+        for l in 0..8 {
+            acc[l] = wc[l].mul_add(xc[l], acc[l]);
+        }
+    }
+    let mut s = tree8(&acc);
+    for j in k8..k {
+        s = w[j].mul_add(x[j], s);
+    }
+    s
 }
 
 /// The fixed summation tree of the 32 lanes of [`row_dot`]: lane l + 16 onto l, then l + 8
@@ -457,6 +491,31 @@ pub fn block_dots(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
     }
     for r in 0..rows {
         row_dots(&w[r * m..(r + 1) * m], x, &mut out[r * b..(r + 1) * b]);
+    }
+}
+
+/// `C[s, i] = α W_i · X_s + β C[s, i]` for the m samples X_s (rows of `x`, length k) and the n
+/// rows W_i of `w` (row-major n × k): the dendrites of a small batch, register-blocked (4 rows
+/// × 5 samples per block with AVX-512) and without packing the weights. Each pair is summed as
+/// `dot8_body` does, on every instruction set.
+pub fn skinny_gemm(alpha: f64, w: &[f64], n: usize, x: &[f64], m: usize, beta: f64, c: &mut ArrayViewMut2<f64>) {
+    let k = if n == 0 { 0 } else { w.len() / n };
+    assert!(w.len() == n * k && x.len() >= m * k && c.dim() == (m, n), "skinny_gemm: shapes");
+    let mut put = |s: usize, i: usize, v: f64| {
+        let cv = &mut c[[s, i]];
+        *cv = if beta == 0.0 { alpha * v } else { beta * *cv + alpha * v };
+    };
+    #[cfg(target_arch = "x86_64")]
+    if isa() == Isa::Avx512 {
+        // SAFETY: shapes checked above; AVX-512 and FMA detected.
+        unsafe { x86::skinny_512(w, n, x, m, k, put) };
+        return;
+    }
+    for i in 0..n {
+        for s in 0..m {
+            let (wi, xs) = (&w[i * k..(i + 1) * k], &x[s * k..(s + 1) * k]);
+            put(s, i, dispatch!(dot8(wi, xs)));
+        }
     }
 }
 
@@ -680,6 +739,95 @@ mod x86 {
                 sum = w[j].mul_add(x[s * m + j], sum);
             }
             *o = sum;
+        }
+    }
+
+    /// The (R rows) × (T samples) block of `skinny_gemm` from row `i0` and sample `s0`: one
+    /// 8-lane register per pair, the weights loaded once for T samples and the rates once for
+    /// R rows.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn skinny_block_512<const R: usize, const T: usize>(
+        w: &[f64],
+        x: &[f64],
+        k: usize,
+        i0: usize,
+        s0: usize,
+        out: &mut [[f64; 5]; 4],
+    ) {
+        let k8 = k / 8 * 8;
+        let (wp, xp) = (w.as_ptr().add(i0 * k), x.as_ptr().add(s0 * k));
+        let mut acc = [[_mm512_setzero_pd(); T]; R];
+        let mut j = 0;
+        while j < k8 {
+            let wv: [__m512d; R] = std::array::from_fn(|r| _mm512_loadu_pd(wp.add(r * k + j)));
+            for t in 0..T {
+                let xv = _mm512_loadu_pd(xp.add(t * k + j));
+                for r in 0..R {
+                    acc[r][t] = _mm512_fmadd_pd(wv[r], xv, acc[r][t]);
+                }
+            }
+            j += 8;
+        }
+        for r in 0..R {
+            for t in 0..T {
+                let mut a = [0.0; 8];
+                _mm512_storeu_pd(a.as_mut_ptr(), acc[r][t]);
+                let mut sum = super::tree8(&a);
+                for j in k8..k {
+                    sum = w[(i0 + r) * k + j].mul_add(x[(s0 + t) * k + j], sum);
+                }
+                out[r][t] = sum;
+            }
+        }
+    }
+
+    /// `skinny_gemm` with AVX-512: blocks of 4 rows × 5 samples.
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn skinny_512(w: &[f64], n: usize, x: &[f64], m: usize, k: usize, mut put: impl FnMut(usize, usize, f64)) {
+        let mut out = [[0.0; 5]; 4];
+        let mut i0 = 0;
+        while i0 < n {
+            let rows = (n - i0).min(4);
+            let mut s0 = 0;
+            while s0 < m {
+                let ts = (m - s0).min(5);
+                match (rows, ts) {
+                    (4, 5) => skinny_block_512::<4, 5>(w, x, k, i0, s0, &mut out),
+                    (4, _) => {
+                        for t in 0..ts {
+                            let mut o = [[0.0; 5]; 4];
+                            skinny_block_512::<4, 1>(w, x, k, i0, s0 + t, &mut o);
+                            for r in 0..4 {
+                                out[r][t] = o[r][0];
+                            }
+                        }
+                    }
+                    (_, 5) => {
+                        for r in 0..rows {
+                            let mut o = [[0.0; 5]; 4];
+                            skinny_block_512::<1, 5>(w, x, k, i0 + r, s0, &mut o);
+                            out[r] = o[0];
+                        }
+                    }
+                    _ => {
+                        for r in 0..rows {
+                            for t in 0..ts {
+                                let mut o = [[0.0; 5]; 4];
+                                skinny_block_512::<1, 1>(w, x, k, i0 + r, s0 + t, &mut o);
+                                out[r][t] = o[0][0];
+                            }
+                        }
+                    }
+                }
+                for r in 0..rows {
+                    for t in 0..ts {
+                        put(s0 + t, i0 + r, out[r][t]);
+                    }
+                }
+                s0 += ts;
+            }
+            i0 += rows;
         }
     }
 
@@ -1087,6 +1235,15 @@ fn gemm_views(
         }
         return;
     }
+    // A small batch against Bᵀ = W with W row-major: the register-blocked kernel.
+    if m <= SKINNY_GEMM
+        && let (Some(a_rows), Some(w)) = (row_major(a), row_major(&b.t()))
+        && a_rows.1 == k
+        && w.1 == k
+    {
+        skinny_gemm(alpha, &w.0[..n * k], n, &a_rows.0[..m * k], m, beta, c);
+        return;
+    }
     // Inner dimension 1: c_i ← β c_i + α a_i b (an outer product, e.g. a rank-1 plasticity term).
     if k == 1
         && let Some(brow) = b.row(0).as_slice()
@@ -1287,6 +1444,23 @@ mod tests {
                 .zip(&out)
                 .all(|(a, b)| a.to_bits() == b.to_bits())
         );
+    }
+
+    #[test]
+    fn the_register_blocked_kernel_sums_every_pair_as_the_portable_one() {
+        // 13 rows (4 + 4 + 4 + 1) × 12 samples (5 + 5 + 2), k = 37 (4 chunks of 8 and 5 more).
+        let (n, m, k) = (13, 12, 37);
+        let w = filled(n, k, 0.41);
+        let x = filled(m, k, 0.23);
+        let mut c = Array2::zeros((m, n));
+        skinny_gemm(1.0, w.as_slice().unwrap(), n, x.as_slice().unwrap(), m, 0.0, &mut c.view_mut());
+        for i in 0..n {
+            for s in 0..m {
+                let (wi, xs) = (w.row(i), x.row(s));
+                let want = unsafe { baseline::dot8(wi.as_slice().unwrap(), xs.as_slice().unwrap()) };
+                assert_eq!(c[[s, i]].to_bits(), want.to_bits(), "pair ({i}, {s})");
+            }
+        }
     }
 
     #[test]
