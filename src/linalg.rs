@@ -332,6 +332,17 @@ fn tree32(a: &[f64; UPDATE_LANES]) -> f64 {
     ((q[0] + q[4]) + (q[2] + q[6])) + ((q[1] + q[5]) + (q[3] + q[7]))
 }
 
+/// The lanes' sum: [`tree32`], or, for rows shorter than 32 (only lanes 0–7 were used),
+/// [`tree8`] of lanes 0–7 (the same up to the sign of an exact zero, and cheaper).
+#[inline(always)]
+fn reduce32(a: &[f64; UPDATE_LANES], full: usize) -> f64 {
+    if full == 0 {
+        tree8(a[..8].try_into().expect("8 lanes"))
+    } else {
+        tree32(a)
+    }
+}
+
 /// w · x in 32 lanes: chunks of 32 into lanes 0–31, then chunks of 8 into lanes 0–7, each
 /// product added by one fused multiply–add; the lanes summed by [`tree32`]; the last < 8
 /// elements added in order. The AVX-512 and AVX2 versions do exactly this.
@@ -356,7 +367,7 @@ fn row_dot_body(w: &[f64], x: &[f64]) -> f64 {
             acc[l] = wc[l].mul_add(xc[l], acc[l]);
         }
     }
-    let mut s = tree32(&acc);
+    let mut s = reduce32(&acc, full);
     for j in eights..m {
         s = w[j].mul_add(x[j], s);
     }
@@ -498,12 +509,27 @@ pub fn block_dots(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
 /// rows W_i of `w` (row-major n × k): the dendrites of a small batch, register-blocked (4 rows
 /// × 5 samples per block with AVX-512) and without packing the weights. Each pair is summed as
 /// `dot8_body` does, on every instruction set.
-pub fn skinny_gemm(alpha: f64, w: &[f64], n: usize, x: &[f64], m: usize, beta: f64, c: &mut ArrayViewMut2<f64>) {
+pub fn skinny_gemm(
+    alpha: f64,
+    w: &[f64],
+    n: usize,
+    x: &[f64],
+    m: usize,
+    beta: f64,
+    c: &mut ArrayViewMut2<f64>,
+) {
     let k = if n == 0 { 0 } else { w.len() / n };
-    assert!(w.len() == n * k && x.len() >= m * k && c.dim() == (m, n), "skinny_gemm: shapes");
+    assert!(
+        w.len() == n * k && x.len() >= m * k && c.dim() == (m, n),
+        "skinny_gemm: shapes"
+    );
     let mut put = |s: usize, i: usize, v: f64| {
         let cv = &mut c[[s, i]];
-        *cv = if beta == 0.0 { alpha * v } else { beta * *cv + alpha * v };
+        *cv = if beta == 0.0 {
+            alpha * v
+        } else {
+            beta * *cv + alpha * v
+        };
     };
     #[cfg(target_arch = "x86_64")]
     if isa() == Isa::Avx512 {
@@ -612,7 +638,7 @@ pub fn update_row_direct(w: &mut [f64], x: &[f64], e: &[f64], clip: Option<f64>)
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_op_in_unsafe_fn)]
 mod x86 {
-    use super::{RowUpdate, UPDATE_LANES, hebbian_one, tree32};
+    use super::{RowUpdate, UPDATE_LANES, hebbian_one};
     use core::arch::x86_64::*;
 
     /// See `row_dot_body`: four 8-lane registers, then one for the chunks of 8.
@@ -656,7 +682,7 @@ mod x86 {
                 for k in 0..4 {
                     _mm512_storeu_pd(a.as_mut_ptr().add(8 * k), acc[t][k]);
                 }
-                let mut sum = tree32(&a);
+                let mut sum = super::reduce32(&a, full);
                 let xs = &x[(s0 + t) * m..(s0 + t + 1) * m];
                 for j in eights..m {
                     sum = w[j].mul_add(xs[j], sum);
@@ -690,7 +716,7 @@ mod x86 {
             for k in 0..4 {
                 _mm512_storeu_pd(a.as_mut_ptr().add(8 * k), acc[k]);
             }
-            let mut sum = tree32(&a);
+            let mut sum = super::reduce32(&a, full);
             for j in eights..m {
                 sum = w[j].mul_add(x[s * m + j], sum);
             }
@@ -734,7 +760,7 @@ mod x86 {
             for k in 0..8 {
                 _mm256_storeu_pd(a.as_mut_ptr().add(4 * k), acc[k]);
             }
-            let mut sum = tree32(&a);
+            let mut sum = super::reduce32(&a, full);
             for j in eights..m {
                 sum = w[j].mul_add(x[s * m + j], sum);
             }
@@ -784,7 +810,14 @@ mod x86 {
 
     /// `skinny_gemm` with AVX-512: blocks of 4 rows × 5 samples.
     #[target_feature(enable = "avx512f,fma")]
-    pub unsafe fn skinny_512(w: &[f64], n: usize, x: &[f64], m: usize, k: usize, mut put: impl FnMut(usize, usize, f64)) {
+    pub unsafe fn skinny_512(
+        w: &[f64],
+        n: usize,
+        x: &[f64],
+        m: usize,
+        k: usize,
+        mut put: impl FnMut(usize, usize, f64),
+    ) {
         let mut out = [[0.0; 5]; 4];
         let mut i0 = 0;
         while i0 < n {
@@ -1453,11 +1486,20 @@ mod tests {
         let w = filled(n, k, 0.41);
         let x = filled(m, k, 0.23);
         let mut c = Array2::zeros((m, n));
-        skinny_gemm(1.0, w.as_slice().unwrap(), n, x.as_slice().unwrap(), m, 0.0, &mut c.view_mut());
+        skinny_gemm(
+            1.0,
+            w.as_slice().unwrap(),
+            n,
+            x.as_slice().unwrap(),
+            m,
+            0.0,
+            &mut c.view_mut(),
+        );
         for i in 0..n {
             for s in 0..m {
                 let (wi, xs) = (w.row(i), x.row(s));
-                let want = unsafe { baseline::dot8(wi.as_slice().unwrap(), xs.as_slice().unwrap()) };
+                let want =
+                    unsafe { baseline::dot8(wi.as_slice().unwrap(), xs.as_slice().unwrap()) };
                 assert_eq!(c[[s, i]].to_bits(), want.to_bits(), "pair ({i}, {s})");
             }
         }

@@ -101,8 +101,10 @@ fn performance(inputs: &Inputs) -> anyhow::Result<Page> {
     ];
     let metrics = rows
         .iter()
-        .filter(|(name, _, _)| !summary_values(inputs.summary, name).is_empty())
-        .map(|(name, unit, note)| metric_mean(inputs, name, name, unit, note))
+        .filter_map(|(name, unit, note)| {
+            let v = summary_values(inputs.summary, name);
+            v.first().map(|&x| Metric::new(name, x, unit, note))
+        })
         .collect();
     let text = |k: &str| super::data::summary_text(inputs.summary, k).join(", ");
     let notes = vec![
