@@ -965,6 +965,7 @@ pub fn run(
         evaluate(&mut learner, 0.0, &mut best, &mut progress_state)?;
     }
     let save_every = training.checkpoint_images.div_ceil(b).max(1);
+    let mut images_this_run = 0usize;
     let (first_epoch, first_step) = resume_at.unwrap_or((0, 0));
     for epoch in first_epoch..training.epochs {
         // A run resumed in the middle of an epoch has its order; otherwise shuffle.
@@ -991,6 +992,34 @@ pub fn run(
             if (step + 1) % eval_every == 0 || step + 1 == steps_per_epoch {
                 let e = epoch as f64 + (step + 1) as f64 / steps_per_epoch as f64;
                 evaluate(&mut learner, e, &mut best, &mut progress_state)?;
+            }
+            images_this_run += b;
+            let stop =
+                training.stop_after_images > 0 && images_this_run >= training.stop_after_images;
+            if let Some(path) = &checkpoint
+                && stop
+                && (step + 1 < steps_per_epoch || epoch + 1 < training.epochs)
+            {
+                // Asked to stop here: the checkpoint, then an error that says how to go on.
+                progress_state.epoch = epoch;
+                progress_state.next_step = step + 1;
+                if step + 1 == steps_per_epoch {
+                    if training.eta_decay_per_epoch != 1.0 {
+                        learner.scale_rates(training.eta_decay_per_epoch);
+                    }
+                    progress_state.epoch = epoch + 1;
+                    progress_state.next_step = 0;
+                    progress_state.rng_at_epoch_start = rng.state();
+                }
+                save_checkpoint(path, learner.as_ref(), &progress_state, &batches)
+                    .map_err(task_error)?;
+                return Err(task_error(format!(
+                    "stopped after {images_this_run} images as asked (mnist.stop_after_images); \
+                     checkpoint {} (epoch {}, minibatch {}): run again to resume",
+                    path.display(),
+                    progress_state.epoch + 1,
+                    progress_state.next_step
+                )));
             }
             if let Some(path) = &checkpoint
                 && (step + 1) % save_every == 0
@@ -1057,7 +1086,11 @@ pub fn run(
 /// variant of a sweep, never resumes from another's state).
 pub fn checkpoint_path(scenario: &Scenario, seed: u64) -> PathBuf {
     let training = scenario.mnist.as_ref().expect("validated");
-    let text = toml::to_string(scenario).unwrap_or_default();
+    let mut fingerprinted = scenario.clone();
+    if let Some(m) = fingerprinted.mnist.as_mut() {
+        m.stop_after_images = 0;
+    }
+    let text = toml::to_string(&fingerprinted).unwrap_or_default();
     Path::new(&training.checkpoint_dir).join(format!(
         "{}-{:08x}-seed{seed}.npz",
         scenario.name,

@@ -209,6 +209,12 @@ pub struct MnistTraining {
     /// Where checkpoints go (relative to the working directory).
     #[serde(default = "default_checkpoint_dir")]
     pub checkpoint_dir: String,
+    /// With checkpoints on: train at most this many images in this invocation, then write the
+    /// checkpoint and stop the run with an error saying so (0: no limit), so that a long epoch
+    /// can be split across working sessions; running again resumes. Not part of the
+    /// checkpoint's fingerprint.
+    #[serde(default)]
+    pub stop_after_images: usize,
     /// Which learner trains: the microcircuit's two-pass learner (default) or backprop on the
     /// same feed-forward network.
     #[serde(default)]
@@ -1102,6 +1108,12 @@ impl Scenario {
                             ),
                         );
                     }
+                }
+                if m.stop_after_images > 0 && m.checkpoint_images == 0 {
+                    return e(
+                        "mnist.stop_after_images",
+                        "stopping early needs checkpoints: set mnist.checkpoint_images too".into(),
+                    );
                 }
                 if m.checkpoint_images > 0 && m.learner != MnistLearner::Microcircuit {
                     return e(

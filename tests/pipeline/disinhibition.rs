@@ -1,41 +1,12 @@
 //! The disinhibition study end to end on a small synthetic MNIST written here (IDX files):
 //! scenario → run → Parquet → report, with the numbers the report must agree with.
 
-use std::path::Path;
-
 use dendritic::experiment::{Scenario, run_scenario};
 use dendritic::report::render;
 use dendritic::rng::Rng;
 use polars::prelude::SerReader;
 
-use crate::common::scratch;
-
-/// Writes an IDX image file and its labels: `n` noisy 28×28 images, class c a bright bar in
-/// row band c.
-fn write_set(dir: &Path, prefix: &str, n: usize, rng: &mut Rng) {
-    let mut img = vec![0, 0, 8, 3];
-    for d in [n as u32, 28, 28] {
-        img.extend(d.to_be_bytes());
-    }
-    let mut lab = vec![0, 0, 8, 1];
-    lab.extend((n as u32).to_be_bytes());
-    for i in 0..n {
-        let c = i % 10;
-        lab.push(c as u8);
-        for p in 0..784 {
-            let row = p / 28;
-            let on = row >= 2 + 2 * c && row < 4 + 2 * c && (p % 28) > 3 && (p % 28) < 24;
-            let v = if on {
-                200 + rng.below(56)
-            } else {
-                rng.below(30)
-            };
-            img.push(v as u8);
-        }
-    }
-    std::fs::write(dir.join(format!("{prefix}-images-idx3-ubyte")), img).unwrap();
-    std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), lab).unwrap();
-}
+use crate::common::{scratch, write_set};
 
 #[test]
 fn the_disinhibition_study_runs_and_reports_consistent_numbers() {

@@ -1,6 +1,7 @@
 //! Tests of the scenario → run → Parquet → report pipeline (issue: scenarios, polars results
 //! and static reports). One binary keeps link time down.
 
+mod checkpoint;
 mod common;
 mod disinhibition;
 mod idx;

@@ -1,0 +1,121 @@
+//! Checkpoints of the MNIST learners (issue 17): a run stopped part-way (at
+//! `mnist.stop_after_images`, checkpoint written) and resumed, twice, ends with exactly the
+//! numbers of the same run done in one go — for the full-dynamics learner and the two-pass
+//! learner, across an epoch boundary — and the checkpoint is removed when the run finishes.
+
+use dendritic::experiment::scenario::MnistSettle;
+use dendritic::experiment::{Scenario, run_one};
+use dendritic::record::Cell;
+use dendritic::rng::Rng;
+
+use crate::common::{scratch, write_set};
+
+fn number(row: &dendritic::record::SummaryRow, key: &str) -> f64 {
+    match row.get(key) {
+        Some(Cell::Num(x)) => *x,
+        other => panic!("{key}: {other:?}"),
+    }
+}
+
+#[test]
+fn a_stopped_and_resumed_run_ends_where_the_uninterrupted_one_does() {
+    let root = scratch("checkpoint");
+    let data = root.join("mnist");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rng = Rng::new(8);
+    write_set(&data, "train", 260, &mut rng);
+    write_set(&data, "t10k", 50, &mut rng);
+    for settle in [MnistSettle::Dynamics, MnistSettle::TwoPass] {
+        let mut s = Scenario::load("mnist_dynamics").unwrap();
+        s.sweep = None;
+        s.network.sizes = vec![784, 30, 20, 10];
+        s.task = dendritic::task::TaskConfig::Mnist {
+            dir: data.display().to_string(),
+            train: 200,
+            validation: 60,
+            test: 50,
+            rate_low: 0.1,
+            rate_high: 0.8,
+        };
+        let m = s.mnist.as_mut().unwrap();
+        m.settle = settle;
+        m.epochs = 2;
+        m.evaluations_per_epoch = 2;
+        m.settle_ms = 1.0;
+        m.learn_ms = 0.4;
+        m.checkpoint_images = 50;
+        m.checkpoint_dir = root.join("checkpoints").display().to_string();
+        s.validate().unwrap();
+        let whole = run_one(&s, 1, None).unwrap();
+        let files = || std::fs::read_dir(root.join("checkpoints")).map_or(0, |d| d.count());
+        assert_eq!(files(), 0, "a finished run leaves no checkpoint");
+        // Stop after 70 images (minibatch 7 of 20), again after 140 more (across the end of
+        // epoch 1), then finish.
+        let mut stopped = s.clone();
+        stopped.mnist.as_mut().unwrap().stop_after_images = 70;
+        let first = run_one(&stopped, 1, None).unwrap_err().to_string();
+        assert!(
+            first.contains("stopped after 70 images") && first.contains("epoch 1, minibatch 7"),
+            "{first}"
+        );
+        assert_eq!(files(), 1);
+        stopped.mnist.as_mut().unwrap().stop_after_images = 140;
+        let second = run_one(&stopped, 1, None).unwrap_err().to_string();
+        assert!(second.contains("epoch 2, minibatch 1"), "{second}");
+        let resumed = run_one(&s, 1, None).unwrap();
+        assert_eq!(files(), 0);
+        for key in [
+            "test_error",
+            "validation_error",
+            "best_epoch",
+            "images_seen",
+        ] {
+            assert_eq!(
+                number(&resumed.summary, key),
+                number(&whole.summary, key),
+                "{settle:?}: {key}"
+            );
+        }
+        // Every evaluation is there once, with the same values.
+        let curve = |o: &dendritic::experiment::RunOutput| {
+            let df = o.series.to_dataframe(1).unwrap();
+            let v = df
+                .column("value")
+                .unwrap()
+                .f64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect::<Vec<_>>();
+            let t = df
+                .column("t_ms")
+                .unwrap()
+                .f64()
+                .unwrap()
+                .into_no_null_iter()
+                .collect::<Vec<_>>();
+            let q = df
+                .column("quantity")
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|s| s.unwrap().to_string())
+                .collect::<Vec<_>>();
+            let mut rows: Vec<(String, u64, u64)> = q
+                .into_iter()
+                .zip(t)
+                .zip(v)
+                .filter(|((q, _), _)| q.ends_with("_error"))
+                .map(|((q, t), v)| (q, t.to_bits(), v.to_bits()))
+                .collect();
+            rows.sort();
+            rows
+        };
+        assert_eq!(curve(&resumed), curve(&whole), "{settle:?}");
+        assert_eq!(
+            curve(&whole).len(),
+            2 * 5,
+            "evaluations at 0, ½, 1, 1½, 2 epochs"
+        );
+    }
+}
