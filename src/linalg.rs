@@ -8,7 +8,7 @@
 //!   for LAPACK), kept at one thread so that results never depend on the thread count.
 //! - Anything with strides BLAS cannot take falls back to ndarray's `general_mat_mul`.
 //!
-//! The loops accumulate in [`LANES`] independent lanes combined by a fixed tree, every product
+//! The loops accumulate in independent lanes combined by a fixed tree, every product
 //! added by a fused multiply–add (`f64::mul_add`, one rounding), and are compiled for the
 //! baseline x86-64 and, when the CPU has them, for AVX2 + FMA and AVX-512 + FMA (chosen once
 //! at run time). The arithmetic — which products are summed in which order, each rounded once —
@@ -19,9 +19,6 @@ use std::sync::OnceLock;
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayBase, ArrayView2, ArrayViewMut2, Data, DataMut, Ix2};
-
-/// Lanes of the accumulating loops of [`dot`].
-pub const LANES: usize = 16;
 
 /// Elements per chunk of the row dot products and updates (4 AVX-512 or 8 AVX2 independent
 /// accumulators).
@@ -128,11 +125,6 @@ macro_rules! kernels {
         #[allow(unsafe_op_in_unsafe_fn)]
         mod $modname {
 
-            /// Σ_j a_j b_j in LANES lanes, summed by a fixed tree.
-            $(#[target_feature(enable = $feature)])*
-            pub unsafe fn dot(a: &[f64], b: &[f64]) -> f64 {
-                super::dot_body(a, b)
-            }
 
 
 
@@ -187,38 +179,6 @@ macro_rules! dispatch {
             }
         }
     }};
-}
-
-#[inline(always)]
-fn reduce(acc: &[f64; LANES]) -> f64 {
-    let mut h = [0.0; LANES / 2];
-    for l in 0..LANES / 2 {
-        h[l] = acc[l] + acc[l + LANES / 2];
-    }
-    let mut q = [0.0; LANES / 4];
-    for l in 0..LANES / 4 {
-        q[l] = h[l] + h[l + LANES / 4];
-    }
-    (q[0] + q[2]) + (q[1] + q[3])
-}
-
-#[inline(always)]
-fn dot_body(a: &[f64], b: &[f64]) -> f64 {
-    let n = a.len().min(b.len());
-    let (a, b) = (&a[..n], &b[..n]);
-    let mut acc = [0.0; LANES];
-    let mut ca = a.chunks_exact(LANES);
-    let mut cb = b.chunks_exact(LANES);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        for l in 0..LANES {
-            acc[l] = x[l].mul_add(y[l], acc[l]);
-        }
-    }
-    let mut s = reduce(&acc);
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        s = x.mul_add(*y, s);
-    }
-    s
 }
 
 /// e^x for x ≤ 0, branch-free (so that loops over it vectorise): x = k ln 2 + r, |r| ≤ ln2/2,
@@ -463,11 +423,6 @@ fn axpby_body(c: &mut [f64], b: &[f64], alpha: f64, beta: f64) {
             *c = beta * *c + alpha * b;
         }
     }
-}
-
-/// Σ_j a_j b_j (over the shorter length).
-pub fn dot(a: &[f64], b: &[f64]) -> f64 {
-    dispatch!(dot(a, b))
 }
 
 /// `out_i = 1/(1 + e^{−scale·in_i})`, vectorised (within 1e-15 (a few ulp) of libm's; the same bits on
@@ -1506,15 +1461,33 @@ mod tests {
     }
 
     #[test]
-    fn dot_is_exact_on_integers_and_the_same_on_every_instruction_set() {
+    fn row_dots_are_exact_on_integers_and_the_same_on_every_instruction_set() {
         let a: Vec<f64> = (0..103).map(|j| j as f64).collect();
         let b: Vec<f64> = (0..103).map(|j| (j % 7) as f64).collect();
         let want: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
-        assert_eq!(dot(&a, &b), want);
-        // Non-integers: the baseline version gives the same bits as the dispatched one.
-        let a: Vec<f64> = (0..103).map(|j| (j as f64 * 0.37).sin()).collect();
-        let b: Vec<f64> = (0..103).map(|j| (j as f64 * 0.11).cos()).collect();
-        let base = unsafe { baseline::dot(&a, &b) };
-        assert_eq!(dot(&a, &b).to_bits(), base.to_bits());
+        let mut out = [0.0];
+        row_dots(&a, &b, &mut out);
+        assert_eq!(out[0], want);
+        // Non-integers, every row length class (< 8, < 32, chunks of 32 and 8 and a tail) and
+        // batch (samples alone and in groups of four): the dispatched version gives the bits
+        // of the portable one.
+        for m in [5, 10, 30, 50, 103, 784] {
+            for batch in [1, 5, 10] {
+                let w: Vec<f64> = (0..m).map(|j| (j as f64 * 0.37).sin()).collect();
+                let x: Vec<f64> = (0..m * batch).map(|j| (j as f64 * 0.11).cos()).collect();
+                let mut got = vec![0.0; batch];
+                row_dots(&w, &x, &mut got);
+                for s in 0..batch {
+                    let want = row_dot_body(&w, &x[s * m..(s + 1) * m]);
+                    // The portable body's mul_add is libm's correctly rounded fma: the same
+                    // result as the hardware instruction.
+                    assert_eq!(
+                        got[s].to_bits(),
+                        want.to_bits(),
+                        "m {m}, batch {batch}, sample {s}"
+                    );
+                }
+            }
+        }
     }
 }
