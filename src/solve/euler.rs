@@ -3,9 +3,11 @@
 //! The step is fused: for each row i of each weight matrix, the dendritic potential it feeds
 //! (Eqs. 3–5) is computed, then the post-synaptic factor of its rule (Eqs. 7–10), then the
 //! row of weights and its trace are advanced, while the row is still in the first-level cache.
-//! Each weight matrix and trace is read and written once per step, and the fixed ones are
-//! read once. The result is forward Euler of [`Network::rhs`] up to rounding (a test checks
-//! it against `y + dt f(y)`).
+//! At batch 1 each weight matrix and trace is read and written once per step, and the fixed
+//! ones are read once; from batch 4 on the dendritic products come from one matrix product per
+//! group first (the step is then bound by arithmetic, and the weights stay in cache). The
+//! result is forward Euler of [`Network::rhs`] up to rounding (a test checks it against
+//! `y + dt f(y)`).
 
 use super::{Method, SolveError, Statistics, add_noise, begin_step, check_divergence};
 use crate::linalg::{self, RowUpdate};
@@ -90,8 +92,9 @@ struct Scratch {
     full: Vec<f64>,
 }
 
-/// From this batch size on, a group's dendritic products x Wᵀ come from one GEMM (OpenBLAS)
-/// before the rows are updated; below it, from the rows' own dot products in the fused pass.
+/// From this batch size on, a group's dendritic products x Wᵀ come from one matrix product
+/// (`linalg::gemm`: the register-blocked small-batch kernel, OpenBLAS beyond 32 samples) before
+/// the rows are updated; below it, from the rows' own dot products in the fused pass.
 pub const GEMM_MIN_BATCH: usize = 4;
 
 /// Rows per block: enough that φ is evaluated over a vector, few enough that the block's
