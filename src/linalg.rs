@@ -1,19 +1,21 @@
 //! Dense kernels of the hot paths: the matrix products of the dendrites and the plasticity
 //! updates, chosen by shape.
 //!
-//! - A few rows against a row-major weight matrix (`r Wᵀ` with batch ≤ [`SKINNY`],
-//!   the dendrites of a batch-1 step) and outer products (`eᵀ r` with batch 1, a rank-1
-//!   plasticity term) are tight loops here: no packing, no call overhead, no allocation.
+//! - Up to [`SKINNY`] rows against a row-major weight matrix (`r Wᵀ`, the dendrites of a
+//!   batch-1 step) are row dot products, and outer products (`eᵀ r` at batch 1, a rank-1
+//!   plasticity term) a loop: no packing, no call overhead, no allocation.
+//! - Up to [`SKINNY_GEMM`] rows against a row-major weight matrix go to [`skinny_gemm`], a
+//!   register-blocked kernel that does not pack the weights.
 //! - Everything larger goes to OpenBLAS's `cblas_dgemm` (Debian's libopenblas, already linked
 //!   for LAPACK), kept at one thread so that results never depend on the thread count.
 //! - Anything with strides BLAS cannot take falls back to ndarray's `general_mat_mul`.
 //!
-//! The loops accumulate in independent lanes combined by a fixed tree, every product
-//! added by a fused multiply–add (`f64::mul_add`, one rounding), and are compiled for the
-//! baseline x86-64 and, when the CPU has them, for AVX2 + FMA and AVX-512 + FMA (chosen once
-//! at run time). The arithmetic — which products are summed in which order, each rounded once —
-//! is the same in every version (the baseline calls libm's correctly rounded `fma`, slowly), so
-//! results are bit-identical on every x86-64.
+//! The loops accumulate in independent lanes combined by a fixed tree, every product added by
+//! a fused multiply–add (`f64::mul_add`, one rounding). They are written once, portably, and
+//! compiled for the x86-64 baseline and for AVX2 + FMA; the row kernels are also written with
+//! AVX-512 intrinsics. The version is chosen once at run time. The arithmetic — which products
+//! are summed in which order, each rounded once — is the same in every version (the baseline
+//! calls libm's correctly rounded `fma`, slowly), so results are bit-identical on every x86-64.
 
 use std::sync::OnceLock;
 
@@ -124,6 +126,30 @@ macro_rules! kernels {
     ($modname:ident, $($feature:literal),*) => {
         #[allow(unsafe_op_in_unsafe_fn)]
         mod $modname {
+            use super::RowUpdate;
+
+            /// See `row_dot_body`, for every sample.
+            $(#[target_feature(enable = $feature)])*
+            pub unsafe fn row_dots(w: &[f64], x: &[f64], out: &mut [f64]) {
+                let m = w.len();
+                for (s, o) in out.iter_mut().enumerate() {
+                    *o = super::row_dot_body(w, &x[s * m..(s + 1) * m]);
+                }
+            }
+
+            /// See `update_traced_body` / `update_direct_body`, for every row of a block.
+            $(#[target_feature(enable = $feature)])*
+            pub unsafe fn update_rows(w: &mut [f64], mut d: Option<&mut [f64]>, m: usize, x: &[f64], e: &[f64], u: RowUpdate) {
+                let rows = w.len() / m;
+                let b = e.len() / rows;
+                for r in 0..rows {
+                    let (wr, er) = (&mut w[r * m..(r + 1) * m], &e[r * b..(r + 1) * b]);
+                    match d.as_mut() {
+                        Some(d) => super::update_traced_body(wr, &mut d[r * m..(r + 1) * m], x, er, u),
+                        None => super::update_direct_body(wr, x, er, u.clip),
+                    }
+                }
+            }
 
 
 
@@ -305,7 +331,7 @@ fn reduce32(a: &[f64; UPDATE_LANES], full: usize) -> f64 {
 
 /// w · x in 32 lanes: chunks of 32 into lanes 0–31, then chunks of 8 into lanes 0–7, each
 /// product added by one fused multiply–add; the lanes summed by [`tree32`]; the last < 8
-/// elements added in order. The AVX-512 and AVX2 versions do exactly this.
+/// elements added in order. The AVX-512 version does exactly this.
 #[inline(always)]
 fn row_dot_body(w: &[f64], x: &[f64]) -> f64 {
     let m = w.len();
@@ -448,12 +474,10 @@ pub fn block_dots(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
     );
     let b = out.len() / rows;
     assert!(x.len() >= b * m, "block_dots: x too short");
-    // SAFETY: shapes checked above; the instruction set detected.
     #[cfg(target_arch = "x86_64")]
-    match isa() {
-        Isa::Avx512 => return unsafe { x86::block_dots_512(w, m, x, out) },
-        Isa::Avx2 => return unsafe { x86::block_dots_256(w, m, x, out) },
-        Isa::Baseline => {}
+    if isa() == Isa::Avx512 {
+        // SAFETY: shapes checked above; AVX-512 and FMA detected.
+        return unsafe { x86::block_dots_512(w, m, x, out) };
     }
     for r in 0..rows {
         row_dots(&w[r * m..(r + 1) * m], x, &mut out[r * b..(r + 1) * b]);
@@ -505,35 +529,19 @@ pub fn skinny_gemm(
 pub fn row_dots(w: &[f64], x: &[f64], out: &mut [f64]) {
     let m = w.len();
     assert!(x.len() >= out.len() * m, "row_dots: x too short");
-    // SAFETY: lengths checked above; a version for an instruction set runs only where `isa()`
-    // found it.
-    unsafe {
-        match isa() {
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => x86::row_dots_512(w, x, out),
-            #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => x86::row_dots_256(w, x, out),
-            _ => {
-                for (s, o) in out.iter_mut().enumerate() {
-                    *o = row_dot_body(w, &x[s * m..(s + 1) * m]);
-                }
-            }
-        }
+    #[cfg(target_arch = "x86_64")]
+    if isa() == Isa::Avx512 {
+        // SAFETY: lengths checked above; AVX-512 and FMA detected.
+        return unsafe { x86::row_dots_512(w, x, out) };
     }
+    dispatch!(row_dots(w, x, out))
 }
 
 /// The Euler step of one weight row and its trace (see [`RowUpdate`]); `x` holds the batch's
 /// pre-synaptic rates row after row (row length w.len()), `e` one factor per sample.
 pub fn update_row_traced(w: &mut [f64], d: &mut [f64], x: &[f64], e: &[f64], u: RowUpdate) {
-    assert!(d.len() == w.len() && x.len() >= e.len() * w.len());
-    // SAFETY: lengths checked above; ISA as detected.
-    match isa() {
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { x86::update_512(w, Some(d), x, e, u) },
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { x86::update_256(w, Some(d), x, e, u) },
-        _ => update_traced_body(w, d, x, e, u),
-    }
+    let m = w.len();
+    update_rows(w, Some(d), m, x, e, u)
 }
 
 /// The Euler step of a block of rows (row stride m, `w.len() / m` rows) with their traces
@@ -541,53 +549,51 @@ pub fn update_row_traced(w: &mut [f64], d: &mut [f64], x: &[f64], e: &[f64], u: 
 /// [`update_row_traced`] / [`update_row_direct`], four rows at a time where AVX-512 is there.
 pub fn update_rows(
     w: &mut [f64],
-    mut d: Option<&mut [f64]>,
+    d: Option<&mut [f64]>,
     m: usize,
     x: &[f64],
     e: &[f64],
     u: RowUpdate,
 ) {
     let rows = w.len() / m.max(1);
-    assert!(rows * m == w.len() && e.len() % rows.max(1) == 0);
-    let b = e.len() / rows.max(1);
-    assert!(x.len() >= b * m && d.as_ref().is_none_or(|d| d.len() == w.len()));
-    // SAFETY (all three): shapes checked above; the instruction set detected.
+    assert!(
+        rows > 0 && rows * m == w.len() && e.len() % rows == 0,
+        "update_rows: shapes"
+    );
+    let b = e.len() / rows;
+    assert!(
+        x.len() >= b * m && d.as_ref().is_none_or(|d| d.len() == w.len()),
+        "update_rows: shapes"
+    );
+    // SAFETY (all): shapes checked above; the instruction set detected.
     #[cfg(target_arch = "x86_64")]
     match isa() {
         Isa::Avx512 if rows == 4 && b >= 4 => return unsafe { x86::update4_512(w, d, m, x, e, u) },
         Isa::Avx512 => return unsafe { x86::update_block_512(w, d, m, x, e, u) },
-        Isa::Avx2 => return unsafe { x86::update_block_256(w, d, m, x, e, u) },
-        Isa::Baseline => {}
+        _ => {}
     }
-    for r in 0..rows {
-        let wr = &mut w[r * m..(r + 1) * m];
-        let er = &e[r * b..(r + 1) * b];
-        match d.as_mut() {
-            Some(d) => update_row_traced(wr, &mut d[r * m..(r + 1) * m], x, er, u),
-            None => update_row_direct(wr, x, er, u.clip),
-        }
-    }
+    dispatch!(update_rows(w, d, m, x, e, u))
 }
 
 /// The Euler step of one weight row without a trace: `w ← w + Σ_s e_s x_s` (then the bound).
 pub fn update_row_direct(w: &mut [f64], x: &[f64], e: &[f64], clip: Option<f64>) {
-    assert!(x.len() >= e.len() * w.len());
-    let u = RowUpdate {
-        a: 0.0,
-        c: 0.0,
-        clip,
-    };
-    // SAFETY: lengths checked above; ISA as detected.
-    match isa() {
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => unsafe { x86::update_512(w, None, x, e, u) },
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2 => unsafe { x86::update_256(w, None, x, e, u) },
-        _ => update_direct_body(w, x, e, clip),
-    }
+    let m = w.len();
+    update_rows(
+        w,
+        None,
+        m,
+        x,
+        e,
+        RowUpdate {
+            a: 0.0,
+            c: 0.0,
+            clip,
+        },
+    )
 }
 
-/// The AVX-512 and AVX2 versions of the row kernels, with intrinsics: lane for lane the
+/// The AVX-512 versions of the row kernels, with intrinsics (AVX2 machines run the portable
+/// bodies compiled for AVX2 + FMA, which LLVM vectorises): lane for lane the
 /// arithmetic of the portable bodies (`rows_dot`, `update_*_body`), so the results are the same
 /// bits.
 #[cfg(target_arch = "x86_64")]
@@ -670,50 +676,6 @@ mod x86 {
             let mut a = [0.0; UPDATE_LANES];
             for k in 0..4 {
                 _mm512_storeu_pd(a.as_mut_ptr().add(8 * k), acc[k]);
-            }
-            let mut sum = super::reduce32(&a, full);
-            for j in eights..m {
-                sum = w[j].mul_add(x[s * m + j], sum);
-            }
-            *o = sum;
-        }
-    }
-
-    /// See `row_dot_body`: eight 4-lane registers, then two for the chunks of 8.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    pub unsafe fn row_dots_256(w: &[f64], x: &[f64], out: &mut [f64]) {
-        let m = w.len();
-        assert!(x.len() >= out.len() * m);
-        let (full, eights) = (m / UPDATE_LANES * UPDATE_LANES, m / 8 * 8);
-        let wp = w.as_ptr();
-        for (s, o) in out.iter_mut().enumerate() {
-            let xp = x.as_ptr().add(s * m);
-            let mut acc = [_mm256_setzero_pd(); 8];
-            let mut j = 0;
-            while j < full {
-                for k in 0..8 {
-                    acc[k] = _mm256_fmadd_pd(
-                        _mm256_loadu_pd(wp.add(j + 4 * k)),
-                        _mm256_loadu_pd(xp.add(j + 4 * k)),
-                        acc[k],
-                    );
-                }
-                j += UPDATE_LANES;
-            }
-            while j < eights {
-                for k in 0..2 {
-                    acc[k] = _mm256_fmadd_pd(
-                        _mm256_loadu_pd(wp.add(j + 4 * k)),
-                        _mm256_loadu_pd(xp.add(j + 4 * k)),
-                        acc[k],
-                    );
-                }
-                j += 8;
-            }
-            let mut a = [0.0; UPDATE_LANES];
-            for k in 0..8 {
-                _mm256_storeu_pd(a.as_mut_ptr().add(4 * k), acc[k]);
             }
             let mut sum = super::reduce32(&a, full);
             for j in eights..m {
@@ -829,16 +791,6 @@ mod x86 {
         }
     }
 
-    /// `row_dots_256` for every row of a block, in one call.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn block_dots_256(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
-        let rows = w.len() / m;
-        let b = out.len() / rows;
-        for r in 0..rows {
-            row_dots_256(&w[r * m..(r + 1) * m], x, &mut out[r * b..(r + 1) * b]);
-        }
-    }
-
     /// `update_512` for every row of a block, in one call.
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn update_block_512(
@@ -854,24 +806,6 @@ mod x86 {
         for r in 0..rows {
             let dr = d.as_mut().map(|d| &mut d[r * m..(r + 1) * m]);
             update_512(&mut w[r * m..(r + 1) * m], dr, x, &e[r * b..(r + 1) * b], u);
-        }
-    }
-
-    /// `update_256` for every row of a block, in one call.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn update_block_256(
-        w: &mut [f64],
-        mut d: Option<&mut [f64]>,
-        m: usize,
-        x: &[f64],
-        e: &[f64],
-        u: RowUpdate,
-    ) {
-        let rows = w.len() / m;
-        let b = e.len() / rows;
-        for r in 0..rows {
-            let dr = d.as_mut().map(|d| &mut d[r * m..(r + 1) * m]);
-            update_256(&mut w[r * m..(r + 1) * m], dr, x, &e[r * b..(r + 1) * b], u);
         }
     }
 
@@ -1085,67 +1019,6 @@ mod x86 {
             j += 8;
         }
         tail(w, d, x, e, u, eights);
-    }
-
-    /// See `update_512`, in 4-lane registers.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    pub unsafe fn update_256(
-        w: &mut [f64],
-        mut d: Option<&mut [f64]>,
-        x: &[f64],
-        e: &[f64],
-        u: RowUpdate,
-    ) {
-        let m = w.len();
-        assert!(x.len() >= e.len() * m && d.as_ref().is_none_or(|d| d.len() == m));
-        let full = m / UPDATE_LANES * UPDATE_LANES;
-        let (a, c) = (_mm256_set1_pd(u.a), _mm256_set1_pd(u.c));
-        let (wp, xp) = (w.as_mut_ptr(), x.as_ptr());
-        let dp = d.as_mut().map(|d| d.as_mut_ptr());
-        let mut j = 0;
-        while j < full {
-            let mut acc = [_mm256_setzero_pd(); 8];
-            for (s, &es) in e.iter().enumerate() {
-                let ev = _mm256_set1_pd(es);
-                let xs = xp.add(s * m + j);
-                for k in 0..8 {
-                    acc[k] = _mm256_fmadd_pd(ev, _mm256_loadu_pd(xs.add(4 * k)), acc[k]);
-                }
-            }
-            for k in 0..8 {
-                let wk = wp.add(j + 4 * k);
-                match dp {
-                    Some(dp) => {
-                        let dk = dp.add(j + 4 * k);
-                        let old = _mm256_loadu_pd(dk);
-                        _mm256_storeu_pd(wk, _mm256_fmadd_pd(c, old, _mm256_loadu_pd(wk)));
-                        _mm256_storeu_pd(dk, _mm256_fmadd_pd(a, old, acc[k]));
-                    }
-                    None => _mm256_storeu_pd(wk, _mm256_add_pd(_mm256_loadu_pd(wk), acc[k])),
-                }
-            }
-            j += UPDATE_LANES;
-        }
-        let fours = m / 4 * 4;
-        while j < fours {
-            let mut acc = _mm256_setzero_pd();
-            for (s, &es) in e.iter().enumerate() {
-                acc = _mm256_fmadd_pd(_mm256_set1_pd(es), _mm256_loadu_pd(xp.add(s * m + j)), acc);
-            }
-            let wk = wp.add(j);
-            match dp {
-                Some(dp) => {
-                    let dk = dp.add(j);
-                    let old = _mm256_loadu_pd(dk);
-                    _mm256_storeu_pd(wk, _mm256_fmadd_pd(c, old, _mm256_loadu_pd(wk)));
-                    _mm256_storeu_pd(dk, _mm256_fmadd_pd(a, old, acc));
-                }
-                None => _mm256_storeu_pd(wk, _mm256_add_pd(_mm256_loadu_pd(wk), acc)),
-            }
-            j += 4;
-        }
-        tail(w, d, x, e, u, fours);
     }
 }
 
