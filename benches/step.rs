@@ -105,10 +105,11 @@ fn bench_steps(c: &mut Criterion) {
 
 /// One MNIST minibatch (784-500-500-10, batch 10, the full study's plasticity: every W^PP_{k,k−1}
 /// and W^IP plastic): the microcircuit's two passes plus rules 7–10 applied into the weights,
-/// against one backprop step on the same feed-forward network. Their ratio is the per-epoch
+/// against one backprop step on the same feed-forward network (the learner's allocation-free
+/// `train_step`). Their ratio is the per-epoch
 /// cost ratio of the two learners (the MNIST report measures it again on whole epochs).
 fn bench_mnist_minibatch(c: &mut Criterion) {
-    use dendritic::baseline::{Credit, FeedForward, OutputLoss};
+    use dendritic::baseline::{Credit, FeedForward, OutputLoss, TrainWorkspace};
     use dendritic::solve::TwoPass;
     let mut group = c.benchmark_group("mnist_minibatch");
     group.sample_size(20);
@@ -152,8 +153,19 @@ fn bench_mnist_minibatch(c: &mut Criterion) {
     let mut ff = FeedForward::from_microcircuit(&net, &state);
     ff.loss = OutputLoss::CrossEntropy;
     let bp_eta = [1e-6; 3];
+    let mut ws = TrainWorkspace::new(&ff, 10);
     group.bench_function("backprop", |b| {
-        b.iter(|| ff.step(&input, &target, Credit::Backprop, &bp_eta, true))
+        b.iter(|| {
+            ff.train_step(
+                &mut ws,
+                &input,
+                &target,
+                Credit::Backprop,
+                &bp_eta,
+                true,
+                0.0,
+            )
+        })
     });
     group.finish();
 }
