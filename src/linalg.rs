@@ -599,7 +599,7 @@ pub fn update_row_direct(w: &mut [f64], x: &[f64], e: &[f64], clip: Option<f64>)
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_op_in_unsafe_fn)]
 mod x86 {
-    use super::{RowUpdate, UPDATE_LANES, hebbian_one};
+    use super::{RowUpdate, UPDATE_LANES};
     use core::arch::x86_64::*;
 
     /// See `row_dot_body`: four 8-lane registers, then one for the chunks of 8.
@@ -858,105 +858,66 @@ mod x86 {
             }
             j += UPDATE_LANES;
         }
-        // The rest of each row (from `full` on) as `update_512` does it.
+        // The rest of each row (from `full` on) as `update_512` does it, then the bound over
+        // the whole rows.
         for r in 0..4 {
-            let (wr, dr) = (
-                std::slice::from_raw_parts_mut(wp.add(r * m + full), m - full),
-                dp.map(|dp| std::slice::from_raw_parts_mut(dp.add(r * m + full), m - full)),
+            let from = r * m + full;
+            masked_chunks_512(
+                wp.add(from),
+                dp.map(|dp| dp.add(from)),
+                xp,
+                m,
+                full,
+                m - full,
+                &e[r * b..(r + 1) * b],
+                u,
             );
-            rest_512(wr, dr, m, full, x, &e[r * b..(r + 1) * b], u);
+        }
+        if let Some(c) = u.clip {
+            for v in w.iter_mut() {
+                *v = v.clamp(-c, c);
+            }
         }
     }
 
-    /// `update_512` from element `from` of a row on: the chunks of 8, then the scalar tail.
+    /// The row update of elements `from .. from + n` of a row (w and d point at element
+    /// `from`), eight at a time, the last chunk masked: per element the arithmetic of
+    /// `update_*_body`.
     #[target_feature(enable = "avx512f,fma")]
-    unsafe fn rest_512(
-        w: &mut [f64],
-        mut d: Option<&mut [f64]>,
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn masked_chunks_512(
+        wp: *mut f64,
+        dp: Option<*mut f64>,
+        xp: *const f64,
         m: usize,
         from: usize,
-        x: &[f64],
+        n: usize,
         e: &[f64],
         u: RowUpdate,
     ) {
         let (a, c) = (_mm512_set1_pd(u.a), _mm512_set1_pd(u.c));
-        let n = w.len();
-        let eights = n / 8 * 8;
-        let (wp, xp) = (w.as_mut_ptr(), x.as_ptr());
-        let dp = d.as_mut().map(|d| d.as_mut_ptr());
         let mut j = 0;
-        while j < eights {
+        while j < n {
+            let rem = (n - j).min(8);
+            let mask: __mmask8 = if rem == 8 { 0xff } else { (1u8 << rem) - 1 };
             let mut acc = _mm512_setzero_pd();
             for (s, &es) in e.iter().enumerate() {
-                acc = _mm512_fmadd_pd(
-                    _mm512_set1_pd(es),
-                    _mm512_loadu_pd(xp.add(s * m + from + j)),
-                    acc,
-                );
+                let xv = _mm512_maskz_loadu_pd(mask, xp.add(s * m + from + j));
+                acc = _mm512_fmadd_pd(_mm512_set1_pd(es), xv, acc);
             }
             let wk = wp.add(j);
+            let wv = _mm512_maskz_loadu_pd(mask, wk);
             match dp {
                 Some(dp) => {
                     let dk = dp.add(j);
-                    let old = _mm512_loadu_pd(dk);
-                    _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, _mm512_loadu_pd(wk)));
-                    _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc));
+                    let old = _mm512_maskz_loadu_pd(mask, dk);
+                    _mm512_mask_storeu_pd(wk, mask, _mm512_fmadd_pd(c, old, wv));
+                    _mm512_mask_storeu_pd(dk, mask, _mm512_fmadd_pd(a, old, acc));
                 }
-                None => _mm512_storeu_pd(wk, _mm512_add_pd(_mm512_loadu_pd(wk), acc)),
+                None => _mm512_mask_storeu_pd(wk, mask, _mm512_add_pd(wv, acc)),
             }
             j += 8;
-        }
-        for j in eights..n {
-            let mut acc = 0.0;
-            for (s, &es) in e.iter().enumerate() {
-                acc = es.mul_add(x[s * m + from + j], acc);
-            }
-            match d.as_mut() {
-                Some(d) => {
-                    let old = d[j];
-                    w[j] = u.c.mul_add(old, w[j]);
-                    d[j] = u.a.mul_add(old, acc);
-                }
-                None => w[j] += acc,
-            }
-        }
-        if let Some(c) = u.clip {
-            for v in w.iter_mut() {
-                *v = v.clamp(-c, c);
-            }
-        }
-    }
-
-    /// The scalar tail and the bound, shared by both widths.
-    #[inline(always)]
-    unsafe fn tail(
-        w: &mut [f64],
-        d: Option<&mut [f64]>,
-        x: &[f64],
-        e: &[f64],
-        u: RowUpdate,
-        full: usize,
-    ) {
-        let m = w.len();
-        match d {
-            Some(d) => {
-                for j in full..m {
-                    let acc = hebbian_one(x, m, e, j);
-                    let old = d[j];
-                    w[j] = u.c.mul_add(old, w[j]);
-                    d[j] = u.a.mul_add(old, acc);
-                }
-            }
-            None => {
-                for j in full..m {
-                    w[j] += hebbian_one(x, m, e, j);
-                }
-            }
-        }
-        if let Some(c) = u.clip {
-            for v in w.iter_mut() {
-                *v = v.clamp(-c, c);
-            }
         }
     }
 
@@ -1000,25 +961,12 @@ mod x86 {
             }
             j += UPDATE_LANES;
         }
-        let eights = m / 8 * 8;
-        while j < eights {
-            let mut acc = _mm512_setzero_pd();
-            for (s, &es) in e.iter().enumerate() {
-                acc = _mm512_fmadd_pd(_mm512_set1_pd(es), _mm512_loadu_pd(xp.add(s * m + j)), acc);
+        masked_chunks_512(wp.add(j), dp.map(|dp| dp.add(j)), xp, m, j, m - j, e, u);
+        if let Some(c) = u.clip {
+            for v in w.iter_mut() {
+                *v = v.clamp(-c, c);
             }
-            let wk = wp.add(j);
-            match dp {
-                Some(dp) => {
-                    let dk = dp.add(j);
-                    let old = _mm512_loadu_pd(dk);
-                    _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, _mm512_loadu_pd(wk)));
-                    _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc));
-                }
-                None => _mm512_storeu_pd(wk, _mm512_add_pd(_mm512_loadu_pd(wk), acc)),
-            }
-            j += 8;
         }
-        tail(w, d, x, e, u, eights);
     }
 }
 
@@ -1329,6 +1277,49 @@ mod tests {
                 let want =
                     unsafe { baseline::dot8(wi.as_slice().unwrap(), xs.as_slice().unwrap()) };
                 assert_eq!(c[[s, i]].to_bits(), want.to_bits(), "pair ({i}, {s})");
+            }
+        }
+    }
+
+    #[test]
+    fn the_row_updates_give_the_bits_of_the_portable_body() {
+        // Row lengths with and without chunks of 32 and 8 and masked tails; one sample, four
+        // (the four-row kernel) and ten; with a trace and without, with the bound.
+        for m in [5, 10, 30, 37, 50, 784] {
+            for b in [1, 4, 10] {
+                let x: Vec<f64> = (0..m * b).map(|j| (j as f64 * 0.13).sin()).collect();
+                let e: Vec<f64> = (0..4 * b).map(|j| (j as f64 * 0.7).cos() * 1e-2).collect();
+                let w0: Vec<f64> = (0..4 * m).map(|j| (j as f64 * 0.29).cos()).collect();
+                let d0: Vec<f64> = (0..4 * m).map(|j| (j as f64 * 0.31).sin()).collect();
+                let u = RowUpdate {
+                    a: 0.97,
+                    c: 3e-3,
+                    clip: Some(0.95),
+                };
+                let (mut w, mut d) = (w0.clone(), d0.clone());
+                update_rows(&mut w, Some(&mut d), m, &x, &e, u);
+                let (mut w2, mut d2) = (w0.clone(), d0.clone());
+                update_rows(&mut w2, None, m, &x, &e, u);
+                for r in 0..4 {
+                    let rows = r * m..(r + 1) * m;
+                    let er = &e[r * b..(r + 1) * b];
+                    let (mut wp, mut dp) = (w0[rows.clone()].to_vec(), d0[rows.clone()].to_vec());
+                    update_traced_body(&mut wp, &mut dp, &x, er, u);
+                    let mut wq = w0[rows.clone()].to_vec();
+                    update_direct_body(&mut wq, &x, er, u.clip);
+                    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&w[rows.clone()]),
+                        bits(&wp),
+                        "m {m} b {b} row {r}: weights"
+                    );
+                    assert_eq!(
+                        bits(&d[rows.clone()]),
+                        bits(&dp),
+                        "m {m} b {b} row {r}: trace"
+                    );
+                    assert_eq!(bits(&w2[rows]), bits(&wq), "m {m} b {b} row {r}: direct");
+                }
             }
         }
     }
