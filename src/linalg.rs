@@ -17,6 +17,9 @@
 //! are summed in which order, each rounded once — is the same in every version (the baseline
 //! calls libm's correctly rounded `fma`, slowly), so results are bit-identical on every x86-64.
 
+// Lane-by-lane loops index their arrays: the lane is the point of the loop.
+#![allow(clippy::needless_range_loop)]
+
 use std::sync::OnceLock;
 
 use ndarray::linalg::general_mat_mul;
@@ -469,7 +472,7 @@ pub fn softplus_map(gamma: f64, beta: f64, theta: f64, scale: f64, input: &[f64]
 pub fn block_dots(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
     let rows = w.len() / m.max(1);
     assert!(
-        rows * m == w.len() && rows > 0 && out.len() % rows == 0,
+        rows * m == w.len() && rows > 0 && out.len().is_multiple_of(rows),
         "block_dots: shapes"
     );
     let b = out.len() / rows;
@@ -497,7 +500,7 @@ pub fn skinny_gemm(
     beta: f64,
     c: &mut ArrayViewMut2<f64>,
 ) {
-    let k = if n == 0 { 0 } else { w.len() / n };
+    let k = w.len().checked_div(n).unwrap_or(0);
     assert!(
         w.len() == n * k && x.len() >= m * k && c.dim() == (m, n),
         "skinny_gemm: shapes"
@@ -557,7 +560,7 @@ pub fn update_rows(
 ) {
     let rows = w.len() / m.max(1);
     assert!(
-        rows > 0 && rows * m == w.len() && e.len() % rows == 0,
+        rows > 0 && rows * m == w.len() && e.len().is_multiple_of(rows),
         "update_rows: shapes"
     );
     let b = e.len() / rows;
@@ -1298,7 +1301,7 @@ mod tests {
                 };
                 let (mut w, mut d) = (w0.clone(), d0.clone());
                 update_rows(&mut w, Some(&mut d), m, &x, &e, u);
-                let (mut w2, mut d2) = (w0.clone(), d0.clone());
+                let mut w2 = w0.clone();
                 update_rows(&mut w2, None, m, &x, &e, u);
                 for r in 0..4 {
                     let rows = r * m..(r + 1) * m;

@@ -149,14 +149,9 @@ fn rows(
         (w, trace, bias, trace_bias) = (a, b, c, d);
         (frozen_w, frozen_b) = (&[], &[]);
     } else {
-        let seg = |blk: crate::model::Block| -> &[f64] {
-            match blk.segment {
-                Segment::Dynamic => &y[blk.range()],
-                Segment::Frozen => &p[blk.range()],
-            }
-        };
-        frozen_w = seg(syn.w);
-        frozen_b = syn.bias.map_or(&[][..], seg);
+        let y: &[f64] = y;
+        frozen_w = segment(syn.w, y, p);
+        frozen_b = syn.bias.map_or(&[][..], |b| segment(b, y, p));
         (w, trace, bias, trace_bias) = (&mut [], &mut [], &mut [], &mut []);
     }
     let traced = syn.trace_w.is_some();
@@ -247,6 +242,14 @@ fn rows(
                 }
             }
         }
+    }
+}
+
+/// A block's entries in whichever vector holds it.
+fn segment<'a>(blk: crate::model::Block, y: &'a [f64], p: &'a [f64]) -> &'a [f64] {
+    match blk.segment {
+        Segment::Dynamic => &y[blk.range()],
+        Segment::Frozen => &p[blk.range()],
     }
 }
 
