@@ -597,7 +597,7 @@ pub fn update_row_direct(w: &mut [f64], x: &[f64], e: &[f64], clip: Option<f64>)
 
 /// The AVX-512 versions of the row kernels, with intrinsics (AVX2 machines run the portable
 /// bodies compiled for AVX2 + FMA, which LLVM vectorises): lane for lane the
-/// arithmetic of the portable bodies (`rows_dot`, `update_*_body`), so the results are the same
+/// arithmetic of the portable bodies (`row_dot_body`, `dot8_body`, `update_*_body`), so the results are the same
 /// bits.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_op_in_unsafe_fn)]
