@@ -60,7 +60,7 @@ fn bench_steps(c: &mut Criterion) {
             );
             let (net, state, input, target) = setup(&sizes, batch);
             let drive = Drive::nudged(input.view(), target.view());
-            for kind in MethodKind::ALL {
+            for kind in MethodKind::FIXED_STEP {
                 let mut m = kind.build(&net, 3).unwrap();
                 let mut s = state.clone();
                 group.bench_function(BenchmarkId::new(kind.name(), &label), |b| {

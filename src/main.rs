@@ -54,6 +54,15 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Override the scenario's time stepper: euler, rk4, exponential_euler, dopri5, ros2.
+        #[arg(long)]
+        method: Option<String>,
+        /// Override the adaptive method's relative tolerance (with dopri5).
+        #[arg(long)]
+        rtol: Option<f64>,
+        /// Override the adaptive method's absolute tolerance (with dopri5).
+        #[arg(long)]
+        atol: Option<f64>,
     },
     /// Gather a sweep's runs (e.g. from several shards) into summary.parquet and timeseries.parquet.
     Merge {
@@ -105,6 +114,50 @@ enum Command {
     },
 }
 
+/// `run --method/--rtol/--atol`: the time stepper chosen on the command line.
+struct SolverOverride {
+    method: Option<dendritic::solve::MethodKind>,
+    rtol: Option<f64>,
+    atol: Option<f64>,
+}
+
+impl SolverOverride {
+    fn parse(method: Option<&str>, rtol: Option<f64>, atol: Option<f64>) -> anyhow::Result<Self> {
+        use dendritic::solve::MethodKind;
+        let method = match method {
+            None => None,
+            Some(m) => Some(MethodKind::from_name(m).ok_or_else(|| {
+                let names: Vec<_> = MethodKind::ALL.iter().map(|k| k.name()).collect();
+                anyhow::anyhow!("--method {m}: unknown method; use one of {}", names.join(", "))
+            })?),
+        };
+        Ok(SolverOverride { method, rtol, atol })
+    }
+
+    /// Sets the scenario's method and tolerances and checks the result as a file would be.
+    fn apply(&self, scenario: &mut Scenario, file: &str) -> anyhow::Result<()> {
+        if self.method.is_none() && self.rtol.is_none() && self.atol.is_none() {
+            return Ok(());
+        }
+        if let Some(m) = self.method {
+            scenario.method = m;
+            if !m.is_adaptive() {
+                scenario.rtol = None;
+                scenario.atol = None;
+            }
+        }
+        if self.rtol.is_some() {
+            scenario.rtol = self.rtol;
+        }
+        if self.atol.is_some() {
+            scenario.atol = self.atol;
+        }
+        scenario.validate().map_err(|(key, message)| {
+            anyhow::anyhow!("scenario '{file}' with the command line's solver: `{key}`: {message}")
+        })
+    }
+}
+
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     let (i, n) = s
         .split_once('/')
@@ -154,7 +207,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             resume,
             shard,
             threads,
+            method,
+            rtol,
+            atol,
         } => {
+            let solver = SolverOverride::parse(method.as_deref(), rtol, atol)?;
             if let Some(t) = threads {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(t)
@@ -167,12 +224,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 if let Some(s) = &seeds {
                     scenario.seeds = s.clone();
                 }
+                solver.apply(&mut scenario, name)?;
                 if scenario.sweep.is_some() || resume || shard.is_some() {
                     use dendritic::experiment::sweep::{
                         SweepOptions, expand, merge, only_seeds, run_sweep,
                     };
                     let text = dendritic::experiment::scenario::scenario_text(name)?;
-                    let (base, mut runs) = expand(&text, name)?;
+                    let (mut base, mut runs) = expand(&text, name)?;
+                    solver.apply(&mut base, name)?;
+                    for run in &mut runs {
+                        solver.apply(&mut run.scenario, name)?;
+                    }
                     if let Some(s) = &seeds {
                         runs = only_seeds(&base, runs, s, name)?;
                     }

@@ -33,6 +33,26 @@ pub fn amplification(method: MethodKind, z: Complex64) -> f64 {
             }
             sum.norm()
         }
+        // Dormand–Prince 5(4) (the propagated fifth-order solution): the degree-5 Taylor
+        // polynomial plus z⁶/600 (Hairer & Wanner, Solving ODEs II, §IV.2).
+        MethodKind::Dopri5 => {
+            let mut term = Complex64::new(1.0, 0.0);
+            let mut sum = term;
+            for k in 1..=5 {
+                term = term * z / k as f64;
+                sum += term;
+            }
+            (sum + z.powu(6) / 600.0).norm()
+        }
+        // ROS2 with the exact Jacobian: h k₁ = z/(1 − γz), h k₂ = (z(1 + h k₁) − 2 h k₁)/(1 − γz),
+        // R = 1 + (3/2) h k₁ + (1/2) h k₂; L-stable (|R| ≤ 1 on the left half-plane, R(−∞) = 0).
+        MethodKind::Ros2 => {
+            let one = Complex64::new(1.0, 0.0);
+            let d = one - crate::solve::ROS2_GAMMA * z;
+            let hk1 = z / d;
+            let hk2 = (z * (one + hk1) - 2.0 * hk1) / d;
+            (one + 1.5 * hk1 + 0.5 * hk2).norm()
+        }
         // Exponential Euler is exact for the diagonal (leak) part; on the full linearisation
         // its amplification is not a function of dt λ alone. Not offered.
         MethodKind::ExponentialEuler => f64::NAN,
@@ -99,5 +119,28 @@ mod tests {
         );
         // λ = −1 ± i: |1 + dt λ|² = (1 − dt)² + dt² = 1 → dt = 1.
         assert!((dt_limit_for(MethodKind::Euler, Complex64::new(-1.0, 1.0)) - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn dopri5_real_axis_limit() {
+        // The root of 1 + z + z²/2 + z³/6 + z⁴/24 + z⁵/120 + z⁶/600 = −1 on the negative real
+        // axis is z = −3.3066 (Hairer & Wanner II, Fig. IV.2.1 shows the boundary near −3.3).
+        let dt = dt_limit_for(MethodKind::Dopri5, Complex64::new(-1.0, 0.0));
+        let r = |z: f64| 1.0 + z + z * z / 2.0 + z.powi(3) / 6.0 + z.powi(4) / 24.0 + z.powi(5) / 120.0 + z.powi(6) / 600.0;
+        assert!((r(-dt) + 1.0).abs() < 1e-9, "R(−{dt}) = {}", r(-dt));
+        assert!((dt - 3.3066).abs() < 1e-3, "{dt}");
+    }
+
+    #[test]
+    fn ros2_is_l_stable() {
+        // |R| ≤ 1 on the whole left half-plane and R → 0 at −∞: no step limit.
+        for re in [-1e-3, -0.1, -1.0, -10.0, -1e3, -1e6] {
+            for im in [0.0, 0.5, 5.0, 500.0] {
+                let z = Complex64::new(re, im);
+                assert!(amplification(MethodKind::Ros2, z) <= 1.0 + 1e-12, "{z}");
+            }
+        }
+        assert!(amplification(MethodKind::Ros2, Complex64::new(-1e9, 0.0)) < 1e-8);
+        assert_eq!(dt_limit_for(MethodKind::Ros2, Complex64::new(-4.0, 0.0)), f64::INFINITY);
     }
 }

@@ -108,7 +108,11 @@ impl Sim {
         let (net, state) = initial_network(network, 1, scenario, seed)?;
         let method = scenario
             .method
-            .build(&net, Rng::derived(seed, stream::NOISE).next_u64())
+            .build_with(
+                &net,
+                Rng::derived(seed, stream::NOISE).next_u64(),
+                scenario.tolerances(),
+            )
             .map_err(|source| RunError::Solve { seed, source })?;
         let ws = Workspace::new(&net);
         Ok(Sim {

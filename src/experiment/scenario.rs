@@ -484,6 +484,12 @@ pub struct Scenario {
     /// The time stepper.
     #[serde(default)]
     pub method: MethodKind,
+    /// Relative tolerance of an adaptive method (`dopri5`; default 1e-6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rtol: Option<f64>,
+    /// Absolute tolerance of an adaptive method (`dopri5`; default 1e-8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atol: Option<f64>,
     /// The network's equations.
     pub network: NetworkConfig,
     /// Initial weights.
@@ -518,6 +524,17 @@ pub struct Scenario {
 
 fn default_seeds() -> Vec<u64> {
     vec![1]
+}
+
+impl Scenario {
+    /// The adaptive method's tolerances: the scenario's `rtol`/`atol`, defaults elsewhere.
+    pub fn tolerances(&self) -> crate::solve::Tolerances {
+        let d = crate::solve::Tolerances::default();
+        crate::solve::Tolerances {
+            rtol: self.rtol.unwrap_or(d.rtol),
+            atol: self.atol.unwrap_or(d.atol),
+        }
+    }
 }
 
 /// What can be wrong with a scenario file.
@@ -968,14 +985,30 @@ impl Scenario {
         if self.seeds.is_empty() {
             return e("seeds", "needs at least one seed".into());
         }
-        if self.method == MethodKind::Rk4 && self.network.noise.sigma > 0.0 {
+        if !self.method.integrates_noise() && self.network.noise.sigma > 0.0 {
             return e(
                 "method",
                 format!(
-                    "rk4 is not an SDE method and cannot integrate network.noise.sigma = {} > 0; use \"euler\" or \"exponential_euler\"",
+                    "{} is not an SDE method and cannot integrate network.noise.sigma = {} > 0; use \"euler\" or \"exponential_euler\"",
+                    self.method.name(),
                     self.network.noise.sigma
                 ),
             );
+        }
+        for (key, value) in [("rtol", self.rtol), ("atol", self.atol)] {
+            let Some(v) = value else { continue };
+            if !self.method.is_adaptive() {
+                return e(
+                    key,
+                    format!(
+                        "applies to an adaptive method (method = \"dopri5\"); method is \"{}\"",
+                        self.method.name()
+                    ),
+                );
+            }
+            if !(v > 0.0 && v.is_finite() && v < 1.0) {
+                return e(key, format!("must be in (0, 1), got {v}"));
+            }
         }
         if !(self.record.interval_ms >= p.dt) {
             return e(

@@ -1,16 +1,21 @@
-//! Methods: how the state is advanced. Time steppers (Euler–Maruyama, RK4, exponential Euler)
-//! share the [`Method`] trait; steady-state solvers of the potentials with weights frozen
+//! Methods: how the state is advanced. Time steppers (Euler–Maruyama, RK4, exponential Euler,
+//! the adaptive Dormand–Prince 5(4) and the stiff Rosenbrock–W method ROS2) share the [`Method`]
+//! trait; steady-state solvers of the potentials with weights frozen
 //! (the paper's two-pass scheme, damped fixed-point iteration, Newton) share [`SteadyState`].
 //! A method owns its scratch buffers and counters; the network is passed in on each call.
 
+mod dopri5;
 mod euler;
 mod exp_euler;
 mod rk4;
+mod ros2;
 mod steady;
 
+pub use dopri5::{Control, Dopri5};
 pub use euler::Euler;
 pub use exp_euler::ExponentialEuler;
 pub use rk4::Rk4;
+pub use ros2::{GAMMA as ROS2_GAMMA, Ros2};
 pub use steady::{FixedPoint, Newton, Settled, SteadyState, SteadyStateConfig, TwoPass};
 
 use serde::{Deserialize, Serialize};
@@ -72,6 +77,26 @@ pub enum SolveError {
         /// LAPACK's message.
         message: String,
     },
+    /// An adaptive method's controller shrank the step to nothing (a blow-up or a singularity).
+    #[error(
+        "{method}: step size {h:e} ms too small at t = {t_ms} ms (the solution blows up or the tolerances are beyond round-off)"
+    )]
+    StepSizeTooSmall {
+        /// The method's name.
+        method: &'static str,
+        /// Internal time reached.
+        t_ms: f64,
+        /// The step it would have tried.
+        h: f64,
+    },
+    /// Tolerances that are not positive and finite.
+    #[error("invalid tolerances rtol = {rtol}, atol = {atol} (both must be finite and > 0)")]
+    InvalidTolerance {
+        /// Relative tolerance.
+        rtol: f64,
+        /// Absolute tolerance.
+        atol: f64,
+    },
     /// A step size that is not positive and finite.
     #[error("invalid step size dt = {dt} ms (must be finite and > 0)")]
     InvalidStep {
@@ -90,6 +115,56 @@ pub struct Statistics {
     pub steps: u64,
     /// Right-hand-side evaluations.
     pub rhs_evaluations: u64,
+    /// Steps tried and rejected by an adaptive method's controller (not in `steps`).
+    pub rejected_steps: u64,
+    /// Jacobian evaluations (and LU factorisations) of an implicit method.
+    pub jacobian_evaluations: u64,
+}
+
+/// Error tolerances of an adaptive method: a component's local error estimate e is accepted
+/// when ‖e / (atol + rtol·|y|)‖_RMS ≤ 1 (SciPy's and Hairer's convention).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tolerances {
+    /// Relative tolerance.
+    pub rtol: f64,
+    /// Absolute tolerance (potentials are O(1) in the paper's units).
+    pub atol: f64,
+}
+
+impl Default for Tolerances {
+    /// rtol = 1e-6, atol = 1e-8.
+    fn default() -> Self {
+        Tolerances {
+            rtol: 1e-6,
+            atol: 1e-8,
+        }
+    }
+}
+
+impl Tolerances {
+    /// rtol = atol = `tol`.
+    pub fn both(tol: f64) -> Self {
+        Tolerances {
+            rtol: tol,
+            atol: tol,
+        }
+    }
+
+    /// Both finite and positive.
+    ///
+    /// # Errors
+    /// [`SolveError::InvalidTolerance`] otherwise.
+    pub fn check(self) -> Result<(), SolveError> {
+        if self.rtol > 0.0 && self.rtol.is_finite() && self.atol > 0.0 && self.atol.is_finite() {
+            Ok(())
+        } else {
+            Err(SolveError::InvalidTolerance {
+                rtol: self.rtol,
+                atol: self.atol,
+            })
+        }
+    }
 }
 
 /// A time stepper for the full state (potentials, input filter, plastic weights, traces).
@@ -125,25 +200,57 @@ pub enum MethodKind {
     Rk4,
     /// Exponential Euler, exact for the leak and linear filters; exact OU noise. Order 1.
     ExponentialEuler,
+    /// Dormand–Prince 5(4), adaptive with dense output (tolerances `rtol`, `atol`);
+    /// deterministic only. Order 5.
+    Dopri5,
+    /// ROS2, the L-stable Rosenbrock–W method for stiff potentials (implicit in the potentials,
+    /// explicit in the slow weights, traces and input filter); deterministic only. Order 2.
+    Ros2,
 }
 
 impl MethodKind {
-    /// All steppers, for studies that compare them.
-    pub const ALL: [MethodKind; 3] = [
+    /// The fixed-step explicit steppers (the ones `dendritic stability` bounds).
+    pub const FIXED_STEP: [MethodKind; 3] = [
         MethodKind::Euler,
         MethodKind::Rk4,
         MethodKind::ExponentialEuler,
     ];
 
-    /// Builds the stepper for `net`; `seed` drives its noise.
+    /// Every stepper.
+    pub const ALL: [MethodKind; 5] = [
+        MethodKind::Euler,
+        MethodKind::Rk4,
+        MethodKind::ExponentialEuler,
+        MethodKind::Dopri5,
+        MethodKind::Ros2,
+    ];
+
+    /// Builds the stepper for `net` (adaptive ones with the default [`Tolerances`]); `seed`
+    /// drives its noise.
     ///
     /// # Errors
-    /// [`SolveError::NoiseUnsupported`] for RK4 with σ > 0.
+    /// [`SolveError::NoiseUnsupported`] for the deterministic methods with σ > 0.
     pub fn build(self, net: &Network, seed: u64) -> Result<Box<dyn Method>, SolveError> {
+        self.build_with(net, seed, Tolerances::default())
+    }
+
+    /// Builds the stepper for `net` with the tolerances an adaptive method uses.
+    ///
+    /// # Errors
+    /// [`SolveError::NoiseUnsupported`] for the deterministic methods with σ > 0;
+    /// [`SolveError::InvalidTolerance`].
+    pub fn build_with(
+        self,
+        net: &Network,
+        seed: u64,
+        tolerances: Tolerances,
+    ) -> Result<Box<dyn Method>, SolveError> {
         Ok(match self {
             MethodKind::Euler => Box::new(Euler::new(net, seed)),
             MethodKind::Rk4 => Box::new(Rk4::new(net)?),
             MethodKind::ExponentialEuler => Box::new(ExponentialEuler::new(net, seed)),
+            MethodKind::Dopri5 => Box::new(Dopri5::new(net, Control::Adaptive(tolerances))?),
+            MethodKind::Ros2 => Box::new(Ros2::new(net)?),
         })
     }
 
@@ -153,7 +260,29 @@ impl MethodKind {
             MethodKind::Euler => "euler",
             MethodKind::Rk4 => "rk4",
             MethodKind::ExponentialEuler => "exponential_euler",
+            MethodKind::Dopri5 => "dopri5",
+            MethodKind::Ros2 => "ros2",
         }
+    }
+
+    /// The stepper of that scenario-file name.
+    pub fn from_name(name: &str) -> Option<MethodKind> {
+        MethodKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether σ > 0 can be integrated (Euler–Maruyama, exponential Euler).
+    pub fn integrates_noise(self) -> bool {
+        matches!(self, MethodKind::Euler | MethodKind::ExponentialEuler)
+    }
+
+    /// Whether the step size is chosen by an error controller (`rtol`/`atol` apply).
+    pub fn is_adaptive(self) -> bool {
+        self == MethodKind::Dopri5
+    }
+
+    /// Whether explicit in the potentials, so that a dt above the stability limit diverges.
+    pub fn is_explicit(self) -> bool {
+        self != MethodKind::Ros2
     }
 }
 

@@ -74,3 +74,20 @@ pub fn max_diff(a: &[f64], b: &[f64], n: usize) -> f64 {
         .map(|(x, y)| (x - y).abs())
         .fold(0.0, f64::max)
 }
+
+/// Integrates `steps` steps of size dt from t0 (t_n = t0 + n dt).
+pub fn integrate_from(
+    method: &mut dyn Method,
+    net: &Network,
+    state: &mut State,
+    drive: &Drive,
+    t0: f64,
+    dt: f64,
+    steps: usize,
+) {
+    for n in 0..steps {
+        method
+            .step(net, state, drive, t0 + n as f64 * dt, dt)
+            .expect("no divergence");
+    }
+}

@@ -242,3 +242,45 @@ fn jacobian_matches_finite_differences() {
     }
     let _ = &mut state;
 }
+
+#[test]
+fn dopri5_is_fifth_order_on_exponential_relaxation() {
+    // The 1-1 oracle above: u' = −g (u − u∞). N fixed steps give exactly
+    // u∞ + (u0 − u∞) R(z)^N with Dormand–Prince's stability function
+    // R(z) = Σ_{k≤5} z^k/k! + z⁶/600 = e^z + z⁶/3600 + O(z⁷), z = −g h: the error is known in
+    // closed form, and it is fifth order (the controller off).
+    use dendritic::solve::{Control, Dopri5};
+    let config = NetworkConfig::new(&[1, 1]);
+    let (net, mut state) = network(config, 1, 1.0, TopDown::Random, false, 1);
+    let w = net.weights(&state, Projection::Up, 1)[[0, 0]];
+    let (x, u0) = (0.7, -0.4);
+    state.y[0] = u0;
+    let input = array![[x]];
+    let drive = Drive::free(input.view());
+    let c = net.config.conductances;
+    let g = c.g_lk + c.g_b;
+    let u_inf = c.g_b * w * x / g;
+    let t_end = 4.0;
+    let exact = u_inf + (u0 - u_inf) * (-g * t_end).exp();
+    let dts = [0.4, 0.2, 0.1, 0.05];
+    let mut errs = Vec::new();
+    for &dt in &dts {
+        let mut s = state.clone();
+        let mut m = Dopri5::new(&net, Control::Fixed).unwrap();
+        integrate(&mut m, &net, &mut s, &drive, dt, (t_end / dt).round() as usize);
+        let err = (s.y[0] - exact).abs();
+        let z: f64 = -g * dt;
+        let r = 1.0 + z + z.powi(2) / 2.0 + z.powi(3) / 6.0 + z.powi(4) / 24.0 + z.powi(5) / 120.0
+            + z.powi(6) / 600.0;
+        let steps = (t_end / dt).round() as i32;
+        let predicted = ((r.powi(steps) - (z * steps as f64).exp()) * (u0 - u_inf)).abs();
+        eprintln!("dopri5 dt {dt}: error {err:e}, closed form {predicted:e}");
+        assert!(
+            (err - predicted).abs() < 1e-4 * predicted + 1e-15,
+            "dt {dt}: {err:e} vs {predicted:e}"
+        );
+        errs.push(err);
+    }
+    let slope = loglog_slope(&dts, &errs);
+    assert!((slope - 5.0).abs() <= 0.3, "Dopri5 order {slope}, errors {errs:?}");
+}
