@@ -6,7 +6,7 @@
 CARGO ?= cargo
 CARGO_FLAGS ?= --locked
 BIN := target/release/dendritic
-DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence integrators
+DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence stiff integrators
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 

@@ -53,6 +53,13 @@ pub fn amplification(method: MethodKind, z: Complex64) -> f64 {
             let hk2 = (z * (one + hk1) - 2.0 * hk1) / d;
             (one + 1.5 * hk1 + 0.5 * hk2).norm()
         }
+        // BDF2: the larger root of (1 − 2z/3) ζ² − (4/3) ζ + 1/3 = 0.
+        MethodKind::Bdf2 => {
+            let a = Complex64::new(1.0, 0.0) - 2.0 * z / 3.0;
+            let (b, c) = (Complex64::new(-4.0 / 3.0, 0.0), Complex64::new(1.0 / 3.0, 0.0));
+            let d = (b * b - 4.0 * a * c).sqrt();
+            ((-b + d) / (2.0 * a)).norm().max(((-b - d) / (2.0 * a)).norm())
+        }
         // Exponential Euler is exact for the diagonal (leak) part; on the full linearisation
         // its amplification is not a function of dt λ alone. Not offered.
         MethodKind::ExponentialEuler => f64::NAN,
@@ -142,5 +149,18 @@ mod tests {
         }
         assert!(amplification(MethodKind::Ros2, Complex64::new(-1e9, 0.0)) < 1e-8);
         assert_eq!(dt_limit_for(MethodKind::Ros2, Complex64::new(-4.0, 0.0)), f64::INFINITY);
+    }
+
+    #[test]
+    fn bdf2_is_a_stable_with_a_root_at_one_for_z_zero() {
+        // z = 0: roots 1 and 1/3 (consistency, zero-stability).
+        assert!((amplification(MethodKind::Bdf2, Complex64::new(0.0, 0.0)) - 1.0).abs() < 1e-15);
+        for re in [-1e-3, -0.1, -1.0, -10.0, -1e3, -1e6] {
+            for im in [0.0, 0.5, 5.0, 500.0] {
+                let z = Complex64::new(re, im);
+                assert!(amplification(MethodKind::Bdf2, z) <= 1.0 + 1e-12, "{z}");
+            }
+        }
+        assert!(amplification(MethodKind::Bdf2, Complex64::new(-1e9, 0.0)) < 1e-4);
     }
 }

@@ -5,6 +5,7 @@ pub mod disinhibition;
 pub mod integrators;
 pub mod mnist;
 pub mod performance;
+pub mod stiffness;
 pub mod probe;
 pub mod run;
 pub mod scenario;

@@ -169,6 +169,7 @@ pub fn run_one(
         Study::Mnist => super::mnist::run(scenario, seed, progress)?,
         Study::Disinhibition => super::disinhibition::run(scenario, seed, progress)?,
         Study::Performance => super::performance::run(scenario, seed, progress)?,
+        Study::Stiffness => super::stiffness::run(scenario, seed, progress)?,
     };
     num(
         &mut out.summary,
@@ -649,6 +650,9 @@ pub fn patterns_per_run(scenario: &Scenario) -> u64 {
                 p
             }
         }
+        (Study::Stiffness, _) => scenario.stiffness.as_ref().map_or(0, |s| {
+            (s.factors.len() * super::stiffness::METHODS.len()) as u64
+        }),
         (Study::BpEquivalence, Some(eq)) => {
             (eq.lambdas.len() * eq.top_down.len() * eq.settle.len()) as u64
         }

@@ -32,6 +32,9 @@ pub enum Study {
     /// The engine's speed: the Euler step and the training epoch against NumPy and the
     /// memory bandwidth (issue 17).
     Performance,
+    /// When the implicit method pays: cost to reach a target error as the dendritic coupling
+    /// stiffens (issue 21).
+    Stiffness,
 }
 
 impl Study {
@@ -46,6 +49,7 @@ impl Study {
             Study::Mnist => "mnist",
             Study::Disinhibition => "disinhibition",
             Study::Performance => "performance",
+            Study::Stiffness => "stiffness",
         }
     }
 }
@@ -343,6 +347,20 @@ pub struct Integrators {
     /// Steps run to classify a dt as stable or not.
     #[serde(default = "default_stability_steps")]
     pub stability_steps: usize,
+    /// Step sizes for Dopri5's order with its controller off (its errors reach round-off at
+    /// the other methods' steps).
+    #[serde(default = "default_dopri5_dts")]
+    pub dopri5_dts: Vec<f64>,
+    /// Tolerances (rtol = atol) of Dopri5's work–precision curve.
+    #[serde(default = "default_tolerances")]
+    pub tolerances: Vec<f64>,
+}
+
+fn default_dopri5_dts() -> Vec<f64> {
+    vec![0.8, 0.4, 0.2, 0.1]
+}
+fn default_tolerances() -> Vec<f64> {
+    vec![1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10]
 }
 
 fn default_refinement() -> usize {
@@ -517,6 +535,9 @@ pub struct Scenario {
     /// The performance study's settings (performance only).
     #[serde(default)]
     pub performance: Option<super::performance::Performance>,
+    /// The stiffness study's settings (stiffness only).
+    #[serde(default)]
+    pub stiffness: Option<super::stiffness::Stiffness>,
     /// A parameter sweep (runs = grid points × seeds).
     #[serde(default)]
     pub sweep: Option<super::sweep::Sweep>,
@@ -595,6 +616,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         "integrators",
         include_str!("../../scenarios/integrators.toml"),
     ),
+    ("stiff", include_str!("../../scenarios/stiff.toml")),
     (
         "robustness",
         include_str!("../../scenarios/robustness.toml"),
@@ -1073,16 +1095,25 @@ impl Scenario {
                         "needs at least 3 step sizes to fit an order".into(),
                     );
                 }
-                if let Some(dt) = it.dts.iter().find(|dt| {
-                    !(**dt > 0.0)
-                        || ((it.duration_ms / **dt) - (it.duration_ms / **dt).round()).abs() > 1e-9
-                }) {
+                for (key, dts) in [("integrators.dts", &it.dts), ("integrators.dopri5_dts", &it.dopri5_dts)] {
+                    if let Some(dt) = dts.iter().find(|dt| {
+                        !(**dt > 0.0)
+                            || ((it.duration_ms / **dt) - (it.duration_ms / **dt).round()).abs()
+                                > 1e-9
+                    }) {
+                        return e(
+                            key,
+                            format!(
+                                "{dt} does not divide integrators.duration_ms = {}",
+                                it.duration_ms
+                            ),
+                        );
+                    }
+                }
+                if it.tolerances.iter().any(|t| !(*t > 0.0 && *t < 1.0)) {
                     return e(
-                        "integrators.dts",
-                        format!(
-                            "{dt} does not divide integrators.duration_ms = {}",
-                            it.duration_ms
-                        ),
+                        "integrators.tolerances",
+                        format!("needs tolerances in (0, 1), got {:?}", it.tolerances),
                     );
                 }
                 if self.network.noise.sigma > 0.0 {
@@ -1215,6 +1246,22 @@ impl Scenario {
                     );
                 }
             }
+            (Study::Stiffness, TaskConfig::SingleAssociation { .. }) => {
+                let Some(st) = &self.stiffness else {
+                    return e(
+                        "stiffness",
+                        "the stiffness study needs a [stiffness] table".into(),
+                    );
+                };
+                st.validate()
+                    .map_err(|(k, m)| (format!("stiffness.{k}"), m))?;
+                if self.network.noise.sigma > 0.0 {
+                    return e(
+                        "network.noise.sigma",
+                        "the stiffness study compares deterministic methods: needs σ = 0".into(),
+                    );
+                }
+            }
             (Study::Regression, TaskConfig::Teacher { .. }) => {
                 if p.test_every == 0 || p.test_patterns == 0 {
                     return e("protocol.test_every", "the regression study needs protocol.test_every ≥ 1 and protocol.test_patterns ≥ 1".into());
@@ -1234,7 +1281,10 @@ impl Scenario {
                     Study::SelfPredicting => "random_patterns",
                     Study::TargetLearning => "single_association",
                     Study::Regression => "teacher",
-                    Study::BpEquivalence | Study::Integrators | Study::Performance => {
+                    Study::BpEquivalence
+                    | Study::Integrators
+                    | Study::Performance
+                    | Study::Stiffness => {
                         "single_association"
                     }
                     Study::Mnist | Study::Disinhibition => "mnist",

@@ -283,6 +283,12 @@ impl Layout {
         self.n_potentials / self.batch
     }
 
+    /// Length of the leading part of y that holds the potentials and the input low-pass (the
+    /// plastic weights and traces follow it).
+    pub fn fast_len(&self) -> usize {
+        self.n_potentials + self.r_in.map_or(0, |b| b.len())
+    }
+
     /// Index in y of potential `i` of sample `b`, with potentials of a sample numbered
     /// u^P_1, …, u^P_N, u^I_1, …, u^I_{N−1}.
     pub fn potential_index(&self, b: usize) -> Vec<usize> {

@@ -53,8 +53,10 @@ pub struct Chart {
     pub y_label: String,
     /// Curves.
     pub lines: Vec<Line>,
-    /// Plot log10(y) (the label says so).
+    /// A logarithmic y axis (non-positive values are left out).
     pub log_y: bool,
+    /// A logarithmic x axis (non-positive values are left out).
+    pub log_x: bool,
 }
 
 static FONT: Once = Once::new();
@@ -78,61 +80,122 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(23, 190, 207),
 ];
 
+/// A tick label with at most three significant digits: 0.05, 250, 1e-7, 2.5e5.
+pub fn tick(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 || !a.is_finite() {
+        return format!("{v}");
+    }
+    let trim = |s: String| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if (1e-3..1e5).contains(&a) {
+        let decimals = (2 - a.log10().floor() as i32).max(0) as usize;
+        trim(format!("{v:.decimals$}"))
+    } else {
+        let s = format!("{v:.2e}");
+        let (mantissa, exponent) = s.split_once('e').expect("scientific format");
+        format!("{}e{exponent}", trim(mantissa.to_string()))
+    }
+}
+
+/// Series with at most this many points get a marker at each point.
+const MARKERS_UP_TO: usize = 40;
+
+/// The data range of the finite points (positive ones on a log axis), padded.
+fn axis_range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = values
+        .filter(|v| v.is_finite() && (!log || *v > 0.0))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return if log { (1.0, 10.0) } else { (0.0, 1.0) };
+    }
+    if log {
+        if hi <= lo {
+            (lo, hi) = (lo / 2.0, hi * 2.0);
+        }
+        let pad = (hi / lo).powf(0.04);
+        (lo / pad, hi * pad)
+    } else {
+        if hi <= lo {
+            let pad = 0.5 * lo.abs().max(1.0);
+            return (lo - pad, hi + pad);
+        }
+        let pad = 0.05 * (hi - lo);
+        (lo - pad, hi + pad)
+    }
+}
+
 fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let tr = |y: f64| {
-        if chart.log_y {
-            y.max(1e-300).log10()
-        } else {
-            y
-        }
-    };
-    let pts: Vec<(f64, f64)> = chart
-        .lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|&(x, y)| (x, tr(y))))
-        .filter(|(x, y)| x.is_finite() && y.is_finite())
-        .collect();
-    let (mut x0, mut x1) = pts
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-            (a.min(p.0), b.max(p.0))
-        });
-    let (mut y0, mut y1) = pts
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-            (a.min(p.1), b.max(p.1))
-        });
-    if !x0.is_finite() {
-        (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
-    }
-    if x1 <= x0 {
-        x1 = x0 + 1.0;
-    }
-    let pad = if y1 > y0 {
-        0.05 * (y1 - y0)
-    } else {
-        0.5 * y0.abs().max(1.0)
-    };
-    let (y0, y1) = (y0 - pad, y1 + pad);
-    let y_label = if chart.log_y {
-        format!("log10 {}", chart.y_label)
-    } else {
-        chart.y_label.clone()
-    };
-    let mut ctx = ChartBuilder::on(&root)
+    let xs = chart.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
+    let ys = chart.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+    let (x0, x1) = axis_range(xs, chart.log_x);
+    let (y0, y1) = axis_range(ys, chart.log_y);
+    let mut builder = ChartBuilder::on(&root);
+    builder
         .caption(&chart.title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(42)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|e| e.to_string())?;
+        .y_label_area_size(70);
+    match (chart.log_x, chart.log_y) {
+        (false, false) => body(
+            builder
+                .build_cartesian_2d(x0..x1, y0..y1)
+                .map_err(|e| e.to_string())?,
+            chart,
+        )?,
+        (true, false) => body(
+            builder
+                .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+                .map_err(|e| e.to_string())?,
+            chart,
+        )?,
+        (false, true) => body(
+            builder
+                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .map_err(|e| e.to_string())?,
+            chart,
+        )?,
+        (true, true) => body(
+            builder
+                .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+                .map_err(|e| e.to_string())?,
+            chart,
+        )?,
+    }
+    root.present().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Mesh, curves (with markers on sparse ones) and legend, on linear or log axes.
+fn body<'a, DB, X, Y>(
+    mut ctx: ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    chart: &Chart,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
     ctx.configure_mesh()
         .x_desc(&chart.x_label)
-        .y_desc(&y_label)
+        .y_desc(&chart.y_label)
+        .x_labels(if chart.log_x { 8 } else { 10 })
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .light_line_style(RGBColor(235, 235, 235))
@@ -152,20 +215,27 @@ where
         let data: Vec<(f64, f64)> = line
             .points
             .iter()
-            .map(|&(x, y)| (x, tr(y)))
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .copied()
+            .filter(|(x, y)| {
+                x.is_finite() && y.is_finite() && (!chart.log_x || *x > 0.0) && (!chart.log_y || *y > 0.0)
+            })
             .collect();
+        let markers = !line.faint && data.len() <= MARKERS_UP_TO;
         let series = if line.dashed {
-            ctx.draw_series(DashedLineSeries::new(data, 8, 5, style))
+            ctx.draw_series(DashedLineSeries::new(data.clone(), 8, 5, style))
                 .map_err(|e| e.to_string())?
         } else {
-            ctx.draw_series(LineSeries::new(data, style))
+            ctx.draw_series(LineSeries::new(data.clone(), style))
                 .map_err(|e| e.to_string())?
         };
         if !line.faint && !line.name.is_empty() {
             series.label(line.name.clone()).legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
             });
+        }
+        if markers {
+            ctx.draw_series(data.iter().map(|&p| Circle::new(p, 3, color.filled())))
+                .map_err(|e| e.to_string())?;
         }
     }
     if chart.lines.iter().any(|l| !l.faint && !l.name.is_empty()) {
@@ -177,7 +247,6 @@ where
             .draw()
             .map_err(|e| e.to_string())?;
     }
-    root.present().map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -409,4 +478,21 @@ pub fn render_grid(g: &ImageGrid, dir: &Path) -> anyhow::Result<()> {
     )
     .map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick;
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(tick(9.999999998e-5), "1e-4");
+        assert_eq!(tick(0.05), "0.05");
+        assert_eq!(tick(250.0), "250");
+        assert_eq!(tick(1000.0), "1000");
+        assert_eq!(tick(2.5e5), "2.5e5");
+        assert_eq!(tick(-0.125), "-0.125");
+        assert_eq!(tick(0.0), "0");
+        assert_eq!(tick(1.0), "1");
+    }
 }

@@ -16,6 +16,7 @@ pub fn page(inputs: &Inputs) -> anyhow::Result<Page> {
         Study::Mnist => mnist(inputs),
         Study::Disinhibition => disinhibition(inputs),
         Study::Performance => performance(inputs),
+        Study::Stiffness => stiffness(inputs),
     }
 }
 
@@ -138,6 +139,15 @@ fn chart(stem: &str, title: &str, x: &str, y: &str, lines: Vec<Line>, log_y: boo
         y_label: y.into(),
         lines,
         log_y,
+        log_x: false,
+    }
+}
+
+/// A chart with both axes logarithmic (work–precision diagrams, convergence plots).
+fn loglog(stem: &str, title: &str, x: &str, y: &str, lines: Vec<Line>) -> Chart {
+    Chart {
+        log_x: true,
+        ..chart(stem, title, x, y, lines, true)
     }
 }
 
@@ -802,34 +812,70 @@ fn table_xy(
         .collect())
 }
 
+/// The rows of `table` matching `filters`, as the f64 values of `columns` (rows with a missing
+/// value left out), in table order.
+fn table_rows(
+    table: &polars::prelude::DataFrame,
+    filters: &[(&str, &str)],
+    columns: &[&str],
+) -> anyhow::Result<Vec<Vec<f64>>> {
+    use polars::prelude::*;
+    let mut pred = lit(true);
+    for (c, v) in filters {
+        pred = pred.and(col(*c).eq(lit(*v)));
+    }
+    let df = table.clone().lazy().filter(pred).collect()?;
+    let cols = columns
+        .iter()
+        .map(|c| Ok(df.column(c)?.f64()?.clone()))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((0..df.height())
+        .filter_map(|i| cols.iter().map(|c| c.get(i)).collect::<Option<Vec<f64>>>())
+        .collect())
+}
+
 fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
     let table = inputs
         .table
         .ok_or_else(|| anyhow::anyhow!("integrators results have no table.parquet"))?;
-    let methods = ["euler", "rk4", "exponential_euler"];
-    let theory = [1.0, 4.0, 1.0];
+    // (scenario name, theoretical order, what the order is measured on)
+    let methods = [
+        ("euler", 1.0, "the network"),
+        ("rk4", 4.0, "the network"),
+        ("exponential_euler", 1.0, "the network"),
+        ("dopri5", 5.0, "the analytic oracle (one compartment relaxing exponentially), controller off"),
+        ("ros2", 2.0, "the network"),
+        ("bdf2", 2.0, "the network"),
+    ];
     let mut metrics = Vec::new();
-    for (m, p) in methods.iter().zip(theory) {
+    for (m, p, on) in methods {
         let mut metric = metric_mean(
             inputs,
             &format!("order_{m}"),
             &format!("order_{m}"),
             "",
-            &format!(
-                "fitted log–log slope of the error at t = T against dt, weights frozen; theory {p}"
-            ),
+            &format!("fitted log–log slope of the error at t = T against dt on {on}, weights frozen"),
         );
         metric.note.push_str(&format!("; theory {p}"));
         metrics.push(metric);
     }
-    for m in methods {
+    metrics.push(metric_mean(inputs, "order_dopri5_network", "order_dopri5_network", "", "Dormand–Prince with its controller off on the network, dt 0.8 … 0.1 ms: its errors reach round-off before the asymptotic regime, so the fit is steeper than 5"));
+    metrics.push(metric_mean(inputs, "order_implicit", "order_implicit", "", "the implicit method (BDF2), as order_bdf2; theory 2"));
+    for (m, _, _) in methods {
+        let col = if m == "dopri5" { "order_dopri5_network_plastic".to_string() } else { format!("order_{m}_plastic") };
         metrics.push(metric_mean(
             inputs,
-            &format!("order_{m}_plastic"),
-            &format!("order_{m}_plastic"),
+            &col,
+            &col,
             "",
-            "the same with every plasticity rule on (weights and traces integrated)",
+            "the same on the network with every plasticity rule on (weights and traces integrated)",
         ));
+    }
+    for (col, note) in [
+        ("dopri5_error_tolerance_slope", "Dormand–Prince with its PI controller: fitted log–log slope of the error at t = T against the tolerance (rtol = atol), weights frozen; 1 means the error tracks the tolerance"),
+        ("dopri5_error_tolerance_slope_plastic", "the same with every plasticity rule on"),
+    ] {
+        metrics.push(metric_mean(inputs, col, col, "", note));
     }
     for m in ["euler", "rk4"] {
         metrics.push(metric_mean(inputs, &format!("stability_limit_ratio_{m}"), &format!("stability_limit_ratio_{m}"), "", "observed ÷ predicted largest stable dt (prediction from the Jacobian's eigenvalues at the fixed point)"));
@@ -848,12 +894,22 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
         "",
         "fitted log–log slope of the two-pass scheme's error (against Newton) over g_A",
     ));
+    let stiff = sibling(inputs, "stiff")?;
+    if let Some((summary, _)) = &stiff {
+        for (col, unit, note) in STIFF_METRICS {
+            let v = summary_values(summary, col);
+            let (m, sd) = mean_sd(&v);
+            if m.is_finite() {
+                metrics.push(Metric::new(col, m, unit, &format!("{note}; from results/stiff ({} seeds, sd {sd:.3})", v.len())));
+            }
+        }
+    }
     let mut charts = Vec::new();
     for weights in ["frozen", "plastic"] {
         let mut by_dt = Vec::new();
         let mut by_cost = Vec::new();
         let mut by_wall = Vec::new();
-        for m in methods {
+        for (m, _, _) in methods {
             let f = [
                 ("table", "convergence"),
                 ("method", m),
@@ -862,49 +918,49 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
             let err = table_xy(table, &f, "dt", "error")?;
             let evals = table_xy(table, &f, "dt", "rhs_evaluations")?;
             let wall = table_xy(table, &f, "dt", "wall_time_s")?;
-            by_dt.push(Line::new(
-                m,
-                err.iter().map(|&(d, e)| (d.log10(), e)).collect(),
-            ));
-            by_cost.push(Line::new(
-                m,
-                err.iter()
-                    .zip(&evals)
-                    .map(|(&(_, e), &(_, c))| (c.log10(), e))
-                    .collect(),
-            ));
-            by_wall.push(Line::new(
-                m,
-                err.iter()
-                    .zip(&wall)
-                    .map(|(&(_, e), &(_, w))| (w.max(1e-9).log10(), e))
-                    .collect(),
-            ));
+            let name = if m == "dopri5" { "dopri5 (fixed dt)" } else { m };
+            by_dt.push(Line::new(name, err.clone()));
+            by_cost.push(Line::new(name, sorted(err.iter().zip(&evals).map(|(&(_, e), &(_, c))| (c, e)).collect())));
+            by_wall.push(Line::new(name, sorted(err.iter().zip(&wall).map(|(&(_, e), &(_, w))| (w, e)).collect())));
         }
-        charts.push(chart(
+        let f = [("table", "work_precision"), ("method", "dopri5"), ("weights", weights)];
+        let err = table_xy(table, &f, "tolerance", "error")?;
+        let evals = table_xy(table, &f, "tolerance", "rhs_evaluations")?;
+        let wall = table_xy(table, &f, "tolerance", "wall_time_s")?;
+        by_cost.push(Line::new("dopri5 (adaptive, over rtol)", sorted(err.iter().zip(&evals).map(|(&(_, e), &(_, c))| (c, e)).collect())));
+        by_wall.push(Line::new("dopri5 (adaptive, over rtol)", sorted(err.iter().zip(&wall).map(|(&(_, e), &(_, w))| (w, e)).collect())));
+        charts.push(loglog(
             &format!("error_vs_dt_{weights}"),
             &format!("Error at t = T against dt ({weights} weights)"),
-            "log10 dt (ms)",
+            "dt (ms)",
             "max |y − y_ref|",
             by_dt,
-            true,
         ));
-        charts.push(chart(
+        charts.push(loglog(
             &format!("error_vs_cost_{weights}"),
-            &format!("Error against right-hand-side evaluations ({weights} weights)"),
-            "log10 RHS evaluations",
+            &format!("Work–precision: error against right-hand sides ({weights} weights)"),
+            "right-hand-side evaluations",
             "max |y − y_ref|",
             by_cost,
-            true,
         ));
-        charts.push(chart(
+        charts.push(loglog(
             &format!("error_vs_wall_{weights}"),
-            &format!("Error against wall time ({weights} weights)"),
-            "log10 wall time (s)",
+            &format!("Work–precision: error against wall time ({weights} weights)"),
+            "wall time (s)",
             "max |y − y_ref|",
             by_wall,
-            true,
         ));
+        let ideal: Vec<(f64, f64)> = err.iter().map(|&(t, _)| (t, t)).collect();
+        charts.push(loglog(
+            &format!("error_vs_tolerance_{weights}"),
+            &format!("Dormand–Prince: achieved error against tolerance ({weights} weights)"),
+            "rtol = atol",
+            "max |y − y_ref|",
+            vec![Line::new("dopri5", err.clone()), Line::dashed("error = tolerance", ideal)],
+        ));
+    }
+    if let Some((_, Some(stiff_table))) = &stiff {
+        charts.push(stiff_chart(stiff_table, "stiff_wall_time")?);
     }
     let two = table_xy(table, &[("table", "steady_state")], "g_a", "two_pass_error")?;
     let fp = table_xy(
@@ -973,7 +1029,9 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
                 .map(|i| i.reference_refinement)
                 .unwrap_or(0),
             crate::experiment::integrators::ROUND_OFF
-        )],
+        ),
+        "Methods: euler (Euler–Maruyama), rk4, exponential_euler, dopri5 (Dormand–Prince 5(4), PI step control, dense output: records fall on the output grid whatever its internal steps), ros2 (the L-stable Rosenbrock–W method of Verwer et al. 1999) and bdf2 (second-order BDF, simplified Newton).          The work–precision diagrams put the fixed-step methods over dt and Dormand–Prince with its controller over the tolerance on one plot: the method whose curve lies lowest for a given cost is the one to choose at that accuracy.".into(),
+        "The stiffness sweep (scenarios/stiff.toml, its own page) stiffens the dendritic coupling until the explicit methods' stable dt is far below what an error of 1e-6 needs; its headline numbers are quoted above and its wall-time plot is the last figure here.".into()],
     })
 }
 
@@ -1793,3 +1851,118 @@ fn disinhibition(inputs: &Inputs) -> anyhow::Result<Page> {
         ],
     })
 }
+
+/// A sibling study's summary (and table) from results/<name>, when it has been run.
+fn sibling(
+    inputs: &Inputs,
+    name: &str,
+) -> anyhow::Result<Option<(polars::prelude::DataFrame, Option<polars::prelude::DataFrame>)>> {
+    let Some(dir) = inputs.results.and_then(|r| r.parent()).map(|root| root.join(name)) else {
+        return Ok(None);
+    };
+    let summary = dir.join("summary.parquet");
+    if !summary.exists() {
+        return Ok(None);
+    }
+    let table = dir.join("table.parquet");
+    Ok(Some((
+        crate::record::read_frame(&summary)?,
+        if table.exists() {
+            Some(crate::record::read_frame(&table)?)
+        } else {
+            None
+        },
+    )))
+}
+
+/// (x, y) sorted by x (a work–precision curve is drawn in order of cost).
+fn sorted(mut v: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    v
+}
+
+/// Median over seeds of each method's wall time to reach the target error, by stiffness factor
+/// (only the points where it was reached).
+fn stiff_chart(table: &polars::prelude::DataFrame, stem: &str) -> anyhow::Result<Chart> {
+    let mut lines = Vec::new();
+    for m in crate::experiment::stiffness::METHODS {
+        let rows = table_rows(
+            table,
+            &[("table", "cost"), ("method", m.name())],
+            &["factor", "wall_time_s", "reached"],
+        )?;
+        let mut by_factor: std::collections::BTreeMap<u64, Vec<f64>> = Default::default();
+        for r in rows.iter().filter(|r| r[2] > 0.5) {
+            by_factor.entry(r[0].to_bits()).or_default().push(r[1]);
+        }
+        let mut pts: Vec<(f64, f64)> = by_factor
+            .into_iter()
+            .map(|(s, mut w)| {
+                w.sort_by(f64::total_cmp);
+                (f64::from_bits(s), w[w.len() / 2])
+            })
+            .collect();
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        lines.push(Line::new(m.name(), pts));
+    }
+    Ok(loglog(
+        stem,
+        "Wall time to reach the target error, by stiffness (median over seeds)",
+        "stiffness factor s (g_B, g_A, g_D, g_som × s)",
+        "wall time (s)",
+        lines,
+    ))
+}
+
+/// When the implicit method pays: per stiffness factor, each method's wall time to reach the
+/// target error (issue 21).
+fn stiffness(inputs: &Inputs) -> anyhow::Result<Page> {
+    let table = inputs
+        .table
+        .ok_or_else(|| anyhow::anyhow!("stiffness results have no table.parquet"))?;
+    let mut metrics = Vec::new();
+    for (col, unit, note) in STIFF_METRICS {
+        metrics.push(metric_mean(inputs, col, col, unit, note));
+    }
+    let st = inputs.scenario.stiffness.as_ref();
+    for &f in st.map(|s| s.factors.as_slice()).unwrap_or(&[]) {
+        metrics.push(metric_mean(inputs, &format!("speedup_s{f}"), &format!("speedup_s{f}"), "", &format!("s = {f}: fastest explicit method's time to the target error ÷ BDF2's (< 1: explicit is faster)")));
+        metrics.push(metric_mean(inputs, &format!("speedup_ros2_s{f}"), &format!("speedup_ros2_s{f}"), "", &format!("s = {f}: the same for ROS2")));
+    }
+    let mut charts = vec![stiff_chart(table, "wall_time_vs_stiffness")?];
+    let mut by_cost = Vec::new();
+    let last = st.and_then(|s| s.factors.last().copied()).unwrap_or(f64::NAN);
+    for m in crate::experiment::stiffness::METHODS {
+        let pts: Vec<(f64, f64)> = table_rows(table, &[("table", "attempt"), ("method", m.name())], &["factor", "seed", "rhs_evaluations", "error"])?
+            .into_iter()
+            .filter(|r| r[0] == last && r[1] == 1.0)
+            .map(|r| (r[2], r[3]))
+            .collect();
+        by_cost.push(Line::new(m.name(), sorted(pts)));
+    }
+    charts.push(loglog(
+        "work_precision_stiffest",
+        &format!("Work–precision at the stiffest factor s = {last} (seed 1)"),
+        "right-hand-side evaluations",
+        "max |y − y_ref| at t = T",
+        by_cost,
+    ));
+    Ok(Page {
+        heatmaps: Vec::new(),
+        images: Vec::new(),
+        metrics,
+        charts,
+        table: None,
+        notes: vec![
+            "Every run starts on the slow manifold: the potentials settled (Newton) for the initial weights and the input filter's start r₀ = 0, the target on. From rest, the potentials' initial layer (~1/(s g) ms) is resolved by no step of interest, and the plastic weights, which read the potentials, keep an error of it that no smaller step removes (measured at s = 1024: BDF2 levels off at 8e-7, ROS2 falls only like h; tests/core/stiff.rs).".into(),
+            "Fixed-step methods try dt = coarsest_dt, /2, /4, … until the error at t = T is below the target or max_steps is exceeded (then marked not reached; their cost is at least the time of their finest run). Dopri5 tries its tolerances from the loosest. The time reported is the median of the repetitions of the cheapest sufficient setting; the dt limits are the predicted ones at the free fixed point.".into(),
+            "ROS2 is a Rosenbrock–W method: its Jacobian holds the potentials' analytic block, the input filter's, and the coupling to the plastic weights by two block-Jacobi sweeps (without them it falls to first order here). BDF2 solves its implicit equation by simplified Newton with the same matrix.".into(),
+        ],
+    })
+}
+
+const STIFF_METRICS: [(&str, &str, &str); 3] = [
+    ("implicit_stable_dt_over_euler_limit", "", "largest dt ÷ Euler's predicted limit at which ROS2 damps a perturbation of the fixed point, stiffest factor (capped at the largest ratio tried)"),
+    ("stiff_speedup_implicit_over_best_explicit", "", "wall time of the fastest explicit method (euler, rk4, exponential_euler, dopri5) to reach the target error ÷ ROS2's, stiffest factor"),
+    ("euler_dt_limit_stiffest", "ms", "Euler's predicted largest stable dt at the stiffest factor"),
+];

@@ -20,7 +20,7 @@
 //! Deterministic only: σ > 0 is refused, as for RK4. The whole state is integrated (weights and
 //! traces included), and the error norm runs over all of it.
 
-use super::{Method, SolveError, Statistics, Tolerances, begin_step, check_divergence};
+use super::{LastOutput, Method, SolveError, Statistics, Tolerances, begin_step, check_divergence};
 use crate::model::{Drive, Network, State, Workspace};
 
 // The Dormand–Prince tableau (a, the fifth-order weights b = a₇·, and e = b − b̂). The nodes
@@ -77,46 +77,6 @@ pub enum Control {
     Fixed,
     /// Error-controlled internal steps, dense output at the requested times.
     Adaptive(Tolerances),
-}
-
-/// Where the caller's last step ended, to tell a continuation from a restart.
-#[derive(Clone, Debug, Default)]
-struct LastOutput {
-    t: f64,
-    y: Vec<f64>,
-    p: Vec<f64>,
-    input: Vec<f64>,
-    target: Option<Vec<f64>>,
-}
-
-impl LastOutput {
-    fn matches(&self, state: &State, drive: &Drive, t: f64) -> bool {
-        (t - self.t).abs() <= 1e-9 * t.abs().max(1.0)
-            && self.y == state.y
-            && self.p == state.p
-            && drive.input.iter().eq(self.input.iter())
-            && match (&drive.target, &self.target) {
-                (None, None) => true,
-                (Some(a), Some(b)) => a.iter().eq(b.iter()),
-                _ => false,
-            }
-    }
-
-    fn remember(&mut self, state: &State, drive: &Drive, t: f64) {
-        self.t = t;
-        self.y.clone_from(&state.y);
-        self.p.clone_from(&state.p);
-        self.input.clear();
-        self.input.extend(drive.input.iter());
-        match drive.target {
-            Some(trg) => {
-                let v = self.target.get_or_insert_with(Vec::new);
-                v.clear();
-                v.extend(trg.iter());
-            }
-            None => self.target = None,
-        }
-    }
 }
 
 /// Dormand–Prince 5(4) with owned stage buffers; see the module doc.

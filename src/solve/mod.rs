@@ -4,13 +4,16 @@
 //! (the paper's two-pass scheme, damped fixed-point iteration, Newton) share [`SteadyState`].
 //! A method owns its scratch buffers and counters; the network is passed in on each call.
 
+mod bdf2;
 mod dopri5;
 mod euler;
 mod exp_euler;
+mod implicit;
 mod rk4;
 mod ros2;
 mod steady;
 
+pub use bdf2::Bdf2;
 pub use dopri5::{Control, Dopri5};
 pub use euler::Euler;
 pub use exp_euler::ExponentialEuler;
@@ -203,9 +206,12 @@ pub enum MethodKind {
     /// Dormand–Prince 5(4), adaptive with dense output (tolerances `rtol`, `atol`);
     /// deterministic only. Order 5.
     Dopri5,
-    /// ROS2, the L-stable Rosenbrock–W method for stiff potentials (implicit in the potentials,
-    /// explicit in the slow weights, traces and input filter); deterministic only. Order 2.
+    /// ROS2, the L-stable Rosenbrock–W method (linearly implicit); deterministic only. Order
+    /// 2, first in the stiff limit when slow components read the stiff ones.
     Ros2,
+    /// BDF2, the L-stable second-order backward differentiation formula (simplified Newton on
+    /// the whole state); deterministic only. Order 2, kept in the stiff limit.
+    Bdf2,
 }
 
 impl MethodKind {
@@ -217,12 +223,13 @@ impl MethodKind {
     ];
 
     /// Every stepper.
-    pub const ALL: [MethodKind; 5] = [
+    pub const ALL: [MethodKind; 6] = [
         MethodKind::Euler,
         MethodKind::Rk4,
         MethodKind::ExponentialEuler,
         MethodKind::Dopri5,
         MethodKind::Ros2,
+        MethodKind::Bdf2,
     ];
 
     /// Builds the stepper for `net` (adaptive ones with the default [`Tolerances`]); `seed`
@@ -251,6 +258,7 @@ impl MethodKind {
             MethodKind::ExponentialEuler => Box::new(ExponentialEuler::new(net, seed)),
             MethodKind::Dopri5 => Box::new(Dopri5::new(net, Control::Adaptive(tolerances))?),
             MethodKind::Ros2 => Box::new(Ros2::new(net)?),
+            MethodKind::Bdf2 => Box::new(Bdf2::new(net)?),
         })
     }
 
@@ -262,6 +270,7 @@ impl MethodKind {
             MethodKind::ExponentialEuler => "exponential_euler",
             MethodKind::Dopri5 => "dopri5",
             MethodKind::Ros2 => "ros2",
+            MethodKind::Bdf2 => "bdf2",
         }
     }
 
@@ -282,7 +291,47 @@ impl MethodKind {
 
     /// Whether explicit in the potentials, so that a dt above the stability limit diverges.
     pub fn is_explicit(self) -> bool {
-        self != MethodKind::Ros2
+        !matches!(self, MethodKind::Ros2 | MethodKind::Bdf2)
+    }
+}
+
+/// Where the caller's last step ended, to tell a continuation from a restart.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LastOutput {
+    t: f64,
+    y: Vec<f64>,
+    p: Vec<f64>,
+    input: Vec<f64>,
+    target: Option<Vec<f64>>,
+}
+
+impl LastOutput {
+    pub(crate) fn matches(&self, state: &State, drive: &Drive, t: f64) -> bool {
+        (t - self.t).abs() <= 1e-9 * t.abs().max(1.0)
+            && self.y == state.y
+            && self.p == state.p
+            && drive.input.iter().eq(self.input.iter())
+            && match (&drive.target, &self.target) {
+                (None, None) => true,
+                (Some(a), Some(b)) => a.iter().eq(b.iter()),
+                _ => false,
+            }
+    }
+
+    pub(crate) fn remember(&mut self, state: &State, drive: &Drive, t: f64) {
+        self.t = t;
+        self.y.clone_from(&state.y);
+        self.p.clone_from(&state.p);
+        self.input.clear();
+        self.input.extend(drive.input.iter());
+        match drive.target {
+            Some(trg) => {
+                let v = self.target.get_or_insert_with(Vec::new);
+                v.clear();
+                v.extend(trg.iter());
+            }
+            None => self.target = None,
+        }
     }
 }
 

@@ -8,23 +8,28 @@
 //! ```
 //!
 //! It is a *W-method*: second order for any matrix J, so J need not be the exact Jacobian of
-//! the whole state. Here J is the analytic Jacobian of the potentials, ∂(du/dt)/∂u with the
-//! weights frozen ([`Network::jacobian`], one dense block per sample), and zero for the input
-//! low-pass, the plastic weights and their traces. Those slow components are therefore advanced
-//! by the method's explicit part (an IMEX split inside one scheme), while the potentials — where
-//! the conductances make the system stiff — get the implicit treatment; with the exact J the
-//! stability function R(z) = (1 + (1 − 2γ) z + (γ² − 2γ + ½) z²)/(1 − γ z)² tends to 0 as
-//! z → −∞ (L-stability; γ² − 2γ + ½ = 0).
+//! the whole state; here it is the one of [`super::implicit`] (the potentials' analytic block
+//! and the input filter's, exact; the coupling to the plastic weights by `sweeps` block-Jacobi
+//! sweeps, default 2, each one more right-hand side per stage). With the exact J the stability function
+//! R(z) = (1 + (1 − 2γ) z + (γ² − 2γ + ½) z²)/(1 − γ z)² tends to 0 as z → −∞ (L-stability;
+//! γ² − 2γ + ½ = 0).
 //!
-//! The LU factors of I − γ h J (LAPACK `dgetrf` through ndarray-linalg) serve both stages and
-//! are kept for `jacobian_interval` steps while h is unchanged: a stale J costs nothing in order
-//! (the W property), only possibly in stability far from where J was taken. The default, 1,
-//! refreshes at every step. Deterministic only (σ > 0 is refused). Fixed step: one step of the
-//! requested dt per call, so records fall on the caller's grid.
+//! **What J must hold.** A W-method keeps its order for any J only while h‖J − J_exact‖ is
+//! small; in the stiff limit every coupling of the stiff potentials must be in J. Measured on
+//! `scenarios/stiff.toml` at its stiffest factor (tests/core/stiff.rs), started on the slow
+//! manifold: second order with the sweeps, first order (and 30× less accurate) without them,
+//! because the plastic weights drive the potentials with a gain that grows with the
+//! conductances; without the filter's block it is first order even with the weights frozen.
+//! Started off the manifold (from rest), the unresolved initial layer leaves an O(h) error in
+//! the weights, which read the potentials; [`super::Bdf2`] leaves an h-independent O(1/s) one.
+//!
+//! The LU factors serve both stages and are kept for `jacobian_interval` steps while h is
+//! unchanged: a stale J costs nothing in order (the W property), only possibly in stability
+//! far from where J was taken. The default, 1, refreshes at every step. Deterministic only
+//! (σ > 0 is refused). Fixed step: one step of the requested dt per call, so records fall on
+//! the caller's grid.
 
-use ndarray::{Array1, Array2};
-use ndarray_linalg::{FactorizeInto, LUFactorized, Solve};
-
+use super::implicit::ShiftedSystem;
 use super::{Method, SolveError, Statistics, begin_step, end_step};
 use crate::model::{Drive, Network, State, Workspace};
 
@@ -34,18 +39,14 @@ pub const GAMMA: f64 = 1.0 + std::f64::consts::FRAC_1_SQRT_2;
 /// ROS2 with owned stage buffers and factorisations; see the module doc.
 pub struct Ros2 {
     ws: Workspace,
-    /// Index in y of each sample's potentials (in [`Network::jacobian`]'s order).
-    index: Vec<Vec<usize>>,
-    lu: Vec<LUFactorized<ndarray::OwnedRepr<f64>>>,
-    /// The h the factors belong to (0: none).
-    h_lu: f64,
+    system: ShiftedSystem,
     since_refresh: u64,
     jacobian_interval: u64,
+    f0: Vec<f64>,
     f: Vec<f64>,
     k1: Vec<f64>,
     k2: Vec<f64>,
     stage: Vec<f64>,
-    rhs: Array1<f64>,
     stats: Statistics,
 }
 
@@ -59,7 +60,7 @@ impl std::fmt::Debug for Ros2 {
 }
 
 impl Ros2 {
-    /// Scratch for `net`, refreshing the Jacobian at every step.
+    /// Scratch for `net`, refreshing the Jacobian at every step, two coupling sweeps.
     ///
     /// # Errors
     /// [`SolveError::NoiseUnsupported`] when the network has σ > 0.
@@ -72,22 +73,16 @@ impl Ros2 {
             });
         }
         let n = net.layout.n_dynamic;
-        let index: Vec<Vec<usize>> = (0..net.batch())
-            .map(|b| net.layout.potential_index(b))
-            .collect();
-        let m = net.layout.potentials_per_sample();
         Ok(Ros2 {
             ws: Workspace::new(net),
-            index,
-            lu: Vec::new(),
-            h_lu: 0.0,
+            system: ShiftedSystem::new(net, 2),
             since_refresh: 0,
             jacobian_interval: 1,
+            f0: vec![0.0; n],
             f: vec![0.0; n],
             k1: vec![0.0; n],
             k2: vec![0.0; n],
             stage: vec![0.0; n],
-            rhs: Array1::zeros(m),
             stats: Statistics::default(),
         })
     }
@@ -99,57 +94,11 @@ impl Ros2 {
         self
     }
 
-    /// Factorises I − γ h J for every sample at the current state.
-    fn refresh(
-        &mut self,
-        net: &Network,
-        state: &State,
-        drive: &Drive,
-        h: f64,
-    ) -> Result<(), SolveError> {
-        self.lu.clear();
-        for b in 0..self.index.len() {
-            let jac = net.jacobian(state, drive, b, &mut self.ws);
-            let m = jac.nrows();
-            let mut a = Array2::<f64>::eye(m);
-            a.scaled_add(-GAMMA * h, &jac);
-            let lu = a
-                .factorize_into()
-                .map_err(|e| SolveError::SingularJacobian {
-                    sample: b,
-                    message: e.to_string(),
-                })?;
-            self.lu.push(lu);
-        }
-        self.stats.jacobian_evaluations += 1;
-        self.h_lu = h;
-        self.since_refresh = 0;
-        Ok(())
-    }
-
-    /// out ← (I − γ h J)⁻¹ v on the potentials, out ← v elsewhere (J is zero there).
-    fn solve(
-        lu: &[LUFactorized<ndarray::OwnedRepr<f64>>],
-        index: &[Vec<usize>],
-        rhs: &mut Array1<f64>,
-        v: &[f64],
-        out: &mut [f64],
-    ) -> Result<(), SolveError> {
-        out.copy_from_slice(v);
-        for (b, (lu, idx)) in lu.iter().zip(index).enumerate() {
-            for (r, &i) in rhs.iter_mut().zip(idx) {
-                *r = v[i];
-            }
-            lu.solve_inplace(rhs)
-                .map_err(|e| SolveError::SingularJacobian {
-                    sample: b,
-                    message: e.to_string(),
-                })?;
-            for (r, &i) in rhs.iter().zip(idx) {
-                out[i] = *r;
-            }
-        }
-        Ok(())
+    /// Block-Jacobi sweeps for the coupling of potentials and plastic weights (default 2).
+    #[must_use]
+    pub fn with_sweeps(mut self, sweeps: usize) -> Self {
+        self.system.sweeps = sweeps;
+        self
     }
 }
 
@@ -169,12 +118,16 @@ impl Method for Ros2 {
         dt: f64,
     ) -> Result<(), SolveError> {
         begin_step(net, drive, dt)?;
-        if self.lu.is_empty() || dt != self.h_lu || self.since_refresh >= self.jacobian_interval {
-            self.refresh(net, state, drive, dt)?;
+        let c = GAMMA * dt;
+        if self.system.shift() != c || self.since_refresh >= self.jacobian_interval {
+            self.system.factor(net, state, drive, c, &mut self.stats)?;
+            self.since_refresh = 0;
         }
         self.since_refresh += 1;
-        net.rhs(&state.y, &state.p, drive, &mut self.ws, &mut self.f);
-        Self::solve(&self.lu, &self.index, &mut self.rhs, &self.f, &mut self.k1)?;
+        net.rhs(&state.y, &state.p, drive, &mut self.ws, &mut self.f0);
+        let stats = &mut self.stats;
+        self.system
+            .solve(net, state, drive, &self.f0, &self.f0, &mut self.k1, stats)?;
         for ((s, y), k) in self.stage.iter_mut().zip(&state.y).zip(&self.k1) {
             *s = y + dt * k;
         }
@@ -182,7 +135,8 @@ impl Method for Ros2 {
         for (f, k) in self.f.iter_mut().zip(&self.k1) {
             *f -= 2.0 * k;
         }
-        Self::solve(&self.lu, &self.index, &mut self.rhs, &self.f, &mut self.k2)?;
+        self.system
+            .solve(net, state, drive, &self.f0, &self.f, &mut self.k2, stats)?;
         for ((y, a), b) in state.y.iter_mut().zip(&self.k1).zip(&self.k2) {
             *y += dt * (1.5 * a + 0.5 * b);
         }

@@ -12,3 +12,4 @@ mod self_predicting;
 mod snapshot;
 mod stability;
 mod steady_state;
+mod stiff;
