@@ -104,7 +104,7 @@ enum Command {
         /// Scenario file or embedded name.
         scenario: String,
     },
-    /// Eigenvalue-based stability limits of dt for Euler and RK4 at a scenario's initial state.
+    /// Eigenvalue-based stability limits of dt for Euler, RK4 and Dopri5 at a scenario's initial state.
     Stability {
         /// Scenario file or embedded name.
         scenario: String,
@@ -361,13 +361,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 eig.len()
             );
             println!("  eigenvalues: max Re = {slowest:.4} /ms, max |λ| = {fastest:.4} /ms");
-            for kind in [MethodKind::Euler, MethodKind::Rk4] {
+            for kind in [MethodKind::Euler, MethodKind::Rk4, MethodKind::Dopri5] {
                 println!(
-                    "  {:<6} stable for dt < {:.4} ms",
+                    "  {:<7} stable for dt < {:.4} ms",
                     kind.name(),
                     dt_limit(kind, &net, &state, &drive, 0)
                 );
             }
+            println!("  ros2, bdf2: L-stable (no step limit)");
             println!("  scenario dt = {} ms", s.protocol.dt);
             Ok(())
         }

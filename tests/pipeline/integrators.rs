@@ -43,3 +43,38 @@ fn measured_orders_and_stability_limits_match_theory() {
     let slope = get("two_pass_error_slope_g_a");
     assert!((slope - 1.0).abs() <= 0.15, "two-pass error ∝ g_A^{slope}");
 }
+
+#[test]
+fn methods_are_interchangeable_by_name_in_a_scenario() {
+    // The self-predicting protocol without noise, 5 patterns of 100 ms: RK4 at the scenario's
+    // dt, Dormand–Prince (its own steps, records from its dense output on the scenario's grid,
+    // a restart at each new pattern) and BDF2 at the scenario's dt agree on the headline numbers.
+    let run = |method: &str, tolerances: &str| {
+        let text = dendritic::experiment::scenario::EMBEDDED
+            .iter()
+            .find(|(n, _)| *n == "self_predicting")
+            .unwrap()
+            .1
+            .replace("method = \"euler\"", &format!("method = \"{method}\"\n{tolerances}"))
+            .replace("sigma = 0.1", "sigma = 0.0")
+            .replace("patterns = 400", "patterns = 5");
+        let s = Scenario::parse(&text, "self_predicting.toml").unwrap();
+        let out = run_one(&s, 1, None).unwrap();
+        let get = |k: &str| match out.summary.get(k) {
+            Some(Cell::Num(x)) => *x,
+            other => panic!("{method}: {k}: {other:?}"),
+        };
+        (get("interneuron_mismatch_final"), get("apical_norm_final"), get("steps"))
+    };
+    let rk4 = run("rk4", "");
+    let dopri5 = run("dopri5", "rtol = 1e-10\natol = 1e-12");
+    let bdf2 = run("bdf2", "");
+    eprintln!("rk4 {rk4:?} dopri5 {dopri5:?} bdf2 {bdf2:?}");
+    for (name, m, tol) in [("dopri5", dopri5, 1e-7), ("bdf2", bdf2, 1e-3)] {
+        for (a, b, what) in [(m.0, rk4.0, "mismatch"), (m.1, rk4.1, "apical norm")] {
+            assert!((a - b).abs() <= tol * b.abs(), "{name} {what}: {a} vs RK4 {b}");
+        }
+    }
+    // Dormand–Prince's internal steps are its own, not the 5000 of the output grid.
+    assert!(dopri5.2 < 0.5 * rk4.2, "dopri5 took {} steps, RK4 {}", dopri5.2, rk4.2);
+}

@@ -172,12 +172,36 @@ fn noise_with_rk4() {
 }
 
 #[test]
+fn noise_with_the_deterministic_methods() {
+    for m in ["dopri5", "ros2", "bdf2"] {
+        let text = base().replace("method = \"euler\"", &format!("method = \"{m}\""));
+        let msg = error(&text);
+        assert_names(&msg, &["bad.toml", "`method`", m, "not an SDE method"]);
+    }
+}
+
+#[test]
+fn tolerances_belong_to_the_adaptive_method() {
+    let text = base().replace("method = \"euler\"", "method = \"euler\"\nrtol = 1e-6");
+    let msg = error(&text);
+    assert_names(
+        &msg,
+        &["bad.toml", "`rtol`", "dopri5", &format!("line {}", line_of(&text, "rtol = 1e-6"))],
+    );
+    let text = base()
+        .replace("method = \"euler\"", "method = \"dopri5\"\natol = 0.0")
+        .replace("sigma = 0.1", "sigma = 0.0");
+    let msg = error(&text);
+    assert_names(&msg, &["bad.toml", "`atol`", "(0, 1)"]);
+}
+
+#[test]
 fn unknown_method_lists_the_valid_ones() {
     let text = base().replace("method = \"euler\"", "method = \"leapfrog\"");
     let msg = error(&text);
     assert_names(
         &msg,
-        &["bad.toml", "leapfrog", "euler", "rk4", "exponential_euler"],
+        &["bad.toml", "leapfrog", "euler", "rk4", "exponential_euler", "dopri5", "ros2", "bdf2"],
     );
 }
 
