@@ -10,7 +10,7 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence s
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: all deps test test-slow report robustness mnist disinhibition performance dynamics bench build clean fmt check data
+.PHONY: slurm-check all deps test test-slow report robustness mnist disinhibition performance dynamics bench build clean fmt check data
 MNIST_DIR := data/mnist
 
 all: test
@@ -58,6 +58,12 @@ robustness: build
 	$(BIN) run robustness --resume
 	$(BIN) speedup robustness --runs 4
 	$(BIN) report robustness
+
+## slurm-check: Slurm end to end on this machine (installs slurm-wlm and munge if missing, starts
+## munged, slurmctld and slurmd for one node, submits robustness_small as a 4-task job array plus
+## the dependent merge job, compares with a single-process run, stops the daemons; needs root)
+slurm-check: build
+	bash scripts/slurm-check.sh $(BIN)
 
 ## dynamics: MNIST trained for one epoch by the full continuous-time dynamics (plasticity on
 ## while each minibatch is presented), beside the two-pass learner from the same start

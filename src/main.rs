@@ -97,6 +97,52 @@ enum Command {
         #[arg(long, default_value = "results")]
         results: PathBuf,
     },
+    /// Write Slurm job scripts for a sweep: an array job (one shard per task, `--resume`, a
+    /// shared results directory) and a merge-and-report job that waits for it; print both and
+    /// the two sbatch commands.
+    Slurm {
+        /// Scenario file or embedded name (with a [sweep], or several seeds).
+        scenario: String,
+        /// Array tasks (= shards).
+        #[arg(long)]
+        array: usize,
+        /// Partition (default: the cluster's).
+        #[arg(long)]
+        partition: Option<String>,
+        /// Wall-time limit of each array task, [D-]HH:MM:SS.
+        #[arg(long, default_value = "02:00:00")]
+        time: String,
+        /// CPUs per task (also the task's --threads).
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: usize,
+        /// Shared results root, as the jobs see it.
+        #[arg(long, default_value = "results")]
+        results: String,
+        /// Reports root for the merge job.
+        #[arg(long, default_value = "reports")]
+        reports: String,
+        /// The dendritic binary, as the jobs call it.
+        #[arg(long, default_value = "dendritic")]
+        binary: String,
+        /// Where the scripts and the jobs' output files go.
+        #[arg(long, default_value = "slurm")]
+        dir: String,
+    },
+    /// Compare two results of one scenario: every summary column but the wall times, exactly
+    /// (exit status 1 when they differ).
+    Compare {
+        /// Scenario name.
+        name: String,
+        /// One results root.
+        #[arg(long)]
+        results: PathBuf,
+        /// The other.
+        #[arg(long)]
+        against: PathBuf,
+        /// Columns left out (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "wall_time_s")]
+        ignore: Vec<String>,
+    },
     /// List the embedded default scenarios.
     List,
     /// Print a scenario as the program reads it (defaults filled in).
@@ -318,6 +364,66 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 dendritic::experiment::sweep::measure_speedup(&base, &all, &results, runs)?;
             println!("{}: {runs} runs, 2-thread speedup {speedup:.2}×", base.name);
             Ok(())
+        }
+        Command::Slurm {
+            scenario,
+            array,
+            partition,
+            time,
+            cpus_per_task,
+            results,
+            reports,
+            binary,
+            dir,
+        } => {
+            let text = dendritic::experiment::scenario::scenario_text(&scenario)?;
+            let (base, runs) = dendritic::experiment::sweep::expand(&text, &scenario)?;
+            let job = dendritic::experiment::slurm::SlurmJob {
+                scenario,
+                name: base.name,
+                array,
+                runs: runs.len(),
+                partition,
+                time,
+                cpus_per_task,
+                results,
+                reports,
+                binary,
+                dir,
+            };
+            job.check()?;
+            job.write()?;
+            print!("{}", job.render());
+            Ok(())
+        }
+        Command::Compare {
+            name,
+            results,
+            against,
+            ignore,
+        } => {
+            let read = |root: &std::path::Path| {
+                let p = root.join(&name).join("summary.parquet");
+                dendritic::record::read_frame(&p).with_context(|| format!("reading {}", p.display()))
+            };
+            let (a, b) = (read(&results)?, read(&against)?);
+            let ignore: Vec<&str> = ignore.iter().map(String::as_str).collect();
+            let diff = dendritic::record::compare::differences(&a, &b, &ignore)?;
+            if diff.is_empty() {
+                println!(
+                    "{name}: {} and {} agree in every column but {} ({} rows)",
+                    results.display(),
+                    against.display(),
+                    ignore.join(", "),
+                    a.height()
+                );
+                Ok(())
+            } else {
+                for d in diff.iter().take(50) {
+                    println!("{d}");
+                }
+                anyhow::bail!("{name}: {} difference(s) between {} and {}", diff.len(), results.display(), against.display())
+            }
         }
         Command::List => {
             for (name, text) in dendritic::experiment::scenario::EMBEDDED {

@@ -5,6 +5,7 @@ pub mod disinhibition;
 pub mod integrators;
 pub mod mnist;
 pub mod performance;
+pub mod slurm;
 pub mod stiffness;
 pub mod probe;
 pub mod run;
@@ -105,6 +106,8 @@ pub fn run_scenario(
     csv: bool,
     show_progress: bool,
 ) -> anyhow::Result<ScenarioResults> {
+    // The scenario's files are written at the end: no other process may write them meanwhile.
+    let _lock = crate::record::lock::exclusive(&results_dir(root, scenario).join(".lock"))?;
     let per_run = run::patterns_per_run(scenario);
     let pb = if show_progress {
         ProgressBar::new(per_run * scenario.seeds.len() as u64)
@@ -174,7 +177,10 @@ pub fn run_scenario(
             csv,
         )?;
     }
-    std::fs::write(dir.join("scenario.toml"), toml::to_string_pretty(scenario)?)?;
+    crate::record::lock::write_atomic(
+        &dir.join("scenario.toml"),
+        toml::to_string_pretty(scenario)?.as_bytes(),
+    )?;
     Ok(ScenarioResults {
         summary,
         timeseries,

@@ -622,6 +622,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../scenarios/robustness.toml"),
     ),
     (
+        "robustness_small",
+        include_str!("../../scenarios/robustness_small.toml"),
+    ),
+    (
         "mnist_short",
         include_str!("../../scenarios/mnist_short.toml"),
     ),

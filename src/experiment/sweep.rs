@@ -256,6 +256,13 @@ fn run_dir(root: &Path, name: &str, run: &SweepRun) -> PathBuf {
     root.join(name).join("runs").join(run.dir_name())
 }
 
+/// `runs/<run>.lock`, beside the run's directory.
+fn run_lock(dir: &Path) -> PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    dir.with_file_name(name)
+}
+
 fn finished_ok(dir: &Path) -> bool {
     read_frame(&dir.join("summary.parquet"))
         .ok()
@@ -296,14 +303,30 @@ pub fn run_sweep(
     );
     pb.set_prefix(base.name.clone());
     let commit = commit();
-    std::fs::create_dir_all(root.join(&base.name))?;
-    std::fs::write(
-        root.join(&base.name).join("scenario.toml"),
-        toml::to_string_pretty(base)?,
+    // Shards share the scenario (each writes its own run directories); a whole sweep, which
+    // merges at the end, holds it alone.
+    let scenario_lock = root.join(&base.name).join(".lock");
+    let _lock = if opts.shard.is_some() {
+        crate::record::lock::shared(&scenario_lock)?
+    } else {
+        crate::record::lock::exclusive(&scenario_lock)?
+    };
+    crate::record::lock::write_atomic(
+        &root.join(&base.name).join("scenario.toml"),
+        toml::to_string_pretty(base)?.as_bytes(),
     )?;
     let work = || -> Vec<(usize, Result<(), String>)> {
         todo.par_iter()
             .map(|run| {
+                let dir = run_dir(root, &base.name, run);
+                // Two processes never compute the same run.
+                let _run_lock = match crate::record::lock::exclusive(&run_lock(&dir)) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        pb.inc(1);
+                        return (run.index, Err(e.to_string()));
+                    }
+                };
                 let result =
                     catch_unwind(AssertUnwindSafe(|| run_one(&run.scenario, run.seed, None)))
                         .unwrap_or_else(|p| {
@@ -318,7 +341,6 @@ pub fn run_sweep(
                                 ),
                             })
                         });
-                let dir = run_dir(root, &base.name, run);
                 let mut row = flatten_parameters(&run.scenario);
                 row.insert("run".into(), Cell::Num(run.index as f64));
                 row.insert("seed".into(), Cell::Num(run.seed as f64));
@@ -445,6 +467,7 @@ fn stack_diagonal(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 /// run, sorted by run index) and timeseries.parquet. Shards' run directories can simply be
 /// copied into one results root before merging.
 pub fn merge(root: &Path, name: &str, csv: bool) -> anyhow::Result<(DataFrame, DataFrame)> {
+    let _lock = crate::record::lock::exclusive(&root.join(name).join(".lock"))?;
     let runs = root.join(name).join("runs");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
         .with_context(|| format!("reading {}", runs.display()))?

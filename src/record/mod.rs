@@ -2,6 +2,8 @@
 //! their Parquet/CSV files. Recorders push into plain vectors in the hot loop; polars appears
 //! only when a run is finished.
 
+pub mod compare;
+pub mod lock;
 pub mod npz;
 
 use std::collections::BTreeMap;
@@ -135,12 +137,12 @@ pub fn write_frame(df: &mut DataFrame, path: &Path, csv: bool) -> PolarsResult<(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let tmp = path.with_extension("parquet.tmp");
+    let tmp = lock::temporary(path);
     ParquetWriter::new(File::create(&tmp)?).finish(df)?;
     std::fs::rename(&tmp, path)?;
     if csv {
         let csv_path = path.with_extension("csv");
-        let tmp = csv_path.with_extension("csv.tmp");
+        let tmp = lock::temporary(&csv_path);
         CsvWriter::new(&mut File::create(&tmp)?)
             .include_header(true)
             .finish(df)?;

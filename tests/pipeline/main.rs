@@ -9,4 +9,5 @@ mod integrators;
 mod parquet;
 mod reports;
 mod scenario_errors;
+mod slurm;
 mod sweep;
