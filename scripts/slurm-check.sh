@@ -37,6 +37,7 @@ cleanup() {
         # A daemon that ignores TERM for 10 s is killed.
         for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
     if [ "$status" -ne 0 ]; then
         echo "slurm-check: FAILED (exit $status); daemon logs:"
@@ -85,7 +86,7 @@ echo "slurm-check: node $HOST, $CPUS CPUs, $MEM_MB MB; config $SLURM_CONF"
 # MUNGE: its own socket and pid file in the scratch directory, run as the munge user.
 chown munge:munge "$WORK/munge-run"
 MUNGE_SOCKET="$WORK/munge-run/munge.socket.2"
-runuser -u munge -- /usr/sbin/munged --foreground --socket="$MUNGE_SOCKET" \
+setpriv --reuid=munge --regid=munge --init-groups -- /usr/sbin/munged --foreground --socket="$MUNGE_SOCKET" \
     --pid-file="$WORK/munge-run/munged.pid" --log-file="$WORK/munge-run/munged.log" \
     >"$WORK/munged.out" 2>&1 &
 PIDS+=($!)
