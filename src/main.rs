@@ -174,7 +174,10 @@ impl SolverOverride {
             None => None,
             Some(m) => Some(MethodKind::from_name(m).ok_or_else(|| {
                 let names: Vec<_> = MethodKind::ALL.iter().map(|k| k.name()).collect();
-                anyhow::anyhow!("--method {m}: unknown method; use one of {}", names.join(", "))
+                anyhow::anyhow!(
+                    "--method {m}: unknown method; use one of {}",
+                    names.join(", ")
+                )
             })?),
         };
         Ok(SolverOverride { method, rtol, atol })
@@ -404,7 +407,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let read = |root: &std::path::Path| {
                 let p = root.join(&name).join("summary.parquet");
-                dendritic::record::read_frame(&p).with_context(|| format!("reading {}", p.display()))
+                dendritic::record::read_frame(&p)
+                    .with_context(|| format!("reading {}", p.display()))
             };
             let (a, b) = (read(&results)?, read(&against)?);
             let ignore: Vec<&str> = ignore.iter().map(String::as_str).collect();
@@ -422,7 +426,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 for d in diff.iter().take(50) {
                     println!("{d}");
                 }
-                anyhow::bail!("{name}: {} difference(s) between {} and {}", diff.len(), results.display(), against.display())
+                anyhow::bail!(
+                    "{name}: {} difference(s) between {} and {}",
+                    diff.len(),
+                    results.display(),
+                    against.display()
+                )
             }
         }
         Command::List => {

@@ -56,9 +56,14 @@ pub fn amplification(method: MethodKind, z: Complex64) -> f64 {
         // BDF2: the larger root of (1 − 2z/3) ζ² − (4/3) ζ + 1/3 = 0.
         MethodKind::Bdf2 => {
             let a = Complex64::new(1.0, 0.0) - 2.0 * z / 3.0;
-            let (b, c) = (Complex64::new(-4.0 / 3.0, 0.0), Complex64::new(1.0 / 3.0, 0.0));
+            let (b, c) = (
+                Complex64::new(-4.0 / 3.0, 0.0),
+                Complex64::new(1.0 / 3.0, 0.0),
+            );
             let d = (b * b - 4.0 * a * c).sqrt();
-            ((-b + d) / (2.0 * a)).norm().max(((-b - d) / (2.0 * a)).norm())
+            ((-b + d) / (2.0 * a))
+                .norm()
+                .max(((-b - d) / (2.0 * a)).norm())
         }
         // Exponential Euler is exact for the diagonal (leak) part; on the full linearisation
         // its amplification is not a function of dt λ alone. Not offered.
@@ -133,7 +138,14 @@ mod tests {
         // |1 + z + z²/2 + z³/6 + z⁴/24 + z⁵/120 + z⁶/600| = 1 on the negative real axis at
         // z = −3.3066 (there R = +1; Hairer & Wanner II, Fig. IV.2.1 shows the boundary near −3.3).
         let dt = dt_limit_for(MethodKind::Dopri5, Complex64::new(-1.0, 0.0));
-        let r = |z: f64| 1.0 + z + z * z / 2.0 + z.powi(3) / 6.0 + z.powi(4) / 24.0 + z.powi(5) / 120.0 + z.powi(6) / 600.0;
+        let r = |z: f64| {
+            1.0 + z
+                + z * z / 2.0
+                + z.powi(3) / 6.0
+                + z.powi(4) / 24.0
+                + z.powi(5) / 120.0
+                + z.powi(6) / 600.0
+        };
         assert!((r(-dt).abs() - 1.0).abs() < 1e-9, "R(−{dt}) = {}", r(-dt));
         assert!(r(-0.99 * dt).abs() < 1.0 && r(-1.01 * dt).abs() > 1.0);
         assert!((dt - 3.3066).abs() < 1e-3, "{dt}");
@@ -149,7 +161,10 @@ mod tests {
             }
         }
         assert!(amplification(MethodKind::Ros2, Complex64::new(-1e9, 0.0)) < 1e-8);
-        assert_eq!(dt_limit_for(MethodKind::Ros2, Complex64::new(-4.0, 0.0)), f64::INFINITY);
+        assert_eq!(
+            dt_limit_for(MethodKind::Ros2, Complex64::new(-4.0, 0.0)),
+            f64::INFINITY
+        );
     }
 
     #[test]

@@ -65,7 +65,14 @@ pub fn dopri5_oracle_order() -> Result<f64, SolveError> {
     let mut points = Vec::new();
     for dt in [0.2, 0.1, 0.05, 0.025] {
         let mut s = state0.clone();
-        integrate(MethodKind::Dopri5, &net, &mut s, &drive, dt, (t_end / dt).round() as u64)?;
+        integrate(
+            MethodKind::Dopri5,
+            &net,
+            &mut s,
+            &drive,
+            dt,
+            (t_end / dt).round() as u64,
+        )?;
         points.push((dt, (s.y[0] - exact).abs()));
     }
     Ok(loglog_slope(&points))
@@ -214,7 +221,11 @@ pub fn run(
                 // On this network Dopri5's errors reach round-off before its asymptotic
                 // regime: the fit is kept as `order_dopri5_network`, and `order_dopri5` is
                 // measured on the analytic oracle below.
-                num(&mut summary, &format!("order_dopri5_network{suffix}"), order);
+                num(
+                    &mut summary,
+                    &format!("order_dopri5_network{suffix}"),
+                    order,
+                );
                 continue;
             }
         }
@@ -224,8 +235,8 @@ pub fn run(
         for &tol in &it.tolerances {
             let mut s = state0.clone();
             let started = Instant::now();
-            let mut m = Dopri5::new(&net, Control::Adaptive(Tolerances::both(tol)))
-                .map_err(solve)?;
+            let mut m =
+                Dopri5::new(&net, Control::Adaptive(Tolerances::both(tol))).map_err(solve)?;
             m.step(&net, &mut s, &drive, 0.0, it.duration_ms)
                 .map_err(solve)?;
             let wall = started.elapsed().as_secs_f64();
@@ -268,7 +279,11 @@ pub fn run(
             slope,
         );
     }
-    num(&mut summary, "order_dopri5", dopri5_oracle_order().map_err(solve)?);
+    num(
+        &mut summary,
+        "order_dopri5",
+        dopri5_oracle_order().map_err(solve)?,
+    );
     // 2. Stability: predicted vs observed largest stable dt (weights frozen, no target).
     let mut config = scenario.network.clone();
     config.plasticity = Plasticity::default();

@@ -5,11 +5,11 @@ pub mod disinhibition;
 pub mod integrators;
 pub mod mnist;
 pub mod performance;
-pub mod slurm;
-pub mod stiffness;
 pub mod probe;
 pub mod run;
 pub mod scenario;
+pub mod slurm;
+pub mod stiffness;
 pub mod sweep;
 
 use std::path::{Path, PathBuf};

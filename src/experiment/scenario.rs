@@ -1099,7 +1099,10 @@ impl Scenario {
                         "needs at least 3 step sizes to fit an order".into(),
                     );
                 }
-                for (key, dts) in [("integrators.dts", &it.dts), ("integrators.dopri5_dts", &it.dopri5_dts)] {
+                for (key, dts) in [
+                    ("integrators.dts", &it.dts),
+                    ("integrators.dopri5_dts", &it.dopri5_dts),
+                ] {
                     if let Some(dt) = dts.iter().find(|dt| {
                         !(**dt > 0.0)
                             || ((it.duration_ms / **dt) - (it.duration_ms / **dt).round()).abs()
@@ -1288,9 +1291,7 @@ impl Scenario {
                     Study::BpEquivalence
                     | Study::Integrators
                     | Study::Performance
-                    | Study::Stiffness => {
-                        "single_association"
-                    }
+                    | Study::Stiffness => "single_association",
                     Study::Mnist | Study::Disinhibition => "mnist",
                 };
                 return e(

@@ -29,7 +29,9 @@ pub enum SlurmError {
     #[error("--cpus-per-task must be ≥ 1")]
     Cpus,
     /// A value that would break the script's quoting.
-    #[error("{what} '{value}' contains a character that is not allowed in a job script (quote, backslash, $, newline)")]
+    #[error(
+        "{what} '{value}' contains a character that is not allowed in a job script (quote, backslash, $, newline)"
+    )]
     Unsafe {
         /// Which option.
         what: &'static str,
@@ -70,7 +72,9 @@ fn check_time(t: &str) -> bool {
         Some((d, rest)) => (Some(d), rest),
         None => (None, t),
     };
-    let ok_num = |s: &str, max: u32| !s.is_empty() && s.len() <= 2 && s.parse::<u32>().is_ok_and(|v| v <= max);
+    let ok_num = |s: &str, max: u32| {
+        !s.is_empty() && s.len() <= 2 && s.parse::<u32>().is_ok_and(|v| v <= max)
+    };
     let parts: Vec<&str> = hms.split(':').collect();
     days.is_none_or(|d| !d.is_empty() && d.parse::<u32>().is_ok())
         && parts.len() == 3
@@ -103,9 +107,15 @@ impl SlurmJob {
             ("--reports", &self.reports),
             ("--binary", &self.binary),
             ("--dir", &self.dir),
-            ("--partition", self.partition.as_ref().unwrap_or(&String::new())),
+            (
+                "--partition",
+                self.partition.as_ref().unwrap_or(&String::new()),
+            ),
         ] {
-            if value.chars().any(|c| matches!(c, '"' | '\'' | '\\' | '$' | '`' | '\n')) {
+            if value
+                .chars()
+                .any(|c| matches!(c, '"' | '\'' | '\\' | '$' | '`' | '\n'))
+            {
                 return Err(SlurmError::Unsafe {
                     what,
                     value: value.clone(),

@@ -108,10 +108,7 @@ impl Stiffness {
         {
             return bad(
                 "factors",
-                format!(
-                    "needs ascending factors ≥ 1, got {:?}",
-                    self.factors
-                ),
+                format!("needs ascending factors ≥ 1, got {:?}", self.factors),
             );
         }
         for (k, v) in [
@@ -188,7 +185,10 @@ fn attempt(
         s.y.iter()
             .zip(reference)
             .map(|(a, b)| (a - b).abs())
-            .fold(0.0, |m: f64, d| if d.is_nan() { f64::INFINITY } else { m.max(d) })
+            .fold(
+                0.0,
+                |m: f64, d| if d.is_nan() { f64::INFINITY } else { m.max(d) },
+            )
     };
     Attempt {
         error,
@@ -252,8 +252,18 @@ pub fn run(
         }
         let mut costs = Vec::new();
         for kind in METHODS {
-            let cost = cost(kind, st, &net, &state0, &drive, &reference.y, s, seed, &mut table)
-                .map_err(solve)?;
+            let cost = cost(
+                kind,
+                st,
+                &net,
+                &state0,
+                &drive,
+                &reference.y,
+                s,
+                seed,
+                &mut table,
+            )
+            .map_err(solve)?;
             let mut row = SummaryRow::new();
             text(&mut row, "table", "cost");
             text(&mut row, "method", kind.name());
@@ -412,7 +422,11 @@ fn onto_manifold(
         maximum_iterations: 100,
     }
     .build(&fnet)
-    .settle(&fnet, &mut settled, &Drive::nudged(rest.view(), target.view()))
+    .settle(
+        &fnet,
+        &mut settled,
+        &Drive::nudged(rest.view(), target.view()),
+    )
     .map_err(|source| RunError::Solve { seed, source })?;
     let np = net.layout.n_potentials;
     state.y[..np].copy_from_slice(&settled.y[..np]);

@@ -10,7 +10,11 @@ use polars::prelude::*;
 /// # Errors
 /// A polars error (a column of an unexpected type).
 pub fn differences(a: &DataFrame, b: &DataFrame, ignore: &[&str]) -> PolarsResult<Vec<String>> {
-    let key = if a.column("run").is_ok() { "run" } else { "seed" };
+    let key = if a.column("run").is_ok() {
+        "run"
+    } else {
+        "seed"
+    };
     let sort = |df: &DataFrame| -> PolarsResult<DataFrame> {
         if df.column(key).is_ok() {
             df.sort([key], Default::default())
@@ -63,7 +67,9 @@ mod tests {
         let b = df!("run" => [1u64, 0], "x" => [2.0, 1.0], "wall_time_s" => [9.0, 9.0]).unwrap();
         assert!(differences(&a, &b, &["wall_time_s"]).unwrap().is_empty());
         assert_eq!(differences(&a, &b, &[]).unwrap().len(), 2);
-        let c = df!("run" => [0u64, 1], "x" => [1.0, 2.0000000000000004], "wall_time_s" => [3.0, 4.0]).unwrap();
+        let c =
+            df!("run" => [0u64, 1], "x" => [1.0, 2.0000000000000004], "wall_time_s" => [3.0, 4.0])
+                .unwrap();
         let d = differences(&a, &c, &["wall_time_s"]).unwrap();
         assert_eq!(d.len(), 1, "{d:?}");
         assert!(d[0].contains("`x`"), "{d:?}");

@@ -23,7 +23,9 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum LockError {
     /// Another process holds it.
-    #[error("'{path}' is locked by another dendritic process ({holder}); wait for it to finish, or check that it is gone")]
+    #[error(
+        "'{path}' is locked by another dendritic process ({holder}); wait for it to finish, or check that it is gone"
+    )]
     Held {
         /// The lock file.
         path: PathBuf,
@@ -175,7 +177,8 @@ pub fn shared(path: &Path) -> Result<Lock, LockError> {
 /// The I/O error, with the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = temporary(path);
-    let named = |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", tmp.display()));
+    let named =
+        |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", tmp.display()));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -210,7 +213,10 @@ mod tests {
         // A second open file description conflicts, as another process would.
         match exclusive(&path) {
             Err(LockError::Held { holder, .. }) => {
-                assert!(holder.contains(&format!("pid {}", std::process::id())), "{holder}")
+                assert!(
+                    holder.contains(&format!("pid {}", std::process::id())),
+                    "{holder}"
+                )
             }
             other => panic!("second exclusive lock: {other:?}"),
         }
@@ -219,7 +225,10 @@ mod tests {
         let a = shared(&path).unwrap();
         let b = shared(&path).unwrap();
         let err = exclusive(&path).unwrap_err().to_string();
-        assert!(err.contains(".lock") && err.contains("shared by running shards"), "{err}");
+        assert!(
+            err.contains(".lock") && err.contains("shared by running shards"),
+            "{err}"
+        );
         drop((a, b));
         exclusive(&path).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();

@@ -137,8 +137,14 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let xs = chart.lines.iter().flat_map(|l| l.points.iter().map(|p| p.0));
-    let ys = chart.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+    let xs = chart
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.0));
+    let ys = chart
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.1));
     let (x0, x1) = axis_range(xs, chart.log_x);
     let (y0, y1) = axis_range(ys, chart.log_y);
     let mut builder = ChartBuilder::on(&root);
@@ -217,7 +223,10 @@ where
             .iter()
             .copied()
             .filter(|(x, y)| {
-                x.is_finite() && y.is_finite() && (!chart.log_x || *x > 0.0) && (!chart.log_y || *y > 0.0)
+                x.is_finite()
+                    && y.is_finite()
+                    && (!chart.log_x || *x > 0.0)
+                    && (!chart.log_y || *y > 0.0)
             })
             .collect();
         let markers = !line.faint && data.len() <= MARKERS_UP_TO;

@@ -843,7 +843,11 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
         ("euler", 1.0, "the network"),
         ("rk4", 4.0, "the network"),
         ("exponential_euler", 1.0, "the network"),
-        ("dopri5", 5.0, "the analytic oracle (one compartment relaxing exponentially), controller off"),
+        (
+            "dopri5",
+            5.0,
+            "the analytic oracle (one compartment relaxing exponentially), controller off",
+        ),
         ("ros2", 2.0, "the network"),
         ("bdf2", 2.0, "the network"),
     ];
@@ -854,15 +858,27 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
             &format!("order_{m}"),
             &format!("order_{m}"),
             "",
-            &format!("fitted log–log slope of the error at t = T against dt on {on}, weights frozen"),
+            &format!(
+                "fitted log–log slope of the error at t = T against dt on {on}, weights frozen"
+            ),
         );
         metric.note.push_str(&format!("; theory {p}"));
         metrics.push(metric);
     }
     metrics.push(metric_mean(inputs, "order_dopri5_network", "order_dopri5_network", "", "Dormand–Prince with its controller off on the network, dt 0.8 … 0.1 ms: its errors reach round-off before the asymptotic regime, so the fit is steeper than 5"));
-    metrics.push(metric_mean(inputs, "order_implicit", "order_implicit", "", "the implicit method (BDF2), as order_bdf2; theory 2"));
+    metrics.push(metric_mean(
+        inputs,
+        "order_implicit",
+        "order_implicit",
+        "",
+        "the implicit method (BDF2), as order_bdf2; theory 2",
+    ));
     for (m, _, _) in methods {
-        let col = if m == "dopri5" { "order_dopri5_network_plastic".to_string() } else { format!("order_{m}_plastic") };
+        let col = if m == "dopri5" {
+            "order_dopri5_network_plastic".to_string()
+        } else {
+            format!("order_{m}_plastic")
+        };
         metrics.push(metric_mean(
             inputs,
             &col,
@@ -872,8 +888,14 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
         ));
     }
     for (col, note) in [
-        ("dopri5_error_tolerance_slope", "Dormand–Prince with its PI controller: fitted log–log slope of the error at t = T against the tolerance (rtol = atol), weights frozen; 1 means the error tracks the tolerance"),
-        ("dopri5_error_tolerance_slope_plastic", "the same with every plasticity rule on"),
+        (
+            "dopri5_error_tolerance_slope",
+            "Dormand–Prince with its PI controller: fitted log–log slope of the error at t = T against the tolerance (rtol = atol), weights frozen; 1 means the error tracks the tolerance",
+        ),
+        (
+            "dopri5_error_tolerance_slope_plastic",
+            "the same with every plasticity rule on",
+        ),
     ] {
         metrics.push(metric_mean(inputs, col, col, "", note));
     }
@@ -900,7 +922,12 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
             let v = summary_values(summary, col);
             let (m, sd) = mean_sd(&v);
             if m.is_finite() {
-                metrics.push(Metric::new(col, m, unit, &format!("{note}; from results/stiff ({} seeds, sd {sd:.3})", v.len())));
+                metrics.push(Metric::new(
+                    col,
+                    m,
+                    unit,
+                    &format!("{note}; from results/stiff ({} seeds, sd {sd:.3})", v.len()),
+                ));
             }
         }
     }
@@ -918,17 +945,57 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
             let err = table_xy(table, &f, "dt", "error")?;
             let evals = table_xy(table, &f, "dt", "rhs_evaluations")?;
             let wall = table_xy(table, &f, "dt", "wall_time_s")?;
-            let name = if m == "dopri5" { "dopri5 (fixed dt)" } else { m };
+            let name = if m == "dopri5" {
+                "dopri5 (fixed dt)"
+            } else {
+                m
+            };
             by_dt.push(Line::new(name, err.clone()));
-            by_cost.push(Line::new(name, sorted(err.iter().zip(&evals).map(|(&(_, e), &(_, c))| (c, e)).collect())));
-            by_wall.push(Line::new(name, sorted(err.iter().zip(&wall).map(|(&(_, e), &(_, w))| (w, e)).collect())));
+            by_cost.push(Line::new(
+                name,
+                sorted(
+                    err.iter()
+                        .zip(&evals)
+                        .map(|(&(_, e), &(_, c))| (c, e))
+                        .collect(),
+                ),
+            ));
+            by_wall.push(Line::new(
+                name,
+                sorted(
+                    err.iter()
+                        .zip(&wall)
+                        .map(|(&(_, e), &(_, w))| (w, e))
+                        .collect(),
+                ),
+            ));
         }
-        let f = [("table", "work_precision"), ("method", "dopri5"), ("weights", weights)];
+        let f = [
+            ("table", "work_precision"),
+            ("method", "dopri5"),
+            ("weights", weights),
+        ];
         let err = table_xy(table, &f, "tolerance", "error")?;
         let evals = table_xy(table, &f, "tolerance", "rhs_evaluations")?;
         let wall = table_xy(table, &f, "tolerance", "wall_time_s")?;
-        by_cost.push(Line::new("dopri5 (adaptive, over rtol)", sorted(err.iter().zip(&evals).map(|(&(_, e), &(_, c))| (c, e)).collect())));
-        by_wall.push(Line::new("dopri5 (adaptive, over rtol)", sorted(err.iter().zip(&wall).map(|(&(_, e), &(_, w))| (w, e)).collect())));
+        by_cost.push(Line::new(
+            "dopri5 (adaptive, over rtol)",
+            sorted(
+                err.iter()
+                    .zip(&evals)
+                    .map(|(&(_, e), &(_, c))| (c, e))
+                    .collect(),
+            ),
+        ));
+        by_wall.push(Line::new(
+            "dopri5 (adaptive, over rtol)",
+            sorted(
+                err.iter()
+                    .zip(&wall)
+                    .map(|(&(_, e), &(_, w))| (w, e))
+                    .collect(),
+            ),
+        ));
         charts.push(loglog(
             &format!("error_vs_dt_{weights}"),
             &format!("Error at t = T against dt ({weights} weights)"),
@@ -956,7 +1023,10 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
             &format!("Dormand–Prince: achieved error against tolerance ({weights} weights)"),
             "rtol = atol",
             "max |y − y_ref|",
-            vec![Line::new("dopri5", err.clone()), Line::dashed("error = tolerance", ideal)],
+            vec![
+                Line::new("dopri5", err.clone()),
+                Line::dashed("error = tolerance", ideal),
+            ],
         ));
     }
     if let Some((_, Some(stiff_table))) = &stiff {
@@ -1856,8 +1926,17 @@ fn disinhibition(inputs: &Inputs) -> anyhow::Result<Page> {
 fn sibling(
     inputs: &Inputs,
     name: &str,
-) -> anyhow::Result<Option<(polars::prelude::DataFrame, Option<polars::prelude::DataFrame>)>> {
-    let Some(dir) = inputs.results.and_then(|r| r.parent()).map(|root| root.join(name)) else {
+) -> anyhow::Result<
+    Option<(
+        polars::prelude::DataFrame,
+        Option<polars::prelude::DataFrame>,
+    )>,
+> {
+    let Some(dir) = inputs
+        .results
+        .and_then(|r| r.parent())
+        .map(|root| root.join(name))
+    else {
         return Ok(None);
     };
     let summary = dir.join("summary.parquet");
@@ -1927,17 +2006,29 @@ fn stiffness(inputs: &Inputs) -> anyhow::Result<Page> {
     let st = inputs.scenario.stiffness.as_ref();
     for &f in st.map(|s| s.factors.as_slice()).unwrap_or(&[]) {
         metrics.push(metric_mean(inputs, &format!("speedup_s{f}"), &format!("speedup_s{f}"), "", &format!("s = {f}: fastest explicit method's time to the target error ÷ BDF2's (< 1: explicit is faster)")));
-        metrics.push(metric_mean(inputs, &format!("speedup_ros2_s{f}"), &format!("speedup_ros2_s{f}"), "", &format!("s = {f}: the same for ROS2")));
+        metrics.push(metric_mean(
+            inputs,
+            &format!("speedup_ros2_s{f}"),
+            &format!("speedup_ros2_s{f}"),
+            "",
+            &format!("s = {f}: the same for ROS2"),
+        ));
     }
     let mut charts = vec![stiff_chart(table, "wall_time_vs_stiffness")?];
     let mut by_cost = Vec::new();
-    let last = st.and_then(|s| s.factors.last().copied()).unwrap_or(f64::NAN);
+    let last = st
+        .and_then(|s| s.factors.last().copied())
+        .unwrap_or(f64::NAN);
     for m in crate::experiment::stiffness::METHODS {
-        let pts: Vec<(f64, f64)> = table_rows(table, &[("table", "attempt"), ("method", m.name())], &["factor", "seed", "rhs_evaluations", "error"])?
-            .into_iter()
-            .filter(|r| r[0] == last && r[1] == 1.0)
-            .map(|r| (r[2], r[3]))
-            .collect();
+        let pts: Vec<(f64, f64)> = table_rows(
+            table,
+            &[("table", "attempt"), ("method", m.name())],
+            &["factor", "seed", "rhs_evaluations", "error"],
+        )?
+        .into_iter()
+        .filter(|r| r[0] == last && r[1] == 1.0)
+        .map(|r| (r[2], r[3]))
+        .collect();
         by_cost.push(Line::new(m.name(), sorted(pts)));
     }
     charts.push(loglog(
@@ -1962,7 +2053,19 @@ fn stiffness(inputs: &Inputs) -> anyhow::Result<Page> {
 }
 
 const STIFF_METRICS: [(&str, &str, &str); 3] = [
-    ("implicit_stable_dt_over_euler_limit", "", "largest dt ÷ Euler's predicted limit at which ROS2 damps a perturbation of the fixed point, stiffest factor (capped at the largest ratio tried)"),
-    ("stiff_speedup_implicit_over_best_explicit", "", "wall time of the fastest explicit method (euler, rk4, exponential_euler, dopri5) to reach the target error ÷ ROS2's, stiffest factor"),
-    ("euler_dt_limit_stiffest", "ms", "Euler's predicted largest stable dt at the stiffest factor"),
+    (
+        "implicit_stable_dt_over_euler_limit",
+        "",
+        "largest dt ÷ Euler's predicted limit at which ROS2 damps a perturbation of the fixed point, stiffest factor (capped at the largest ratio tried)",
+    ),
+    (
+        "stiff_speedup_implicit_over_best_explicit",
+        "",
+        "wall time of the fastest explicit method (euler, rk4, exponential_euler, dopri5) to reach the target error ÷ ROS2's, stiffest factor",
+    ),
+    (
+        "euler_dt_limit_stiffest",
+        "ms",
+        "Euler's predicted largest stable dt at the stiffest factor",
+    ),
 ];

@@ -132,8 +132,15 @@ impl Bdf2 {
                 *r = -(y - b - c * f);
             }
             let stats = &mut self.stats;
-            self.system
-                .solve(net, state, drive, &self.f, &self.residual, &mut self.delta, stats)?;
+            self.system.solve(
+                net,
+                state,
+                drive,
+                &self.f,
+                &self.residual,
+                &mut self.delta,
+                stats,
+            )?;
             let mut norm = 0.0f64;
             let mut size = 1.0f64;
             for (y, d) in self.y.iter_mut().zip(&self.delta) {
@@ -207,12 +214,14 @@ impl Method for Bdf2 {
                 self.system.factor(net, &at, drive, c, &mut self.stats)?;
                 self.since_refresh = 1;
                 self.y.copy_from_slice(&self.predictor);
-                self.newton(net, state, drive, c)?.ok_or(SolveError::NotConverged {
-                    method: "bdf2 (Newton)",
-                    iterations: 2 * MAX_ITERATIONS,
-                    residual: self.delta.iter().fold(0.0, |m: f64, d| m.max(d.abs())),
-                    tolerance: self.newton_tolerance,
-                })? + MAX_ITERATIONS as u64
+                self.newton(net, state, drive, c)?
+                    .ok_or(SolveError::NotConverged {
+                        method: "bdf2 (Newton)",
+                        iterations: 2 * MAX_ITERATIONS,
+                        residual: self.delta.iter().fold(0.0, |m: f64, d| m.max(d.abs())),
+                        tolerance: self.newton_tolerance,
+                    })?
+                    + MAX_ITERATIONS as u64
             }
         };
         self.previous.copy_from_slice(&state.y);

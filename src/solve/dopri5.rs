@@ -169,14 +169,14 @@ impl Dopri5 {
         }
         net.rhs(s, p, drive, ws, k5);
         for i in 0..s.len() {
-            s[i] = y0[i]
-                + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+            s[i] =
+                y0[i] + h * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
         }
         net.rhs(s, p, drive, ws, k6);
         let y1 = &mut self.y_new;
         for i in 0..y1.len() {
-            y1[i] = y0[i]
-                + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
+            y1[i] =
+                y0[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
         }
         net.rhs(y1, p, drive, ws, k7);
     }
@@ -186,8 +186,8 @@ impl Dopri5 {
         let [k1, _, k3, k4, k5, k6, k7] = &self.k;
         let mut sum = 0.0;
         for i in 0..self.y.len() {
-            let e = h
-                * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]);
+            let e =
+                h * (E1 * k1[i] + E3 * k3[i] + E4 * k4[i] + E5 * k5[i] + E6 * k6[i] + E7 * k7[i]);
             let sc = tol.atol + tol.rtol * self.y[i].abs().max(self.y_new[i].abs());
             sum += (e / sc) * (e / sc);
         }
@@ -223,14 +223,7 @@ impl Dopri5 {
     }
 
     /// Starts the internal solution at the caller's state.
-    fn restart(
-        &mut self,
-        net: &Network,
-        state: &State,
-        drive: &Drive,
-        t: f64,
-        tol: Tolerances,
-    ) {
+    fn restart(&mut self, net: &Network, state: &State, drive: &Drive, t: f64, tol: Tolerances) {
         self.y.copy_from_slice(&state.y);
         self.t = t;
         self.t_old = t;
@@ -274,8 +267,8 @@ impl Dopri5 {
             }
             let fac11 = err.powf(EXPONENT);
             if err <= 1.0 {
-                let fac = (fac11 / self.fac_old.powf(BETA) / SAFETY)
-                    .clamp(1.0 / MAX_GROWTH, MAX_SHRINK);
+                let fac =
+                    (fac11 / self.fac_old.powf(BETA) / SAFETY).clamp(1.0 / MAX_GROWTH, MAX_SHRINK);
                 let mut h_new = h / fac;
                 if self.last_rejected {
                     h_new = h_new.min(h);
@@ -327,8 +320,8 @@ impl Dopri5 {
             c2[i] = diff;
             c3[i] = bspl;
             c4[i] = diff - h * k7[i] - bspl;
-            c5[i] = h
-                * (D1 * k1[i] + D3 * k3[i] + D4 * k4[i] + D5 * k5[i] + D6 * k6[i] + D7 * k7[i]);
+            c5[i] =
+                h * (D1 * k1[i] + D3 * k3[i] + D4 * k4[i] + D5 * k5[i] + D6 * k6[i] + D7 * k7[i]);
         }
     }
 
@@ -377,8 +370,8 @@ impl Dopri5 {
         }
         net.rhs(s, p, drive, ws, k5);
         for i in 0..s.len() {
-            s[i] = y0[i]
-                + dt * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
+            s[i] =
+                y0[i] + dt * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
         }
         net.rhs(s, p, drive, ws, k6);
         for (i, y) in state.y.iter_mut().enumerate() {

@@ -101,7 +101,11 @@ fn rk4_is_fourth_order() {
 }
 
 /// The fixture integrated by `method` to each time of `grid` (ms), the states there.
-fn trajectory(method: &mut dyn dendritic::solve::Method, grid_dt: f64, t_end: f64) -> Vec<Vec<f64>> {
+fn trajectory(
+    method: &mut dyn dendritic::solve::Method,
+    grid_dt: f64,
+    t_end: f64,
+) -> Vec<Vec<f64>> {
     let (net, mut state, input, target) = fixture();
     let drive = Drive::nudged(input.view(), target.view());
     let steps = (t_end / grid_dt).round() as usize;
@@ -138,7 +142,10 @@ fn dopri5_error_tracks_the_tolerance() {
     }
     let slope = loglog_slope(&tols, &errs);
     eprintln!("dopri5 adaptive errors {errs:?} steps {steps:?} slope {slope}");
-    assert!((slope - 1.0).abs() <= 0.2, "error–tolerance slope {slope}, errors {errs:?}");
+    assert!(
+        (slope - 1.0).abs() <= 0.2,
+        "error–tolerance slope {slope}, errors {errs:?}"
+    );
     // And the work grows like tol^(−1/5).
     assert!(steps.windows(2).all(|w| w[1] > w[0]), "steps {steps:?}");
 }
@@ -159,12 +166,29 @@ fn dopri5_records_on_the_output_grid_match_a_fine_reference() {
     let drive = Drive::nudged(input.view(), target.view());
     let mut worst: f64 = 0.0;
     for (n, rec) in dense.iter().enumerate() {
-        integrate_from(&mut fine, &netf, &mut state, &drive, n as f64 * 0.1, 0.1 / 64.0, 64);
+        integrate_from(
+            &mut fine,
+            &netf,
+            &mut state,
+            &drive,
+            n as f64 * 0.1,
+            0.1 / 64.0,
+            64,
+        );
         worst = worst.max(max_diff(rec, &state.y, np));
     }
-    eprintln!("dense output: {} records from {internal} internal steps, worst {worst:e}", dense.len());
-    assert!(internal < dense.len() as u64 / 2, "{internal} internal steps");
-    assert!(worst <= 10.0 * rtol, "worst record error {worst:e} > 10 rtol");
+    eprintln!(
+        "dense output: {} records from {internal} internal steps, worst {worst:e}",
+        dense.len()
+    );
+    assert!(
+        internal < dense.len() as u64 / 2,
+        "{internal} internal steps"
+    );
+    assert!(
+        worst <= 10.0 * rtol,
+        "worst record error {worst:e} > 10 rtol"
+    );
     // The records do not depend on the output grid: every 1 ms, the same internal steps and
     // the same values (to the rounding of t = 30 × 0.1 against 3 × 1.0 in the interpolant).
     let mut coarse = Dopri5::new(&net, Control::Adaptive(Tolerances { rtol, atol: rtol })).unwrap();
@@ -193,6 +217,9 @@ fn ros2_is_second_order_with_a_fresh_or_a_stale_jacobian() {
             .collect();
         let slope = loglog_slope(&dts, &errs);
         eprintln!("ros2 (Jacobian every {interval} steps) errors {errs:?} slope {slope}");
-        assert!((slope - 2.0).abs() <= 0.2, "ROS2 order {slope} (interval {interval}), errors {errs:?}");
+        assert!(
+            (slope - 2.0).abs() <= 0.2,
+            "ROS2 order {slope} (interval {interval}), errors {errs:?}"
+        );
     }
 }

@@ -267,10 +267,22 @@ fn dopri5_is_fifth_order_on_exponential_relaxation() {
     for &dt in &dts {
         let mut s = state.clone();
         let mut m = Dopri5::new(&net, Control::Fixed).unwrap();
-        integrate(&mut m, &net, &mut s, &drive, dt, (t_end / dt).round() as usize);
+        integrate(
+            &mut m,
+            &net,
+            &mut s,
+            &drive,
+            dt,
+            (t_end / dt).round() as usize,
+        );
         let err = (s.y[0] - exact).abs();
         let z: f64 = -g * dt;
-        let r = 1.0 + z + z.powi(2) / 2.0 + z.powi(3) / 6.0 + z.powi(4) / 24.0 + z.powi(5) / 120.0
+        let r = 1.0
+            + z
+            + z.powi(2) / 2.0
+            + z.powi(3) / 6.0
+            + z.powi(4) / 24.0
+            + z.powi(5) / 120.0
             + z.powi(6) / 600.0;
         let steps = (t_end / dt).round() as i32;
         let predicted = ((r.powi(steps) - (z * steps as f64).exp()) * (u0 - u_inf)).abs();
@@ -282,5 +294,8 @@ fn dopri5_is_fifth_order_on_exponential_relaxation() {
         errs.push(err);
     }
     let slope = loglog_slope(&dts, &errs);
-    assert!((slope - 5.0).abs() <= 0.3, "Dopri5 order {slope}, errors {errs:?}");
+    assert!(
+        (slope - 5.0).abs() <= 0.3,
+        "Dopri5 order {slope}, errors {errs:?}"
+    );
 }

@@ -56,9 +56,19 @@ fn implicit_methods_are_stable_far_above_the_euler_limit_and_euler_is_not() {
         for ratio in [10.0, 100.0] {
             let mut s = start.clone();
             let mut m = kind.build(&net, 0).unwrap();
-            run(m.as_mut(), &net, &mut s, &free, ratio * limit, 200.0 * ratio * limit);
+            run(
+                m.as_mut(),
+                &net,
+                &mut s,
+                &free,
+                ratio * limit,
+                200.0 * ratio * limit,
+            );
             let d = max_diff(&s.y, &fixed.y, np);
-            assert!(d < 1e-7, "{kind:?} at {ratio}× the Euler limit: perturbation {d:e}");
+            assert!(
+                d < 1e-7,
+                "{kind:?} at {ratio}× the Euler limit: perturbation {d:e}"
+            );
         }
     }
     // Euler at 1.1× its limit: the perturbation grows (the limit is real).
@@ -66,10 +76,14 @@ fn implicit_methods_are_stable_far_above_the_euler_limit_and_euler_is_not() {
     let mut m = MethodKind::Euler.build(&net, 0).unwrap();
     let steps = 2000;
     let grew = (0..steps).any(|n| {
-        m.step(&net, &mut s, &free, n as f64 * 1.1 * limit, 1.1 * limit).is_err()
+        m.step(&net, &mut s, &free, n as f64 * 1.1 * limit, 1.1 * limit)
+            .is_err()
             || max_diff(&s.y, &fixed.y, np) > 1e-6
     });
-    assert!(grew, "Euler at 1.1× its predicted limit {limit:e} stayed stable");
+    assert!(
+        grew,
+        "Euler at 1.1× its predicted limit {limit:e} stayed stable"
+    );
 }
 
 /// The stiffest network with plasticity on, started on its slow manifold (the potentials
@@ -85,7 +99,11 @@ fn on_manifold() -> (Network, State, Drive<'static>, Vec<f64>) {
         maximum_iterations: 100,
     }
     .build(&frozen)
-    .settle(&frozen, &mut settled, &Drive::nudged(zeros.view(), target.view()))
+    .settle(
+        &frozen,
+        &mut settled,
+        &Drive::nudged(zeros.view(), target.view()),
+    )
     .unwrap();
     let np = net.layout.n_potentials;
     state.y[..np].copy_from_slice(&settled.y[..np]);
@@ -93,11 +111,25 @@ fn on_manifold() -> (Network, State, Drive<'static>, Vec<f64>) {
     let drive = Drive::nudged(input.view(), target.view());
     let mut reference = state.clone();
     let mut rk4 = MethodKind::Rk4.build(&net, 0).unwrap();
-    run(rk4.as_mut(), &net, &mut reference, &drive, 1.0 / 5000.0, 20.0);
+    run(
+        rk4.as_mut(),
+        &net,
+        &mut reference,
+        &drive,
+        1.0 / 5000.0,
+        20.0,
+    );
     (net, state, drive, reference.y)
 }
 
-fn errors(make: &dyn Fn(&Network) -> Box<dyn Method>, start: &State, net: &Network, drive: &Drive, reference: &[f64], dts: &[f64]) -> Vec<f64> {
+fn errors(
+    make: &dyn Fn(&Network) -> Box<dyn Method>,
+    start: &State,
+    net: &Network,
+    drive: &Drive,
+    reference: &[f64],
+    dts: &[f64],
+) -> Vec<f64> {
     dts.iter()
         .map(|&dt| {
             let mut s = start.clone();
@@ -114,14 +146,34 @@ const DTS: [f64; 4] = [0.04, 0.02, 0.01, 0.005];
 fn implicit_methods_keep_their_order_where_the_potentials_are_stiff() {
     // The stiffest factor, every plasticity rule on, dt from 40× down to 5× Euler's limit.
     let (net, start, drive, reference) = on_manifold();
-    let bdf2 = errors(&|n| MethodKind::Bdf2.build(n, 0).unwrap(), &start, &net, &drive, &reference, &DTS);
+    let bdf2 = errors(
+        &|n| MethodKind::Bdf2.build(n, 0).unwrap(),
+        &start,
+        &net,
+        &drive,
+        &reference,
+        &DTS,
+    );
     let slope = loglog_slope(&DTS, &bdf2);
     eprintln!("BDF2 errors {bdf2:?} slope {slope}");
-    assert!((slope - 2.0).abs() <= 0.2, "BDF2 order {slope}, errors {bdf2:?}");
-    let ros2 = errors(&|n| MethodKind::Ros2.build(n, 0).unwrap(), &start, &net, &drive, &reference, &DTS);
+    assert!(
+        (slope - 2.0).abs() <= 0.2,
+        "BDF2 order {slope}, errors {bdf2:?}"
+    );
+    let ros2 = errors(
+        &|n| MethodKind::Ros2.build(n, 0).unwrap(),
+        &start,
+        &net,
+        &drive,
+        &reference,
+        &DTS,
+    );
     let slope = loglog_slope(&DTS, &ros2);
     eprintln!("ROS2 errors {ros2:?} slope {slope}");
-    assert!((slope - 2.0).abs() <= 0.2, "ROS2 order {slope}, errors {ros2:?}");
+    assert!(
+        (slope - 2.0).abs() <= 0.2,
+        "ROS2 order {slope}, errors {ros2:?}"
+    );
 }
 
 #[test]
@@ -130,10 +182,20 @@ fn ros2_needs_the_weights_coupling_in_its_jacobian() {
     // potentials with a gain that grows with the conductances, h‖J − J_exact‖ is large, and
     // the W-method falls to first order (and is 30× less accurate at these steps).
     let (net, start, drive, reference) = on_manifold();
-    let plain = errors(&|n| Box::new(Ros2::new(n).unwrap().with_sweeps(0)), &start, &net, &drive, &reference, &DTS);
+    let plain = errors(
+        &|n| Box::new(Ros2::new(n).unwrap().with_sweeps(0)),
+        &start,
+        &net,
+        &drive,
+        &reference,
+        &DTS,
+    );
     let slope = loglog_slope(&DTS, &plain);
     eprintln!("ROS2 without sweeps: errors {plain:?} slope {slope}");
-    assert!((slope - 1.0).abs() <= 0.2, "ROS2 (no sweeps) order {slope}, errors {plain:?}");
+    assert!(
+        (slope - 1.0).abs() <= 0.2,
+        "ROS2 (no sweeps) order {slope}, errors {plain:?}"
+    );
 }
 
 #[test]
@@ -146,13 +208,40 @@ fn an_unresolved_initial_layer_bounds_the_error() {
     let drive = Drive::nudged(input.view(), target.view());
     let mut reference = state.clone();
     let mut rk4 = MethodKind::Rk4.build(&net, 0).unwrap();
-    run(rk4.as_mut(), &net, &mut reference, &drive, 1.0 / 5000.0, 20.0);
-    let bdf2 = errors(&|n| MethodKind::Bdf2.build(n, 0).unwrap(), &state, &net, &drive, &reference.y, &DTS);
-    let ros2 = errors(&|n| MethodKind::Ros2.build(n, 0).unwrap(), &state, &net, &drive, &reference.y, &DTS);
+    run(
+        rk4.as_mut(),
+        &net,
+        &mut reference,
+        &drive,
+        1.0 / 5000.0,
+        20.0,
+    );
+    let bdf2 = errors(
+        &|n| MethodKind::Bdf2.build(n, 0).unwrap(),
+        &state,
+        &net,
+        &drive,
+        &reference.y,
+        &DTS,
+    );
+    let ros2 = errors(
+        &|n| MethodKind::Ros2.build(n, 0).unwrap(),
+        &state,
+        &net,
+        &drive,
+        &reference.y,
+        &DTS,
+    );
     eprintln!("from rest: BDF2 {bdf2:?}, ROS2 {ros2:?}");
-    assert!(bdf2[3] / bdf2[2] > 0.8, "BDF2 from rest still converges: {bdf2:?}");
+    assert!(
+        bdf2[3] / bdf2[2] > 0.8,
+        "BDF2 from rest still converges: {bdf2:?}"
+    );
     let slope = loglog_slope(&DTS, &ros2);
-    assert!((slope - 1.0).abs() <= 0.2, "ROS2 from rest: order {slope}, errors {ros2:?}");
+    assert!(
+        (slope - 1.0).abs() <= 0.2,
+        "ROS2 from rest: order {slope}, errors {ros2:?}"
+    );
 }
 
 #[test]
@@ -164,7 +253,14 @@ fn ros2_keeps_its_order_when_only_the_filter_is_slow() {
     let t_end = 20.0;
     let mut reference = state.clone();
     let mut rk4 = MethodKind::Rk4.build(&net, 0).unwrap();
-    run(rk4.as_mut(), &net, &mut reference, &drive, 1.0 / 5000.0, t_end);
+    run(
+        rk4.as_mut(),
+        &net,
+        &mut reference,
+        &drive,
+        1.0 / 5000.0,
+        t_end,
+    );
     let dts = [0.04, 0.02, 0.01, 0.005];
     let errs: Vec<f64> = dts
         .iter()
@@ -176,5 +272,8 @@ fn ros2_keeps_its_order_when_only_the_filter_is_slow() {
         })
         .collect();
     let slope = loglog_slope(&dts, &errs);
-    assert!((slope - 2.0).abs() <= 0.2, "ROS2 order {slope} (weights frozen), errors {errs:?}");
+    assert!(
+        (slope - 2.0).abs() <= 0.2,
+        "ROS2 order {slope} (weights frozen), errors {errs:?}"
+    );
 }

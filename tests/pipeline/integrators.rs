@@ -32,7 +32,10 @@ fn measured_orders_and_stability_limits_match_theory() {
     assert!((o - 5.0).abs() <= 0.3, "order_dopri5 = {o}");
     for suffix in ["", "_plastic"] {
         let slope = get(&format!("dopri5_error_tolerance_slope{suffix}"));
-        assert!((slope - 1.0).abs() <= 0.2, "dopri5_error_tolerance_slope{suffix} = {slope}");
+        assert!(
+            (slope - 1.0).abs() <= 0.2,
+            "dopri5_error_tolerance_slope{suffix} = {slope}"
+        );
     }
     // Observed stability limits within 10 % of the eigenvalue prediction.
     for m in ["euler", "rk4"] {
@@ -55,7 +58,10 @@ fn methods_are_interchangeable_by_name_in_a_scenario() {
             .find(|(n, _)| *n == "self_predicting")
             .unwrap()
             .1
-            .replace("method = \"euler\"", &format!("method = \"{method}\"\n{tolerances}"))
+            .replace(
+                "method = \"euler\"",
+                &format!("method = \"{method}\"\n{tolerances}"),
+            )
             .replace("sigma = 0.1", "sigma = 0.0")
             .replace("patterns = 400", "patterns = 5");
         let s = Scenario::parse(&text, "self_predicting.toml").unwrap();
@@ -64,7 +70,11 @@ fn methods_are_interchangeable_by_name_in_a_scenario() {
             Some(Cell::Num(x)) => *x,
             other => panic!("{method}: {k}: {other:?}"),
         };
-        (get("interneuron_mismatch_final"), get("apical_norm_final"), get("steps"))
+        (
+            get("interneuron_mismatch_final"),
+            get("apical_norm_final"),
+            get("steps"),
+        )
     };
     let rk4 = run("rk4", "");
     let dopri5 = run("dopri5", "rtol = 1e-10\natol = 1e-12");
@@ -72,9 +82,17 @@ fn methods_are_interchangeable_by_name_in_a_scenario() {
     eprintln!("rk4 {rk4:?} dopri5 {dopri5:?} bdf2 {bdf2:?}");
     for (name, m, tol) in [("dopri5", dopri5, 1e-7), ("bdf2", bdf2, 1e-3)] {
         for (a, b, what) in [(m.0, rk4.0, "mismatch"), (m.1, rk4.1, "apical norm")] {
-            assert!((a - b).abs() <= tol * b.abs(), "{name} {what}: {a} vs RK4 {b}");
+            assert!(
+                (a - b).abs() <= tol * b.abs(),
+                "{name} {what}: {a} vs RK4 {b}"
+            );
         }
     }
     // Dormand–Prince's internal steps are its own, not the 5000 of the output grid.
-    assert!(dopri5.2 < 0.5 * rk4.2, "dopri5 took {} steps, RK4 {}", dopri5.2, rk4.2);
+    assert!(
+        dopri5.2 < 0.5 * rk4.2,
+        "dopri5 took {} steps, RK4 {}",
+        dopri5.2,
+        rk4.2
+    );
 }

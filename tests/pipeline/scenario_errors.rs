@@ -186,7 +186,12 @@ fn tolerances_belong_to_the_adaptive_method() {
     let msg = error(&text);
     assert_names(
         &msg,
-        &["bad.toml", "`rtol`", "dopri5", &format!("line {}", line_of(&text, "rtol = 1e-6"))],
+        &[
+            "bad.toml",
+            "`rtol`",
+            "dopri5",
+            &format!("line {}", line_of(&text, "rtol = 1e-6")),
+        ],
     );
     let text = base()
         .replace("method = \"euler\"", "method = \"dopri5\"\natol = 0.0")
@@ -201,7 +206,16 @@ fn unknown_method_lists_the_valid_ones() {
     let msg = error(&text);
     assert_names(
         &msg,
-        &["bad.toml", "leapfrog", "euler", "rk4", "exponential_euler", "dopri5", "ros2", "bdf2"],
+        &[
+            "bad.toml",
+            "leapfrog",
+            "euler",
+            "rk4",
+            "exponential_euler",
+            "dopri5",
+            "ros2",
+            "bdf2",
+        ],
     );
 }
 

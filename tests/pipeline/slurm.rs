@@ -50,7 +50,10 @@ fn the_array_script_runs_one_shard_per_task_and_the_merge_waits_for_all() {
         "{a}"
     );
     let m = j.merge_script();
-    assert!(m.contains("\"/opt/dendritic\" merge \"robustness\" --results \"/shared/results\"\n"), "{m}");
+    assert!(
+        m.contains("\"/opt/dendritic\" merge \"robustness\" --results \"/shared/results\"\n"),
+        "{m}"
+    );
     assert!(m.contains("\"/opt/dendritic\" report \"robustness\" --results \"/shared/results\" --reports \"/shared/reports\"\n"), "{m}");
     let c = j.commands();
     assert_eq!(
@@ -58,8 +61,9 @@ fn the_array_script_runs_one_shard_per_task_and_the_merge_waits_for_all() {
         "jobid=$(sbatch --parsable jobs/robustness.sbatch)\nsbatch --dependency=afterok:${jobid%%;*} jobs/robustness-merge.sbatch\n"
     );
     // Every run belongs to exactly one task: index % 16 == task.
-    let covered: std::collections::BTreeSet<usize> =
-        (0..16).flat_map(|t| (0..80).filter(move |i| i % 16 == t)).collect();
+    let covered: std::collections::BTreeSet<usize> = (0..16)
+        .flat_map(|t| (0..80).filter(move |i| i % 16 == t))
+        .collect();
     assert_eq!(covered.len(), 80);
 }
 
@@ -74,7 +78,13 @@ fn impossible_requests_are_refused() {
     assert_eq!(j.check(), Err(SlurmError::Time("2h".into())));
     j.time = "00:10:00".into();
     j.results = "/tmp/$(rm -rf x)".into();
-    assert!(matches!(j.check(), Err(SlurmError::Unsafe { what: "--results", .. })));
+    assert!(matches!(
+        j.check(),
+        Err(SlurmError::Unsafe {
+            what: "--results",
+            ..
+        })
+    ));
 }
 
 /// The fenced block after the README's `dendritic slurm robustness --array 16` line.
@@ -97,7 +107,11 @@ fn the_readme_shows_what_dendritic_slurm_prints() {
         .current_dir(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed = String::from_utf8(out.stdout).unwrap();
     assert_eq!(readme_block(), printed);
     // And it wrote the two scripts it shows.
@@ -159,17 +173,30 @@ fn a_second_process_gets_the_lock_error_and_shards_share_the_scenario() {
         // Held shared, as by a running shard: another shard proceeds, a merge does not.
         let _shard = dendritic::record::lock::shared(&lock).unwrap();
         let out = run(&["run", sc, "--quiet", "--shard", "1/2"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let out = run(&["merge", "robustness_small"]);
         assert_eq!(out.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&out.stderr).contains("shared by running shards"));
     }
     // Released: the other shard, then the merge, complete the sweep.
     let out = run(&["run", sc, "--quiet", "--shard", "0/2"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["merge", "robustness_small"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let summary = dendritic::record::read_frame(&results.join("robustness_small/summary.parquet")).unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary =
+        dendritic::record::read_frame(&results.join("robustness_small/summary.parquet")).unwrap();
     assert_eq!(summary.height(), 8);
     std::fs::remove_dir_all(&dir).ok();
 }
