@@ -54,7 +54,11 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
-        /// Override the scenario's time stepper: euler, rk4, exponential_euler, dopri5, ros2.
+        /// Remove the scenario's earlier results (results/<name>/, but not other scenarios')
+        /// before running; refused with --shard, which must not remove other shards' runs.
+        #[arg(long)]
+        fresh: bool,
+        /// Override the scenario's time stepper: euler, rk4, exponential_euler, dopri5, ros2, bdf2.
         #[arg(long)]
         method: Option<String>,
         /// Override the adaptive method's relative tolerance (with dopri5).
@@ -239,6 +243,7 @@ fn main() {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Merge { name, results, csv } => {
+            dendritic::report::check_name(&name)?;
             let (summary, _) = dendritic::experiment::sweep::merge(&results, &name, csv)?;
             tracing::info!(
                 "{name}: merged {} runs into {}",
@@ -259,8 +264,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             method,
             rtol,
             atol,
+            fresh,
         } => {
             let solver = SolverOverride::parse(method.as_deref(), rtol, atol)?;
+            if fresh && shard.is_some() {
+                anyhow::bail!(
+                    "--fresh with --shard would remove the other shards' runs; clear once, before the shards start"
+                );
+            }
+            if let Some(s) = &seeds {
+                let mut seen = std::collections::BTreeSet::new();
+                if let Some(d) = s.iter().find(|x| !seen.insert(**x)) {
+                    anyhow::bail!("--seeds: seed {d} appears twice");
+                }
+            }
             if let Some(t) = threads {
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(t)
@@ -274,6 +291,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     scenario.seeds = s.clone();
                 }
                 solver.apply(&mut scenario, name)?;
+                if fresh {
+                    let removed = dendritic::experiment::sweep::clear(&results, &scenario.name)?;
+                    tracing::info!(
+                        "--fresh: removed {removed} entr(y/ies) of {}",
+                        results.join(&scenario.name).display()
+                    );
+                }
                 if scenario.sweep.is_some() || resume || shard.is_some() {
                     use dendritic::experiment::sweep::{
                         SweepOptions, expand, merge, only_seeds, run_sweep,

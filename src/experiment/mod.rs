@@ -136,7 +136,7 @@ pub fn run_scenario(
     let mut failures = Vec::new();
     for (seed, out) in outputs {
         let mut row = params.clone();
-        row.insert("seed".into(), Cell::Num(seed as f64));
+        row.insert("seed".into(), Cell::Id(seed));
         row.insert("scenario".into(), Cell::Text(scenario.name.clone()));
         row.insert("commit".into(), Cell::Text(commit.clone()));
         match out {

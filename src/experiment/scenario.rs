@@ -1011,6 +1011,15 @@ impl Scenario {
         if self.seeds.is_empty() {
             return e("seeds", "needs at least one seed".into());
         }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = self.seeds.iter().find(|s| !seen.insert(**s)) {
+            return e(
+                "seeds",
+                format!(
+                    "seed {dup} appears twice (each seed is one run; a duplicate would be averaged as a second sample)"
+                ),
+            );
+        }
         if !self.method.integrates_noise() && self.network.noise.sigma > 0.0 {
             return e(
                 "method",

@@ -63,6 +63,25 @@ impl SweepRun {
     pub fn dir_name(&self) -> String {
         format!("run{:05}", self.index)
     }
+
+    /// The run's identity: a 64-bit FNV-1a hash (hex) of its fully resolved scenario (every
+    /// parameter, defaults filled in, the seed) and its variant's name. Recorded with the run
+    /// (`run_identity`); `--resume` and `merge` accept a run directory only when it matches, so
+    /// results of an edited grid are never mistaken for the current one.
+    pub fn identity(&self) -> String {
+        let text = toml::to_string(&self.scenario).unwrap_or_default();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self
+            .variant
+            .bytes()
+            .chain(std::iter::once(0))
+            .chain(text.bytes())
+        {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
 }
 
 fn set_path(root: &mut toml::Value, path: &str, value: toml::Value) -> Result<(), String> {
@@ -107,6 +126,25 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
                 line: locate_key(text, &format!("sweep.grid.{k}")),
                 key: format!("sweep.grid.{k}"),
                 message: "needs at least one value".into(),
+            });
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for v in &variants {
+        if !names.insert(v.name.as_str()) || (variants.len() > 1 && v.name.is_empty()) {
+            return Err(ScenarioError::Invalid {
+                file: file.into(),
+                line: locate_key(text, "sweep.variant"),
+                key: "sweep.variant.name".into(),
+                message: format!(
+                    "variant names must be distinct and non-empty: \"{}\" {}",
+                    v.name,
+                    if v.name.is_empty() {
+                        "is empty"
+                    } else {
+                        "appears twice"
+                    }
+                ),
             });
         }
     }
@@ -263,15 +301,49 @@ fn run_lock(dir: &Path) -> PathBuf {
     dir.with_file_name(name)
 }
 
-fn finished_ok(dir: &Path) -> bool {
+/// A text cell of a one-row run summary.
+fn text_of(df: &DataFrame, column: &str) -> Option<String> {
+    df.column(column)
+        .ok()
+        .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(str::to_string)))
+}
+
+/// Whether the run directory holds a finished, successful run with this identity.
+fn finished_ok(dir: &Path, identity: &str) -> bool {
     read_frame(&dir.join("summary.parquet"))
         .ok()
-        .and_then(|df| {
-            df.column("status")
-                .ok()
-                .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(|v| v == "ok")))
+        .is_some_and(|df| {
+            text_of(&df, "status").as_deref() == Some("ok")
+                && text_of(&df, "run_identity").as_deref() == Some(identity)
         })
-        .unwrap_or(false)
+}
+
+/// Removes everything under results/<name>/ but its lock (`run --fresh`), holding the
+/// scenario's lock.
+///
+/// # Errors
+/// The lock held by another process; an I/O error naming the path.
+pub fn clear(root: &Path, name: &str) -> anyhow::Result<usize> {
+    let dir = root.join(name);
+    if !dir.exists() {
+        return Ok(0);
+    }
+    let _lock = crate::record::lock::exclusive(&dir.join(".lock"))?;
+    let mut removed = 0;
+    for entry in std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.file_name().is_some_and(|n| n == ".lock") {
+            continue;
+        }
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        }
+        .with_context(|| format!("removing {}", path.display()))?;
+        removed += 1;
+    }
+    Ok(removed)
 }
 
 /// Runs (this shard of) a sweep. Each run's numbers depend only on its scenario and seed, never
@@ -288,7 +360,7 @@ pub fn run_sweep(
         .collect();
     let (todo, skipped): (Vec<&SweepRun>, Vec<&SweepRun>) = mine
         .into_iter()
-        .partition(|r| !(opts.resume && finished_ok(&run_dir(root, &base.name, r))));
+        .partition(|r| !(opts.resume && finished_ok(&run_dir(root, &base.name, r), &r.identity())));
     let pb = if opts.progress {
         ProgressBar::new(todo.len() as u64)
     } else {
@@ -342,13 +414,14 @@ pub fn run_sweep(
                             })
                         });
                 let mut row = flatten_parameters(&run.scenario);
-                row.insert("run".into(), Cell::Num(run.index as f64));
-                row.insert("seed".into(), Cell::Num(run.seed as f64));
+                row.insert("run".into(), Cell::Id(run.index as u64));
+                row.insert("seed".into(), Cell::Id(run.seed));
                 row.insert("scenario".into(), Cell::Text(base.name.clone()));
                 if !run.variant.is_empty() {
                     row.insert("variant".into(), Cell::Text(run.variant.clone()));
                 }
                 row.insert("commit".into(), Cell::Text(commit.clone()));
+                row.insert("run_identity".into(), Cell::Text(run.identity()));
                 // Writing goes through polars' own thread pool. Called from a rayon worker, a
                 // cross-pool wait lets this worker steal another (hours-long) run meanwhile,
                 // delaying this run's files until that one ends; a plain thread's join does not.
@@ -405,6 +478,15 @@ fn write_run(
                     "run".into(),
                     vec![run.index as u64; ts.height()],
                 ))?;
+                if !run.variant.is_empty() {
+                    // The sweep's variant names the run, as in summary.parquet; what the study
+                    // itself called the series (e.g. the learner's kind) becomes `label`.
+                    ts.rename("variant", "label".into())?;
+                    ts.with_column(Column::new(
+                        "variant".into(),
+                        vec![run.variant.clone(); ts.height()],
+                    ))?;
+                }
                 write_frame(&mut ts, &dir.join("timeseries.parquet"), csv)?;
                 Ok(())
             };
@@ -468,6 +550,11 @@ fn stack_diagonal(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 /// copied into one results root before merging.
 pub fn merge(root: &Path, name: &str, csv: bool) -> anyhow::Result<(DataFrame, DataFrame)> {
     let _lock = crate::record::lock::exclusive(&root.join(name).join(".lock"))?;
+    // The current grid: the scenario the runs were launched with.
+    let scenario_path = root.join(name).join("scenario.toml");
+    let text = std::fs::read_to_string(&scenario_path)
+        .with_context(|| format!("reading {}", scenario_path.display()))?;
+    let (_, current) = expand(&text, &scenario_path.display().to_string())?;
     let runs = root.join(name).join("runs");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
         .with_context(|| format!("reading {}", runs.display()))?
@@ -478,11 +565,35 @@ pub fn merge(root: &Path, name: &str, csv: bool) -> anyhow::Result<(DataFrame, D
     dirs.sort();
     let mut summaries = Vec::new();
     let mut series = Vec::new();
+    let mut stale = Vec::new();
     for d in &dirs {
-        summaries.push(read_frame(&d.join("summary.parquet"))?);
-        if d.join("timeseries.parquet").exists() {
-            series.push(read_frame(&d.join("timeseries.parquet"))?);
+        let summary_path = d.join("summary.parquet");
+        let summary = anyhow::Context::with_context(read_frame(&summary_path), || {
+            format!("reading {}", summary_path.display())
+        })?;
+        let belongs = current.iter().any(|r| {
+            run_dir(root, name, r) == *d
+                && text_of(&summary, "run_identity").as_deref() == Some(r.identity().as_str())
+        });
+        if !belongs {
+            stale.push(d.display().to_string());
+            continue;
         }
+        summaries.push(summary);
+        let ts_path = d.join("timeseries.parquet");
+        if ts_path.exists() {
+            series.push(anyhow::Context::with_context(read_frame(&ts_path), || {
+                format!("reading {}", ts_path.display())
+            })?);
+        }
+    }
+    if !stale.is_empty() {
+        tracing::warn!(
+            "{name}: {} run director{} left out of the merge, not of the current grid (its scenario.toml); `run --fresh` clears them: {}",
+            stale.len(),
+            if stale.len() == 1 { "y" } else { "ies" },
+            stale.join(", ")
+        );
     }
     let mut summary = stack_diagonal(summaries)?;
     let mut timeseries = stack_diagonal(series)?;

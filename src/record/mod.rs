@@ -88,6 +88,8 @@ impl TimeSeries {
 pub enum Cell {
     /// A number.
     Num(f64),
+    /// An identifier (seed, run index): a u64 column, exact beyond 2^53.
+    Id(u64),
     /// Text.
     Text(String),
 }
@@ -106,13 +108,26 @@ pub fn summary_dataframe(rows: &[SummaryRow]) -> PolarsResult<DataFrame> {
         let is_text = rows
             .iter()
             .any(|r| matches!(r.get(name), Some(Cell::Text(_))));
+        let is_id = rows
+            .iter()
+            .all(|r| matches!(r.get(name), Some(Cell::Id(_)) | None));
         let col = if is_text {
             let v: Vec<Option<String>> = rows
                 .iter()
                 .map(|r| match r.get(name) {
                     Some(Cell::Text(s)) => Some(s.clone()),
                     Some(Cell::Num(x)) => Some(x.to_string()),
+                    Some(Cell::Id(x)) => Some(x.to_string()),
                     None => None,
+                })
+                .collect();
+            Column::new(name.as_str().into(), v)
+        } else if is_id {
+            let v: Vec<Option<u64>> = rows
+                .iter()
+                .map(|r| match r.get(name) {
+                    Some(Cell::Id(x)) => Some(*x),
+                    _ => None,
                 })
                 .collect();
             Column::new(name.as_str().into(), v)
@@ -121,6 +136,7 @@ pub fn summary_dataframe(rows: &[SummaryRow]) -> PolarsResult<DataFrame> {
                 .iter()
                 .map(|r| match r.get(name) {
                     Some(Cell::Num(x)) => Some(*x),
+                    Some(Cell::Id(x)) => Some(*x as f64),
                     _ => None,
                 })
                 .collect();

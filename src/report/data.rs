@@ -80,10 +80,10 @@ pub fn summary_values(summary: &DataFrame, name: &str) -> Vec<f64> {
         Ok(v) => v,
         Err(_) => vec![true; summary.height()],
     };
-    match summary
-        .column(name)
-        .and_then(|c| c.f64().map(|c| c.iter().collect::<Vec<_>>()))
-    {
+    match summary.column(name).and_then(|c| {
+        c.cast(&DataType::Float64)
+            .and_then(|c| c.f64().map(|c| c.iter().collect::<Vec<_>>()))
+    }) {
         Ok(v) => v
             .into_iter()
             .zip(ok)

@@ -102,15 +102,64 @@ pub fn render(
     } else {
         scenarios.to_vec()
     };
-    let mut written = Vec::new();
-    for name in &names {
-        written.push(
-            render_one(&results.join(name), &reports.join(name))
-                .with_context(|| format!("rendering the report of '{name}'"))?,
+    if same_dir(results, reports) {
+        anyhow::bail!(
+            "reports directory '{}' is the results directory: a page's summary.csv would overwrite the results' CSV; choose another --reports",
+            reports.display()
         );
     }
-    written.push(write_index(reports)?);
+    let mut written = Vec::new();
+    let mut failed: Vec<(String, String)> = Vec::new();
+    for name in &names {
+        let rendered = check_name(name).and_then(|()| {
+            render_one(&results.join(name), &reports.join(name))
+                .with_context(|| format!("rendering the report of '{name}'"))
+        });
+        match rendered {
+            Ok(page) => written.push(page),
+            Err(e) => {
+                tracing::error!("{e:#}");
+                failed.push((name.clone(), format!("{e:#}")));
+            }
+        }
+    }
+    written.push(write_index(reports, &failed)?);
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "{} of {} report(s) could not be rendered ({}); the others and reports/index.html were written",
+            failed.len(),
+            names.len(),
+            failed
+                .iter()
+                .map(|f| f.0.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     Ok(written)
+}
+
+/// A scenario name is one path component: no separators, not `.` or `..`.
+///
+/// # Errors
+/// Naming the bad name.
+pub fn check_name(name: &str) -> anyhow::Result<()> {
+    if name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.contains(['/', '\\'])
+        || name.contains('\0')
+    {
+        anyhow::bail!("'{name}' is not a scenario name (one path component, no '/', not '..')");
+    }
+    Ok(())
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
 }
 
 /// Renders one scenario's page from its results directory.
@@ -282,7 +331,7 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
 }
 
 /// Writes reports/index.html linking every reports/<name>/index.html with its headline numbers.
-pub fn write_index(reports: &Path) -> anyhow::Result<PathBuf> {
+pub fn write_index(reports: &Path, failed: &[(String, String)]) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(reports)?;
     let mut names: Vec<String> = std::fs::read_dir(reports)?
         .filter_map(|e| e.ok())
@@ -322,8 +371,17 @@ pub fn write_index(reports: &Path) -> anyhow::Result<PathBuf> {
             nums.join("<br>")
         );
     }
-    h.push_str("</table></body></html>");
+    h.push_str("</table>");
+    if !failed.is_empty() {
+        h.push_str("<h2>Not rendered</h2><table><tr><th>scenario</th><th>why</th></tr>");
+        for (n, why) in failed {
+            let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(n), esc(why));
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("</body></html>");
     let path = reports.join("index.html");
-    std::fs::write(&path, h)?;
+    crate::record::lock::write_atomic(&path, h.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
 }

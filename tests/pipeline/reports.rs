@@ -121,3 +121,39 @@ fn every_referenced_figure_exists_and_is_valid() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_bad_scenario_does_not_stop_the_others_and_the_index_is_written() {
+    let dir = scratch("reports-partial");
+    let results = dir.join("results");
+    let reports = dir.join("reports");
+    let out = run_scenario(&tiny("self_predicting"), &results, false, false).unwrap();
+    assert!(out.failures.is_empty());
+    // A results directory whose summary is not Parquet, and a name that is not one.
+    std::fs::create_dir_all(results.join("broken")).unwrap();
+    std::fs::write(results.join("broken/summary.parquet"), b"not parquet").unwrap();
+    std::fs::write(results.join("broken/scenario.toml"), b"name = \"broken\"").unwrap();
+    let names = [
+        "broken".to_string(),
+        "../escape".to_string(),
+        "self_predicting".to_string(),
+    ];
+    let err = format!("{:#}", render(&names, &results, &reports).unwrap_err());
+    assert!(
+        err.contains("2 of 3") && err.contains("broken") && err.contains("../escape"),
+        "{err}"
+    );
+    assert!(reports.join("self_predicting/index.html").exists());
+    assert!(!dir.join("escape").exists());
+    let index = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    assert!(index.contains("href=\"self_predicting/index.html\""));
+    assert!(
+        index.contains("Not rendered")
+            && index.contains("broken")
+            && index.contains("not a scenario name")
+    );
+    // Reports into the results directory would overwrite its data: refused.
+    let err = render(&[], &results, &results).unwrap_err().to_string();
+    assert!(err.contains("is the results directory"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -200,3 +200,52 @@ fn a_second_process_gets_the_lock_error_and_shards_share_the_scenario() {
     assert_eq!(summary.height(), 8);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn two_processes_on_one_results_directory_one_proceeds_the_other_gets_the_lock_error() {
+    let dir = scratch("two-processes");
+    let text = EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "robustness_small")
+        .unwrap()
+        .1
+        .replace("patterns = 600", "patterns = 40");
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, text).unwrap();
+    let results = dir.join("results");
+    let spawn = || {
+        bin()
+            .args(["run", scenario.to_str().unwrap(), "--quiet", "--results"])
+            .arg(&results)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let lock = results.join("robustness_small/.lock");
+    let first = spawn();
+    // Wait until the first holds the scenario's lock (it writes its pid into it).
+    let pid = format!("pid {}", first.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains(&pid)) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first run never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let second = spawn().wait_with_output().unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(err.contains(".lock") && err.contains(&pid), "{err}");
+    // Nothing corrupted: the first run's merged summary is whole and readable.
+    let summary =
+        dendritic::record::read_frame(&results.join("robustness_small/summary.parquet")).unwrap();
+    assert_eq!(summary.height(), 8);
+    std::fs::remove_dir_all(&dir).ok();
+}

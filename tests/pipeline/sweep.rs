@@ -171,6 +171,11 @@ fn two_shards_merged_equal_one_run() {
             &dir.join(format!("shard{i}/target_learning/runs")),
             &dir.join("merged/target_learning/runs"),
         );
+        std::fs::copy(
+            dir.join(format!("shard{i}/target_learning/scenario.toml")),
+            dir.join("merged/target_learning/scenario.toml"),
+        )
+        .unwrap();
     }
     let (s, t) = merge(&dir.join("merged"), "target_learning", false).unwrap();
     assert!(without_wall_time(&s).equals_missing(&without_wall_time(&whole_s)));
@@ -236,6 +241,87 @@ fn variants_cross_the_grid_and_seeds_and_land_in_the_summary() {
         .collect();
     assert_eq!(variants, ["weak", "strong"]);
     assert_eq!(g_som, [0.2, 0.9]);
+    // The time series names each run's variant too (the study's own label moves to `label`),
+    // and the columns both files share have one dtype.
+    let (summary, series) = merge(&dir, "target_learning", false).unwrap();
+    let mut names: Vec<String> = series
+        .column("variant")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap().to_string())
+        .collect();
+    names.dedup();
+    assert_eq!(names, ["weak", "strong"]);
+    assert!(series.column("label").is_ok());
+    for c in ["run", "seed", "variant"] {
+        assert_eq!(
+            summary.column(c).unwrap().dtype(),
+            series.column(c).unwrap().dtype(),
+            "column {c}"
+        );
+    }
+    assert_eq!(
+        summary.column("seed").unwrap().dtype(),
+        &polars::prelude::DataType::UInt64
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn an_edited_grid_recomputes_exactly_the_changed_runs_and_merges_only_the_current_grid() {
+    let dir = scratch("sweep-stale");
+    let old = sweep_text("[1, 2]", "\"network.conductances.g_a\" = [0.2, 0.8]");
+    let out = run(&old, &dir, SweepOptions::default());
+    assert_eq!(out.computed, vec![0, 1, 2, 3]);
+    // g_a 0.8 → 0.9: runs 2 and 3 (seeds innermost) are of the old grid.
+    let new = sweep_text("[1, 2]", "\"network.conductances.g_a\" = [0.2, 0.9]");
+    let resume = SweepOptions {
+        resume: true,
+        ..Default::default()
+    };
+    let again = run(&new, &dir, resume.clone());
+    assert_eq!(again.computed, vec![2, 3]);
+    assert_eq!(again.skipped, vec![0, 1]);
+    let (summary, _) = merge(&dir, "target_learning", false).unwrap();
+    let g_a: Vec<f64> = summary
+        .column("network.conductances.g_a")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect();
+    assert_eq!(g_a, [0.2, 0.2, 0.9, 0.9]);
+    // A smaller grid leaves run directories of the old one behind: never merged.
+    let smaller = sweep_text("[1]", "\"network.conductances.g_a\" = [0.2]");
+    let again = run(&smaller, &dir, resume);
+    assert!(again.computed.is_empty(), "{again:?}");
+    let (summary, _) = merge(&dir, "target_learning", false).unwrap();
+    assert_eq!(summary.height(), 1);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn duplicate_seeds_and_variant_names_are_refused() {
+    let err = expand(
+        &sweep_text("[1, 1]", "\"network.conductances.g_a\" = [0.2]"),
+        "s.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("s.toml") && err.contains("seeds") && err.contains("twice"),
+        "{err}"
+    );
+    let text = sweep_text("[1]", "\"network.plasticity.tau_w\" = [10.0]")
+        + "[[sweep.variant]]\nname = \"a\"\n[[sweep.variant]]\nname = \"a\"\n";
+    let err = expand(&text, "s.toml").unwrap_err().to_string();
+    assert!(
+        err.contains("sweep.variant") && err.contains("\"a\" appears twice"),
+        "{err}"
+    );
 }
 
 #[test]
