@@ -54,6 +54,10 @@ enum Command {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
+        /// Refuse runs whose estimated memory (× the runs in parallel) exceeds this, e.g. 16G,
+        /// 512M (default: the machine's available memory).
+        #[arg(long, value_parser = parse_bytes)]
+        max_memory: Option<u64>,
         /// Remove the scenario's earlier results (results/<name>/, but not other scenarios')
         /// before running; refused with --shard, which must not remove other shards' runs.
         #[arg(long)]
@@ -211,6 +215,41 @@ impl SolverOverride {
     }
 }
 
+fn human_bytes(b: u64) -> String {
+    let b = b as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else {
+        format!("{:.0} kB", b / 1e3)
+    }
+}
+
+fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let (digits, scale) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (
+            &t[..i],
+            match c.to_ascii_uppercase() {
+                'K' => 1u64 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'T' => 1 << 40,
+                _ => return Err(format!("'{s}': unit must be K, M, G or T")),
+            },
+        ),
+        _ => (t, 1),
+    };
+    let v: f64 = digits
+        .parse()
+        .map_err(|_| format!("'{s}' is not a size (e.g. 16G, 512M)"))?;
+    if !(v > 0.0 && v.is_finite()) {
+        return Err(format!("'{s}' must be positive"));
+    }
+    Ok((v * scale as f64) as u64)
+}
+
 fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     let (i, n) = s
         .split_once('/')
@@ -226,7 +265,17 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    // A bad command line is an error like any other (exit 1); --help and --version are not.
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        use clap::error::ErrorKind;
+        match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => e.exit(),
+            _ => {
+                let _ = e.print();
+                std::process::exit(1);
+            }
+        }
+    });
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
     tracing_subscriber::fmt()
@@ -265,7 +314,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             rtol,
             atol,
             fresh,
+            max_memory,
         } => {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            if let Some(t) = threads
+                && (t == 0 || t > 4 * cores)
+            {
+                anyhow::bail!(
+                    "--threads {t}: use 1 … {} (this machine has {cores} cores)",
+                    4 * cores
+                );
+            }
+            let max_memory = max_memory.or_else(dendritic::experiment::available_memory);
             let solver = SolverOverride::parse(method.as_deref(), rtol, atol)?;
             if fresh && shard.is_some() {
                 anyhow::bail!(
@@ -291,6 +351,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     scenario.seeds = s.clone();
                 }
                 solver.apply(&mut scenario, name)?;
+                if let Some(limit) = max_memory {
+                    let per_run = dendritic::experiment::memory_estimate(&scenario);
+                    let parallel = threads.unwrap_or(cores).min(scenario.seeds.len()).max(1) as u64;
+                    let need = per_run.saturating_mul(parallel);
+                    if need > limit {
+                        anyhow::bail!(
+                            "scenario '{name}', key `network.sizes` = {:?}: the runs need about {} ({} each × {parallel} in parallel), more than the {} allowed (--max-memory, default the machine's available memory); use smaller sizes or fewer --threads",
+                            scenario.network.sizes,
+                            human_bytes(need),
+                            human_bytes(per_run),
+                            human_bytes(limit)
+                        );
+                    }
+                }
                 if fresh {
                     let removed = dendritic::experiment::sweep::clear(&results, &scenario.name)?;
                     tracing::info!(

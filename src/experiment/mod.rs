@@ -168,6 +168,19 @@ pub fn run_scenario(
         }
     };
     let dir = results_dir(root, scenario);
+    if failures.len() == scenario.seeds.len() && dir.join("summary.parquet").exists() {
+        // Nothing new worth keeping: the earlier results stay as they were.
+        tracing::error!(
+            "{}: every seed failed; the earlier results in {} are kept",
+            scenario.name,
+            dir.display()
+        );
+        return Ok(ScenarioResults {
+            summary,
+            timeseries,
+            failures,
+        });
+    }
     write_frame(&mut summary, &dir.join("summary.parquet"), csv)?;
     write_frame(&mut timeseries, &dir.join("timeseries.parquet"), csv)?;
     if !table_rows.is_empty() {
@@ -186,4 +199,58 @@ pub fn run_scenario(
         timeseries,
         failures,
     })
+}
+
+/// A generous estimate of the memory one run of `scenario` needs, in bytes: the state
+/// (weights, their traces, potentials for the batch) times the copies its method keeps, plus an
+/// MNIST-format data set when the task loads one. Checked against `--max-memory` before any
+/// run starts, so that an impossible network is an error naming `network.sizes`, not an abort.
+pub fn memory_estimate(scenario: &Scenario) -> u64 {
+    use crate::solve::MethodKind;
+    let s: Vec<u64> = scenario.network.sizes.iter().map(|&x| x as u64).collect();
+    let n = s.len().saturating_sub(1);
+    let mut weights: u64 = 0;
+    let mut potentials: u64 = 0;
+    for k in 1..=n {
+        weights = weights.saturating_add(s[k].saturating_mul(s[k - 1]));
+        potentials = potentials.saturating_add(s[k]);
+        if k < n {
+            // top-down, interneuron ← pyramidal, pyramidal ← interneuron
+            weights = weights.saturating_add(s[k].saturating_mul(s[k + 1]).saturating_mul(3));
+            potentials = potentials.saturating_add(s[k + 1]);
+        }
+    }
+    let traces = if scenario.network.plasticity.tau_w > 0.0 {
+        2
+    } else {
+        1
+    };
+    let batch = scenario.mnist.as_ref().map_or(1, |m| m.batch as u64);
+    let state = weights.saturating_mul(traces).saturating_add(
+        potentials
+            .saturating_add(s.first().copied().unwrap_or(0))
+            .saturating_mul(batch),
+    );
+    let copies: u64 = match scenario.method {
+        MethodKind::Euler => 4,
+        MethodKind::ExponentialEuler => 5,
+        MethodKind::Rk4 => 8,
+        MethodKind::Ros2 | MethodKind::Bdf2 => 10,
+        MethodKind::Dopri5 => 20,
+    };
+    let data: u64 = match &scenario.task {
+        crate::task::TaskConfig::Mnist { .. } => 2 * 70_000 * 784 * 8,
+        _ => 0,
+    };
+    8u64.saturating_mul(state)
+        .saturating_mul(copies)
+        .saturating_add(data)
+}
+
+/// The memory the machine has available now (MemAvailable of /proc/meminfo), if known.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }

@@ -47,6 +47,23 @@ pub enum RunError {
         /// What happened.
         source: ModelError,
     },
+    /// dt exceeds the explicit method's stability limit at the initial state.
+    #[error(
+        "seed {seed}: protocol.dt = {dt} ms exceeds {method}'s stability limit {limit:.4} ms at the initial state \
+         (the Jacobian's eigenvalues, inputs 0.5): such a run oscillates or diverges instead of \
+         integrating the model. Use a smaller dt, an implicit method (bdf2), or set \
+         protocol.beyond_stability_limit = true to run it anyway"
+    )]
+    Unstable {
+        /// The run's seed.
+        seed: u64,
+        /// The scenario's step.
+        dt: f64,
+        /// The predicted limit.
+        limit: f64,
+        /// The method.
+        method: &'static str,
+    },
     /// The task could not be built.
     #[error("seed {seed}: task: {message}")]
     Task {
@@ -89,6 +106,43 @@ pub(crate) fn initial_network(
     Ok((net, state))
 }
 
+/// Potentials per sample beyond which the eigenvalue check is skipped (a dense eigensolve).
+const STABILITY_CHECK_MAX: usize = 2000;
+
+/// Refuses a fixed-step explicit method (Euler, RK4) whose dt exceeds its stability limit at
+/// the initial state, linearised after a bottom-up pass with inputs 0.5 (as `dendritic
+/// stability`), unless `protocol.beyond_stability_limit` is set.
+fn check_stable_dt(
+    scenario: &Scenario,
+    net: &Network,
+    state: &State,
+    seed: u64,
+) -> Result<(), RunError> {
+    use crate::solve::MethodKind;
+    let kind = scenario.method;
+    if scenario.protocol.beyond_stability_limit
+        || !matches!(kind, MethodKind::Euler | MethodKind::Rk4)
+        || net.layout.potentials_per_sample() > STABILITY_CHECK_MAX
+    {
+        return Ok(());
+    }
+    let mut lin = state.clone();
+    let input = ndarray::Array2::from_elem((net.batch(), net.layout.sizes[0]), 0.5);
+    let drive = Drive::free(input.view());
+    net.bottom_up_pass(&mut lin, &drive, &mut Workspace::new(net));
+    let limit = crate::analysis::stability::dt_limit(kind, net, &lin, &drive, 0);
+    let dt = scenario.protocol.dt;
+    if dt > limit {
+        return Err(RunError::Unstable {
+            seed,
+            dt,
+            limit,
+            method: kind.name(),
+        });
+    }
+    Ok(())
+}
+
 /// A network being integrated: the state, its method, and the step counter.
 struct Sim {
     net: Network,
@@ -106,6 +160,7 @@ impl Sim {
         seed: u64,
     ) -> Result<Sim, RunError> {
         let (net, state) = initial_network(network, 1, scenario, seed)?;
+        check_stable_dt(scenario, &net, &state, seed)?;
         let method = scenario
             .method
             .build_with(

@@ -442,6 +442,10 @@ pub struct Protocol {
     /// Time without target before the target appears (target learning), ms.
     #[serde(default)]
     pub target_onset_ms: f64,
+    /// Run even when dt exceeds the explicit method's stability limit at the initial state (a
+    /// named deviation for studies of instability; off: such a run is refused).
+    #[serde(default)]
+    pub beyond_stability_limit: bool,
 }
 
 fn default_ema() -> f64 {
@@ -785,7 +789,28 @@ impl Disinhibition {
 
 /// The 1-based line where a dotted key is set: the first `last = …` after the header of its
 /// table (or anywhere, when the table has no header of its own).
+/// The dotted path of the first float in `value` that is NaN or infinite.
+fn non_finite(value: &toml::Value, path: &str) -> Option<String> {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match value {
+        toml::Value::Float(x) if !x.is_finite() => Some(path.to_string()),
+        toml::Value::Array(items) => items.iter().find_map(|v| non_finite(v, path)),
+        toml::Value::Table(t) => t.iter().find_map(|(k, v)| non_finite(v, &join(k))),
+        _ => None,
+    }
+}
+
 pub fn locate_key(text: &str, key: &str) -> Option<usize> {
+    // A table of its own (`[sweep.grid]`): its header line.
+    if let Some(i) = text.lines().position(|l| l.trim() == format!("[{key}]")) {
+        return Some(i + 1);
+    }
     let parts: Vec<&str> = key.split('.').collect();
     let last = *parts.last()?;
     let table = parts[..parts.len() - 1].join(".");
@@ -849,6 +874,17 @@ impl Scenario {
             file: file.into(),
             message: e.to_string().trim_end().to_string(),
         })?;
+        // TOML admits nan and inf; no parameter of ours means either.
+        if let Ok(value) = toml::from_str::<toml::Value>(text)
+            && let Some(key) = non_finite(&value, "")
+        {
+            return Err(ScenarioError::Invalid {
+                file: file.into(),
+                line: locate_key(text, &key),
+                key,
+                message: "must be a finite number (nan and inf are not parameters)".into(),
+            });
+        }
         scenario
             .validate()
             .map_err(|(key, message)| ScenarioError::Invalid {

@@ -153,25 +153,37 @@ pub fn write_frame(df: &mut DataFrame, path: &Path, csv: bool) -> PolarsResult<(
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let tmp = lock::temporary(path);
-    ParquetWriter::new(File::create(&tmp)?).finish(df)?;
-    std::fs::rename(&tmp, path)?;
+    let named = |p: &Path, e: &dyn std::fmt::Display| polars_err!(ComputeError: "writing {}: {e}", p.display());
+    // The CSV first: the Parquet file's presence marks a complete result.
     if csv {
         let csv_path = path.with_extension("csv");
         let tmp = lock::temporary(&csv_path);
-        CsvWriter::new(&mut File::create(&tmp)?)
-            .include_header(true)
-            .finish(df)?;
-        std::fs::rename(&tmp, csv_path)?;
+        File::create(&tmp)
+            .map_err(|e| named(&tmp, &e))
+            .and_then(|mut f| CsvWriter::new(&mut f).include_header(true).finish(df))
+            .map_err(|e| named(&csv_path, &e))?;
+        std::fs::rename(&tmp, &csv_path).map_err(|e| named(&csv_path, &e))?;
     }
+    let tmp = lock::temporary(path);
+    File::create(&tmp)
+        .map_err(|e| named(&tmp, &e))
+        .and_then(|f| ParquetWriter::new(f).finish(df).map(|_| ()))
+        .map_err(|e| named(path, &e))?;
+    std::fs::rename(&tmp, path).map_err(|e| named(path, &e))?;
     Ok(())
 }
 
 /// Reads a Parquet file.
 pub fn read_frame(path: &Path) -> PolarsResult<DataFrame> {
-    ParquetReader::new(
-        File::open(path)
-            .map_err(|e| polars_err!(ComputeError: "cannot open {}: {e}", path.display()))?,
-    )
-    .finish()
+    let file = File::open(path)
+        .map_err(|e| polars_err!(ComputeError: "cannot open {}: {e}", path.display()))?;
+    // A damaged file can make the Parquet reader panic: that is an error naming the file.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        ParquetReader::new(file).finish()
+    })) {
+        Ok(r) => r.map_err(|e| polars_err!(ComputeError: "reading {}: {e}", path.display())),
+        Err(_) => Err(
+            polars_err!(ComputeError: "reading {}: not a readable Parquet file (damaged?)", path.display()),
+        ),
+    }
 }

@@ -79,7 +79,9 @@ fn header(bytes: &[u8], file: &str, magic: u32, dims: usize) -> Result<Vec<usize
         )));
     }
     let shape: Vec<usize> = (1..=dims).map(|i| word(i) as usize).collect();
-    let body: usize = shape.iter().product();
+    let Some(body) = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) else {
+        return Err(bad(format!("header dimensions {shape:?} overflow")));
+    };
     if bytes.len() != need + body {
         return Err(bad(format!(
             "length {} bytes, but the header {shape:?} implies {}",
@@ -96,7 +98,17 @@ fn header(bytes: &[u8], file: &str, magic: u32, dims: usize) -> Result<Vec<usize
 /// [`DataError`] naming the file on a wrong magic number, truncation or extra bytes.
 pub fn read_images(path: &Path) -> Result<Array2<f64>, DataError> {
     let bytes = read_bytes(path)?;
-    let shape = header(&bytes, &path.display().to_string(), IMAGES_MAGIC, 3)?;
+    let file = path.display().to_string();
+    let shape = header(&bytes, &file, IMAGES_MAGIC, 3)?;
+    if shape[1] != 28 || shape[2] != 28 {
+        return Err(DataError::Format {
+            file,
+            message: format!(
+                "images of {}×{} pixels; MNIST-format data sets are 28×28 (the network's 784 inputs)",
+                shape[1], shape[2]
+            ),
+        });
+    }
     let (n, pixels) = (shape[0], shape[1] * shape[2]);
     let data = bytes[16..].iter().map(|&b| b as f64 / 255.0).collect();
     Ok(Array2::from_shape_vec((n, pixels), data).expect("length checked"))

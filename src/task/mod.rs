@@ -165,6 +165,11 @@ impl TaskConfig {
                         "task.kind = \"mnist\" needs 784 inputs and 10 outputs, the network has {n0} and {nn}"
                     ));
                 }
+                if *validation == 0 || *test == 0 {
+                    return Err(format!(
+                        "task.validation ({validation}) and task.test ({test}) must be ≥ 1: the study reports the test error at the best-validation epoch"
+                    ));
+                }
                 if train + validation > 60_000 || *test > 10_000 || *train == 0 {
                     return Err(format!(
                         "task.train ({train}) + task.validation ({validation}) must be ≤ 60000 and task.test ({test}) ≤ 10000"

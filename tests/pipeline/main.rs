@@ -4,6 +4,7 @@
 mod checkpoint;
 mod common;
 mod disinhibition;
+mod hostile;
 mod idx;
 mod integrators;
 mod parquet;
