@@ -242,6 +242,8 @@ pub fn run(
     let task_err = |message: String| RunError::Task { seed, message };
     let data = load(Path::new(dir))
         .map_err(|e| task_err(format!("{e} (run `make data` to install MNIST)")))?;
+    crate::task::mnist::check_pixels(&data, Path::new(dir), scenario.network.sizes[0])
+        .map_err(|e| task_err(e.to_string()))?;
     if *train > data.train_labels.len() || *test > data.test_labels.len() {
         return Err(task_err(format!(
             "task.train = {train} and task.test = {test} exceed the data"

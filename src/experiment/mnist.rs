@@ -872,6 +872,12 @@ pub fn run(
         seed,
         message: format!("{e} (run `make data` to install MNIST)"),
     })?;
+    crate::task::mnist::check_pixels(&data, Path::new(dir), scenario.network.sizes[0]).map_err(
+        |e| RunError::Task {
+            seed,
+            message: e.to_string(),
+        },
+    )?;
     let phi = scenario.network.phi;
     let (Some(u_low), Some(u_high)) = (phi.inverse(*rate_low), phi.inverse(*rate_high)) else {
         return Err(RunError::Task {

@@ -100,15 +100,6 @@ pub fn read_images(path: &Path) -> Result<Array2<f64>, DataError> {
     let bytes = read_bytes(path)?;
     let file = path.display().to_string();
     let shape = header(&bytes, &file, IMAGES_MAGIC, 3)?;
-    if shape[1] != 28 || shape[2] != 28 {
-        return Err(DataError::Format {
-            file,
-            message: format!(
-                "images of {}×{} pixels; MNIST-format data sets are 28×28 (the network's 784 inputs)",
-                shape[1], shape[2]
-            ),
-        });
-    }
     let (n, pixels) = (shape[0], shape[1] * shape[2]);
     let data = bytes[16..].iter().map(|&b| b as f64 / 255.0).collect();
     Ok(Array2::from_shape_vec((n, pixels), data).expect("length checked"))
@@ -185,4 +176,26 @@ pub fn load(dir: &Path) -> Result<Mnist, DataError> {
         test_images,
         test_labels,
     })
+}
+
+/// Checks that the images have the network's `inputs` pixels, naming the file that does not.
+///
+/// # Errors
+/// [`DataError::Format`] naming the image file.
+pub fn check_pixels(data: &Mnist, dir: &Path, inputs: usize) -> Result<(), DataError> {
+    for (images, stem) in [
+        (&data.train_images, "train-images-idx3-ubyte"),
+        (&data.test_images, "t10k-images-idx3-ubyte"),
+    ] {
+        if images.ncols() != inputs {
+            return Err(DataError::Format {
+                file: find(dir, stem).display().to_string(),
+                message: format!(
+                    "images of {} pixels, but the network has {inputs} inputs (MNIST-format data sets are 28×28 = 784)",
+                    images.ncols()
+                ),
+            });
+        }
+    }
+    Ok(())
 }

@@ -451,7 +451,7 @@ fn cases(idx: &Path) -> Vec<Case> {
         "IDX images of another size",
         "train-images-idx3-ubyte",
         small_images,
-        "20×28",
+        "images of 560 pixels",
     ));
     v.push(idx_case(
         "IDX header whose dimensions overflow",

@@ -87,13 +87,17 @@ fn a_2x2x3_sweep_is_identical_with_1_and_2_threads() {
 #[test]
 fn a_failing_run_is_recorded_and_resume_recomputes_only_what_is_missing() {
     let dir = scratch("sweep-resume");
-    // dt = 2.5 ms is beyond Euler's stability limit (~1 ms): that run diverges.
+    // dt = 2.5 ms is beyond Euler's stability limit (~1 ms): that run is refused.
     let text = sweep_text("[1]", "\"protocol.dt\" = [0.1, 0.2, 2.5]");
     let out = run(&text, &dir, SweepOptions::default());
     assert_eq!(out.computed, vec![0, 1, 2]);
     assert_eq!(out.failed.len(), 1);
     assert_eq!(out.failed[0].0, 2);
-    assert!(out.failed[0].1.contains("diverged"), "{}", out.failed[0].1);
+    assert!(
+        out.failed[0].1.contains("stability limit"),
+        "{}",
+        out.failed[0].1
+    );
     let (summary, _) = merge(&dir, "target_learning", false).unwrap();
     let status: Vec<String> = summary
         .column("status")
@@ -112,7 +116,7 @@ fn a_failing_run_is_recorded_and_resume_recomputes_only_what_is_missing() {
         .get(2)
         .unwrap()
         .to_string();
-    assert!(error.contains("diverged at t ="), "{error}");
+    assert!(error.contains("protocol.dt = 2.5"), "{error}");
     // Resume: only the failed run is recomputed.
     let again = run(
         &text,
