@@ -788,6 +788,61 @@ impl Learner for Backprop {
         self.eta.iter_mut().for_each(|e| *e *= factor);
     }
 
+    /// The feed-forward weights `ff_w_k` (n_k × n_{k−1}), biases `ff_b_k`, feedback matrices
+    /// `ff_feedback_k` and the (decayed) rates `eta_backprop`: plain SGD keeps no other state.
+    fn checkpoint(&self) -> Option<BTreeMap<String, NpyArray>> {
+        let mut out = BTreeMap::new();
+        let matrix = |m: &Array2<f64>| NpyArray {
+            shape: vec![m.nrows(), m.ncols()],
+            data: NpyData::F64(m.iter().copied().collect()),
+        };
+        for (k, w) in self.ff.w.iter().enumerate() {
+            out.insert(format!("ff_w_{}", k + 1), matrix(w));
+        }
+        for (k, b) in self.ff.b.iter().enumerate() {
+            out.insert(format!("ff_b_{}", k + 1), f64_array(b.to_vec()));
+        }
+        for (k, f) in self.ff.feedback.iter().enumerate() {
+            out.insert(format!("ff_feedback_{}", k + 1), matrix(f));
+        }
+        out.insert("eta_backprop".into(), f64_array(self.eta.clone()));
+        Some(out)
+    }
+
+    fn restore(&mut self, arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
+        let take = |name: &str, target: &mut [f64]| -> Result<(), String> {
+            match arrays.get(name).map(|a| &a.data) {
+                Some(NpyData::F64(v)) if v.len() == target.len() => {
+                    target.copy_from_slice(v);
+                    Ok(())
+                }
+                _ => Err(format!(
+                    "checkpoint has no float64 '{name}' of {} entries",
+                    target.len()
+                )),
+            }
+        };
+        for (k, w) in self.ff.w.iter_mut().enumerate() {
+            take(
+                &format!("ff_w_{}", k + 1),
+                w.as_slice_mut().expect("contiguous"),
+            )?;
+        }
+        for (k, b) in self.ff.b.iter_mut().enumerate() {
+            take(
+                &format!("ff_b_{}", k + 1),
+                b.as_slice_mut().expect("contiguous"),
+            )?;
+        }
+        for (k, f) in self.ff.feedback.iter_mut().enumerate() {
+            take(
+                &format!("ff_feedback_{}", k + 1),
+                f.as_slice_mut().expect("contiguous"),
+            )?;
+        }
+        take("eta_backprop", &mut self.eta)
+    }
+
     fn check(&self, epoch: f64) -> Result<(), String> {
         for (k, w) in self.ff.w.iter().enumerate() {
             if w.iter().any(|v| !v.is_finite()) {
@@ -1223,5 +1278,9 @@ fn save_checkpoint(
         );
     };
     arrays.extend(progress.arrays(batches));
-    npz::write(path, &arrays).map_err(|e| format!("writing checkpoint {}: {e}", path.display()))
+    npz::write(path, &arrays).map_err(|e| format!("writing checkpoint {}: {e}", path.display()))?;
+    if crate::record::test_hook::fires("DENDRITIC_TEST_KILL_AFTER_CHECKPOINT") {
+        crate::record::test_hook::kill_self();
+    }
+    Ok(())
 }

@@ -1231,12 +1231,6 @@ impl Scenario {
                         "stopping early needs checkpoints: set mnist.checkpoint_images too".into(),
                     );
                 }
-                if m.checkpoint_images > 0 && m.learner != MnistLearner::Microcircuit {
-                    return e(
-                        "mnist.checkpoint_images",
-                        "checkpoints are written for the microcircuit's learners only".into(),
-                    );
-                }
             }
             (Study::Disinhibition, TaskConfig::Mnist { test, .. }) => {
                 let Some(m) = &self.mnist else {

@@ -157,6 +157,12 @@ pub fn write(path: &Path, arrays: &BTreeMap<String, NpyArray>) -> std::io::Resul
     ));
     {
         let mut f = std::fs::File::create(&tmp)?;
+        if crate::record::test_hook::fires("DENDRITIC_TEST_KILL_IN_WRITE") {
+            // Half the bytes on disk, then killed: the rename below never happens.
+            f.write_all(&zip[..zip.len() / 2])?;
+            f.flush()?;
+            crate::record::test_hook::kill_self();
+        }
         f.write_all(&zip)?;
         f.sync_all()?;
     }

@@ -68,13 +68,7 @@ impl Bdf2 {
     /// # Errors
     /// [`SolveError::NoiseUnsupported`] when the network has σ > 0.
     pub fn new(net: &Network) -> Result<Self, SolveError> {
-        let sigma = net.config.noise.sigma;
-        if sigma > 0.0 {
-            return Err(SolveError::NoiseUnsupported {
-                method: "bdf2",
-                sigma,
-            });
-        }
+        super::refuse_noise(net, "bdf2")?;
         let n = net.layout.n_dynamic;
         Ok(Bdf2 {
             ws: Workspace::new(net),

@@ -110,13 +110,7 @@ impl Dopri5 {
     /// [`SolveError::NoiseUnsupported`] when the network has σ > 0;
     /// [`SolveError::InvalidTolerance`] for tolerances that are not positive and finite.
     pub fn new(net: &Network, control: Control) -> Result<Self, SolveError> {
-        let sigma = net.config.noise.sigma;
-        if sigma > 0.0 {
-            return Err(SolveError::NoiseUnsupported {
-                method: "dopri5",
-                sigma,
-            });
-        }
+        super::refuse_noise(net, "dopri5")?;
         if let Control::Adaptive(tol) = control {
             tol.check()?;
         }
@@ -145,9 +139,10 @@ impl Dopri5 {
         self.h
     }
 
-    /// Stages 2–7 from k₁ = f(y) at the internal solution y, the fifth-order solution into
-    /// `y_new` and k₇ = f(y_new) (6 evaluations).
-    fn stages(&mut self, net: &Network, p: &[f64], drive: &Drive, h: f64) {
+    /// Stages 2–6 from k₁ = f(y) at the internal solution y and the fifth-order solution into
+    /// `y_new` (5 evaluations); with `with_k7` also k₇ = f(y_new), the error estimate's and the
+    /// next step's first stage (6).
+    fn stages(&mut self, net: &Network, p: &[f64], drive: &Drive, h: f64, with_k7: bool) {
         let [k1, k2, k3, k4, k5, k6, k7] = &mut self.k;
         let ws = &mut self.ws;
         let s = &mut self.stage;
@@ -178,7 +173,9 @@ impl Dopri5 {
             y1[i] =
                 y0[i] + h * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
         }
-        net.rhs(y1, p, drive, ws, k7);
+        if with_k7 {
+            net.rhs(y1, p, drive, ws, k7);
+        }
     }
 
     /// ‖(y₅ − y₄) / (atol + rtol·max(|y₀|, |y₁|))‖_RMS of the last [`Self::stages`].
@@ -255,7 +252,7 @@ impl Dopri5 {
                 });
             }
             tries += 1;
-            self.stages(net, p, drive, h);
+            self.stages(net, p, drive, h, true);
             self.stats.rhs_evaluations += 6;
             let err = self.error_norm(tol, h);
             if !err.is_finite() {
@@ -348,35 +345,12 @@ impl Dopri5 {
         t: f64,
         dt: f64,
     ) -> Result<(), SolveError> {
-        net.rhs(&state.y, &state.p, drive, &mut self.ws, &mut self.k[0]);
-        // Only the fifth-order solution is needed: skip k₇.
-        let [k1, k2, k3, k4, k5, k6, _] = &mut self.k;
-        let ws = &mut self.ws;
-        let (s, y0, p) = (&mut self.stage, &state.y, &state.p);
-        for i in 0..s.len() {
-            s[i] = y0[i] + dt * A21 * k1[i];
-        }
-        net.rhs(s, p, drive, ws, k2);
-        for i in 0..s.len() {
-            s[i] = y0[i] + dt * (A31 * k1[i] + A32 * k2[i]);
-        }
-        net.rhs(s, p, drive, ws, k3);
-        for i in 0..s.len() {
-            s[i] = y0[i] + dt * (A41 * k1[i] + A42 * k2[i] + A43 * k3[i]);
-        }
-        net.rhs(s, p, drive, ws, k4);
-        for i in 0..s.len() {
-            s[i] = y0[i] + dt * (A51 * k1[i] + A52 * k2[i] + A53 * k3[i] + A54 * k4[i]);
-        }
-        net.rhs(s, p, drive, ws, k5);
-        for i in 0..s.len() {
-            s[i] =
-                y0[i] + dt * (A61 * k1[i] + A62 * k2[i] + A63 * k3[i] + A64 * k4[i] + A65 * k5[i]);
-        }
-        net.rhs(s, p, drive, ws, k6);
-        for (i, y) in state.y.iter_mut().enumerate() {
-            *y += dt * (A71 * k1[i] + A73 * k3[i] + A74 * k4[i] + A75 * k5[i] + A76 * k6[i]);
-        }
+        // One step from the caller's state; only the fifth-order solution is needed.
+        self.y.copy_from_slice(&state.y);
+        net.rhs(&self.y, &state.p, drive, &mut self.ws, &mut self.k[0]);
+        self.stages(net, &state.p, drive, dt, false);
+        state.y.copy_from_slice(&self.y_new);
+        self.live = false;
         super::end_step(net, state, &mut self.stats, 6, t + dt)
     }
 }

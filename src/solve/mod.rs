@@ -335,6 +335,16 @@ impl LastOutput {
     }
 }
 
+/// [`SolveError::NoiseUnsupported`] for a deterministic method on a noisy network.
+pub(crate) fn refuse_noise(net: &Network, method: &'static str) -> Result<(), SolveError> {
+    let sigma = net.config.noise.sigma;
+    if sigma > 0.0 {
+        Err(SolveError::NoiseUnsupported { method, sigma })
+    } else {
+        Ok(())
+    }
+}
+
 /// The checks every time step starts with: a valid dt and a drive of the network's shape.
 pub(crate) fn begin_step(net: &Network, drive: &Drive, dt: f64) -> Result<(), SolveError> {
     check_dt(dt)?;

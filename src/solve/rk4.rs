@@ -19,13 +19,7 @@ impl Rk4 {
     /// # Errors
     /// [`SolveError::NoiseUnsupported`] when the network has σ > 0.
     pub fn new(net: &Network) -> Result<Self, SolveError> {
-        let sigma = net.config.noise.sigma;
-        if sigma > 0.0 {
-            return Err(SolveError::NoiseUnsupported {
-                method: "rk4",
-                sigma,
-            });
-        }
+        super::refuse_noise(net, "rk4")?;
         let n = net.layout.n_dynamic;
         Ok(Rk4 {
             ws: Workspace::new(net),

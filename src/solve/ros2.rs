@@ -65,13 +65,7 @@ impl Ros2 {
     /// # Errors
     /// [`SolveError::NoiseUnsupported`] when the network has σ > 0.
     pub fn new(net: &Network) -> Result<Self, SolveError> {
-        let sigma = net.config.noise.sigma;
-        if sigma > 0.0 {
-            return Err(SolveError::NoiseUnsupported {
-                method: "ros2",
-                sigma,
-            });
-        }
+        super::refuse_noise(net, "ros2")?;
         let n = net.layout.n_dynamic;
         Ok(Ros2 {
             ws: Workspace::new(net),

@@ -6,7 +6,7 @@ use ndarray::{Array1, Zip};
 use ndarray_linalg::Solve;
 use serde::{Deserialize, Serialize};
 
-use super::SolveError;
+use super::{SolveError, refuse_noise};
 use crate::model::{Drive, Network, State, Workspace};
 
 /// The outcome of a converged (or, for two-pass, completed) steady-state solve.
@@ -94,15 +94,6 @@ impl SteadyStateConfig {
                 maximum_iterations,
             } => Box::new(Newton::new(net, tolerance, maximum_iterations)),
         }
-    }
-}
-
-fn refuse_noise(net: &Network, method: &'static str) -> Result<(), SolveError> {
-    let sigma = net.config.noise.sigma;
-    if sigma > 0.0 {
-        Err(SolveError::NoiseUnsupported { method, sigma })
-    } else {
-        Ok(())
     }
 }
 

@@ -142,37 +142,47 @@ fn errors(
 
 const DTS: [f64; 4] = [0.04, 0.02, 0.01, 0.005];
 
+/// The errors over [`DTS`] and their fitted order, asserted to be `order` ± 0.2.
+fn assert_order(
+    label: &str,
+    make: &dyn Fn(&Network) -> Box<dyn Method>,
+    start: &State,
+    net: &Network,
+    drive: &Drive,
+    reference: &[f64],
+    order: f64,
+) -> Vec<f64> {
+    let errs = errors(make, start, net, drive, reference, &DTS);
+    let slope = loglog_slope(&DTS, &errs);
+    eprintln!("{label}: errors {errs:?} slope {slope}");
+    assert!(
+        (slope - order).abs() <= 0.2,
+        "{label}: order {slope}, errors {errs:?}"
+    );
+    errs
+}
+
 #[test]
 fn implicit_methods_keep_their_order_where_the_potentials_are_stiff() {
     // The stiffest factor, every plasticity rule on, dt from 40× down to 5× Euler's limit.
     let (net, start, drive, reference) = on_manifold();
-    let bdf2 = errors(
+    assert_order(
+        "BDF2",
         &|n| MethodKind::Bdf2.build(n, 0).unwrap(),
         &start,
         &net,
         &drive,
         &reference,
-        &DTS,
+        2.0,
     );
-    let slope = loglog_slope(&DTS, &bdf2);
-    eprintln!("BDF2 errors {bdf2:?} slope {slope}");
-    assert!(
-        (slope - 2.0).abs() <= 0.2,
-        "BDF2 order {slope}, errors {bdf2:?}"
-    );
-    let ros2 = errors(
+    assert_order(
+        "ROS2",
         &|n| MethodKind::Ros2.build(n, 0).unwrap(),
         &start,
         &net,
         &drive,
         &reference,
-        &DTS,
-    );
-    let slope = loglog_slope(&DTS, &ros2);
-    eprintln!("ROS2 errors {ros2:?} slope {slope}");
-    assert!(
-        (slope - 2.0).abs() <= 0.2,
-        "ROS2 order {slope}, errors {ros2:?}"
+        2.0,
     );
 }
 
@@ -182,19 +192,14 @@ fn ros2_needs_the_weights_coupling_in_its_jacobian() {
     // potentials with a gain that grows with the conductances, h‖J − J_exact‖ is large, and
     // the W-method falls to first order (and is 30× less accurate at these steps).
     let (net, start, drive, reference) = on_manifold();
-    let plain = errors(
+    assert_order(
+        "ROS2 without sweeps",
         &|n| Box::new(Ros2::new(n).unwrap().with_sweeps(0)),
         &start,
         &net,
         &drive,
         &reference,
-        &DTS,
-    );
-    let slope = loglog_slope(&DTS, &plain);
-    eprintln!("ROS2 without sweeps: errors {plain:?} slope {slope}");
-    assert!(
-        (slope - 1.0).abs() <= 0.2,
-        "ROS2 (no sweeps) order {slope}, errors {plain:?}"
+        1.0,
     );
 }
 

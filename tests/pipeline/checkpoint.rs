@@ -119,3 +119,109 @@ fn a_stopped_and_resumed_run_ends_where_the_uninterrupted_one_does() {
         );
     }
 }
+
+/// `dendritic` with the test-only kill hook `hook` = `k` (or none).
+fn dendritic(args: &[&str], hook: Option<(&str, &str)>) -> std::process::Output {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dendritic"));
+    c.args(args)
+        .env_remove("DENDRITIC_TEST_KILL_AFTER_CHECKPOINT")
+        .env_remove("DENDRITIC_TEST_KILL_IN_WRITE");
+    if let Some((k, v)) = hook {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
+    use dendritic::experiment::scenario::MnistLearner;
+    use std::os::unix::process::ExitStatusExt;
+    let root = scratch("kill9");
+    let data = root.join("mnist");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rng = Rng::new(9);
+    write_set(&data, "train", 260, &mut rng);
+    write_set(&data, "t10k", 50, &mut rng);
+    for learner in [MnistLearner::Microcircuit, MnistLearner::Backprop] {
+        let mut s = Scenario::load("mnist_short").unwrap();
+        s.sweep = None;
+        s.seeds = vec![1];
+        s.network.sizes = vec![784, 30, 20, 10];
+        s.task = dendritic::task::TaskConfig::Mnist {
+            dir: data.display().to_string(),
+            train: 200,
+            validation: 60,
+            test: 50,
+            rate_low: 0.1,
+            rate_high: 0.8,
+        };
+        let m = s.mnist.as_mut().unwrap();
+        m.learner = learner;
+        m.epochs = 3;
+        m.evaluations_per_epoch = 2;
+        m.checkpoint_images = 60;
+        m.checkpoint_dir = root.join(format!("ck-{learner:?}")).display().to_string();
+        if learner == MnistLearner::Backprop {
+            m.backprop_eta = Some(vec![0.5; 3]);
+            m.eta_decay_per_epoch = 0.9;
+        }
+        s.validate().unwrap();
+        let file = root.join(format!("{learner:?}.toml"));
+        std::fs::write(&file, toml::to_string_pretty(&s).unwrap()).unwrap();
+        let f = file.to_str().unwrap();
+        let results = |tag: &str| root.join(format!("{learner:?}-{tag}"));
+        let whole = results("whole");
+        let out = dendritic(
+            &["run", f, "--quiet", "--results", whole.to_str().unwrap()],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Killed (SIGKILL) right after checkpoint 4 (in epoch 2), and in the middle of writing
+        // checkpoint 6: each time a plain rerun resumes from the last whole checkpoint.
+        for (tag, hook) in [
+            ("after", ("DENDRITIC_TEST_KILL_AFTER_CHECKPOINT", "4")),
+            ("mid-write", ("DENDRITIC_TEST_KILL_IN_WRITE", "6")),
+        ] {
+            let dir = results(tag);
+            let args = ["run", f, "--quiet", "--results", dir.to_str().unwrap()];
+            let killed = dendritic(&args, Some(hook));
+            assert_eq!(
+                killed.status.signal(),
+                Some(9),
+                "{learner:?} {tag}: {:?}",
+                killed.status
+            );
+            assert!(!dir.join(&s.name).join("summary.parquet").exists());
+            let resumed = dendritic(&args, None);
+            let err = String::from_utf8_lossy(&resumed.stderr);
+            assert!(resumed.status.success(), "{learner:?} {tag}: {err}");
+            assert!(
+                err.contains("resuming seed 1"),
+                "{learner:?} {tag} did not resume: {err}"
+            );
+            let same = dendritic(
+                &[
+                    "compare",
+                    &s.name,
+                    "--results",
+                    whole.to_str().unwrap(),
+                    "--against",
+                    dir.to_str().unwrap(),
+                    "--ignore",
+                    "wall_time_s,epoch_time_s,evaluation_time_s,total_time_s",
+                ],
+                None,
+            );
+            assert!(
+                same.status.success(),
+                "{learner:?} {tag}: {}",
+                String::from_utf8_lossy(&same.stdout)
+            );
+        }
+    }
+    std::fs::remove_dir_all(&root).ok();
+}
