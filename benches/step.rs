@@ -37,6 +37,7 @@ fn setup(
         top_down: TopDown::Random,
         transpose_gain: 1.0,
         self_predicting: true,
+        from: None,
     };
     net.initialise(&mut state, &init, &mut Rng::new(1));
     let mut rng = Rng::new(2);
@@ -135,6 +136,7 @@ fn bench_mnist_minibatch(c: &mut Criterion) {
         top_down: TopDown::Random,
         transpose_gain: 1.0,
         self_predicting: true,
+        from: None,
     };
     net.initialise(&mut state, &init, &mut Rng::new(1));
     let mut rng = Rng::new(2);

@@ -151,6 +151,24 @@ enum Command {
         #[arg(long, value_delimiter = ',', default_value = "wall_time_s")]
         ignore: Vec<String>,
     },
+    /// Write a finished run's trained weights as a NumPy .npz file (by name: w_up_1, w_ip_1,
+    /// …, biases b_w_up_1, …), for `init.from` or `numpy.load`.
+    ExportWeights {
+        /// Scenario name.
+        name: String,
+        /// The run's seed (a plain run).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The run's index (a sweep).
+        #[arg(long)]
+        run: Option<usize>,
+        /// Results root.
+        #[arg(long, default_value = "results")]
+        results: PathBuf,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// List the embedded default scenarios.
     List,
     /// Print a scenario as the program reads it (defaults filled in).
@@ -531,6 +549,45 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     against.display()
                 )
             }
+        }
+        Command::ExportWeights {
+            name,
+            seed,
+            run,
+            results,
+            out,
+        } => {
+            dendritic::report::check_name(&name)?;
+            let dir = results.join(&name);
+            let from = match (seed, run) {
+                (Some(s), None) => dir.join(format!("weights-seed{s}.npz")),
+                (None, Some(r)) => dir
+                    .join("runs")
+                    .join(format!("run{r:05}"))
+                    .join("weights.npz"),
+                _ => anyhow::bail!(
+                    "export-weights: give --seed (a plain run) or --run (a sweep's run index)"
+                ),
+            };
+            if !from.exists() {
+                anyhow::bail!(
+                    "{}: no weights there (runs of the MNIST and disinhibition studies write them when they finish)",
+                    from.display()
+                );
+            }
+            let arrays = dendritic::record::npz::read(&from).map_err(anyhow::Error::msg)?;
+            dendritic::record::npz::write(&out, &arrays)
+                .with_context(|| format!("writing {}", out.display()))?;
+            for (k, a) in &arrays {
+                println!("{k}: {:?}", a.shape);
+            }
+            println!(
+                "wrote {} ({} arrays, from {})",
+                out.display(),
+                arrays.len(),
+                from.display()
+            );
+            Ok(())
         }
         Command::List => {
             for (name, text) in dendritic::experiment::scenario::EMBEDDED {

@@ -79,6 +79,7 @@ fn plastic_network(
         top_down: TopDown::Random,
         transpose_gain: 1.0,
         self_predicting: false,
+        from: None,
     };
     net.initialise(&mut state, &init, &mut Rng::new(5));
     (net, state)

@@ -510,6 +510,7 @@ pub fn run(
         series,
         summary,
         table: Vec::new(),
+        weights: None,
     })
 }
 

@@ -392,5 +392,6 @@ pub fn run(
         series: TimeSeries::default(),
         summary,
         table,
+        weights: None,
     })
 }

@@ -445,18 +445,23 @@ impl Learner for Microcircuit {
     }
 }
 
-/// The checkpoint arrays of a microcircuit state: its weights by name, and `y`, `p`.
+/// The checkpoint arrays of a microcircuit state: its weights and biases by name (`w_up_1`,
+/// `b_w_up_1`, …), and `y`, `p`.
 fn state_arrays(net: &Network, state: &State) -> BTreeMap<String, NpyArray> {
     let mut out = BTreeMap::new();
     for syn in &net.layout.synapses {
-        let w = state.view(&syn.w);
-        out.insert(
-            format!("{}_{}", syn.projection.name(), syn.layer),
-            NpyArray {
-                shape: vec![syn.w.rows, syn.w.cols],
-                data: NpyData::F64(w.iter().copied().collect()),
-            },
-        );
+        let name = format!("{}_{}", syn.projection.name(), syn.layer);
+        for (key, block) in [(name.clone(), Some(syn.w)), (format!("b_{name}"), syn.bias)] {
+            if let Some(block) = block {
+                out.insert(
+                    key,
+                    NpyArray {
+                        shape: vec![block.rows, block.cols],
+                        data: NpyData::F64(state.view(&block).iter().copied().collect()),
+                    },
+                );
+            }
+        }
     }
     for (name, v) in [("y", &state.y), ("p", &state.p)] {
         out.insert(
@@ -1139,6 +1144,7 @@ pub fn run(
         series,
         summary,
         table: Vec::new(),
+        weights: learner.checkpoint().map(weights_only),
     })
 }
 
@@ -1172,6 +1178,13 @@ struct Progress {
     eval_time: f64,
     /// (epoch, validation error, test error) of every evaluation so far.
     evaluations: Vec<(f64, f64, f64)>,
+}
+
+/// A learner's arrays without its run-time state (`y`, `p`, rates, progress): what
+/// `export-weights` hands on and `init.from` reads.
+fn weights_only(mut arrays: BTreeMap<String, NpyArray>) -> BTreeMap<String, NpyArray> {
+    arrays.retain(|k, _| k.starts_with("w_") || k.starts_with("b_w_") || k.starts_with("ff_"));
+    arrays
 }
 
 fn f64_array(v: Vec<f64>) -> NpyArray {

@@ -134,6 +134,7 @@ pub fn run_scenario(
     let mut frames = Vec::new();
     let mut table_rows = Vec::new();
     let mut failures = Vec::new();
+    let mut weights = Vec::new();
     for (seed, out) in outputs {
         let mut row = params.clone();
         row.insert("seed".into(), Cell::Id(seed));
@@ -145,6 +146,9 @@ pub fn run_scenario(
                 row.extend(o.summary);
                 frames.push(o.series.to_dataframe(seed)?);
                 table_rows.extend(o.table);
+                if let Some(w) = o.weights {
+                    weights.push((seed, w));
+                }
             }
             Err(e) => {
                 tracing::error!("{}: {e}", scenario.name);
@@ -180,6 +184,12 @@ pub fn run_scenario(
             timeseries,
             failures,
         });
+    }
+    for (seed, w) in &weights {
+        let path = dir.join(format!("weights-seed{seed}.npz"));
+        anyhow::Context::with_context(crate::record::npz::write(&path, w), || {
+            format!("writing {}", path.display())
+        })?;
     }
     write_frame(&mut summary, &dir.join("summary.parquet"), csv)?;
     write_frame(&mut timeseries, &dir.join("timeseries.parquet"), csv)?;

@@ -481,6 +481,7 @@ pub fn run(
         series: TimeSeries::default(),
         summary: s,
         table: Vec::new(),
+        weights: None,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The driver: presents patterns on the integer time grid t = n·dt, switches inputs at exact
 //! pattern boundaries, records, and returns one [`RunOutput`] per (scenario, seed).
 
+use std::path::Path;
 use std::time::Instant;
 
 use indicatif::ProgressBar;
@@ -26,6 +27,9 @@ pub struct RunOutput {
     pub summary: SummaryRow,
     /// Study-specific measurements, one row each (written as table.parquet when present).
     pub table: Vec<SummaryRow>,
+    /// The trained network's weights by name (`w_up_1`, …, `b_w_up_1`, …), written as
+    /// `weights-seed<seed>.npz` (a sweep run: `weights.npz` in its directory) when present.
+    pub weights: Option<std::collections::BTreeMap<String, crate::record::npz::NpyArray>>,
 }
 
 /// Why a run failed.
@@ -103,7 +107,60 @@ pub(crate) fn initial_network(
         &scenario.init,
         &mut Rng::derived(seed, stream::WEIGHTS),
     );
+    if let Some(path) = &scenario.init.from {
+        load_weights(&net, &mut state, Path::new(path)).map_err(|message| RunError::Task {
+            seed,
+            message: format!("init.from: {message}"),
+        })?;
+    }
     Ok((net, state))
+}
+
+/// Replaces the weights (and biases) of `state` by the arrays of a `.npz` file with the names a
+/// run exports: every weight matrix must be there, with the network's shape; biases are taken
+/// when the file has them.
+fn load_weights(net: &Network, state: &mut State, path: &Path) -> Result<(), String> {
+    use crate::record::npz::{NpyData, read};
+    let arrays = read(path)?;
+    for syn in &net.layout.synapses {
+        let name = format!("{}_{}", syn.projection.name(), syn.layer);
+        for (key, block, required) in [
+            (name.clone(), Some(syn.w), true),
+            (format!("b_{name}"), syn.bias, false),
+        ] {
+            let Some(block) = block else { continue };
+            match arrays.get(&key) {
+                Some(a) if a.shape == [block.rows, block.cols] => match &a.data {
+                    NpyData::F64(v) => {
+                        for (dst, src) in state.view_mut(&block).iter_mut().zip(v) {
+                            *dst = *src;
+                        }
+                    }
+                    NpyData::U64(_) => {
+                        return Err(format!("{}: '{key}' is not float64", path.display()));
+                    }
+                },
+                Some(a) => {
+                    return Err(format!(
+                        "{}: '{key}' has shape {:?}, the network's is [{}, {}]",
+                        path.display(),
+                        a.shape,
+                        block.rows,
+                        block.cols
+                    ));
+                }
+                None if required => {
+                    return Err(format!(
+                        "{}: no array '{key}' (arrays: {})",
+                        path.display(),
+                        arrays.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ));
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Potentials per sample beyond which the eigenvalue check is skipped (a dense eigensolve).
@@ -324,6 +381,7 @@ fn finish(
         series,
         summary,
         table: Vec::new(),
+        weights: None,
     })
 }
 
@@ -691,6 +749,7 @@ fn regression(
         series,
         summary,
         table: Vec::new(),
+        weights: None,
     })
 }
 
@@ -811,5 +870,6 @@ fn bp_equivalence(
         series: TimeSeries::default(),
         summary,
         table,
+        weights: None,
     })
 }

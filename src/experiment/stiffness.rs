@@ -318,6 +318,7 @@ pub fn run(
         series: TimeSeries::default(),
         summary,
         table,
+        weights: None,
     })
 }
 

@@ -488,6 +488,11 @@ fn write_run(
                     ))?;
                 }
                 write_frame(&mut ts, &dir.join("timeseries.parquet"), csv)?;
+                if let Some(w) = &out.weights {
+                    let path = dir.join("weights.npz");
+                    crate::record::npz::write(&path, w)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
                 Ok(())
             };
             write().map_err(|e| e.to_string())

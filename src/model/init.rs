@@ -61,6 +61,11 @@ pub struct Initialisation {
     /// Set W^IP and W^PI to the closed-form self-predicting state (paper-spec §4.2).
     #[serde(default)]
     pub self_predicting: bool,
+    /// Weights (and biases) from a NumPy `.npz` file, by the names a run exports
+    /// (`w_up_1`, `w_ip_1`, …, `b_w_up_1`, …; `dendritic export-weights`), after the random
+    /// initialisation (which they replace wherever the file has a matrix).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
 }
 
 fn one() -> f64 {
@@ -80,6 +85,7 @@ impl Default for Initialisation {
             top_down: TopDown::Random,
             transpose_gain: 1.0,
             self_predicting: false,
+            from: None,
         }
     }
 }

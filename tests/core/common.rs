@@ -27,6 +27,7 @@ pub fn network(
         top_down,
         transpose_gain: 1.0,
         self_predicting,
+        from: None,
     };
     net.initialise(&mut state, &init, &mut Rng::new(seed));
     (net, state)

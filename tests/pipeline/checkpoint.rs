@@ -225,3 +225,92 @@ fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
     }
     std::fs::remove_dir_all(&root).ok();
 }
+
+#[test]
+fn exported_weights_load_with_init_from_and_give_the_same_forward_pass() {
+    let root = scratch("export-weights");
+    let data = root.join("mnist");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rng = Rng::new(10);
+    write_set(&data, "train", 160, &mut rng);
+    write_set(&data, "t10k", 60, &mut rng);
+    let mut s = Scenario::load("mnist_short").unwrap();
+    s.sweep = None;
+    s.seeds = vec![1];
+    s.network.sizes = vec![784, 30, 20, 10];
+    s.task = dendritic::task::TaskConfig::Mnist {
+        dir: data.display().to_string(),
+        train: 120,
+        validation: 40,
+        test: 60,
+        rate_low: 0.1,
+        rate_high: 0.8,
+    };
+    let m = s.mnist.as_mut().unwrap();
+    m.epochs = 1;
+    m.evaluations_per_epoch = 1;
+    s.validate().unwrap();
+    let trained = root.join("trained");
+    dendritic::experiment::run_scenario(&s, &trained, false, false).unwrap();
+    let weights = root.join("w.npz");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dendritic"))
+        .args(["export-weights", &s.name, "--seed", "1", "--results"])
+        .arg(&trained)
+        .arg("--out")
+        .arg(&weights)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let arrays = dendritic::record::npz::read(&weights).unwrap();
+    assert_eq!(arrays["w_up_1"].shape, vec![30, 784]);
+    // The same network from the file, learning switched off: its first evaluation is the
+    // trained run's last, to the bit.
+    let mut again = s.clone();
+    again.init.from = Some(weights.display().to_string());
+    for eta in [
+        &mut again.network.plasticity.eta_up,
+        &mut again.network.plasticity.eta_ip,
+        &mut again.network.plasticity.eta_pi,
+        &mut again.network.plasticity.eta_down,
+    ] {
+        eta.iter_mut().for_each(|e| *e = 0.0);
+    }
+    again.validate().unwrap();
+    let test_errors = |o: &dendritic::experiment::RunOutput| -> Vec<(f64, f64)> {
+        let df = o.series.to_dataframe(1).unwrap();
+        let q = df.column("quantity").unwrap().str().unwrap().clone();
+        let t = df.column("t_ms").unwrap().f64().unwrap().clone();
+        let v = df.column("value").unwrap().f64().unwrap().clone();
+        (0..df.height())
+            .filter(|&i| q.get(i) == Some("test_error"))
+            .map(|i| (t.get(i).unwrap(), v.get(i).unwrap()))
+            .collect()
+    };
+    let first = dendritic::experiment::run_one(&s, 1, None).unwrap();
+    let loaded = dendritic::experiment::run_one(&again, 1, None).unwrap();
+    let (a, b) = (test_errors(&first), test_errors(&loaded));
+    assert_eq!(
+        a.last().unwrap().1.to_bits(),
+        b[0].1.to_bits(),
+        "{a:?} vs {b:?}"
+    );
+    assert!(
+        b.iter().all(|x| x.1.to_bits() == b[0].1.to_bits()),
+        "no learning: {b:?}"
+    );
+    // A file without the network's matrices is an error naming the file and the array.
+    let mut bad = s.clone();
+    bad.init.from = Some(root.join("missing.npz").display().to_string());
+    let err = dendritic::experiment::run_one(&bad, 1, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("init.from") && err.contains("missing.npz"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
