@@ -8,6 +8,7 @@ mod hostile;
 mod idx;
 mod integrators;
 mod parquet;
+mod properties;
 mod reports;
 mod scenario_errors;
 mod slurm;
