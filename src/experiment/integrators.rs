@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use indicatif::ProgressBar;
 
-use super::run::{RunError, RunOutput, build_task, initial_network, num, text};
+use super::run::{RunError, RunOutput, build_task, initial_network, num, num_if_defined, text};
 use super::scenario::Scenario;
 use crate::analysis::stability::dt_limit;
 use crate::model::{Drive, Network, Plasticity, State, Workspace};
@@ -209,13 +209,13 @@ pub fn run(
                 f64::NAN
             };
             let suffix = if plastic { "_plastic" } else { "" };
-            num(
+            num_if_defined(
                 &mut summary,
                 &format!("order_{}{suffix}", kind.name()),
                 order,
             );
             if kind == IMPLICIT {
-                num(&mut summary, &format!("order_implicit{suffix}"), order);
+                num_if_defined(&mut summary, &format!("order_implicit{suffix}"), order);
             }
             if kind == MethodKind::Dopri5 {
                 // On this network Dopri5's errors reach round-off before its asymptotic
@@ -273,7 +273,7 @@ pub fn run(
             f64::NAN
         };
         let suffix = if plastic { "_plastic" } else { "" };
-        num(
+        num_if_defined(
             &mut summary,
             &format!("dopri5_error_tolerance_slope{suffix}"),
             slope,

@@ -68,6 +68,18 @@ pub enum RunError {
         /// The method.
         method: &'static str,
     },
+    /// A result that is not a number.
+    #[error(
+        "seed {seed}: the result `{key}` = {value} is not finite: the run failed (a diverged learner or an empty evaluation set), it is not a number to average"
+    )]
+    NonFinite {
+        /// The run's seed.
+        seed: u64,
+        /// The summary column.
+        key: String,
+        /// Its value.
+        value: f64,
+    },
     /// The task could not be built.
     #[error("seed {seed}: task: {message}")]
     Task {
@@ -261,6 +273,14 @@ pub(crate) fn num(row: &mut SummaryRow, key: &str, v: f64) {
     row.insert(key.to_string(), Cell::Num(v));
 }
 
+/// A number that may be undefined (a fit over too few points, a speedup where nothing reached
+/// the target): absent from the summary then, never NaN.
+pub(crate) fn num_if_defined(row: &mut SummaryRow, key: &str, v: f64) {
+    if v.is_finite() {
+        num(row, key, v);
+    }
+}
+
 fn steps(ms: f64, dt: f64) -> u64 {
     (ms / dt).round() as u64
 }
@@ -283,6 +303,12 @@ pub fn run_one(
         Study::Performance => super::performance::run(scenario, seed, progress)?,
         Study::Stiffness => super::stiffness::run(scenario, seed, progress)?,
     };
+    if let Some((key, value)) = out.summary.iter().find_map(|(k, c)| match c {
+        Cell::Num(v) if !v.is_finite() => Some((k.clone(), *v)),
+        _ => None,
+    }) {
+        return Err(RunError::NonFinite { seed, key, value });
+    }
     num(
         &mut out.summary,
         "wall_time_s",
@@ -740,7 +766,7 @@ fn regression(
         (Some(Cell::Num(s)), Some(Cell::Num(m))) => s / m,
         _ => f64::NAN,
     };
-    num(&mut summary, "error_ratio_shallow_over_microcircuit", ratio);
+    num_if_defined(&mut summary, "error_ratio_shallow_over_microcircuit", ratio);
     num(&mut summary, "steps", total_stats.0);
     num(&mut summary, "rhs_evaluations", total_stats.1);
     num(&mut summary, "simulated_ms", total_stats.2);

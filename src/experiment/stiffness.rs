@@ -29,7 +29,7 @@ use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use super::integrators::shrinks;
-use super::run::{RunError, RunOutput, build_task, initial_network, num, text};
+use super::run::{RunError, RunOutput, build_task, initial_network, num, num_if_defined, text};
 use super::scenario::Scenario;
 use crate::analysis::stability::dt_limit;
 use crate::model::{Drive, Network, NetworkConfig, Plasticity, State, Workspace};
@@ -294,8 +294,8 @@ pub fn run(
             }
         };
         let speedup = speedup_of(IMPLICIT);
-        num(&mut summary, &format!("speedup_s{s}"), speedup);
-        num(
+        num_if_defined(&mut summary, &format!("speedup_s{s}"), speedup);
+        num_if_defined(
             &mut summary,
             &format!("speedup_ros2_s{s}"),
             speedup_of(MethodKind::Ros2),
@@ -308,7 +308,7 @@ pub fn run(
             num(&mut summary, "implicit_stable_dt_over_euler_limit", ratio);
         }
     }
-    num(
+    num_if_defined(
         &mut summary,
         "stiff_speedup_implicit_over_best_explicit",
         speedup_last,
