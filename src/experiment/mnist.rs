@@ -915,6 +915,7 @@ pub fn run(
     scenario: &Scenario,
     seed: u64,
     progress: Option<&ProgressBar>,
+    checkpoints: Option<&Path>,
 ) -> Result<RunOutput, RunError> {
     let training = scenario.mnist.as_ref().expect("validated");
     let TaskConfig::Mnist {
@@ -984,7 +985,13 @@ pub fn run(
     let started = Instant::now();
     let mut progress_state = Progress::default();
     let task_error = |message: String| RunError::Task { seed, message };
-    let checkpoint = (training.checkpoint_images > 0).then(|| checkpoint_path(scenario, seed));
+    // Every N images (and at epochs' ends) when asked for; at epochs' ends in the driver's
+    // directory otherwise.
+    let checkpoint = if training.checkpoint_images > 0 {
+        Some(checkpoint_path(scenario, seed))
+    } else {
+        checkpoints.map(|dir| dir.join(checkpoint_file(scenario, seed)))
+    };
     let mut resume_at = None;
     if let Some(path) = checkpoint.as_ref().filter(|p| p.exists()) {
         let arrays = npz::read(path).map_err(task_error)?;
@@ -1030,7 +1037,11 @@ pub fn run(
     if resume_at.is_none() {
         evaluate(&mut learner, 0.0, &mut best, &mut progress_state)?;
     }
-    let save_every = training.checkpoint_images.div_ceil(b).max(1);
+    let save_every = if training.checkpoint_images > 0 {
+        training.checkpoint_images.div_ceil(b).max(1)
+    } else {
+        usize::MAX
+    };
     let mut images_this_run = 0usize;
     let (first_epoch, first_step) = resume_at.unwrap_or((0, 0));
     for epoch in first_epoch..training.epochs {
@@ -1153,16 +1164,22 @@ pub fn run(
 /// variant of a sweep, never resumes from another's state).
 pub fn checkpoint_path(scenario: &Scenario, seed: u64) -> PathBuf {
     let training = scenario.mnist.as_ref().expect("validated");
+    Path::new(&training.checkpoint_dir).join(checkpoint_file(scenario, seed))
+}
+
+/// `<name>-<fingerprint>-seed<seed>.npz`, the fingerprint a CRC of the scenario with
+/// `stop_after_images` zeroed (so a stopped run and its continuation share it).
+fn checkpoint_file(scenario: &Scenario, seed: u64) -> String {
     let mut fingerprinted = scenario.clone();
     if let Some(m) = fingerprinted.mnist.as_mut() {
         m.stop_after_images = 0;
     }
     let text = toml::to_string(&fingerprinted).unwrap_or_default();
-    Path::new(&training.checkpoint_dir).join(format!(
+    format!(
         "{}-{:08x}-seed{seed}.npz",
         scenario.name,
         npz::crc32(text.as_bytes())
-    ))
+    )
 }
 
 /// The training loop's own state, saved beside the learner's.

@@ -127,7 +127,13 @@ pub fn run_scenario(
     let outputs: Vec<(u64, Result<RunOutput, RunError>)> = scenario
         .seeds
         .par_iter()
-        .map(|&seed| (seed, run_one(scenario, seed, Some(&pb))))
+        .map(|&seed| {
+            let checkpoints = results_dir(root, scenario).join("checkpoints");
+            (
+                seed,
+                run::run_one_with(scenario, seed, Some(&pb), Some(&checkpoints)),
+            )
+        })
         .collect();
     pb.finish_and_clear();
     let mut rows = Vec::new();

@@ -291,6 +291,19 @@ pub fn run_one(
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
+    run_one_with(scenario, seed, progress, None)
+}
+
+/// [`run_one`], with a directory for the checkpoints of long training runs: an MNIST run then
+/// writes one at every epoch's end (even without `mnist.checkpoint_images`) and, started again
+/// after an interruption, continues from the last. The drivers pass
+/// `results/<name>/checkpoints` (a sweep run: its own directory's).
+pub fn run_one_with(
+    scenario: &Scenario,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+    checkpoints: Option<&Path>,
+) -> Result<RunOutput, RunError> {
     let started = Instant::now();
     let mut out = match scenario.study {
         Study::SelfPredicting => self_predicting(scenario, seed, progress)?,
@@ -298,7 +311,7 @@ pub fn run_one(
         Study::Regression => regression(scenario, seed, progress)?,
         Study::BpEquivalence => bp_equivalence(scenario, seed, progress)?,
         Study::Integrators => super::integrators::run(scenario, seed, progress)?,
-        Study::Mnist => super::mnist::run(scenario, seed, progress)?,
+        Study::Mnist => super::mnist::run(scenario, seed, progress, checkpoints)?,
         Study::Disinhibition => super::disinhibition::run(scenario, seed, progress)?,
         Study::Performance => super::performance::run(scenario, seed, progress)?,
         Study::Stiffness => super::stiffness::run(scenario, seed, progress)?,

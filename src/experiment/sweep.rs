@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::scenario::{Scenario, ScenarioError, locate_key};
-use super::{commit, flatten_parameters, run_one};
+use super::{commit, flatten_parameters};
 use crate::record::{Cell, read_frame, summary_dataframe, write_frame};
 
 /// The `[sweep]` table of a scenario.
@@ -399,20 +399,26 @@ pub fn run_sweep(
                         return (run.index, Err(e.to_string()));
                     }
                 };
-                let result =
-                    catch_unwind(AssertUnwindSafe(|| run_one(&run.scenario, run.seed, None)))
-                        .unwrap_or_else(|p| {
-                            Err(super::RunError::Task {
-                                seed: run.seed,
-                                message: format!(
-                                    "panicked: {}",
-                                    p.downcast_ref::<&str>()
-                                        .map(|s| s.to_string())
-                                        .or_else(|| p.downcast_ref::<String>().cloned())
-                                        .unwrap_or_default()
-                                ),
-                            })
-                        });
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    super::run::run_one_with(
+                        &run.scenario,
+                        run.seed,
+                        None,
+                        Some(&dir.join("checkpoints")),
+                    )
+                }))
+                .unwrap_or_else(|p| {
+                    Err(super::RunError::Task {
+                        seed: run.seed,
+                        message: format!(
+                            "panicked: {}",
+                            p.downcast_ref::<&str>()
+                                .map(|s| s.to_string())
+                                .or_else(|| p.downcast_ref::<String>().cloned())
+                                .unwrap_or_default()
+                        ),
+                    })
+                });
                 let mut row = flatten_parameters(&run.scenario);
                 row.insert("run".into(), Cell::Id(run.index as u64));
                 row.insert("seed".into(), Cell::Id(run.seed));
