@@ -28,6 +28,7 @@ use super::run::{RunError, RunOutput, initial_network, num, stream};
 use super::scenario::{Disinhibition, GateStep, GenerationInput, Scenario, gate_at};
 use crate::baseline::{Credit, FeedForward, OutputLoss};
 use crate::model::{Drive, Network, Projection, Reconstruction, State};
+use crate::record::npz::{NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};
 use crate::rng::Rng;
 use crate::solve::{Method, MethodKind};
@@ -225,6 +226,7 @@ pub fn run(
     scenario: &Scenario,
     seed: u64,
     progress: Option<&ProgressBar>,
+    checkpoints: Option<&Path>,
 ) -> Result<RunOutput, RunError> {
     let training = scenario.mnist.as_ref().expect("validated");
     let d = scenario.disinhibition.as_ref().expect("validated");
@@ -278,7 +280,47 @@ pub fn run(
     let mut batches = Minibatches::new(&train_x, train_y, b, (u_low, u_high));
     let steps_per_epoch = batches.steps();
     let mut rng = Rng::derived(seed, stream::PATTERNS);
-    for epoch in 0..training.epochs + d.top_down_epochs {
+    // A checkpoint at every epoch's end (learner, reconstruction, generator, the curve so far);
+    // a run started again continues after the last one.
+    let checkpoint = checkpoints.map(|dir| dir.join(super::mnist::checkpoint_file(scenario, seed)));
+    let mut first_epoch = 0;
+    let mut mse_curve: Vec<f64> = Vec::new();
+    if let Some(path) = checkpoint.as_ref().filter(|p| p.exists()) {
+        let arrays = crate::record::npz::read(path).map_err(&task_err)?;
+        let restored = (|| -> Result<(), String> {
+            mc.restore(&arrays)?;
+            let f64s = |k: &str| match arrays.get(k).map(|a| &a.data) {
+                Some(NpyData::F64(v)) => Ok(v.clone()),
+                _ => Err(format!("checkpoint has no float64 '{k}'")),
+            };
+            let w = f64s("reconstruction_w")?;
+            let bias = f64s("reconstruction_b")?;
+            if w.len() != rec.w.len() || bias.len() != rec.b.len() {
+                return Err("checkpoint's reconstruction has another shape".into());
+            }
+            rec.w.iter_mut().zip(&w).for_each(|(d, s)| *d = *s);
+            rec.b.iter_mut().zip(&bias).for_each(|(d, s)| *d = *s);
+            mse_curve = f64s("reconstruction_mse")?;
+            match arrays.get("rng").map(|a| &a.data) {
+                Some(NpyData::U64(v)) if v.len() == 4 => {
+                    rng = Rng::from_state([v[0], v[1], v[2], v[3]]);
+                }
+                _ => return Err("checkpoint has no generator state".into()),
+            }
+            Ok(())
+        })();
+        restored.map_err(|m| task_err(format!("resuming from {}: {m}", path.display())))?;
+        first_epoch = mse_curve.len();
+        for (i, m) in mse_curve.iter().enumerate() {
+            series.push("training", (i + 1) as f64, "reconstruction_mse", 0, -1, *m);
+        }
+        tracing::info!(
+            "{}: resuming seed {seed} from {} (after epoch {first_epoch})",
+            scenario.name,
+            path.display()
+        );
+    }
+    for epoch in first_epoch..training.epochs + d.top_down_epochs {
         if epoch == training.epochs {
             if !mc
                 .network()
@@ -319,19 +361,52 @@ pub fn run(
             )));
         }
         let e = (epoch + 1) as f64;
-        series.push(
-            "training",
-            e,
-            "reconstruction_mse",
-            0,
-            -1,
-            rec_mse / steps_per_epoch as f64,
-        );
+        let mse_epoch = rec_mse / steps_per_epoch as f64;
+        series.push("training", e, "reconstruction_mse", 0, -1, mse_epoch);
+        mse_curve.push(mse_epoch);
         if training.eta_decay_per_epoch != 1.0 && epoch + 1 < training.epochs {
             mc.scale_rates(training.eta_decay_per_epoch);
         }
+        if let Some(path) = &checkpoint
+            && epoch + 1 < training.epochs + d.top_down_epochs
+        {
+            let mut arrays = mc
+                .checkpoint()
+                .ok_or_else(|| task_err("the microcircuit cannot be checkpointed".into()))?;
+            let vec = |v: Vec<f64>| NpyArray {
+                shape: vec![v.len()],
+                data: NpyData::F64(v),
+            };
+            arrays.insert(
+                "reconstruction_w".into(),
+                vec(rec.w.iter().copied().collect()),
+            );
+            arrays.insert("reconstruction_b".into(), vec(rec.b.to_vec()));
+            arrays.insert("reconstruction_mse".into(), vec(mse_curve.clone()));
+            arrays.insert(
+                "rng".into(),
+                NpyArray {
+                    shape: vec![4],
+                    data: NpyData::U64(rng.state().to_vec()),
+                },
+            );
+            crate::record::npz::write(path, &arrays)
+                .map_err(|e| task_err(format!("writing checkpoint {}: {e}", path.display())))?;
+            if crate::record::test_hook::fires("DENDRITIC_TEST_KILL_AFTER_CHECKPOINT") {
+                crate::record::test_hook::kill_self();
+            }
+        }
+    }
+    if let Some(path) = checkpoint.as_ref().filter(|p| p.exists()) {
+        std::fs::remove_file(path).map_err(|e| {
+            task_err(format!(
+                "removing the finished training's checkpoint {}: {e}",
+                path.display()
+            ))
+        })?;
     }
     let mc_error = mc.error_percent(&test_x, test_y);
+    let weights = mc.checkpoint().map(super::mnist::weights_only);
     num(&mut summary, "test_error_microcircuit", mc_error);
 
     // 2. The judge: backprop on the same shape and start.
@@ -510,7 +585,7 @@ pub fn run(
         series,
         summary,
         table: Vec::new(),
-        weights: None,
+        weights,
     })
 }
 

@@ -1169,7 +1169,7 @@ pub fn checkpoint_path(scenario: &Scenario, seed: u64) -> PathBuf {
 
 /// `<name>-<fingerprint>-seed<seed>.npz`, the fingerprint a CRC of the scenario with
 /// `stop_after_images` zeroed (so a stopped run and its continuation share it).
-fn checkpoint_file(scenario: &Scenario, seed: u64) -> String {
+pub(crate) fn checkpoint_file(scenario: &Scenario, seed: u64) -> String {
     let mut fingerprinted = scenario.clone();
     if let Some(m) = fingerprinted.mnist.as_mut() {
         m.stop_after_images = 0;
@@ -1199,7 +1199,7 @@ struct Progress {
 
 /// A learner's arrays without its run-time state (`y`, `p`, rates, progress): what
 /// `export-weights` hands on and `init.from` reads.
-fn weights_only(mut arrays: BTreeMap<String, NpyArray>) -> BTreeMap<String, NpyArray> {
+pub(crate) fn weights_only(mut arrays: BTreeMap<String, NpyArray>) -> BTreeMap<String, NpyArray> {
     arrays.retain(|k, _| k.starts_with("w_") || k.starts_with("b_w_") || k.starts_with("ff_"));
     arrays
 }

@@ -312,7 +312,7 @@ pub fn run_one_with(
         Study::BpEquivalence => bp_equivalence(scenario, seed, progress)?,
         Study::Integrators => super::integrators::run(scenario, seed, progress)?,
         Study::Mnist => super::mnist::run(scenario, seed, progress, checkpoints)?,
-        Study::Disinhibition => super::disinhibition::run(scenario, seed, progress)?,
+        Study::Disinhibition => super::disinhibition::run(scenario, seed, progress, checkpoints)?,
         Study::Performance => super::performance::run(scenario, seed, progress)?,
         Study::Stiffness => super::stiffness::run(scenario, seed, progress)?,
     };

@@ -321,3 +321,72 @@ fn exported_weights_load_with_init_from_and_give_the_same_forward_pass() {
     );
     std::fs::remove_dir_all(&root).ok();
 }
+
+#[test]
+fn a_killed_disinhibition_run_resumes_after_its_last_epoch() {
+    use std::os::unix::process::ExitStatusExt;
+    let root = scratch("kill9-disinhibition");
+    let data = root.join("mnist");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rng = Rng::new(4);
+    write_set(&data, "train", 300, &mut rng);
+    write_set(&data, "t10k", 100, &mut rng);
+    let mut s = Scenario::load("disinhibition_short").unwrap();
+    s.seeds = vec![1];
+    s.network.sizes = vec![784, 30, 10];
+    s.task = dendritic::task::TaskConfig::Mnist {
+        dir: data.display().to_string(),
+        train: 200,
+        validation: 100,
+        test: 100,
+        rate_low: 0.1,
+        rate_high: 0.8,
+    };
+    s.mnist.as_mut().unwrap().epochs = 2;
+    let d = s.disinhibition.as_mut().unwrap();
+    d.test_images = 50;
+    d.levels = vec![0.0, 0.5];
+    d.generation_samples = 2;
+    d.settle_batch = 50;
+    d.top_down_epochs = 1;
+    s.validate().unwrap();
+    let file = root.join("d.toml");
+    std::fs::write(&file, toml::to_string_pretty(&s).unwrap()).unwrap();
+    let f = file.to_str().unwrap();
+    let whole = root.join("whole");
+    let out = dendritic(
+        &["run", f, "--quiet", "--results", whole.to_str().unwrap()],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = root.join("killed");
+    let args = ["run", f, "--quiet", "--results", dir.to_str().unwrap()];
+    // Killed after the checkpoint of epoch 2 (of 3: two, then one of the top-down phase).
+    let killed = dendritic(&args, Some(("DENDRITIC_TEST_KILL_AFTER_CHECKPOINT", "2")));
+    assert_eq!(killed.status.signal(), Some(9), "{:?}", killed.status);
+    let resumed = dendritic(&args, None);
+    let err = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{err}");
+    assert!(err.contains("after epoch 2"), "did not resume: {err}");
+    let same = dendritic(
+        &[
+            "compare",
+            &s.name,
+            "--results",
+            whole.to_str().unwrap(),
+            "--against",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        same.status.success(),
+        "{}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+    std::fs::remove_dir_all(&root).ok();
+}
