@@ -10,6 +10,29 @@ use dendritic::rng::Rng;
 
 use crate::common::{scratch, write_set};
 
+/// `name` (an embedded MNIST scenario) on the synthetic IDX set in `data`: one seed, no sweep,
+/// a small network, `train` + `validation` training and `test` test images.
+fn on_synthetic(
+    name: &str,
+    data: &std::path::Path,
+    sizes: &[usize],
+    (train, validation, test): (usize, usize, usize),
+) -> Scenario {
+    let mut s = Scenario::load(name).unwrap();
+    s.sweep = None;
+    s.seeds = vec![1];
+    s.network.sizes = sizes.to_vec();
+    s.task = dendritic::task::TaskConfig::Mnist {
+        dir: data.display().to_string(),
+        train,
+        validation,
+        test,
+        rate_low: 0.1,
+        rate_high: 0.8,
+    };
+    s
+}
+
 fn number(row: &dendritic::record::SummaryRow, key: &str) -> f64 {
     match row.get(key) {
         Some(Cell::Num(x)) => *x,
@@ -26,17 +49,7 @@ fn a_stopped_and_resumed_run_ends_where_the_uninterrupted_one_does() {
     write_set(&data, "train", 260, &mut rng);
     write_set(&data, "t10k", 50, &mut rng);
     for settle in [MnistSettle::Dynamics, MnistSettle::TwoPass] {
-        let mut s = Scenario::load("mnist_dynamics").unwrap();
-        s.sweep = None;
-        s.network.sizes = vec![784, 30, 20, 10];
-        s.task = dendritic::task::TaskConfig::Mnist {
-            dir: data.display().to_string(),
-            train: 200,
-            validation: 60,
-            test: 50,
-            rate_low: 0.1,
-            rate_high: 0.8,
-        };
+        let mut s = on_synthetic("mnist_dynamics", &data, &[784, 30, 20, 10], (200, 60, 50));
         let m = s.mnist.as_mut().unwrap();
         m.settle = settle;
         m.epochs = 2;
@@ -149,18 +162,7 @@ fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
         (MnistLearner::Backprop, 60),
         (MnistLearner::Microcircuit, 0),
     ] {
-        let mut s = Scenario::load("mnist_short").unwrap();
-        s.sweep = None;
-        s.seeds = vec![1];
-        s.network.sizes = vec![784, 30, 20, 10];
-        s.task = dendritic::task::TaskConfig::Mnist {
-            dir: data.display().to_string(),
-            train: 200,
-            validation: 60,
-            test: 50,
-            rate_low: 0.1,
-            rate_high: 0.8,
-        };
+        let mut s = on_synthetic("mnist_short", &data, &[784, 30, 20, 10], (200, 60, 50));
         let m = s.mnist.as_mut().unwrap();
         m.learner = learner;
         m.epochs = 3;
@@ -241,18 +243,7 @@ fn exported_weights_load_with_init_from_and_give_the_same_forward_pass() {
     let mut rng = Rng::new(10);
     write_set(&data, "train", 160, &mut rng);
     write_set(&data, "t10k", 60, &mut rng);
-    let mut s = Scenario::load("mnist_short").unwrap();
-    s.sweep = None;
-    s.seeds = vec![1];
-    s.network.sizes = vec![784, 30, 20, 10];
-    s.task = dendritic::task::TaskConfig::Mnist {
-        dir: data.display().to_string(),
-        train: 120,
-        validation: 40,
-        test: 60,
-        rate_low: 0.1,
-        rate_high: 0.8,
-    };
+    let mut s = on_synthetic("mnist_short", &data, &[784, 30, 20, 10], (120, 40, 60));
     let m = s.mnist.as_mut().unwrap();
     m.epochs = 1;
     m.evaluations_per_epoch = 1;
@@ -331,17 +322,12 @@ fn a_killed_disinhibition_run_resumes_after_its_last_epoch() {
     let mut rng = Rng::new(4);
     write_set(&data, "train", 300, &mut rng);
     write_set(&data, "t10k", 100, &mut rng);
-    let mut s = Scenario::load("disinhibition_short").unwrap();
-    s.seeds = vec![1];
-    s.network.sizes = vec![784, 30, 10];
-    s.task = dendritic::task::TaskConfig::Mnist {
-        dir: data.display().to_string(),
-        train: 200,
-        validation: 100,
-        test: 100,
-        rate_low: 0.1,
-        rate_high: 0.8,
-    };
+    let mut s = on_synthetic(
+        "disinhibition_short",
+        &data,
+        &[784, 30, 10],
+        (200, 100, 100),
+    );
     s.mnist.as_mut().unwrap().epochs = 2;
     let d = s.disinhibition.as_mut().unwrap();
     d.test_images = 50;
