@@ -10,7 +10,7 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence s
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: slurm-check all deps test test-slow report robustness mnist disinhibition performance dynamics bench build clean fmt check data
+.PHONY: lint slurm-check all deps test test-slow report robustness mnist disinhibition performance dynamics bench build clean fmt check data
 MNIST_DIR := data/mnist
 
 all: test
@@ -23,6 +23,11 @@ deps:
 	fi
 	@command -v cc >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends build-essential)
 	@command -v pkg-config >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends pkg-config)
+
+## lint: formatting (rustfmt) and clippy on every target, warnings as errors (CI runs it)
+lint: deps
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets $(CARGO_FLAGS) -- -D warnings
 
 ## test: the whole suite (slow studies are #[ignore]d: `make test-slow`)
 test: deps

@@ -659,6 +659,10 @@ impl Learner for Dynamics {
 }
 
 /// How the microcircuit settles before an update when not by the two passes alone.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per learner, built once per run: boxing the Euler twin saves nothing"
+)]
 enum Settler {
     TwoPass,
     FixedPoint(FixedPoint),

@@ -539,10 +539,11 @@ fn target_learning(
                 .sqrt();
             series.push("", sim.t(), "output_target_distance", n as i64, -1, err);
         }
-        if i >= onset && (i - onset + 1) % per == 0 {
-            if let Some(pb) = progress {
-                pb.inc(1);
-            }
+        if i >= onset
+            && (i - onset + 1).is_multiple_of(per)
+            && let Some(pb) = progress
+        {
+            pb.inc(1);
         }
     }
     let after = probe

@@ -250,13 +250,13 @@ impl NetworkConfig {
         if c.g_lk + c.g_d <= 0.0 {
             return bad("conductances.g_d", "g_lk + g_D must be > 0".into());
         }
-        if let Nudging::Conductance { e_exc, e_inh } = self.nudging {
-            if !(e_exc > e_inh) || !e_exc.is_finite() || !e_inh.is_finite() {
-                return bad(
-                    "nudging",
-                    format!("need finite E_exc > E_inh, got E_exc = {e_exc}, E_inh = {e_inh}"),
-                );
-            }
+        if let Nudging::Conductance { e_exc, e_inh } = self.nudging
+            && (!(e_exc > e_inh) || !e_exc.is_finite() || !e_inh.is_finite())
+        {
+            return bad(
+                "nudging",
+                format!("need finite E_exc > E_inh, got E_exc = {e_exc}, E_inh = {e_inh}"),
+            );
         }
         if let Err(m) = self.phi.validate() {
             return bad("phi", m);
@@ -307,10 +307,10 @@ impl NetworkConfig {
                 format!("must be finite and ≥ 0 ms, got {}", p.tau_w),
             );
         }
-        if let Some(c) = p.clip {
-            if !(c > 0.0) {
-                return bad("plasticity.clip", format!("must be > 0, got {c}"));
-            }
+        if let Some(c) = p.clip
+            && !(c > 0.0)
+        {
+            return bad("plasticity.clip", format!("must be > 0, got {c}"));
         }
         Ok(())
     }

@@ -5,8 +5,10 @@ use serde::{Deserialize, Serialize};
 /// The neuronal transfer function φ mapping a somatic potential to a firing rate.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[derive(Default)]
 pub enum Transfer {
     /// φ(u) = 1 / (1 + e^{−u}) (MNIST, Fig. 3).
+    #[default]
     Logistic,
     /// φ(u) = γ log(1 + e^{β(u − θ)}) (regression, Fig. 2; paper: γ = 0.1, β = 1, θ = 3).
     SoftRectifier {
@@ -21,12 +23,6 @@ pub enum Transfer {
     Tanh,
     /// φ(u) = u.
     Linear,
-}
-
-impl Default for Transfer {
-    fn default() -> Self {
-        Transfer::Logistic
-    }
 }
 
 impl Transfer {

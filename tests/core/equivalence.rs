@@ -33,6 +33,10 @@ fn backprop_gradients_match_central_differences() {
 }
 
 /// The descent directions of `ff` against central differences of its loss.
+#[allow(
+    clippy::needless_range_loop,
+    reason = "k indexes the layer of both the weights and the updates"
+)]
 fn gradients_match(ff: &FeedForward) {
     let input = uniform(3, 5, 0.0, 1.0, 102);
     let target = uniform(3, 2, -1.0, 1.0, 103);

@@ -47,6 +47,10 @@ fn affine(w: &[Vec<f64>], b: &[f64], x: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+#[allow(
+    clippy::needless_range_loop,
+    reason = "i indexes the post-synaptic neuron of e, of the expected weights and of the biases"
+)]
 #[test]
 fn one_minibatch_step_matches_the_hand_computed_update() {
     let mut config = NetworkConfig::new(&[3, 2, 2]);
