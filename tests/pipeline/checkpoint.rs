@@ -3,6 +3,8 @@
 //! numbers of the same run done in one go — for the full-dynamics learner and the two-pass
 //! learner, across an epoch boundary — and the checkpoint is removed when the run finishes.
 
+use std::path::{Path, PathBuf};
+
 use dendritic::experiment::scenario::MnistSettle;
 use dendritic::experiment::{Scenario, run_one};
 use dendritic::record::Cell;
@@ -42,12 +44,7 @@ fn number(row: &dendritic::record::SummaryRow, key: &str) -> f64 {
 
 #[test]
 fn a_stopped_and_resumed_run_ends_where_the_uninterrupted_one_does() {
-    let root = scratch("checkpoint");
-    let data = root.join("mnist");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut rng = Rng::new(8);
-    write_set(&data, "train", 260, &mut rng);
-    write_set(&data, "t10k", 50, &mut rng);
+    let (root, data) = synthetic_set("checkpoint", 8, 260, 50);
     for settle in [MnistSettle::Dynamics, MnistSettle::TwoPass] {
         let mut s = on_synthetic("mnist_dynamics", &data, &[784, 30, 20, 10], (200, 60, 50));
         let m = s.mnist.as_mut().unwrap();
@@ -133,6 +130,64 @@ fn a_stopped_and_resumed_run_ends_where_the_uninterrupted_one_does() {
     }
 }
 
+/// A scratch directory with a synthetic MNIST-format set in `<root>/mnist`: `train` training
+/// and `test` test images drawn from `seed`.
+fn synthetic_set(name: &str, seed: u64, train: usize, test: usize) -> (PathBuf, PathBuf) {
+    let root = scratch(name);
+    let data = root.join("mnist");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut rng = Rng::new(seed);
+    write_set(&data, "train", train, &mut rng);
+    write_set(&data, "t10k", test, &mut rng);
+    (root, data)
+}
+
+/// Runs scenario file `f` into `dir` with the kill hook set (it must die by SIGKILL, leaving no
+/// summary), then again without: it must resume (`resumed_says` in its log) and end with the
+/// summary of the uninterrupted run in `whole`, wall times aside.
+fn killed_then_resumed(
+    f: &str,
+    name: &str,
+    whole: &Path,
+    dir: &Path,
+    hook: (&str, &str),
+    resumed_says: &str,
+    label: &str,
+) {
+    use std::os::unix::process::ExitStatusExt;
+    let args = ["run", f, "--quiet", "--results", dir.to_str().unwrap()];
+    let killed = dendritic(&args, Some(hook));
+    assert_eq!(
+        killed.status.signal(),
+        Some(9),
+        "{label}: {:?}",
+        killed.status
+    );
+    assert!(!dir.join(name).join("summary.parquet").exists(), "{label}");
+    let resumed = dendritic(&args, None);
+    let err = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{label}: {err}");
+    assert!(err.contains(resumed_says), "{label} did not resume: {err}");
+    let same = dendritic(
+        &[
+            "compare",
+            name,
+            "--results",
+            whole.to_str().unwrap(),
+            "--against",
+            dir.to_str().unwrap(),
+            "--ignore",
+            "wall_time_s,epoch_time_s,evaluation_time_s,total_time_s",
+        ],
+        None,
+    );
+    assert!(
+        same.status.success(),
+        "{label}: {}",
+        String::from_utf8_lossy(&same.stdout)
+    );
+}
+
 /// `dendritic` with the test-only kill hook `hook` = `k` (or none).
 fn dendritic(args: &[&str], hook: Option<(&str, &str)>) -> std::process::Output {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_dendritic"));
@@ -148,13 +203,7 @@ fn dendritic(args: &[&str], hook: Option<(&str, &str)>) -> std::process::Output 
 #[test]
 fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
     use dendritic::experiment::scenario::MnistLearner;
-    use std::os::unix::process::ExitStatusExt;
-    let root = scratch("kill9");
-    let data = root.join("mnist");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut rng = Rng::new(9);
-    write_set(&data, "train", 260, &mut rng);
-    write_set(&data, "t10k", 50, &mut rng);
+    let (root, data) = synthetic_set("kill9", 9, 260, 50);
     // Checkpoints every 60 images (asked for), or only at the epochs' ends (what the driver
     // does for every MNIST run, in results/<name>/checkpoints).
     for (learner, every) in [
@@ -195,40 +244,14 @@ fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
             ("after", ("DENDRITIC_TEST_KILL_AFTER_CHECKPOINT", after)),
             ("mid-write", ("DENDRITIC_TEST_KILL_IN_WRITE", mid)),
         ] {
-            let dir = results(tag);
-            let args = ["run", f, "--quiet", "--results", dir.to_str().unwrap()];
-            let killed = dendritic(&args, Some(hook));
-            assert_eq!(
-                killed.status.signal(),
-                Some(9),
-                "{learner:?} {tag}: {:?}",
-                killed.status
-            );
-            assert!(!dir.join(&s.name).join("summary.parquet").exists());
-            let resumed = dendritic(&args, None);
-            let err = String::from_utf8_lossy(&resumed.stderr);
-            assert!(resumed.status.success(), "{learner:?} {tag}: {err}");
-            assert!(
-                err.contains("resuming seed 1"),
-                "{learner:?} {tag} did not resume: {err}"
-            );
-            let same = dendritic(
-                &[
-                    "compare",
-                    &s.name,
-                    "--results",
-                    whole.to_str().unwrap(),
-                    "--against",
-                    dir.to_str().unwrap(),
-                    "--ignore",
-                    "wall_time_s,epoch_time_s,evaluation_time_s,total_time_s",
-                ],
-                None,
-            );
-            assert!(
-                same.status.success(),
-                "{learner:?} {tag}: {}",
-                String::from_utf8_lossy(&same.stdout)
+            killed_then_resumed(
+                f,
+                &s.name,
+                &whole,
+                &results(tag),
+                hook,
+                "resuming seed 1",
+                &format!("{learner:?} {tag}"),
             );
         }
     }
@@ -237,12 +260,7 @@ fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
 
 #[test]
 fn exported_weights_load_with_init_from_and_give_the_same_forward_pass() {
-    let root = scratch("export-weights");
-    let data = root.join("mnist");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut rng = Rng::new(10);
-    write_set(&data, "train", 160, &mut rng);
-    write_set(&data, "t10k", 60, &mut rng);
+    let (root, data) = synthetic_set("export-weights", 10, 160, 60);
     let mut s = on_synthetic("mnist_short", &data, &[784, 30, 20, 10], (120, 40, 60));
     let m = s.mnist.as_mut().unwrap();
     m.epochs = 1;
@@ -315,13 +333,7 @@ fn exported_weights_load_with_init_from_and_give_the_same_forward_pass() {
 
 #[test]
 fn a_killed_disinhibition_run_resumes_after_its_last_epoch() {
-    use std::os::unix::process::ExitStatusExt;
-    let root = scratch("kill9-disinhibition");
-    let data = root.join("mnist");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut rng = Rng::new(4);
-    write_set(&data, "train", 300, &mut rng);
-    write_set(&data, "t10k", 100, &mut rng);
+    let (root, data) = synthetic_set("kill9-disinhibition", 4, 300, 100);
     let mut s = on_synthetic(
         "disinhibition_short",
         &data,
@@ -349,30 +361,15 @@ fn a_killed_disinhibition_run_resumes_after_its_last_epoch() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dir = root.join("killed");
-    let args = ["run", f, "--quiet", "--results", dir.to_str().unwrap()];
     // Killed after the checkpoint of epoch 2 (of 3: two, then one of the top-down phase).
-    let killed = dendritic(&args, Some(("DENDRITIC_TEST_KILL_AFTER_CHECKPOINT", "2")));
-    assert_eq!(killed.status.signal(), Some(9), "{:?}", killed.status);
-    let resumed = dendritic(&args, None);
-    let err = String::from_utf8_lossy(&resumed.stderr);
-    assert!(resumed.status.success(), "{err}");
-    assert!(err.contains("after epoch 2"), "did not resume: {err}");
-    let same = dendritic(
-        &[
-            "compare",
-            &s.name,
-            "--results",
-            whole.to_str().unwrap(),
-            "--against",
-            dir.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(
-        same.status.success(),
-        "{}",
-        String::from_utf8_lossy(&same.stdout)
+    killed_then_resumed(
+        f,
+        &s.name,
+        &whole,
+        &root.join("killed"),
+        ("DENDRITIC_TEST_KILL_AFTER_CHECKPOINT", "2"),
+        "after epoch 2",
+        "disinhibition",
     );
     std::fs::remove_dir_all(&root).ok();
 }
