@@ -4,7 +4,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use dendritic::experiment::scenario::EMBEDDED;
-use dendritic::experiment::sweep::{SweepOptions, expand, run_sweep};
+use dendritic::experiment::scenario::expand;
+use dendritic::experiment::sweep::{SweepOptions, run_sweep};
 
 fn bench_sweep(c: &mut Criterion) {
     let base = EMBEDDED

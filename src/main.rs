@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use dendritic::experiment::scenario::Invalid;
 use dendritic::experiment::{Scenario, run_scenario};
 
 #[derive(Parser)]
@@ -227,7 +228,7 @@ impl SolverOverride {
         if self.atol.is_some() {
             scenario.atol = self.atol;
         }
-        scenario.validate().map_err(|(key, message)| {
+        scenario.check().map_err(|Invalid { key, message }| {
             anyhow::anyhow!("scenario '{file}' with the command line's solver: `{key}`: {message}")
         })
     }
@@ -391,8 +392,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
                 if scenario.sweep.is_some() || resume || shard.is_some() {
+                    use dendritic::experiment::scenario::expand;
                     use dendritic::experiment::sweep::{
-                        SweepOptions, expand, merge, only_seeds, run_sweep,
+                        SweepOptions, merge, only_seeds, run_sweep,
                     };
                     let text = dendritic::experiment::scenario::scenario_text(name)?;
                     let (mut base, mut runs) = expand(&text, name)?;
@@ -478,7 +480,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             results,
         } => {
             let text = dendritic::experiment::scenario::scenario_text(&scenario)?;
-            let (base, all) = dendritic::experiment::sweep::expand(&text, &scenario)?;
+            let (base, all) = dendritic::experiment::scenario::expand(&text, &scenario)?;
             let speedup =
                 dendritic::experiment::sweep::measure_speedup(&base, &all, &results, runs)?;
             println!("{}: {runs} runs, 2-thread speedup {speedup:.2}×", base.name);
@@ -496,7 +498,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             dir,
         } => {
             let text = dendritic::experiment::scenario::scenario_text(&scenario)?;
-            let (base, runs) = dendritic::experiment::sweep::expand(&text, &scenario)?;
+            let (base, runs) = dendritic::experiment::scenario::expand(&text, &scenario)?;
             let job = dendritic::experiment::slurm::SlurmJob {
                 scenario,
                 name: base.name,
@@ -613,10 +615,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             net.initialise(
                 &mut state,
                 &s.init,
-                &mut dendritic::rng::Rng::derived(
-                    seed,
-                    dendritic::experiment::run::stream::WEIGHTS,
-                ),
+                &mut dendritic::rng::Rng::derived(seed, dendritic::experiment::stream::WEIGHTS),
             );
             let input = ndarray::Array2::from_elem((1, net.layout.sizes[0]), 0.5);
             let drive = Drive::free(input.view());

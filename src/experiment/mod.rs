@@ -1,16 +1,16 @@
 //! The driver side: scenario files, the run protocol of each study, and running a scenario's
 //! seeds in parallel into Parquet files.
 
-pub mod disinhibition;
-pub mod integrators;
-pub mod mnist;
-pub mod performance;
+pub mod execute;
 pub mod probe;
-pub mod run;
+pub mod protocol;
 pub mod scenario;
 pub mod slurm;
-pub mod stiffness;
+pub mod studies;
 pub mod sweep;
+
+pub use execute::{patterns_per_run, run_one, run_one_with};
+pub use studies::{disinhibition, integrators, mnist, performance, stiffness};
 
 use std::path::{Path, PathBuf};
 
@@ -18,8 +18,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 use rayon::prelude::*;
 
-pub use run::{RunError, RunOutput, run_one};
-pub use scenario::{Scenario, ScenarioError, Study};
+pub use protocol::{RunError, RunOutput, stream};
+pub use scenario::{Scenario, ScenarioError, Study, StudyConfig};
 
 use crate::record::{Cell, SummaryRow, summary_dataframe, write_frame};
 
@@ -108,7 +108,7 @@ pub fn run_scenario(
 ) -> anyhow::Result<ScenarioResults> {
     // The scenario's files are written at the end: no other process may write them meanwhile.
     let _lock = crate::record::lock::exclusive(&results_dir(root, scenario).join(".lock"))?;
-    let per_run = run::patterns_per_run(scenario);
+    let per_run = patterns_per_run(scenario);
     let pb = if show_progress {
         ProgressBar::new(per_run * scenario.seeds.len() as u64)
     } else {
@@ -131,7 +131,7 @@ pub fn run_scenario(
             let checkpoints = results_dir(root, scenario).join("checkpoints");
             (
                 seed,
-                run::run_one_with(scenario, seed, Some(&pb), Some(&checkpoints)),
+                run_one_with(scenario, seed, Some(&pb), Some(&checkpoints)),
             )
         })
         .collect();
@@ -241,7 +241,7 @@ pub fn memory_estimate(scenario: &Scenario) -> u64 {
     } else {
         1
     };
-    let batch = scenario.mnist.as_ref().map_or(1, |m| m.batch as u64);
+    let batch = scenario.study.training().map_or(1, |m| m.batch as u64);
     let state = weights.saturating_mul(traces).saturating_add(
         potentials
             .saturating_add(s.first().copied().unwrap_or(0))

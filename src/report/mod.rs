@@ -264,7 +264,7 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
          <tr><th>seeds</th><td>{:?}</td></tr><tr><th>commit</th><td>{}</td></tr>\
          <tr><th>wall time</th><td>{:.1} s per run (mean), {:.1} s in all</td></tr>\
          <tr><th>right-hand-side evaluations</th><td>{:.3e} per run (mean)</td></tr><tr><th>run status</th><td>{}</td></tr></table>",
-        s.study.name(),
+        s.study.kind().name(),
         s.method.name(),
         s.protocol.dt,
         s.seeds,

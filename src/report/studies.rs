@@ -2,11 +2,11 @@
 
 use super::data::{ema, mean_sd, mean_series, seeds, series, summary_values};
 use super::{Chart, Inputs, Line, Metric, Page};
-use crate::experiment::Study;
+use crate::experiment::{Study, StudyConfig};
 
 /// Builds the page of a study.
 pub fn page(inputs: &Inputs) -> anyhow::Result<Page> {
-    match inputs.scenario.study {
+    match inputs.scenario.study.kind() {
         Study::SelfPredicting => self_predicting(inputs),
         Study::TargetLearning => target_learning(inputs),
         Study::Regression if inputs.scenario.sweep.is_some() => robustness(inputs),
@@ -608,12 +608,10 @@ fn bp_equivalence(inputs: &Inputs) -> anyhow::Result<Page> {
     let table = inputs
         .table
         .ok_or_else(|| anyhow::anyhow!("bp_equivalence results have no table.parquet"))?;
-    let settle = inputs
-        .scenario
-        .equivalence
-        .as_ref()
-        .map(|e| e.settle.clone())
-        .unwrap_or_default();
+    let settle = match &inputs.scenario.study {
+        StudyConfig::BpEquivalence(e) => e.settle.clone(),
+        _ => Vec::new(),
+    };
     let main = if settle.iter().any(|s| s == "newton") {
         "newton"
     } else {
@@ -1092,12 +1090,10 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
         notes: vec![format!(
             "Errors are the largest absolute difference over the whole integrated state (potentials, input filter, plastic weights and traces) against RK4 at dt/{}; points below {:e} (round-off) are left out of the fits. \
              The observed stability limit is found by bisection on dt: the largest dt for which a 10⁻⁶ perturbation of the fixed point shrinks over the run (with a saturating φ the potentials stay bounded above the limit, but the fixed point loses stability).",
-            inputs
-                .scenario
-                .integrators
-                .as_ref()
-                .map(|i| i.reference_refinement)
-                .unwrap_or(0),
+            match &inputs.scenario.study {
+                StudyConfig::Integrators(i) => i.reference_refinement,
+                _ => 0,
+            },
             crate::experiment::integrators::ROUND_OFF
         ),
         "Methods: euler (Euler–Maruyama), rk4, exponential_euler, dopri5 (Dormand–Prince 5(4), PI step control, dense output: records fall on the output grid whatever its internal steps), ros2 (the L-stable Rosenbrock–W method of Verwer et al. 1999) and bdf2 (second-order BDF, simplified Newton).          The work–precision diagrams put the fixed-step methods over dt and Dormand–Prince with its controller over the tolerance on one plot: the method whose curve lies lowest for a given cost is the one to choose at that accuracy.".into(),
@@ -1580,7 +1576,7 @@ fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
             false,
         ));
     }
-    let (train, epochs) = match (&inputs.scenario.task, &inputs.scenario.mnist) {
+    let (train, epochs) = match (&inputs.scenario.task, inputs.scenario.study.training()) {
         (crate::task::TaskConfig::Mnist { train, .. }, Some(m)) => (*train, m.epochs),
         _ => (0, 0),
     };
@@ -1664,7 +1660,7 @@ const CONDITIONS: [(&str, &str); 3] = [
 
 fn disinhibition(inputs: &Inputs) -> anyhow::Result<Page> {
     let ts = inputs.timeseries;
-    let Some(d) = &inputs.scenario.disinhibition else {
+    let StudyConfig::Disinhibition { settings: d, .. } = &inputs.scenario.study else {
         anyhow::bail!("the scenario has no [disinhibition] table");
     };
     let kinds = crate::experiment::disinhibition::corruption_names(d);
@@ -2003,7 +1999,10 @@ fn stiffness(inputs: &Inputs) -> anyhow::Result<Page> {
     for (col, unit, note) in STIFF_METRICS {
         metrics.push(metric_mean(inputs, col, col, unit, note));
     }
-    let st = inputs.scenario.stiffness.as_ref();
+    let st = match &inputs.scenario.study {
+        StudyConfig::Stiffness(s) => Some(s),
+        _ => None,
+    };
     for &f in st.map(|s| s.factors.as_slice()).unwrap_or(&[]) {
         metrics.push(metric_mean(inputs, &format!("speedup_s{f}"), &format!("speedup_s{f}"), "", &format!("s = {f}: fastest explicit method's time to the target error ÷ BDF2's (< 1: explicit is faster)")));
         metrics.push(metric_mean(

@@ -23,7 +23,7 @@
 //! second order. Deterministic only (σ > 0 is refused). One step of the requested dt per call.
 
 use super::implicit::ShiftedSystem;
-use super::{LastOutput, Method, SolveError, Statistics, begin_step, end_step};
+use super::method::{LastOutput, Method, SolveError, Statistics, begin_step, end_step};
 use crate::model::{Drive, Network, State, Workspace};
 
 /// Newton iterations before the Jacobian is refreshed, and before giving up after that.
@@ -68,7 +68,7 @@ impl Bdf2 {
     /// # Errors
     /// [`SolveError::NoiseUnsupported`] when the network has σ > 0.
     pub fn new(net: &Network) -> Result<Self, SolveError> {
-        super::refuse_noise(net, "bdf2")?;
+        super::method::refuse_noise(net, "bdf2")?;
         let n = net.layout.n_dynamic;
         Ok(Bdf2 {
             ws: Workspace::new(net),

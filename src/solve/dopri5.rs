@@ -20,7 +20,9 @@
 //! Deterministic only: σ > 0 is refused, as for RK4. The whole state is integrated (weights and
 //! traces included), and the error norm runs over all of it.
 
-use super::{LastOutput, Method, SolveError, Statistics, Tolerances, begin_step, check_divergence};
+use super::method::{
+    LastOutput, Method, SolveError, Statistics, Tolerances, begin_step, check_divergence,
+};
 use crate::model::{Drive, Network, State, Workspace};
 
 // The Dormand–Prince tableau (a, the fifth-order weights b = a₇·, and e = b − b̂). The nodes
@@ -110,7 +112,7 @@ impl Dopri5 {
     /// [`SolveError::NoiseUnsupported`] when the network has σ > 0;
     /// [`SolveError::InvalidTolerance`] for tolerances that are not positive and finite.
     pub fn new(net: &Network, control: Control) -> Result<Self, SolveError> {
-        super::refuse_noise(net, "dopri5")?;
+        super::method::refuse_noise(net, "dopri5")?;
         if let Control::Adaptive(tol) = control {
             tol.check()?;
         }
@@ -351,7 +353,7 @@ impl Dopri5 {
         self.stages(net, &state.p, drive, dt, false);
         state.y.copy_from_slice(&self.y_new);
         self.live = false;
-        super::end_step(net, state, &mut self.stats, 6, t + dt)
+        super::method::end_step(net, state, &mut self.stats, 6, t + dt)
     }
 }
 

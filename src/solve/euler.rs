@@ -9,7 +9,7 @@
 //! result is forward Euler of [`Network::rhs`] up to rounding (a test checks it against
 //! `y + dt f(y)`).
 
-use super::{Method, SolveError, Statistics, add_noise, begin_step, check_divergence};
+use super::method::{Method, SolveError, Statistics, add_noise, begin_step, check_divergence};
 use crate::linalg::{self, RowUpdate};
 use crate::model::{Drive, Network, Projection, Segment, State, Synapses, Workspace};
 use crate::rng::Rng;

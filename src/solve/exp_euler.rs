@@ -4,7 +4,7 @@
 //! coupling. Noise is added as the exact Ornstein–Uhlenbeck increment σ √((1 − e^{−2a dt})/(2a)) ξ
 //! (Euler–Maruyama convention) or σ dt ξ (legacy convention).
 
-use super::{Method, SolveError, Statistics, begin_step, end_step};
+use super::method::{Method, SolveError, Statistics, begin_step, end_step};
 use crate::model::{Drive, Network, NoiseConvention, State, Workspace};
 use crate::rng::Rng;
 

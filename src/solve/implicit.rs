@@ -17,7 +17,7 @@
 use ndarray::{Array1, Array2};
 use ndarray_linalg::{FactorizeInto, LUFactorized, Solve};
 
-use super::{SolveError, Statistics};
+use super::method::{SolveError, Statistics};
 use crate::model::{Drive, Network, Projection, State, Workspace};
 
 /// I − c J, factorised; see the module doc.

@@ -1,7 +1,7 @@
 //! The classical fourth-order Runge–Kutta method on the whole state (weights and traces
 //! included, so plasticity is integrated consistently). Deterministic only.
 
-use super::{Method, SolveError, Statistics, begin_step, end_step};
+use super::method::{Method, SolveError, Statistics, begin_step, end_step};
 use crate::model::{Drive, Network, State, Workspace};
 
 /// Classical RK4 with owned stage buffers.
@@ -19,7 +19,7 @@ impl Rk4 {
     /// # Errors
     /// [`SolveError::NoiseUnsupported`] when the network has σ > 0.
     pub fn new(net: &Network) -> Result<Self, SolveError> {
-        super::refuse_noise(net, "rk4")?;
+        super::method::refuse_noise(net, "rk4")?;
         let n = net.layout.n_dynamic;
         Ok(Rk4 {
             ws: Workspace::new(net),

@@ -21,7 +21,7 @@
 //! because the plastic weights drive the potentials with a gain that grows with the
 //! conductances; without the filter's block it is first order even with the weights frozen.
 //! Started off the manifold (from rest), the unresolved initial layer leaves an O(h) error in
-//! the weights, which read the potentials; [`super::Bdf2`] leaves an h-independent O(1/s) one.
+//! the weights, which read the potentials; [`super::bdf2::Bdf2`] leaves an h-independent O(1/s) one.
 //!
 //! The LU factors serve both stages and are kept for `jacobian_interval` steps while h is
 //! unchanged: a stale J costs nothing in order (the W property), only possibly in stability
@@ -30,7 +30,7 @@
 //! the caller's grid.
 
 use super::implicit::ShiftedSystem;
-use super::{Method, SolveError, Statistics, begin_step, end_step};
+use super::method::{Method, SolveError, Statistics, begin_step, end_step};
 use crate::model::{Drive, Network, State, Workspace};
 
 /// γ = 1 + 1/√2.
@@ -65,7 +65,7 @@ impl Ros2 {
     /// # Errors
     /// [`SolveError::NoiseUnsupported`] when the network has σ > 0.
     pub fn new(net: &Network) -> Result<Self, SolveError> {
-        super::refuse_noise(net, "ros2")?;
+        super::method::refuse_noise(net, "ros2")?;
         let n = net.layout.n_dynamic;
         Ok(Ros2 {
             ws: Workspace::new(net),

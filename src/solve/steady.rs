@@ -6,7 +6,7 @@ use ndarray::{Array1, Zip};
 use ndarray_linalg::Solve;
 use serde::{Deserialize, Serialize};
 
-use super::{SolveError, refuse_noise};
+use super::method::{SolveError, refuse_noise};
 use crate::model::{Drive, Network, State, Workspace};
 
 /// The outcome of a converged (or, for two-pass, completed) steady-state solve.
@@ -182,7 +182,7 @@ impl SteadyState for TwoPass {
         refuse_noise(net, "two_pass")?;
         self.passes(net, state, drive);
         net.rhs_potentials(&state.y, &state.p, drive, &mut self.ws, &mut self.du);
-        super::check_divergence(net, &state.y, 0.0)?;
+        super::method::check_divergence(net, &state.y, 0.0)?;
         Ok(Settled {
             iterations: 2,
             residual: max_abs(&self.du),
@@ -222,7 +222,7 @@ fn iterate(
             });
         }
         if it == maximum_iterations || !residual.is_finite() {
-            super::check_divergence(net, &state.y, 0.0)?;
+            super::method::check_divergence(net, &state.y, 0.0)?;
             return Err(SolveError::NotConverged {
                 method,
                 iterations: it,
@@ -231,7 +231,7 @@ fn iterate(
             });
         }
         evals += update(state, du, ws)?;
-        super::check_divergence(net, &state.y, 0.0)?;
+        super::method::check_divergence(net, &state.y, 0.0)?;
     }
     unreachable!("the loop returns")
 }

@@ -13,7 +13,10 @@ use crate::common::*;
 /// 1), an input and a target; plasticity as in the scenario unless `frozen`.
 fn stiffest(frozen: bool) -> (Network, State, ndarray::Array2<f64>, ndarray::Array2<f64>) {
     let s = Scenario::load("stiff").unwrap();
-    let factor = *s.stiffness.as_ref().unwrap().factors.last().unwrap();
+    let dendritic::experiment::StudyConfig::Stiffness(st) = &s.study else {
+        panic!("stiff is a stiffness scenario");
+    };
+    let factor = *st.factors.last().unwrap();
     let mut config = stiffen(&s.network, factor);
     if frozen {
         config.plasticity = Plasticity::default();
@@ -23,7 +26,7 @@ fn stiffest(frozen: bool) -> (Network, State, ndarray::Array2<f64>, ndarray::Arr
     net.initialise(
         &mut state,
         &s.init,
-        &mut dendritic::rng::Rng::derived(1, dendritic::experiment::run::stream::WEIGHTS),
+        &mut dendritic::rng::Rng::derived(1, dendritic::experiment::stream::WEIGHTS),
     );
     let input = uniform(1, 30, 0.0, 1.0, 3);
     let target = uniform(1, 10, 0.1, 0.9, 4);

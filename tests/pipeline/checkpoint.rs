@@ -47,7 +47,7 @@ fn a_stopped_and_resumed_run_ends_where_the_uninterrupted_one_does() {
     let (root, data) = synthetic_set("checkpoint", 8, 260, 50);
     for settle in [MnistSettle::Dynamics, MnistSettle::TwoPass] {
         let mut s = on_synthetic("mnist_dynamics", &data, &[784, 30, 20, 10], (200, 60, 50));
-        let m = s.mnist.as_mut().unwrap();
+        let m = s.study.training_mut().unwrap();
         m.settle = settle;
         m.epochs = 2;
         m.evaluations_per_epoch = 2;
@@ -55,21 +55,21 @@ fn a_stopped_and_resumed_run_ends_where_the_uninterrupted_one_does() {
         m.learn_ms = 0.4;
         m.checkpoint_images = 50;
         m.checkpoint_dir = root.join("checkpoints").display().to_string();
-        s.validate().unwrap();
+        s.check().unwrap();
         let whole = run_one(&s, 1, None).unwrap();
         let files = || std::fs::read_dir(root.join("checkpoints")).map_or(0, |d| d.count());
         assert_eq!(files(), 0, "a finished run leaves no checkpoint");
         // Stop after 70 images (minibatch 7 of 20), again after 140 more (across the end of
         // epoch 1), then finish.
         let mut stopped = s.clone();
-        stopped.mnist.as_mut().unwrap().stop_after_images = 70;
+        stopped.study.training_mut().unwrap().stop_after_images = 70;
         let first = run_one(&stopped, 1, None).unwrap_err().to_string();
         assert!(
             first.contains("stopped after 70 images") && first.contains("epoch 1, minibatch 7"),
             "{first}"
         );
         assert_eq!(files(), 1);
-        stopped.mnist.as_mut().unwrap().stop_after_images = 140;
+        stopped.study.training_mut().unwrap().stop_after_images = 140;
         let second = run_one(&stopped, 1, None).unwrap_err().to_string();
         assert!(second.contains("epoch 2, minibatch 1"), "{second}");
         let resumed = run_one(&s, 1, None).unwrap();
@@ -212,7 +212,7 @@ fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
         (MnistLearner::Microcircuit, 0),
     ] {
         let mut s = on_synthetic("mnist_short", &data, &[784, 30, 20, 10], (200, 60, 50));
-        let m = s.mnist.as_mut().unwrap();
+        let m = s.study.training_mut().unwrap();
         m.learner = learner;
         m.epochs = 3;
         m.evaluations_per_epoch = 2;
@@ -222,7 +222,7 @@ fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
             m.backprop_eta = Some(vec![0.5; 3]);
             m.eta_decay_per_epoch = 0.9;
         }
-        s.validate().unwrap();
+        s.check().unwrap();
         let file = root.join(format!("{learner:?}-{every}.toml"));
         std::fs::write(&file, toml::to_string_pretty(&s).unwrap()).unwrap();
         let f = file.to_str().unwrap();
@@ -262,10 +262,10 @@ fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
 fn exported_weights_load_with_init_from_and_give_the_same_forward_pass() {
     let (root, data) = synthetic_set("export-weights", 10, 160, 60);
     let mut s = on_synthetic("mnist_short", &data, &[784, 30, 20, 10], (120, 40, 60));
-    let m = s.mnist.as_mut().unwrap();
+    let m = s.study.training_mut().unwrap();
     m.epochs = 1;
     m.evaluations_per_epoch = 1;
-    s.validate().unwrap();
+    s.check().unwrap();
     let trained = root.join("trained");
     dendritic::experiment::run_scenario(&s, &trained, false, false).unwrap();
     let weights = root.join("w.npz");
@@ -295,7 +295,7 @@ fn exported_weights_load_with_init_from_and_give_the_same_forward_pass() {
     ] {
         eta.iter_mut().for_each(|e| *e = 0.0);
     }
-    again.validate().unwrap();
+    again.check().unwrap();
     let test_errors = |o: &dendritic::experiment::RunOutput| -> Vec<(f64, f64)> {
         let df = o.series.to_dataframe(1).unwrap();
         let q = df.column("quantity").unwrap().str().unwrap().clone();
@@ -340,14 +340,16 @@ fn a_killed_disinhibition_run_resumes_after_its_last_epoch() {
         &[784, 30, 10],
         (200, 100, 100),
     );
-    s.mnist.as_mut().unwrap().epochs = 2;
-    let d = s.disinhibition.as_mut().unwrap();
+    s.study.training_mut().unwrap().epochs = 2;
+    let dendritic::experiment::StudyConfig::Disinhibition { settings: d, .. } = &mut s.study else {
+        panic!("a disinhibition scenario");
+    };
     d.test_images = 50;
     d.levels = vec![0.0, 0.5];
     d.generation_samples = 2;
     d.settle_batch = 50;
     d.top_down_epochs = 1;
-    s.validate().unwrap();
+    s.check().unwrap();
     let file = root.join("d.toml");
     std::fs::write(&file, toml::to_string_pretty(&s).unwrap()).unwrap();
     let f = file.to_str().unwrap();

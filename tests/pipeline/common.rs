@@ -23,7 +23,7 @@ pub fn tiny(name: &str) -> Scenario {
     s.protocol.test_every = 2;
     s.protocol.test_patterns = 5;
     s.protocol.target_onset_ms = 5.0;
-    s.validate().unwrap();
+    s.check().unwrap();
     s
 }
 

@@ -26,12 +26,14 @@ fn the_disinhibition_study_runs_and_reports_consistent_numbers() {
         rate_low: 0.1,
         rate_high: 0.8,
     };
-    let d = s.disinhibition.as_mut().unwrap();
+    let dendritic::experiment::StudyConfig::Disinhibition { settings: d, .. } = &mut s.study else {
+        panic!("a disinhibition scenario");
+    };
     d.test_images = 100;
     d.levels = vec![0.0, 0.5];
     d.generation_samples = 3;
     d.settle_batch = 64;
-    s.validate().unwrap();
+    s.check().unwrap();
     let results = root.join("results");
     run_scenario(&s, &results, false, false).unwrap();
     let dir = results.join("disinhibition_short");

@@ -129,7 +129,7 @@ fn mutated_scenarios_parse_or_give_an_error_naming_the_file() {
                 Ok(s) => {
                     // What parses is valid through and through: its sweep expands.
                     prop_assert!(!s.seeds.is_empty());
-                    let _ = dendritic::experiment::sweep::expand(&t, "mutated.toml");
+                    let _ = dendritic::experiment::scenario::expand(&t, "mutated.toml");
                     let _ = dendritic::experiment::memory_estimate(&s);
                 }
                 Err(e) => {

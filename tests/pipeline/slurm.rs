@@ -3,8 +3,8 @@
 use std::process::Command;
 
 use dendritic::experiment::scenario::EMBEDDED;
+use dendritic::experiment::scenario::expand;
 use dendritic::experiment::slurm::{SlurmError, SlurmJob};
-use dendritic::experiment::sweep::expand;
 
 use crate::common::scratch;
 

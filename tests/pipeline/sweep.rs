@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use dendritic::experiment::scenario::EMBEDDED;
-use dendritic::experiment::sweep::{SweepOptions, expand, merge, only_seeds, run_sweep};
+use dendritic::experiment::scenario::expand;
+use dendritic::experiment::sweep::{SweepOptions, merge, only_seeds, run_sweep};
 use polars::prelude::DataFrame;
 
 use crate::common::scratch;

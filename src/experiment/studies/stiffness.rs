@@ -26,60 +26,17 @@
 use std::time::Instant;
 
 use indicatif::ProgressBar;
-use serde::{Deserialize, Serialize};
 
 use super::integrators::shrinks;
-use super::run::{RunError, RunOutput, build_task, initial_network, num, num_if_defined, text};
-use super::scenario::Scenario;
 use crate::analysis::stability::dt_limit;
+use crate::experiment::protocol::{
+    RunError, RunOutput, build_task, initial_network, num, num_if_defined, text,
+};
+use crate::experiment::scenario::{Scenario, Stiffness};
 use crate::model::{Drive, Network, NetworkConfig, Plasticity, State, Workspace};
 use crate::record::{SummaryRow, TimeSeries};
 use crate::solve::{Bdf2, Method, MethodKind, Ros2, SolveError, SteadyStateConfig, Tolerances};
 use crate::task::Task;
-
-/// The `[stiffness]` section.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Stiffness {
-    /// Factors s on g_B, g_A, g_D and g_som (ascending; the last is "the stiffest point").
-    pub factors: Vec<f64>,
-    /// Time at which the error is measured, ms.
-    pub duration_ms: f64,
-    /// The error to reach, max |y − y_ref| over the state at t = duration_ms.
-    #[serde(default = "default_target")]
-    pub target_error: f64,
-    /// The first dt tried by the fixed-step methods (then halved).
-    pub coarsest_dt: f64,
-    /// A fixed-step method gives up beyond this many steps (its cost is then at least the time
-    /// of its finest run).
-    pub max_steps: u64,
-    /// Tolerances (rtol = atol) tried by Dopri5, loosest first.
-    pub tolerances: Vec<f64>,
-    /// The reference's RK4 step is min(reference_dt, RK4 limit / 8).
-    pub reference_dt: f64,
-    /// Steps between Jacobian refreshes of ROS2 (1: every step).
-    #[serde(default = "default_interval")]
-    pub jacobian_interval: u64,
-    /// Timed repetitions of each method's cheapest sufficient setting (median reported).
-    #[serde(default = "default_repetitions")]
-    pub repetitions: usize,
-    /// Steps run to classify a dt as stable.
-    #[serde(default = "default_stability_steps")]
-    pub stability_steps: usize,
-}
-
-fn default_target() -> f64 {
-    1e-6
-}
-fn default_interval() -> u64 {
-    1
-}
-fn default_repetitions() -> usize {
-    3
-}
-fn default_stability_steps() -> usize {
-    2000
-}
 
 /// Ratios dt / (Euler's predicted limit) tried for ROS2's stability, ascending.
 pub const STABILITY_RATIOS: [f64; 9] = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0, 1000.0];
@@ -97,51 +54,6 @@ pub const METHODS: [MethodKind; 6] = [
 
 /// The implicit method of the headline numbers.
 pub const IMPLICIT: MethodKind = MethodKind::Bdf2;
-
-impl Stiffness {
-    /// Checks what serde cannot: (key within `[stiffness]`, message).
-    pub fn validate(&self) -> Result<(), (String, String)> {
-        let bad = |k: &str, m: String| Err((k.to_string(), m));
-        if self.factors.is_empty()
-            || self.factors.iter().any(|f| !(*f >= 1.0 && f.is_finite()))
-            || self.factors.windows(2).any(|w| w[1] <= w[0])
-        {
-            return bad(
-                "factors",
-                format!("needs ascending factors ≥ 1, got {:?}", self.factors),
-            );
-        }
-        for (k, v) in [
-            ("duration_ms", self.duration_ms),
-            ("target_error", self.target_error),
-            ("coarsest_dt", self.coarsest_dt),
-            ("reference_dt", self.reference_dt),
-        ] {
-            if !(v > 0.0 && v.is_finite()) {
-                return bad(k, format!("must be finite and > 0, got {v}"));
-            }
-        }
-        if self.coarsest_dt > self.duration_ms {
-            return bad(
-                "coarsest_dt",
-                format!("must not exceed duration_ms = {}", self.duration_ms),
-            );
-        }
-        if self.max_steps == 0 || self.repetitions == 0 || self.stability_steps == 0 {
-            return bad(
-                "max_steps",
-                "max_steps, repetitions and stability_steps must be ≥ 1".into(),
-            );
-        }
-        if self.tolerances.is_empty() || self.tolerances.iter().any(|t| !(*t > 0.0 && *t < 1.0)) {
-            return bad(
-                "tolerances",
-                format!("needs tolerances in (0, 1), got {:?}", self.tolerances),
-            );
-        }
-        Ok(())
-    }
-}
 
 /// The network with its dendritic coupling stiffened by `s` (g_B, g_A, g_D, g_som × s).
 pub fn stiffen(config: &NetworkConfig, s: f64) -> NetworkConfig {
@@ -222,10 +134,10 @@ struct Cost {
 /// Runs the study for one seed.
 pub fn run(
     scenario: &Scenario,
+    st: &Stiffness,
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
-    let st = scenario.stiffness.as_ref().expect("validated");
     let task = build_task(scenario, seed)?;
     let Task::SingleAssociation { input, target } = &task else {
         unreachable!("validated")

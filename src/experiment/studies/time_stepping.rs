@@ -1,216 +1,20 @@
-//! The driver: presents patterns on the integer time grid t = n·dt, switches inputs at exact
-//! pattern boundaries, records, and returns one [`RunOutput`] per (scenario, seed).
-
-use std::path::Path;
-use std::time::Instant;
+//! The time-stepping studies on the integer grid t = n·dt, inputs switched at exact pattern
+//! boundaries: Fig. S1 (self-predicting), Fig. 1B (target learning) and Fig. 2 (regression).
 
 use indicatif::ProgressBar;
 use ndarray::Array2;
-use thiserror::Error;
 
-use super::probe::{FreeProbe, alignment_angle_deg, apical_norm, interneuron_mismatch};
-use super::scenario::{Scenario, Study};
-use crate::model::{Drive, ModelError, Network, State, Workspace};
+use crate::experiment::probe::{FreeProbe, alignment_angle_deg, apical_norm, interneuron_mismatch};
+use crate::experiment::protocol::{
+    RunError, RunOutput, build_task, check_stable_dt, initial_network, num, num_if_defined, steps,
+    stream,
+};
+use crate::experiment::scenario::Scenario;
+use crate::model::{Drive, Network, State, Workspace};
 use crate::record::{Cell, SummaryRow, TimeSeries};
 use crate::rng::Rng;
-use crate::solve::{Method, SolveError};
+use crate::solve::Method;
 use crate::task::Task;
-
-/// What a run produced.
-#[derive(Clone, Debug)]
-pub struct RunOutput {
-    /// The seed.
-    pub seed: u64,
-    /// The time series.
-    pub series: TimeSeries,
-    /// One summary row (parameters are added by the caller).
-    pub summary: SummaryRow,
-    /// Study-specific measurements, one row each (written as table.parquet when present).
-    pub table: Vec<SummaryRow>,
-    /// The trained network's weights by name (`w_up_1`, …, `b_w_up_1`, …), written as
-    /// `weights-seed<seed>.npz` (a sweep run: `weights.npz` in its directory) when present.
-    pub weights: Option<std::collections::BTreeMap<String, crate::record::npz::NpyArray>>,
-}
-
-/// Why a run failed.
-#[derive(Debug, Error)]
-pub enum RunError {
-    /// The simulation failed (diverged, did not converge, …).
-    #[error("seed {seed}: {source}")]
-    Solve {
-        /// The run's seed.
-        seed: u64,
-        /// What happened.
-        source: SolveError,
-    },
-    /// The network could not be built.
-    #[error("seed {seed}: {source}")]
-    Model {
-        /// The run's seed.
-        seed: u64,
-        /// What happened.
-        source: ModelError,
-    },
-    /// dt exceeds the explicit method's stability limit at the initial state.
-    #[error(
-        "seed {seed}: protocol.dt = {dt} ms exceeds {method}'s stability limit {limit:.4} ms at the initial state \
-         (the Jacobian's eigenvalues, inputs 0.5): such a run oscillates or diverges instead of \
-         integrating the model. Use a smaller dt, an implicit method (bdf2), or set \
-         protocol.beyond_stability_limit = true to run it anyway"
-    )]
-    Unstable {
-        /// The run's seed.
-        seed: u64,
-        /// The scenario's step.
-        dt: f64,
-        /// The predicted limit.
-        limit: f64,
-        /// The method.
-        method: &'static str,
-    },
-    /// A result that is not a number.
-    #[error(
-        "seed {seed}: the result `{key}` = {value} is not finite: the run failed (a diverged learner or an empty evaluation set), it is not a number to average"
-    )]
-    NonFinite {
-        /// The run's seed.
-        seed: u64,
-        /// The summary column.
-        key: String,
-        /// Its value.
-        value: f64,
-    },
-    /// The task could not be built.
-    #[error("seed {seed}: task: {message}")]
-    Task {
-        /// The run's seed.
-        seed: u64,
-        /// What happened.
-        message: String,
-    },
-}
-
-/// Random streams of a run, derived from its seed so that each purpose has its own.
-pub mod stream {
-    /// Initial weights.
-    pub const WEIGHTS: u64 = 1;
-    /// Fixed parts of the task (teacher, association).
-    pub const TASK: u64 = 2;
-    /// Training patterns.
-    pub const PATTERNS: u64 = 3;
-    /// Test patterns.
-    pub const TEST: u64 = 4;
-    /// Somatic noise.
-    pub const NOISE: u64 = 5;
-}
-
-/// A network for `batch` samples with the scenario's initial weights drawn from the seed's
-/// weight stream (the same weights for every study and learner of that seed).
-pub(crate) fn initial_network(
-    config: crate::model::NetworkConfig,
-    batch: usize,
-    scenario: &Scenario,
-    seed: u64,
-) -> Result<(Network, State), RunError> {
-    let net = Network::new(config, batch).map_err(|source| RunError::Model { seed, source })?;
-    let mut state = net.zero_state();
-    net.initialise(
-        &mut state,
-        &scenario.init,
-        &mut Rng::derived(seed, stream::WEIGHTS),
-    );
-    if let Some(path) = &scenario.init.from {
-        load_weights(&net, &mut state, Path::new(path)).map_err(|message| RunError::Task {
-            seed,
-            message: format!("init.from: {message}"),
-        })?;
-    }
-    Ok((net, state))
-}
-
-/// Replaces the weights (and biases) of `state` by the arrays of a `.npz` file with the names a
-/// run exports: every weight matrix must be there, with the network's shape; biases are taken
-/// when the file has them.
-fn load_weights(net: &Network, state: &mut State, path: &Path) -> Result<(), String> {
-    use crate::record::npz::{NpyData, read};
-    let arrays = read(path)?;
-    for syn in &net.layout.synapses {
-        let name = format!("{}_{}", syn.projection.name(), syn.layer);
-        for (key, block, required) in [
-            (name.clone(), Some(syn.w), true),
-            (format!("b_{name}"), syn.bias, false),
-        ] {
-            let Some(block) = block else { continue };
-            match arrays.get(&key) {
-                Some(a) if a.shape == [block.rows, block.cols] => match &a.data {
-                    NpyData::F64(v) => {
-                        for (dst, src) in state.view_mut(&block).iter_mut().zip(v) {
-                            *dst = *src;
-                        }
-                    }
-                    NpyData::U64(_) => {
-                        return Err(format!("{}: '{key}' is not float64", path.display()));
-                    }
-                },
-                Some(a) => {
-                    return Err(format!(
-                        "{}: '{key}' has shape {:?}, the network's is [{}, {}]",
-                        path.display(),
-                        a.shape,
-                        block.rows,
-                        block.cols
-                    ));
-                }
-                None if required => {
-                    return Err(format!(
-                        "{}: no array '{key}' (arrays: {})",
-                        path.display(),
-                        arrays.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ));
-                }
-                None => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Potentials per sample beyond which the eigenvalue check is skipped (a dense eigensolve).
-const STABILITY_CHECK_MAX: usize = 2000;
-
-/// Refuses a fixed-step explicit method (Euler, RK4) whose dt exceeds its stability limit at
-/// the initial state, linearised after a bottom-up pass with inputs 0.5 (as `dendritic
-/// stability`), unless `protocol.beyond_stability_limit` is set.
-fn check_stable_dt(
-    scenario: &Scenario,
-    net: &Network,
-    state: &State,
-    seed: u64,
-) -> Result<(), RunError> {
-    use crate::solve::MethodKind;
-    let kind = scenario.method;
-    if scenario.protocol.beyond_stability_limit
-        || !matches!(kind, MethodKind::Euler | MethodKind::Rk4)
-        || net.layout.potentials_per_sample() > STABILITY_CHECK_MAX
-    {
-        return Ok(());
-    }
-    let mut lin = state.clone();
-    let input = ndarray::Array2::from_elem((net.batch(), net.layout.sizes[0]), 0.5);
-    let drive = Drive::free(input.view());
-    net.bottom_up_pass(&mut lin, &drive, &mut Workspace::new(net));
-    let limit = crate::analysis::stability::dt_limit(kind, net, &lin, &drive, 0);
-    let dt = scenario.protocol.dt;
-    if dt > limit {
-        return Err(RunError::Unstable {
-            seed,
-            dt,
-            limit,
-            method: kind.name(),
-        });
-    }
-    Ok(())
-}
 
 /// A network being integrated: the state, its method, and the step counter.
 struct Sim {
@@ -269,80 +73,8 @@ impl Sim {
     }
 }
 
-pub(crate) fn num(row: &mut SummaryRow, key: &str, v: f64) {
-    row.insert(key.to_string(), Cell::Num(v));
-}
-
-/// A number that may be undefined (a fit over too few points, a speedup where nothing reached
-/// the target): absent from the summary then, never NaN.
-pub(crate) fn num_if_defined(row: &mut SummaryRow, key: &str, v: f64) {
-    if v.is_finite() {
-        num(row, key, v);
-    }
-}
-
-fn steps(ms: f64, dt: f64) -> u64 {
-    (ms / dt).round() as u64
-}
-
-/// Runs one seed of a scenario. `progress` advances by one per presented pattern.
-pub fn run_one(
-    scenario: &Scenario,
-    seed: u64,
-    progress: Option<&ProgressBar>,
-) -> Result<RunOutput, RunError> {
-    run_one_with(scenario, seed, progress, None)
-}
-
-/// [`run_one`], with a directory for the checkpoints of long training runs: an MNIST run then
-/// writes one at every epoch's end (even without `mnist.checkpoint_images`) and, started again
-/// after an interruption, continues from the last. The drivers pass
-/// `results/<name>/checkpoints` (a sweep run: its own directory's).
-pub fn run_one_with(
-    scenario: &Scenario,
-    seed: u64,
-    progress: Option<&ProgressBar>,
-    checkpoints: Option<&Path>,
-) -> Result<RunOutput, RunError> {
-    let started = Instant::now();
-    let mut out = match scenario.study {
-        Study::SelfPredicting => self_predicting(scenario, seed, progress)?,
-        Study::TargetLearning => target_learning(scenario, seed, progress)?,
-        Study::Regression => regression(scenario, seed, progress)?,
-        Study::BpEquivalence => bp_equivalence(scenario, seed, progress)?,
-        Study::Integrators => super::integrators::run(scenario, seed, progress)?,
-        Study::Mnist => super::mnist::run(scenario, seed, progress, checkpoints)?,
-        Study::Disinhibition => super::disinhibition::run(scenario, seed, progress, checkpoints)?,
-        Study::Performance => super::performance::run(scenario, seed, progress)?,
-        Study::Stiffness => super::stiffness::run(scenario, seed, progress)?,
-    };
-    if let Some((key, value)) = out.summary.iter().find_map(|(k, c)| match c {
-        Cell::Num(v) if !v.is_finite() => Some((k.clone(), *v)),
-        _ => None,
-    }) {
-        return Err(RunError::NonFinite { seed, key, value });
-    }
-    num(
-        &mut out.summary,
-        "wall_time_s",
-        started.elapsed().as_secs_f64(),
-    );
-    Ok(out)
-}
-
-pub(crate) fn build_task(scenario: &Scenario, seed: u64) -> Result<Task, RunError> {
-    scenario
-        .task
-        .build(
-            scenario.network.phi,
-            &scenario.network.sizes,
-            &mut Rng::derived(seed, stream::TASK),
-        )
-        .map_err(|message| RunError::Task { seed, message })
-}
-
 /// Fig. S1: random patterns, no target, rules 8–9; apical norm and interneuron mismatch.
-fn self_predicting(
+pub fn self_predicting(
     scenario: &Scenario,
     seed: u64,
     progress: Option<&ProgressBar>,
@@ -448,7 +180,7 @@ fn record_traces(sim: &Sim, drive: &Drive, window: &str, series: &mut TimeSeries
 }
 
 /// Fig. 1B: one input, a new target; rule 7 learns it from a self-predicting start.
-fn target_learning(
+pub fn target_learning(
     scenario: &Scenario,
     seed: u64,
     progress: Option<&ProgressBar>,
@@ -571,7 +303,7 @@ fn target_learning(
 }
 
 /// Fig. 2: teacher–student regression, microcircuit and shallow learner side by side.
-fn regression(
+pub fn regression(
     scenario: &Scenario,
     seed: u64,
     progress: Option<&ProgressBar>,
@@ -750,7 +482,10 @@ fn regression(
                     / p.test_patterns as f64;
                 series.push(variant, t, "test_error", n as i64, -1, err);
                 if n >= 2 {
-                    let angle = super::probe::angle_deg(&ff.w[1], &ff.feedback[0].t().to_owned());
+                    let angle = crate::experiment::probe::angle_deg(
+                        &ff.w[1],
+                        &ff.feedback[0].t().to_owned(),
+                    );
                     series.push(variant, t, "alignment_angle_deg", 1, -1, angle);
                 }
                 err
@@ -789,127 +524,6 @@ fn regression(
         series,
         summary,
         table: Vec::new(),
-        weights: None,
-    })
-}
-
-/// Total patterns a run presents (for progress bars).
-pub fn patterns_per_run(scenario: &Scenario) -> u64 {
-    let p = scenario.protocol.patterns as u64;
-    match (scenario.study, &scenario.equivalence) {
-        (Study::Regression, _) => {
-            if scenario.protocol.shallow_baseline {
-                2 * p
-            } else {
-                p
-            }
-        }
-        (Study::Stiffness, _) => scenario.stiffness.as_ref().map_or(0, |s| {
-            (s.factors.len() * super::stiffness::METHODS.len()) as u64
-        }),
-        (Study::BpEquivalence, Some(eq)) => {
-            (eq.lambdas.len() * eq.top_down.len() * eq.settle.len()) as u64
-        }
-        _ => p,
-    }
-}
-
-pub(crate) fn text(row: &mut SummaryRow, key: &str, v: &str) {
-    row.insert(key.to_string(), Cell::Text(v.to_string()));
-}
-
-/// Results A1/A2: for each top-down mode, settle method and λ, the layer-by-layer comparison of
-/// the settled microcircuit with backprop and feedback alignment (analysis::equivalence).
-fn bp_equivalence(
-    scenario: &Scenario,
-    seed: u64,
-    progress: Option<&ProgressBar>,
-) -> Result<RunOutput, RunError> {
-    use crate::analysis::equivalence::{Settle, compare, conductance_for_lambda};
-    use crate::solve::SteadyStateConfig;
-    let eq = scenario.equivalence.as_ref().expect("validated");
-    let task = build_task(scenario, seed)?;
-    let Task::SingleAssociation { input, target } = &task else {
-        unreachable!("validated")
-    };
-    let mut table = Vec::new();
-    let mut evals = 0.0;
-    for &top_down in &eq.top_down {
-        for settle_name in &eq.settle {
-            let settle = match settle_name.as_str() {
-                "newton" => Settle::Solver(SteadyStateConfig::Newton {
-                    tolerance: 1e-15,
-                    maximum_iterations: 100,
-                }),
-                "fixed_point" => Settle::Solver(SteadyStateConfig::FixedPoint {
-                    tolerance: 1e-15,
-                    maximum_iterations: 1_000_000,
-                    damping: 0.7,
-                }),
-                "two_pass" => Settle::Solver(SteadyStateConfig::TwoPass),
-                _ => Settle::Dynamics {
-                    dt: eq.dynamics_dt,
-                    duration_ms: eq.dynamics_ms,
-                },
-            };
-            for &lambda in &eq.lambdas {
-                let mut config = scenario.network.clone();
-                let g = conductance_for_lambda(
-                    lambda,
-                    config.conductances.g_lk,
-                    config.conductances.g_b,
-                );
-                config.conductances.g_a = g;
-                config.conductances.g_som = g;
-                let net =
-                    Network::new(config, 1).map_err(|source| RunError::Model { seed, source })?;
-                let mut state = net.zero_state();
-                let mut init = scenario.init.clone();
-                init.top_down = top_down;
-                init.self_predicting = true;
-                net.initialise(&mut state, &init, &mut Rng::derived(seed, stream::WEIGHTS));
-                let layers = compare(&net, &state, input, target, settle)
-                    .map_err(|source| RunError::Solve { seed, source })?;
-                if let Settle::Dynamics { dt, duration_ms } = settle {
-                    evals += 8.0 * (duration_ms / dt).round();
-                }
-                for c in layers {
-                    let mut row = SummaryRow::new();
-                    text(
-                        &mut row,
-                        "top_down",
-                        match top_down {
-                            crate::model::TopDown::Transpose => "transpose",
-                            crate::model::TopDown::Random => "random",
-                        },
-                    );
-                    text(&mut row, "settle", settle.name());
-                    num(&mut row, "lambda", lambda);
-                    num(&mut row, "layer", c.layer as f64);
-                    num(&mut row, "scale", c.scale);
-                    num(&mut row, "angle_du_deg", c.angle_du_deg);
-                    num(&mut row, "relerr_du", c.relerr_du);
-                    num(&mut row, "angle_bp_deg", c.angle_bp_deg);
-                    num(&mut row, "angle_fa_deg", c.angle_fa_deg);
-                    num(&mut row, "angle_fa_to_bp_deg", c.angle_fa_to_bp_deg);
-                    num(&mut row, "relerr_dw", c.relerr_dw);
-                    num(&mut row, "seed", seed as f64);
-                    table.push(row);
-                }
-                if let Some(pb) = progress {
-                    pb.inc(1);
-                }
-            }
-        }
-    }
-    let mut summary = SummaryRow::new();
-    num(&mut summary, "comparisons", table.len() as f64);
-    num(&mut summary, "rhs_evaluations", evals);
-    Ok(RunOutput {
-        seed,
-        series: TimeSeries::default(),
-        summary,
-        table,
         weights: None,
     })
 }

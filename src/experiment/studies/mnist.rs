@@ -12,12 +12,12 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 use ndarray::{Array2, Axis};
 
-use super::probe::copy_parameters;
-use super::run::{RunError, RunOutput, initial_network, num, stream};
-use super::scenario::{
+use crate::baseline::{Credit, FeedForward};
+use crate::experiment::probe::copy_parameters;
+use crate::experiment::protocol::{RunError, RunOutput, initial_network, num, stream};
+use crate::experiment::scenario::{
     InterneuronRescaling, InterneuronTeaching, MnistLearner, MnistSettle, MnistTraining, Scenario,
 };
-use crate::baseline::{Credit, FeedForward};
 use crate::model::{Drive, Network, Projection, State, Workspace};
 use crate::record::npz::{self, NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};
@@ -868,11 +868,11 @@ impl Learner for Backprop {
 /// The scenario's learner, starting from `net` and `state`, and its name in the results.
 pub(crate) fn build_learner(
     scenario: &Scenario,
+    training: &MnistTraining,
     net: Network,
     state: State,
     seed: u64,
 ) -> Result<(&'static str, Box<dyn Learner>), RunError> {
-    let training = scenario.mnist.as_ref().expect("validated");
     Ok(match training.learner {
         MnistLearner::Microcircuit if training.settle == MnistSettle::Dynamics => {
             let dt = scenario.protocol.dt;
@@ -917,11 +917,11 @@ pub(crate) fn build_learner(
 /// Runs the study for one seed: the scenario's learner over its epochs.
 pub fn run(
     scenario: &Scenario,
+    training: &MnistTraining,
     seed: u64,
     progress: Option<&ProgressBar>,
     checkpoints: Option<&Path>,
 ) -> Result<RunOutput, RunError> {
-    let training = scenario.mnist.as_ref().expect("validated");
     let TaskConfig::Mnist {
         dir,
         train,
@@ -977,7 +977,7 @@ pub fn run(
     let b = training.batch;
     let (net, state) = initial_network(scenario.network.clone(), b, scenario, seed)?;
     let n = net.n_layers();
-    let (name, mut learner) = build_learner(scenario, net, state, seed)?;
+    let (name, mut learner) = build_learner(scenario, training, net, state, seed)?;
     let mut batches = Minibatches::new(&train_x, train_y, b, (u_low, u_high));
     let steps_per_epoch = batches.steps();
     let eval_every = (steps_per_epoch / training.evaluations_per_epoch).max(1);
@@ -992,7 +992,7 @@ pub fn run(
     // Every N images (and at epochs' ends) when asked for; at epochs' ends in the driver's
     // directory otherwise.
     let checkpoint = if training.checkpoint_images > 0 {
-        Some(checkpoint_path(scenario, seed))
+        Some(checkpoint_path(scenario, training, seed))
     } else {
         checkpoints.map(|dir| dir.join(checkpoint_file(scenario, seed)))
     };
@@ -1166,8 +1166,7 @@ pub fn run(
 /// Where a run's checkpoint lives: `<checkpoint_dir>/<name>-<fingerprint>-seed<seed>.npz`,
 /// the fingerprint being the CRC-32 of the scenario as run (so an edited scenario, or another
 /// variant of a sweep, never resumes from another's state).
-pub fn checkpoint_path(scenario: &Scenario, seed: u64) -> PathBuf {
-    let training = scenario.mnist.as_ref().expect("validated");
+pub fn checkpoint_path(scenario: &Scenario, training: &MnistTraining, seed: u64) -> PathBuf {
     Path::new(&training.checkpoint_dir).join(checkpoint_file(scenario, seed))
 }
 
@@ -1175,7 +1174,7 @@ pub fn checkpoint_path(scenario: &Scenario, seed: u64) -> PathBuf {
 /// `stop_after_images` zeroed (so a stopped run and its continuation share it).
 pub(crate) fn checkpoint_file(scenario: &Scenario, seed: u64) -> String {
     let mut fingerprinted = scenario.clone();
-    if let Some(m) = fingerprinted.mnist.as_mut() {
+    if let Some(m) = fingerprinted.study.training_mut() {
         m.stop_after_images = 0;
     }
     let text = toml::to_string(&fingerprinted).unwrap_or_default();

@@ -23,10 +23,12 @@ use indicatif::ProgressBar;
 use ndarray::{Array2, Axis, s};
 
 use super::mnist::{Learner, Microcircuit, Minibatches, argmax};
-use super::probe::copy_parameters;
-use super::run::{RunError, RunOutput, initial_network, num, stream};
-use super::scenario::{Disinhibition, GateStep, GenerationInput, Scenario, gate_at};
 use crate::baseline::{Credit, FeedForward, OutputLoss};
+use crate::experiment::probe::copy_parameters;
+use crate::experiment::protocol::{RunError, RunOutput, initial_network, num, stream};
+use crate::experiment::scenario::{
+    Disinhibition, GateStep, GenerationInput, MnistTraining, Scenario, gate_at,
+};
 use crate::model::{Drive, Network, Projection, Reconstruction, State};
 use crate::record::npz::{NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};
@@ -224,12 +226,12 @@ fn push_images(
 /// Runs the study for one seed.
 pub fn run(
     scenario: &Scenario,
+    training: &MnistTraining,
+    d: &Disinhibition,
     seed: u64,
     progress: Option<&ProgressBar>,
     checkpoints: Option<&Path>,
 ) -> Result<RunOutput, RunError> {
-    let training = scenario.mnist.as_ref().expect("validated");
-    let d = scenario.disinhibition.as_ref().expect("validated");
     let TaskConfig::Mnist {
         dir,
         train,

@@ -6,9 +6,11 @@ use std::time::Instant;
 
 use indicatif::ProgressBar;
 
-use super::run::{RunError, RunOutput, build_task, initial_network, num, num_if_defined, text};
-use super::scenario::Scenario;
 use crate::analysis::stability::dt_limit;
+use crate::experiment::protocol::{
+    RunError, RunOutput, build_task, initial_network, num, num_if_defined, text,
+};
+use crate::experiment::scenario::{Integrators, Scenario};
 use crate::model::{Drive, Network, Plasticity, State, Workspace};
 use crate::record::{SummaryRow, TimeSeries};
 use crate::solve::{
@@ -123,10 +125,10 @@ pub(crate) fn shrinks(
 /// Runs the study for one seed.
 pub fn run(
     scenario: &Scenario,
+    it: &Integrators,
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
-    let it = scenario.integrators.as_ref().expect("validated");
     let task = build_task(scenario, seed)?;
     let Task::SingleAssociation { input, target } = &task else {
         unreachable!("validated")

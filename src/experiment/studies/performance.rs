@@ -23,43 +23,14 @@ use std::time::Instant;
 
 use indicatif::ProgressBar;
 use ndarray::Array2;
-use serde::{Deserialize, Serialize};
 
 use super::mnist::{Minibatches, build_learner};
-use super::run::{RunError, RunOutput, initial_network, num};
-use super::scenario::Scenario;
+use crate::experiment::protocol::{RunError, RunOutput, initial_network, num};
+use crate::experiment::scenario::{Performance, Scenario};
 use crate::model::{Drive, Network, State};
 use crate::record::{Cell, SummaryRow, TimeSeries};
 use crate::rng::Rng;
 use crate::solve::{Euler, Method};
-
-/// The `[performance]` section.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Performance {
-    /// Layer sizes of the small network (the large one is `network.sizes`).
-    pub small_sizes: Vec<usize>,
-    /// Timed steps per repetition, small network, batch 1.
-    pub steps_small: usize,
-    /// Timed steps per repetition, large network, batch 1.
-    pub steps_large: usize,
-    /// Timed steps per repetition, large network, `batch` images.
-    pub steps_batch: usize,
-    /// Images integrated side by side in the batched measurement.
-    pub batch: usize,
-    /// Repetitions of every measurement (the median is reported; at least 3).
-    pub repetitions: usize,
-    /// Learning rate of every plastic group (all but the top-down weights), as numpy_step.py.
-    pub eta: f64,
-    /// Training images per timed epoch.
-    pub epoch_images: usize,
-    /// Timed epochs of each learner (median reported).
-    pub epoch_repetitions: usize,
-    /// The scenario whose `microcircuit` and `backprop` variants are timed per epoch.
-    pub mnist_scenario: String,
-    /// Where numpy_step.py and numpy_mlp.py are (relative to the working directory).
-    pub numpy_dir: String,
-}
 
 /// The median of a non-empty sample.
 pub fn median(xs: &[f64]) -> f64 {
@@ -93,7 +64,7 @@ fn step_network(
     config.gate = Vec::new();
     let net = Network::new(config, batch).map_err(|source| RunError::Model { seed, source })?;
     let mut state = net.zero_state();
-    let mut rng = Rng::derived(seed, super::run::stream::WEIGHTS);
+    let mut rng = Rng::derived(seed, crate::experiment::protocol::stream::WEIGHTS);
     for syn in &net.layout.synapses {
         let bound = 1.0 / (syn.w.cols as f64).sqrt();
         state
@@ -121,15 +92,15 @@ pub fn step_bytes(net: &Network) -> f64 {
 /// Median µs per Euler step (per image when batch > 1) over `reps` repetitions of `steps`.
 fn euler_step_us(
     scenario: &Scenario,
+    perf: &Performance,
     sizes: &[usize],
     batch: usize,
     steps: usize,
     reps: usize,
     seed: u64,
 ) -> Result<(f64, f64), RunError> {
-    let perf = scenario.performance.as_ref().expect("validated");
     let (net, mut state) = step_network(scenario, sizes, perf.eta, batch, seed)?;
-    let mut rng = Rng::derived(seed, super::run::stream::TASK);
+    let mut rng = Rng::derived(seed, crate::experiment::protocol::stream::TASK);
     let n_out = *sizes.last().expect("sizes");
     let input = Array2::from_shape_fn((batch, sizes[0]), |_| rng.uniform());
     let target = Array2::from_shape_fn((batch, n_out), |_| rng.uniform());
@@ -202,17 +173,17 @@ pub fn triad_gb_s(reps: usize) -> f64 {
 /// Median seconds per training epoch of `epoch_images` random images (U[0, 1) pixels,
 /// uniform labels, as numpy_mlp.py) for one variant of the MNIST scenario.
 fn epoch_s(
-    scenario: &Scenario,
+    perf: &Performance,
     variant: &str,
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<(f64, String), RunError> {
-    let perf = scenario.performance.as_ref().expect("validated");
     let task = |message: String| RunError::Task { seed, message };
-    let text =
-        super::scenario::scenario_text(&perf.mnist_scenario).map_err(|e| task(e.to_string()))?;
+    let text = crate::experiment::scenario::scenario_text(&perf.mnist_scenario)
+        .map_err(|e| task(e.to_string()))?;
     let file = format!("<{}>", perf.mnist_scenario);
-    let (_, runs) = super::sweep::expand(&text, &file).map_err(|e| task(e.to_string()))?;
+    let (_, runs) =
+        crate::experiment::scenario::expand(&text, &file).map_err(|e| task(e.to_string()))?;
     let run = runs
         .into_iter()
         .find(|r| r.variant == variant)
@@ -223,18 +194,24 @@ fn epoch_s(
             ))
         })?;
     let mnist = run.scenario;
-    let training = mnist.mnist.as_ref().expect("validated");
+    let crate::experiment::StudyConfig::Mnist(training) = &mnist.study else {
+        return Err(task(format!(
+            "'{}' is a {} scenario, not an mnist one",
+            perf.mnist_scenario,
+            mnist.study.kind().name()
+        )));
+    };
     let b = training.batch;
-    let mut rng = Rng::derived(seed, super::run::stream::TASK);
+    let mut rng = Rng::derived(seed, crate::experiment::protocol::stream::TASK);
     let pixels = mnist.network.sizes[0];
     let images = Array2::from_shape_fn((perf.epoch_images, pixels), |_| rng.uniform());
     let labels: Vec<u8> = (0..perf.epoch_images)
         .map(|_| rng.below(10) as u8)
         .collect();
     let (net, state) = initial_network(mnist.network.clone(), b, &mnist, seed)?;
-    let (name, mut learner) = build_learner(&mnist, net, state, seed)?;
+    let (name, mut learner) = build_learner(&mnist, training, net, state, seed)?;
     let mut batches = Minibatches::new(&images, &labels, b, (0.1, 0.8));
-    let mut order = Rng::derived(seed, super::run::stream::PATTERNS);
+    let mut order = Rng::derived(seed, crate::experiment::protocol::stream::PATTERNS);
     let mut times = Vec::new();
     for _ in 0..perf.epoch_repetitions {
         batches.shuffle(&mut order);
@@ -394,10 +371,10 @@ fn numpy_epoch_s(dir: &Path, epochs: usize) -> Result<f64, String> {
 /// Runs the study (one seed: the numbers are timings, the seed fixes weights and inputs).
 pub fn run(
     scenario: &Scenario,
+    perf: &Performance,
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
-    let perf = scenario.performance.as_ref().expect("validated");
     let reps = perf.repetitions;
     let large = scenario.network.sizes.clone();
     let mut s = SummaryRow::new();
@@ -416,15 +393,30 @@ pub fn run(
             pb.inc(1);
         }
     };
-    let (small_us, _) =
-        euler_step_us(scenario, &perf.small_sizes, 1, perf.steps_small, reps, seed)?;
+    let (small_us, _) = euler_step_us(
+        scenario,
+        perf,
+        &perf.small_sizes,
+        1,
+        perf.steps_small,
+        reps,
+        seed,
+    )?;
     num(&mut s, "euler_step_us_small", small_us);
     tick();
-    let (large_us, bytes) = euler_step_us(scenario, &large, 1, perf.steps_large, reps, seed)?;
+    let (large_us, bytes) = euler_step_us(scenario, perf, &large, 1, perf.steps_large, reps, seed)?;
     num(&mut s, "euler_step_us_large", large_us);
     num(&mut s, "large_step_bytes", bytes);
     tick();
-    let (b_us, _) = euler_step_us(scenario, &large, perf.batch, perf.steps_batch, reps, seed)?;
+    let (b_us, _) = euler_step_us(
+        scenario,
+        perf,
+        &large,
+        perf.batch,
+        perf.steps_batch,
+        reps,
+        seed,
+    )?;
     num(&mut s, "euler_step_us_per_image_large_b10", b_us);
     num(&mut s, "batch_per_image_over_batch1", b_us / large_us);
     tick();
@@ -454,9 +446,9 @@ pub fn run(
         Err(e) => text(&mut s, "numpy_status", format!("not measured: {e}")),
     }
     tick();
-    let (two_pass, _) = epoch_s(scenario, "microcircuit", seed, progress)?;
+    let (two_pass, _) = epoch_s(perf, "microcircuit", seed, progress)?;
     num(&mut s, "twopass_epoch_s", two_pass);
-    let (backprop, _) = epoch_s(scenario, "backprop", seed, progress)?;
+    let (backprop, _) = epoch_s(perf, "backprop", seed, progress)?;
     num(&mut s, "backprop_epoch_s", backprop);
     if perf.epoch_images == 55_000 {
         match numpy_epoch_s(dir, perf.epoch_repetitions) {
