@@ -1,6 +1,8 @@
 //! The time-stepping studies on the integer grid t = n·dt, inputs switched at exact pattern
 //! boundaries: Fig. S1 (self-predicting), Fig. 1B (target learning) and Fig. 2 (regression).
 
+use std::ops::ControlFlow;
+
 use indicatif::ProgressBar;
 use ndarray::Array2;
 
@@ -10,67 +12,39 @@ use crate::experiment::protocol::{
     stream,
 };
 use crate::experiment::scenario::Scenario;
-use crate::model::{Drive, Network, State, Workspace};
+use crate::model::{Drive, Workspace};
 use crate::record::{Cell, SummaryRow, TimeSeries};
 use crate::rng::Rng;
-use crate::solve::Method;
+use crate::solve::Simulation;
 use crate::task::Task;
 
-/// A network being integrated: the state, its method, and the step counter.
-struct Sim {
-    net: Network,
-    state: State,
-    method: Box<dyn Method>,
-    n: u64,
-    dt: f64,
-    ws: Workspace,
+/// The scenario's network for one sample, its initial weights and method, at t = 0 (refused
+/// when dt is beyond an explicit method's stability limit), and a workspace to observe it.
+fn simulation(
+    scenario: &Scenario,
+    network: crate::model::NetworkConfig,
+    seed: u64,
+) -> Result<(Simulation, Workspace), RunError> {
+    let (net, state) = initial_network(network, 1, scenario, seed)?;
+    check_stable_dt(scenario, &net, &state, seed)?;
+    let method = scenario
+        .method
+        .build_with(
+            &net,
+            Rng::derived(seed, stream::NOISE).next_u64(),
+            scenario.tolerances(),
+        )
+        .map_err(|source| RunError::Solve { seed, source })?;
+    let ws = Workspace::new(&net);
+    let sim = Simulation::new(net, state, method, scenario.protocol.dt)
+        .map_err(|source| RunError::Solve { seed, source })?;
+    Ok((sim, ws))
 }
 
-impl Sim {
-    fn new(
-        scenario: &Scenario,
-        network: crate::model::NetworkConfig,
-        seed: u64,
-    ) -> Result<Sim, RunError> {
-        let (net, state) = initial_network(network, 1, scenario, seed)?;
-        check_stable_dt(scenario, &net, &state, seed)?;
-        let method = scenario
-            .method
-            .build_with(
-                &net,
-                Rng::derived(seed, stream::NOISE).next_u64(),
-                scenario.tolerances(),
-            )
-            .map_err(|source| RunError::Solve { seed, source })?;
-        let ws = Workspace::new(&net);
-        Ok(Sim {
-            net,
-            state,
-            method,
-            n: 0,
-            dt: scenario.protocol.dt,
-            ws,
-        })
-    }
-
-    fn t(&self) -> f64 {
-        self.n as f64 * self.dt
-    }
-
-    fn step(&mut self, drive: &Drive, seed: u64) -> Result<(), RunError> {
-        let t = self.t();
-        self.method
-            .step(&self.net, &mut self.state, drive, t, self.dt)
-            .map_err(|source| RunError::Solve { seed, source })?;
-        self.n += 1;
-        Ok(())
-    }
-
-    /// Recomputes the dendrites of the current state into `ws`.
-    fn observe(&mut self, drive: &Drive) {
-        self.net
-            .dendrites(&self.state.y, &self.state.p, drive, &mut self.ws);
-    }
+/// Recomputes the dendrites of the simulation's current state into `ws`.
+fn observe(sim: &Simulation, drive: &Drive, ws: &mut Workspace) {
+    let state = sim.state();
+    sim.net().dendrites(&state.y, &state.p, drive, ws);
 }
 
 /// Fig. S1: random patterns, no target, rules 8–9; apical norm and interneuron mismatch.
@@ -80,7 +54,7 @@ pub fn self_predicting(
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
     let p = &scenario.protocol;
-    let mut sim = Sim::new(scenario, scenario.network.clone(), seed)?;
+    let (mut sim, mut ws) = simulation(scenario, scenario.network.clone(), seed)?;
     let task = build_task(scenario, seed)?;
     let mut rng = Rng::derived(seed, stream::PATTERNS);
     let per = steps(p.pattern_ms, p.dt);
@@ -88,23 +62,25 @@ pub fn self_predicting(
     let mut series = TimeSeries::default();
     let (mut first, mut last) = ((0.0, 0.0), Vec::new());
     for pat in 0..p.patterns {
-        let pattern = task.pattern(sim.net.layout.sizes[0], &mut rng);
+        let pattern = task.pattern(sim.net().layout.sizes[0], &mut rng);
         let drive = Drive::free(pattern.input.view());
         let (mut a_sum, mut m_sum) = (0.0, 0.0);
-        for _ in 0..per {
-            sim.step(&drive, seed)?;
-            sim.observe(&drive);
+        let mut watch = |sim: &Simulation, drive: &Drive| {
+            observe(sim, drive, &mut ws);
             let (a, m) = (
-                apical_norm(&sim.net, &sim.ws),
-                interneuron_mismatch(&sim.net, &sim.state),
+                apical_norm(sim.net(), &ws),
+                interneuron_mismatch(sim.net(), sim.state()),
             );
             a_sum += a;
             m_sum += m;
-            if sim.n % every == 0 {
+            if sim.n() % every == 0 {
                 series.push("", sim.t(), "apical_norm", -1, -1, a);
                 series.push("", sim.t(), "interneuron_mismatch", -1, -1, m);
             }
-        }
+            ControlFlow::Continue(())
+        };
+        sim.run(per, &drive, &mut [&mut watch])
+            .map_err(|source| RunError::Solve { seed, source })?;
         let means = (a_sum / per as f64, m_sum / per as f64);
         if pat == 0 {
             first = means;
@@ -134,12 +110,12 @@ pub fn self_predicting(
 }
 
 fn finish(
-    sim: Sim,
+    sim: Simulation,
     seed: u64,
     series: TimeSeries,
     mut summary: SummaryRow,
 ) -> Result<RunOutput, RunError> {
-    let stats = sim.method.statistics();
+    let stats = sim.statistics();
     num(&mut summary, "steps", stats.steps as f64);
     num(
         &mut summary,
@@ -158,14 +134,20 @@ fn finish(
 
 /// Records neuron 0's traces for Fig. 1B/2B: input rate, output potential and rate, target,
 /// and the hidden layer's apical potential split into top-down and interneuron parts.
-fn record_traces(sim: &Sim, drive: &Drive, window: &str, series: &mut TimeSeries) {
-    let net = &sim.net;
+fn record_traces(
+    sim: &Simulation,
+    ws: &Workspace,
+    drive: &Drive,
+    window: &str,
+    series: &mut TimeSeries,
+) {
+    let net = sim.net();
     let n = net.n_layers();
     let phi = net.config.phi;
     let t = sim.t();
-    let ws = &sim.ws;
+    let ws = &ws;
     series.push(window, t, "input_rate", 0, 0, ws.r[0][[0, 0]]);
-    let u_out = net.u_pyr(&sim.state, n)[[0, 0]];
+    let u_out = net.u_pyr(sim.state(), n)[[0, 0]];
     series.push(window, t, "output_u", n as i64, 0, u_out);
     series.push(window, t, "output_rate", n as i64, 0, phi.phi(u_out));
     if let Some(trg) = drive.target {
@@ -186,14 +168,14 @@ pub fn target_learning(
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
     let p = &scenario.protocol;
-    let mut sim = Sim::new(scenario, scenario.network.clone(), seed)?;
+    let (mut sim, mut ws) = simulation(scenario, scenario.network.clone(), seed)?;
     let task = build_task(scenario, seed)?;
     let Task::SingleAssociation { input, target } = &task else {
         unreachable!("validated")
     };
     let free = Drive::free(input.view());
     let nudged = Drive::nudged(input.view(), target.view());
-    let mut probe = FreeProbe::new(&sim.net, 1, p.test_solver)
+    let mut probe = FreeProbe::new(sim.net(), 1, p.test_solver)
         .map_err(|source| RunError::Solve { seed, source })?;
     let mismatch_rel = |u: &Array2<f64>| {
         let (lo, hi) = target
@@ -215,9 +197,9 @@ pub fn target_learning(
         (worst / (hi - lo), mean / (hi - lo))
     };
     let before = probe
-        .output(&sim.net, &sim.state, input)
+        .output(sim.net(), sim.state(), input)
         .map_err(|source| RunError::Solve { seed, source })?;
-    sim.net.bottom_up_pass(&mut sim.state, &free, &mut sim.ws);
+    sim.bottom_up_pass(&free, &mut ws);
     let every = steps(scenario.record.interval_ms, p.dt).max(1);
     let onset = steps(p.target_onset_ms, p.dt);
     let per = steps(p.pattern_ms, p.dt);
@@ -227,8 +209,8 @@ pub fn target_learning(
     let (mut a_first, mut a_last) = (0.0, 0.0);
     // Time-averaged apical potentials (all hidden cells) over the first and the last pattern
     // with the target on: the systematic apical error, with the noise averaged out.
-    let hidden_cells: usize = (1..sim.net.n_layers())
-        .map(|k| sim.net.layout.sizes[k])
+    let hidden_cells: usize = (1..sim.net().n_layers())
+        .map(|k| sim.net().layout.sizes[k])
         .sum();
     let (mut v_first, mut v_last) = (vec![0.0; hidden_cells], vec![0.0; hidden_cells]);
     let accumulate = |acc: &mut Vec<f64>, ws: &Workspace, n: usize| {
@@ -239,31 +221,32 @@ pub fn target_learning(
     };
     for i in 0..total {
         let drive = if i < onset { &free } else { &nudged };
-        sim.step(drive, seed)?;
-        sim.observe(drive);
-        let a = apical_norm(&sim.net, &sim.ws);
+        sim.step(drive)
+            .map_err(|source| RunError::Solve { seed, source })?;
+        observe(&sim, drive, &mut ws);
+        let a = apical_norm(sim.net(), &ws);
         // The first and last pattern (100 ms) with the target on.
-        let n_layers = sim.net.n_layers();
+        let n_layers = sim.net().n_layers();
         if i >= onset && i < onset + per {
             a_first += a / per as f64;
-            accumulate(&mut v_first, &sim.ws, n_layers);
+            accumulate(&mut v_first, &ws, n_layers);
         }
         if i >= total - per {
             a_last += a / per as f64;
-            accumulate(&mut v_last, &sim.ws, n_layers);
+            accumulate(&mut v_last, &ws, n_layers);
         }
         if i < window {
-            record_traces(&sim, drive, "before", &mut series);
+            record_traces(&sim, &ws, drive, "before", &mut series);
         }
         if i >= total - window {
-            record_traces(&sim, drive, "after", &mut series);
+            record_traces(&sim, &ws, drive, "after", &mut series);
         }
-        if sim.n % every == 0 {
+        if sim.n() % every == 0 {
             series.push("", sim.t(), "apical_norm", -1, -1, a);
-            let n = sim.net.n_layers();
+            let n = sim.net().n_layers();
             let err = sim
-                .net
-                .u_pyr(&sim.state, n)
+                .net()
+                .u_pyr(sim.state(), n)
                 .iter()
                 .zip(target.iter())
                 .map(|(u, t)| (u - t).powi(2))
@@ -279,7 +262,7 @@ pub fn target_learning(
         }
     }
     let after = probe
-        .output(&sim.net, &sim.state, input)
+        .output(sim.net(), sim.state(), input)
         .map_err(|source| RunError::Solve { seed, source })?;
     let mut summary = SummaryRow::new();
     let (b_max, b_mean) = mismatch_rel(&before);
@@ -353,17 +336,17 @@ pub fn regression(
         learners.push(("shallow", shallow));
     }
     for (variant, config) in learners {
-        let mut sim = Sim::new(scenario, config, seed)?;
-        let mut probe = FreeProbe::new(&sim.net, p.test_patterns, p.test_solver)
+        let (mut sim, mut ws) = simulation(scenario, config, seed)?;
+        let mut probe = FreeProbe::new(sim.net(), p.test_patterns, p.test_solver)
             .map_err(|source| RunError::Solve { seed, source })?;
         let mut rng = Rng::derived(seed, stream::PATTERNS);
         let per = steps(p.pattern_ms, p.dt);
         let window = steps(p.trace_window_ms, p.dt);
         let total = per * p.patterns as u64;
         let every = steps(scenario.record.interval_ms, p.dt).max(1);
-        let mut test = |sim: &Sim, series: &mut TimeSeries| -> Result<f64, RunError> {
+        let mut test = |sim: &Simulation, series: &mut TimeSeries| -> Result<f64, RunError> {
             let u = probe
-                .output(&sim.net, &sim.state, &test_inputs)
+                .output(sim.net(), sim.state(), &test_inputs)
                 .map_err(|source| RunError::Solve { seed, source })?;
             let err = u
                 .mapv(|x| phi.phi(x))
@@ -379,7 +362,7 @@ pub fn regression(
                 "alignment_angle_deg",
                 1,
                 -1,
-                alignment_angle_deg(&sim.net, &sim.state, 1),
+                alignment_angle_deg(sim.net(), sim.state(), 1),
             );
             Ok(err)
         };
@@ -390,28 +373,30 @@ pub fn regression(
             let target = pattern.target.expect("teacher targets");
             let drive = Drive::nudged(pattern.input.view(), target.view());
             for _ in 0..per {
-                let i = sim.n;
-                sim.step(&drive, seed)?;
+                let i = sim.n();
+                sim.step(&drive)
+                    .map_err(|source| RunError::Solve { seed, source })?;
                 let record_trace = variant == "microcircuit" && (i < window || i >= total - window);
-                if record_trace || sim.n % every == 0 {
-                    sim.observe(&drive);
+                if record_trace || sim.n() % every == 0 {
+                    observe(&sim, &drive, &mut ws);
                 }
                 if record_trace {
                     record_traces(
                         &sim,
+                        &ws,
                         &drive,
                         if i < window { "before" } else { "after" },
                         &mut series,
                     );
                 }
-                if sim.n % every == 0 {
+                if sim.n() % every == 0 {
                     series.push(
                         variant,
                         sim.t(),
                         "apical_norm",
                         -1,
                         -1,
-                        apical_norm(&sim.net, &sim.ws),
+                        apical_norm(sim.net(), &ws),
                     );
                     series.push(
                         variant,
@@ -419,7 +404,7 @@ pub fn regression(
                         "interneuron_mismatch",
                         -1,
                         -1,
-                        interneuron_mismatch(&sim.net, &sim.state),
+                        interneuron_mismatch(sim.net(), sim.state()),
                     );
                 }
             }
@@ -451,10 +436,10 @@ pub fn regression(
             num(
                 &mut summary,
                 "alignment_angle_deg",
-                alignment_angle_deg(&sim.net, &sim.state, 1),
+                alignment_angle_deg(sim.net(), sim.state(), 1),
             );
         }
-        let stats = sim.method.statistics();
+        let stats = sim.statistics();
         total_stats.0 += stats.steps as f64;
         total_stats.1 += stats.rhs_evaluations as f64;
         total_stats.2 += sim.t();
