@@ -13,7 +13,7 @@ use ndarray::{Array1, Array2};
 
 use super::super::baseline::{Credit, FeedForward};
 use crate::model::{Drive, Network, Projection, State, Workspace};
-use crate::solve::{MethodKind, SolveError, SteadyStateConfig};
+use crate::solve::{MethodKind, Simulation, SolveError, SteadyStateConfig};
 
 /// How the settled states are obtained.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,11 +44,9 @@ impl Settle {
         match *self {
             Settle::Solver(cfg) => cfg.build(net).settle(net, state, drive).map(|_| ()),
             Settle::Dynamics { dt, duration_ms } => {
-                let mut m = MethodKind::Rk4.build(net, 0)?;
                 let steps = (duration_ms / dt).round() as u64;
-                for n in 0..steps {
-                    m.step(net, state, drive, n as f64 * dt, dt)?;
-                }
+                let rk4 = MethodKind::Rk4.build(net, 0)?;
+                Simulation::new(net, state, rk4, dt)?.run(steps, drive, &mut [])?;
                 Ok(())
             }
         }

@@ -74,7 +74,7 @@ impl Network {
         for &k in &self.visit_order {
             self.basal(y, p, ws, k);
             if k < n {
-                self.apical(y, p, ws, k);
+                self.apical(y, p, ws, k, drive.gate(&self.config, k));
                 self.int_dendrite(y, p, ws, k);
             }
         }
@@ -120,7 +120,7 @@ impl Network {
     }
 
     /// Eq. 4: v_A,k = W^PP_{k,k+1} r_{k+1} + gate_k W^PI_{k,k} r^I_k (and the top-down part alone).
-    pub(crate) fn apical(&self, y: &[f64], p: &[f64], ws: &mut Workspace, k: usize) {
+    pub(crate) fn apical(&self, y: &[f64], p: &[f64], ws: &mut Workspace, k: usize, gate: f64) {
         let down = self.layout.synapses(Projection::Down, k);
         let pi = self.layout.synapses(Projection::Pi, k);
         gemm(
@@ -132,7 +132,7 @@ impl Network {
         );
         ws.v_apical[k].assign(&ws.v_td[k]);
         gemm(
-            self.config.gate(k),
+            gate,
             &ws.r_int[k],
             &param(y, p, &pi.w).t(),
             1.0,

@@ -70,7 +70,7 @@ impl Network {
             if k < n {
                 let w_down = state.view(&self.w(Projection::Down, k));
                 let w_pi = state.view(&self.w(Projection::Pi, k));
-                let gate = self.config.gate(k);
+                let gate = drive.gate(&self.config, k);
                 let w_ip = state.view(&self.w(Projection::Ip, k));
                 for i in 0..nk {
                     let row = off_p[k] + i;

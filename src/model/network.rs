@@ -53,6 +53,9 @@ pub struct Drive<'a> {
     pub input: ArrayView2<'a, f64>,
     /// u^trgt_N, batch × n_N; `None` switches the output nudging off (paper-spec §2.3).
     pub target: Option<ArrayView2<'a, f64>>,
+    /// The disinhibition gate of each hidden layer (Eq. 4's factor on the interneuron term),
+    /// imposed from outside like the input; `None`: the network's `gate` (1 unless set).
+    pub gate: Option<&'a [f64]>,
 }
 
 impl<'a> Drive<'a> {
@@ -61,6 +64,7 @@ impl<'a> Drive<'a> {
         Drive {
             input,
             target: None,
+            gate: None,
         }
     }
     /// Input and target.
@@ -68,6 +72,23 @@ impl<'a> Drive<'a> {
         Drive {
             input,
             target: Some(target),
+            gate: None,
+        }
+    }
+
+    /// The same drive with the hidden layers' disinhibition gates set (one per hidden layer).
+    pub fn gated(self, gate: &'a [f64]) -> Self {
+        Drive {
+            gate: Some(gate),
+            ..self
+        }
+    }
+
+    /// The gate of hidden layer k: the drive's, else the network's.
+    pub fn gate(&self, config: &super::params::NetworkConfig, k: usize) -> f64 {
+        match self.gate {
+            Some(g) => g.get(k - 1).copied().unwrap_or(1.0),
+            None => config.gate(k),
         }
     }
 }

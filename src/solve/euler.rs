@@ -338,7 +338,7 @@ impl Euler {
                 },
             );
             // Eq. 4, v_A = v_TD + gate W^PI r^I, rule 9: e = v_rest − v_A (v_rest = 0).
-            let gate = net.config.gate(k);
+            let gate = drive.gate(&net.config, k);
             let td = &v_td[k];
             rows(
                 net.layout.synapses(Projection::Pi, k),

@@ -24,5 +24,5 @@ pub use kind::MethodKind;
 pub use method::{DIVERGENCE_BOUND, Method, SolveError, Statistics, Tolerances, check_divergence};
 pub use rk4::Rk4;
 pub use ros2::{GAMMA as ROS2_GAMMA, Ros2};
-pub use simulation::{Observer, Simulation, Stop};
+pub use simulation::{Moment, Observer, Simulation, Stop};
 pub use steady::{FixedPoint, Newton, Settled, SteadyState, SteadyStateConfig, TwoPass};

@@ -24,6 +24,7 @@
 //! assert_eq!(sim.statistics().steps, 100);
 //! ```
 
+use std::borrow::{Borrow, BorrowMut};
 use std::ops::ControlFlow;
 
 use super::method::{Method, SolveError, Statistics};
@@ -38,6 +39,21 @@ pub enum Stop {
     Observer,
 }
 
+/// What an observer sees after a step.
+#[derive(Clone, Copy)]
+pub struct Moment<'a, 'd> {
+    /// Steps taken since t = 0.
+    pub n: u64,
+    /// n·dt, ms.
+    pub t: f64,
+    /// The network.
+    pub net: &'a Network,
+    /// Its state after step n.
+    pub state: &'a State,
+    /// The drive of that step.
+    pub drive: &'a Drive<'d>,
+}
+
 /// Something that looks at the simulation every `every()` steps (after the step whose count is
 /// a multiple of it) and may ask it to stop. Recorders of time series and online statistics
 /// are observers.
@@ -48,36 +64,44 @@ pub trait Observer {
     }
 
     /// Sees the state after a step; `Break` stops the run.
-    fn observe(&mut self, sim: &Simulation, drive: &Drive) -> ControlFlow<()>;
+    fn observe(&mut self, at: Moment<'_, '_>) -> ControlFlow<()>;
 }
 
 /// A closure observing after every step.
-impl<F: FnMut(&Simulation, &Drive) -> ControlFlow<()>> Observer for F {
-    fn observe(&mut self, sim: &Simulation, drive: &Drive) -> ControlFlow<()> {
-        self(sim, drive)
+impl<F: FnMut(Moment<'_, '_>) -> ControlFlow<()>> Observer for F {
+    fn observe(&mut self, at: Moment<'_, '_>) -> ControlFlow<()> {
+        self(at)
     }
 }
 
 /// A network being integrated: its state, its method, and the step counter n (t = n·dt).
-pub struct Simulation {
-    net: Network,
-    state: State,
-    method: Box<dyn Method>,
+///
+/// It owns the network, the state and the method (`Simulation::new(net, state, method, dt)`)
+/// or borrows them (`Simulation::new(&net, &mut state, &mut *method, dt)`, for a study that
+/// integrates one network from many starts, or reuses one method).
+pub struct Simulation<
+    N: Borrow<Network> = Network,
+    S: BorrowMut<State> = State,
+    M: BorrowMut<dyn Method> = Box<dyn Method>,
+> {
+    net: N,
+    state: S,
+    method: M,
     n: u64,
     dt: f64,
 }
 
-impl Simulation {
+impl<N: Borrow<Network>, S: BorrowMut<State>, M: BorrowMut<dyn Method>> Simulation<N, S, M> {
     /// A simulation at t = 0 with step `dt` (ms).
     ///
     /// # Errors
     /// [`SolveError::InvalidStep`] when dt is not a positive finite number.
     pub fn new(
-        net: Network,
-        state: State,
-        method: Box<dyn Method>,
+        net: N,
+        state: S,
+        method: M,
         dt: f64,
-    ) -> Result<Simulation, SolveError> {
+    ) -> Result<Simulation<N, S, M>, SolveError> {
         super::method::check_dt(dt)?;
         Ok(Simulation {
             net,
@@ -105,33 +129,35 @@ impl Simulation {
 
     /// The network.
     pub fn net(&self) -> &Network {
-        &self.net
+        self.net.borrow()
     }
 
     /// The state.
     pub fn state(&self) -> &State {
-        &self.state
+        self.state.borrow()
     }
 
     /// The state, to change between runs (a reset, weights loaded from a file).
     pub fn state_mut(&mut self) -> &mut State {
-        &mut self.state
+        self.state.borrow_mut()
     }
 
     /// The method's counters.
     pub fn statistics(&self) -> Statistics {
-        self.method.statistics()
+        self.method.borrow().statistics()
     }
 
     /// The network and its state.
-    pub fn into_parts(self) -> (Network, State) {
+    pub fn into_parts(self) -> (N, S) {
         (self.net, self.state)
     }
 
     /// Sets the potentials to the bottom-up pass of `drive` (the model's `bottom_up_pass`),
     /// as a start for a run; the clock does not move.
     pub fn bottom_up_pass(&mut self, drive: &Drive, ws: &mut crate::model::Workspace) {
-        self.net.bottom_up_pass(&mut self.state, drive, ws);
+        self.net
+            .borrow()
+            .bottom_up_pass(self.state.borrow_mut(), drive, ws);
     }
 
     /// One step of dt under `drive`, from t = n·dt.
@@ -140,8 +166,13 @@ impl Simulation {
     /// The method's: divergence (naming time and layer), a failed Newton iteration, …
     pub fn step(&mut self, drive: &Drive) -> Result<(), SolveError> {
         let t = self.t();
-        self.method
-            .step(&self.net, &mut self.state, drive, t, self.dt)?;
+        self.method.borrow_mut().step(
+            self.net.borrow(),
+            self.state.borrow_mut(),
+            drive,
+            t,
+            self.dt,
+        )?;
         self.n += 1;
         Ok(())
     }
@@ -161,7 +192,14 @@ impl Simulation {
             self.step(drive)?;
             let mut stop = false;
             for o in observers.iter_mut() {
-                if self.n % o.every().max(1) == 0 && o.observe(self, drive).is_break() {
+                let at = Moment {
+                    n: self.n,
+                    t: self.t(),
+                    net: self.net.borrow(),
+                    state: self.state.borrow(),
+                    drive,
+                };
+                if self.n % o.every().max(1) == 0 && o.observe(at).is_break() {
                     stop = true;
                 }
             }

@@ -141,7 +141,7 @@ impl TwoPass {
         for k in (1..net.n_layers()).rev() {
             // v^I_k is still that of the upward pass (r_k unchanged); nudge towards the new u_{k+1}.
             net.settle_interneuron(state, ws, k);
-            net.apical(&state.y, &state.p, ws, k);
+            net.apical(&state.y, &state.p, ws, k, drive.gate(&net.config, k));
             let g_tot = c.g_lk + c.g_b + c.g_a;
             Zip::from(l.u_pyr[k].view_mut(&mut state.y))
                 .and(&ws.v_basal[k])

@@ -33,7 +33,7 @@ use crate::model::{Drive, Network, Projection, Reconstruction, State};
 use crate::record::npz::{NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};
 use crate::rng::Rng;
-use crate::solve::{Method, MethodKind};
+use crate::solve::{Method, MethodKind, Simulation, SolveError};
 use crate::task::TaskConfig;
 use crate::task::corrupt::{Corruption, mse};
 use crate::task::mnist::load;
@@ -151,27 +151,26 @@ impl Attention {
             t.fill(pad_target);
             t.slice_mut(s![..end - start, ..])
                 .assign(&targets.slice(s![start..end, ..]));
-            self.net.config.gate = gate_at(&schedule, 0.0).to_vec();
-            self.net
-                .bottom_up_pass(&mut self.state, &Drive::free(x.view()), &mut ws);
+            self.net.bottom_up_pass(
+                &mut self.state,
+                &Drive::free(x.view()).gated(gate_at(&schedule, 0.0)),
+                &mut ws,
+            );
             let phi = self.net.config.phi;
             let mut r1 = Array2::zeros((b, self.net.layout.sizes[1]));
             let mut xhat = Array2::zeros((b, n0));
-            for n in 0..self.steps {
-                let time = n as f64 * self.dt;
-                let gate = gate_at(&schedule, time);
-                if gate != self.net.config.gate.as_slice() {
-                    self.net.config.gate = gate.to_vec();
-                }
+            let settling = |e: SolveError| format!("settling ({}): {e}", condition.name());
+            let mut sim = Simulation::new(&self.net, &mut self.state, &mut *self.euler, self.dt)
+                .map_err(settling)?;
+            for _ in 0..self.steps {
+                let gate = gate_at(&schedule, sim.t());
                 let drive = match condition {
                     Condition::NoClass => Drive::free(x.view()),
                     _ => Drive::nudged(x.view(), t.view()),
                 };
-                self.euler
-                    .step(&self.net, &mut self.state, &drive, time, self.dt)
-                    .map_err(|e| format!("settling ({}): {e}", condition.name()))?;
+                sim.step(&drive.gated(gate)).map_err(settling)?;
                 if let Some(tau) = follow {
-                    r1.zip_mut_with(&self.net.u_pyr(&self.state, 1), |r, &u| *r = phi.phi(u));
+                    r1.zip_mut_with(&sim.net().u_pyr(sim.state(), 1), |r, &u| *r = phi.phi(u));
                     rec.predict_into(r1.view(), &mut xhat);
                     let a = self.dt / tau;
                     x.zip_mut_with(&xhat, |x, &xh| *x += a * (xh - *x));

@@ -14,7 +14,7 @@ use crate::experiment::scenario::{Integrators, Scenario};
 use crate::model::{Drive, Network, Plasticity, State, Workspace};
 use crate::record::{SummaryRow, TimeSeries};
 use crate::solve::{
-    Control, Dopri5, Method, MethodKind, SolveError, SteadyStateConfig, Tolerances,
+    Control, Dopri5, Method, Simulation, MethodKind, SolveError, SteadyStateConfig, Tolerances,
 };
 use crate::task::Task;
 
@@ -37,11 +37,9 @@ fn integrate(
     dt: f64,
     steps: u64,
 ) -> Result<u64, SolveError> {
-    let mut m = fixed_step(kind, net)?;
-    for n in 0..steps {
-        m.step(net, state, drive, n as f64 * dt, dt)?;
-    }
-    Ok(m.statistics().rhs_evaluations)
+    let mut sim = Simulation::new(net, state, fixed_step(kind, net)?, dt)?;
+    sim.run(steps, drive, &mut [])?;
+    Ok(sim.statistics().rhs_evaluations)
 }
 
 /// The method that stands for "the implicit method" in the summary (`order_implicit`).
@@ -106,14 +104,16 @@ pub(crate) fn shrinks(
         *v += 1e-6 * if i % 2 == 0 { 1.0 } else { -1.0 };
     }
     let d0 = 1e-6;
-    let Ok(mut m) = kind.build(net, 0) else {
+    let Ok(mut sim) = kind
+        .build(net, 0)
+        .and_then(|m| Simulation::new(net, &mut s, m, dt))
+    else {
         return false;
     };
-    for n in 0..steps {
-        if m.step(net, &mut s, drive, n as f64 * dt, dt).is_err() {
-            return false;
-        }
+    if sim.run(steps as u64, drive, &mut []).is_err() {
+        return false;
     }
+    drop(sim);
     let d = s.y[..np]
         .iter()
         .zip(&fixed.y[..np])

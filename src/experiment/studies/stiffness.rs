@@ -35,7 +35,9 @@ use crate::experiment::protocol::{
 use crate::experiment::scenario::{Scenario, Stiffness};
 use crate::model::{Drive, Network, NetworkConfig, Plasticity, State, Workspace};
 use crate::record::{SummaryRow, TimeSeries};
-use crate::solve::{Bdf2, Method, MethodKind, Ros2, SolveError, SteadyStateConfig, Tolerances};
+use crate::solve::{
+    Bdf2, Method, MethodKind, Ros2, Simulation, SolveError, SteadyStateConfig, Tolerances,
+};
 use crate::task::Task;
 
 /// Ratios dt / (Euler's predicted limit) tried for ROS2's stability, ascending.
@@ -73,7 +75,7 @@ struct Attempt {
 }
 
 fn attempt(
-    method: &mut dyn Method,
+    method: &mut (dyn Method + 'static),
     net: &Network,
     state0: &State,
     drive: &Drive,
@@ -83,13 +85,9 @@ fn attempt(
 ) -> Attempt {
     let mut s = state0.clone();
     let started = Instant::now();
-    let mut failed = false;
-    for n in 0..steps {
-        if method.step(net, &mut s, drive, n as f64 * dt, dt).is_err() {
-            failed = true;
-            break;
-        }
-    }
+    let failed = Simulation::new(net, &mut s, &mut *method, dt)
+        .and_then(|mut sim| sim.run(steps, drive, &mut []))
+        .is_err();
     let wall_s = started.elapsed().as_secs_f64();
     let error = if failed {
         f64::INFINITY
@@ -157,11 +155,10 @@ pub fn run(
         let ref_steps = (st.duration_ms / h_ref).ceil() as u64;
         let h_ref = st.duration_ms / ref_steps as f64;
         let mut reference = state0.clone();
-        let mut rk4 = MethodKind::Rk4.build(&net, 0).map_err(solve)?;
-        for n in 0..ref_steps {
-            rk4.step(&net, &mut reference, &drive, n as f64 * h_ref, h_ref)
-                .map_err(solve)?;
-        }
+        let rk4 = MethodKind::Rk4.build(&net, 0).map_err(solve)?;
+        Simulation::new(&net, &mut reference, rk4, h_ref)
+            .and_then(|mut sim| sim.run(ref_steps, &drive, &mut []))
+            .map_err(solve)?;
         let mut costs = Vec::new();
         for kind in METHODS {
             let cost = cost(

@@ -15,7 +15,7 @@ use crate::experiment::scenario::Scenario;
 use crate::model::{Drive, Workspace};
 use crate::record::{Cell, SummaryRow, TimeSeries};
 use crate::rng::Rng;
-use crate::solve::Simulation;
+use crate::solve::{Moment, Simulation};
 use crate::task::Task;
 
 /// The scenario's network for one sample, its initial weights and method, at t = 0 (refused
@@ -65,17 +65,17 @@ pub fn self_predicting(
         let pattern = task.pattern(sim.net().layout.sizes[0], &mut rng);
         let drive = Drive::free(pattern.input.view());
         let (mut a_sum, mut m_sum) = (0.0, 0.0);
-        let mut watch = |sim: &Simulation, drive: &Drive| {
-            observe(sim, drive, &mut ws);
+        let mut watch = |at: Moment<'_, '_>| {
+            at.net.dendrites(&at.state.y, &at.state.p, at.drive, &mut ws);
             let (a, m) = (
-                apical_norm(sim.net(), &ws),
-                interneuron_mismatch(sim.net(), sim.state()),
+                apical_norm(at.net, &ws),
+                interneuron_mismatch(at.net, at.state),
             );
             a_sum += a;
             m_sum += m;
-            if sim.n() % every == 0 {
-                series.push("", sim.t(), "apical_norm", -1, -1, a);
-                series.push("", sim.t(), "interneuron_mismatch", -1, -1, m);
+            if at.n % every == 0 {
+                series.push("", at.t, "apical_norm", -1, -1, a);
+                series.push("", at.t, "interneuron_mismatch", -1, -1, m);
             }
             ControlFlow::Continue(())
         };
