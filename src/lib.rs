@@ -11,6 +11,7 @@
 pub mod analysis;
 pub mod baseline;
 pub mod experiment;
+pub mod learn;
 pub mod linalg;
 pub mod model;
 pub mod record;

@@ -41,21 +41,7 @@ pub fn alignment_angle_deg(net: &Network, state: &State, k: usize) -> f64 {
     angle_deg(&forward, &feedback.t().to_owned())
 }
 
-/// Copies every weight and bias from one network's state into another's (same sizes and
-/// plasticity; batch sizes may differ).
-pub fn copy_parameters(from: &Network, src: &State, to: &Network, dst: &mut State) {
-    for (a, b) in from.layout.synapses.iter().zip(&to.layout.synapses) {
-        assert_eq!(
-            (a.projection, a.layer),
-            (b.projection, b.layer),
-            "networks of the same shape"
-        );
-        dst.view_mut(&b.w).assign(&src.view(&a.w));
-        if let (Some(ba), Some(bb)) = (a.bias, b.bias) {
-            dst.view_mut(&bb).assign(&src.view(&ba));
-        }
-    }
-}
+pub use crate::model::copy_parameters;
 
 /// A noise-free twin of a network for a batch of probe inputs: its own network (σ = 0),
 /// state and solver, reused across probes.

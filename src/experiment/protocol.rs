@@ -77,6 +77,14 @@ pub enum RunError {
         /// Its value.
         value: f64,
     },
+    /// The learner could not be built.
+    #[error("seed {seed}: {source}")]
+    Learn {
+        /// The run's seed.
+        seed: u64,
+        /// What happened.
+        source: crate::learn::LearnError,
+    },
     /// The task could not be built.
     #[error("seed {seed}: task: {message}")]
     Task {

@@ -15,7 +15,7 @@ pub use dynamics::Workspace;
 pub use error::ModelError;
 pub use init::{Initialisation, TopDown};
 pub use layout::{Block, Layout, Projection, Segment, Synapses};
-pub use network::{Drive, Network, State};
+pub use network::{Drive, Network, State, copy_parameters};
 pub use params::{Conductances, NetworkConfig, Noise, NoiseConvention, Nudging, Plasticity};
 pub use reconstruction::Reconstruction;
 pub use transfer::Transfer;

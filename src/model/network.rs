@@ -314,3 +314,19 @@ impl Network {
         }
     }
 }
+
+/// Copies every weight and bias from one network's state into another's (same sizes and
+/// plasticity; batch sizes may differ).
+pub fn copy_parameters(from: &Network, src: &State, to: &Network, dst: &mut State) {
+    for (a, b) in from.layout.synapses.iter().zip(&to.layout.synapses) {
+        assert_eq!(
+            (a.projection, a.layer),
+            (b.projection, b.layer),
+            "networks of the same shape"
+        );
+        dst.view_mut(&b.w).assign(&src.view(&a.w));
+        if let (Some(ba), Some(bb)) = (a.bias, b.bias) {
+            dst.view_mut(&bb).assign(&src.view(&ba));
+        }
+    }
+}

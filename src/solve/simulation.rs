@@ -96,12 +96,7 @@ impl<N: Borrow<Network>, S: BorrowMut<State>, M: BorrowMut<dyn Method>> Simulati
     ///
     /// # Errors
     /// [`SolveError::InvalidStep`] when dt is not a positive finite number.
-    pub fn new(
-        net: N,
-        state: S,
-        method: M,
-        dt: f64,
-    ) -> Result<Simulation<N, S, M>, SolveError> {
+    pub fn new(net: N, state: S, method: M, dt: f64) -> Result<Simulation<N, S, M>, SolveError> {
         super::method::check_dt(dt)?;
         Ok(Simulation {
             net,

@@ -2,6 +2,7 @@
 //! input patterns and, where it has one, the target potential u^trgt_N of each.
 
 pub mod corrupt;
+pub mod minibatch;
 pub mod mnist;
 
 use ndarray::Array2;

@@ -1,8 +1,8 @@
 //! The MNIST learner (paper-spec §6.4): one minibatch step of the two-pass learner against the
 //! same step computed by hand, scalar by scalar, on a 3-2-2 network with a batch of 2.
 
-use dendritic::experiment::mnist::learning_rates;
-use dendritic::experiment::scenario::MnistTraining;
+use dendritic::experiment::scenario::Training;
+use dendritic::learn::learning_rates;
 use dendritic::model::{Drive, Network, NetworkConfig, Projection, State};
 use dendritic::solve::TwoPass;
 use ndarray::{Array2, array};
@@ -307,7 +307,7 @@ fn tracking_rates_keep_the_interneurons_self_predicting_to_first_order() {
     let mut state = net.zero_state();
     fill_distinct(&net, &mut state, 0.29);
     net.set_self_predicting(&mut state);
-    let training: MnistTraining =
+    let training: Training =
         toml::from_str("epochs = 1\ninterneuron_rescaling = \"tracking\"").expect("valid");
     let eta = learning_rates(&net, &training);
     let x: Array2<f64> = array![[0.2, 0.9, 0.4, 0.0], [0.7, 0.1, 0.5, 1.0]];
@@ -361,7 +361,7 @@ fn tracking_interneurons_correct_themselves_with_the_predicted_gain_and_diverge_
     let mut state = net.zero_state();
     fill_distinct(&net, &mut state, 0.43);
     net.set_self_predicting(&mut state);
-    let training: MnistTraining =
+    let training: Training =
         toml::from_str("epochs = 1\ninterneuron_rescaling = \"tracking\"").expect("valid");
     let eta_one = learning_rates(&net, &training);
     let x: Array2<f64> = array![[0.9, 0.1, 0.6, 0.3, 0.8]];

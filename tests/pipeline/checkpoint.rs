@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use dendritic::experiment::scenario::MnistSettle;
+use dendritic::experiment::scenario::SettleBy;
 use dendritic::experiment::{Scenario, run_one};
 use dendritic::record::Cell;
 use dendritic::rng::Rng;
@@ -45,7 +45,7 @@ fn number(row: &dendritic::record::SummaryRow, key: &str) -> f64 {
 #[test]
 fn a_stopped_and_resumed_run_ends_where_the_uninterrupted_one_does() {
     let (root, data) = synthetic_set("checkpoint", 8, 260, 50);
-    for settle in [MnistSettle::Dynamics, MnistSettle::TwoPass] {
+    for settle in [SettleBy::Dynamics, SettleBy::TwoPass] {
         let mut s = on_synthetic("mnist_dynamics", &data, &[784, 30, 20, 10], (200, 60, 50));
         let m = s.study.training_mut().unwrap();
         m.settle = settle;
@@ -202,14 +202,14 @@ fn dendritic(args: &[&str], hook: Option<(&str, &str)>) -> std::process::Output 
 
 #[test]
 fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
-    use dendritic::experiment::scenario::MnistLearner;
+    use dendritic::experiment::scenario::LearnerKind;
     let (root, data) = synthetic_set("kill9", 9, 260, 50);
     // Checkpoints every 60 images (asked for), or only at the epochs' ends (what the driver
     // does for every MNIST run, in results/<name>/checkpoints).
     for (learner, every) in [
-        (MnistLearner::Microcircuit, 60),
-        (MnistLearner::Backprop, 60),
-        (MnistLearner::Microcircuit, 0),
+        (LearnerKind::Microcircuit, 60),
+        (LearnerKind::Backprop, 60),
+        (LearnerKind::Microcircuit, 0),
     ] {
         let mut s = on_synthetic("mnist_short", &data, &[784, 30, 20, 10], (200, 60, 50));
         let m = s.study.training_mut().unwrap();
@@ -218,7 +218,7 @@ fn a_run_killed_after_a_checkpoint_or_mid_write_resumes_to_the_same_numbers() {
         m.evaluations_per_epoch = 2;
         m.checkpoint_images = every;
         m.checkpoint_dir = root.join(format!("ck-{learner:?}")).display().to_string();
-        if learner == MnistLearner::Backprop {
+        if learner == LearnerKind::Backprop {
             m.backprop_eta = Some(vec![0.5; 3]);
             m.eta_decay_per_epoch = 0.9;
         }

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::settings::{
-    Disinhibition, Equivalence, Integrators, MnistTraining, Performance, Protocol, Recording,
-    Stiffness, Sweep,
+    Disinhibition, Equivalence, Integrators, Performance, Protocol, Recording, Stiffness, Sweep,
+    Training,
 };
 use crate::model::{Initialisation, NetworkConfig};
 use crate::solve::MethodKind;
@@ -93,7 +93,7 @@ pub struct RawScenario {
     pub equivalence: Option<Equivalence>,
     /// The MNIST study's training settings (mnist only).
     #[serde(default)]
-    pub mnist: Option<MnistTraining>,
+    pub mnist: Option<Training>,
     /// The disinhibition study's settings (disinhibition only; training by `[mnist]`).
     #[serde(default)]
     pub disinhibition: Option<Disinhibition>,

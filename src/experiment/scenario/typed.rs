@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::raw::{RawScenario, Study};
 use super::settings::{
-    Disinhibition, Equivalence, Integrators, MnistTraining, Performance, Protocol, Recording,
-    Stiffness, Sweep,
+    Disinhibition, Equivalence, Integrators, Performance, Protocol, Recording, Stiffness, Sweep,
+    Training,
 };
 use crate::model::{Initialisation, NetworkConfig};
 use crate::solve::MethodKind;
@@ -59,11 +59,11 @@ pub enum StudyConfig {
     /// Integrator accuracy: `[integrators]`.
     Integrators(Integrators),
     /// Fig. 3: `[mnist]`.
-    Mnist(MnistTraining),
+    Mnist(Training),
     /// Disinhibition: trained by `[mnist]`, then `[disinhibition]`.
     Disinhibition {
         /// The training (`[mnist]`).
-        training: MnistTraining,
+        training: Training,
         /// The gate schedules, corruptions and generation (`[disinhibition]`).
         settings: Disinhibition,
     },
@@ -90,7 +90,7 @@ impl StudyConfig {
     }
 
     /// The MNIST training settings (the mnist and disinhibition studies).
-    pub fn training(&self) -> Option<&MnistTraining> {
+    pub fn training(&self) -> Option<&Training> {
         match self {
             StudyConfig::Mnist(m) | StudyConfig::Disinhibition { training: m, .. } => Some(m),
             _ => None,
@@ -98,7 +98,7 @@ impl StudyConfig {
     }
 
     /// The MNIST training settings, to change (the mnist and disinhibition studies).
-    pub fn training_mut(&mut self) -> Option<&mut MnistTraining> {
+    pub fn training_mut(&mut self) -> Option<&mut Training> {
         match self {
             StudyConfig::Mnist(m) | StudyConfig::Disinhibition { training: m, .. } => Some(m),
             _ => None,

@@ -2,7 +2,7 @@
 
 use super::error::{ScenarioError, locate_key};
 use super::raw::{RawScenario, Study};
-use super::settings::{Disinhibition, MnistLearner, MnistSettle, Stiffness};
+use super::settings::{Disinhibition, LearnerKind, SettleBy, Stiffness};
 use super::typed::{Scenario, StudyConfig};
 use crate::model::ModelError;
 use crate::solve::MethodKind;
@@ -373,7 +373,7 @@ impl RawScenario {
                 );
             }
             match (&m.learner, &m.backprop_eta) {
-                (MnistLearner::Backprop | MnistLearner::FeedbackAlignment, None) => {
+                (LearnerKind::Backprop | LearnerKind::FeedbackAlignment, None) => {
                     return e(
                         "mnist.backprop_eta",
                         "learner = \"backprop\" or \"feedback_alignment\" needs a learning rate per layer".into(),
@@ -598,7 +598,7 @@ impl RawScenario {
                         "the two-pass learner is deterministic: needs σ = 0".into(),
                     );
                 }
-                if m.settle == MnistSettle::Dynamics {
+                if m.settle == SettleBy::Dynamics {
                     if self.method != MethodKind::Euler {
                         return e(
                             "method",
@@ -642,7 +642,7 @@ impl RawScenario {
                         "the disinhibition study trains by an [mnist] table (epochs, batch)".into(),
                     );
                 };
-                if m.learner != MnistLearner::Microcircuit || m.settle != MnistSettle::TwoPass {
+                if m.learner != LearnerKind::Microcircuit || m.settle != SettleBy::TwoPass {
                     return e(
                         "mnist.learner",
                         "the disinhibition study trains the two-pass microcircuit".into(),

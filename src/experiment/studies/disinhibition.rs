@@ -22,13 +22,13 @@ use std::path::Path;
 use indicatif::ProgressBar;
 use ndarray::{Array2, Axis, s};
 
-use super::mnist::{Learner, Microcircuit, Minibatches, argmax};
 use crate::baseline::{Credit, FeedForward, OutputLoss};
 use crate::experiment::probe::copy_parameters;
 use crate::experiment::protocol::{RunError, RunOutput, initial_network, num, stream};
 use crate::experiment::scenario::{
-    Disinhibition, GateStep, GenerationInput, MnistTraining, Scenario, gate_at,
+    Disinhibition, GateStep, GenerationInput, Scenario, Training, gate_at,
 };
+use crate::learn::{Learner, TwoPassLearner};
 use crate::model::{Drive, Network, Projection, Reconstruction, State};
 use crate::record::npz::{NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};
@@ -36,6 +36,7 @@ use crate::rng::Rng;
 use crate::solve::{Method, MethodKind, Simulation, SolveError};
 use crate::task::TaskConfig;
 use crate::task::corrupt::{Corruption, mse};
+use crate::task::minibatch::{Minibatches, argmax};
 use crate::task::mnist::load;
 
 /// Random stream of the reconstruction's initial weights.
@@ -225,7 +226,7 @@ fn push_images(
 /// Runs the study for one seed.
 pub fn run(
     scenario: &Scenario,
-    training: &MnistTraining,
+    training: &Training,
     d: &Disinhibition,
     seed: u64,
     progress: Option<&ProgressBar>,
@@ -272,7 +273,8 @@ pub fn run(
         phi,
         &mut Rng::derived(seed, RECONSTRUCTION),
     );
-    let mut mc = Microcircuit::new(net, state, training, scenario.protocol.dt, seed)?;
+    let mut mc = TwoPassLearner::new(net, state, training, scenario.protocol.dt, seed)
+        .map_err(|source| RunError::Learn { seed, source })?;
     let mut series = TimeSeries::default();
     let mut summary = SummaryRow::new();
 

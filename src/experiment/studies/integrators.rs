@@ -14,7 +14,7 @@ use crate::experiment::scenario::{Integrators, Scenario};
 use crate::model::{Drive, Network, Plasticity, State, Workspace};
 use crate::record::{SummaryRow, TimeSeries};
 use crate::solve::{
-    Control, Dopri5, Method, Simulation, MethodKind, SolveError, SteadyStateConfig, Tolerances,
+    Control, Dopri5, Method, MethodKind, Simulation, SolveError, SteadyStateConfig, Tolerances,
 };
 use crate::task::Task;
 

@@ -24,13 +24,14 @@ use std::time::Instant;
 use indicatif::ProgressBar;
 use ndarray::Array2;
 
-use super::mnist::{Minibatches, build_learner};
+use super::mnist::build_learner;
 use crate::experiment::protocol::{RunError, RunOutput, initial_network, num};
 use crate::experiment::scenario::{Performance, Scenario};
 use crate::model::{Drive, Network, State};
 use crate::record::{Cell, SummaryRow, TimeSeries};
 use crate::rng::Rng;
 use crate::solve::{Euler, Method};
+use crate::task::minibatch::Minibatches;
 
 /// The median of a non-empty sample.
 pub fn median(xs: &[f64]) -> f64 {

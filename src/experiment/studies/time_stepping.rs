@@ -66,7 +66,8 @@ pub fn self_predicting(
         let drive = Drive::free(pattern.input.view());
         let (mut a_sum, mut m_sum) = (0.0, 0.0);
         let mut watch = |at: Moment<'_, '_>| {
-            at.net.dendrites(&at.state.y, &at.state.p, at.drive, &mut ws);
+            at.net
+                .dendrites(&at.state.y, &at.state.p, at.drive, &mut ws);
             let (a, m) = (
                 apical_norm(at.net, &ws),
                 interneuron_mismatch(at.net, at.state),
