@@ -11,7 +11,7 @@ use dendritic::experiment::{Scenario, run_scenario};
 #[derive(Parser)]
 #[command(
     name = "dendritic",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("DENDRITIC_COMMIT"), ")"),
     about = "Simulator of the dendritic error microcircuit (Sacramento, Costa, Bengio & Senn, NeurIPS 2018)",
     long_about = "Simulator of the dendritic error microcircuit (Sacramento, Costa, Bengio & Senn, NeurIPS 2018).\n\n\
         Experiments are TOML scenario files (see scenarios/); `run` writes results/<name>/*.parquet,\n\

@@ -61,25 +61,10 @@ pub fn flatten_parameters(scenario: &Scenario) -> SummaryRow {
     out
 }
 
-/// The current commit (short hash, "+dirty" when the tree has changes), or "unknown".
+/// The commit this program was built from (short hash, "+dirty" when the tree had uncommitted
+/// changes, "unknown" outside a git checkout), embedded at build time by build.rs.
 pub fn commit() -> String {
-    let git = |args: &[&str]| {
-        std::process::Command::new("git")
-            .args(args)
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-    };
-    match git(&["rev-parse", "--short", "HEAD"]) {
-        Some(h) => {
-            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
-                .map(|s| !s.is_empty())
-                .unwrap_or(false);
-            if dirty { format!("{h}+dirty") } else { h }
-        }
-        None => "unknown".into(),
-    }
+    env!("DENDRITIC_COMMIT").to_string()
 }
 
 /// Where a scenario's results go.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use ndarray::{Array2, Axis};
 
-use super::Learner;
+use super::learner::Learner;
 use super::checkpoint::f64_array;
 use crate::baseline::{Credit, FeedForward};
 use crate::record::npz::{NpyArray, NpyData};

@@ -8,7 +8,7 @@ use ndarray::Array2;
 use super::checkpoint::{restore_state, state_arrays};
 use super::config::Training;
 use super::two_pass::{TwoPassLearner, learning_rates};
-use super::{LearnError, Learner, num};
+use super::learner::{LearnError, Learner, num};
 use crate::model::{Drive, Network, Projection};
 use crate::record::npz::{NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};

@@ -7,63 +7,11 @@ pub mod backprop;
 pub mod checkpoint;
 pub mod config;
 pub mod dynamics;
+mod learner;
 pub mod two_pass;
-
-use std::collections::BTreeMap;
-
-use ndarray::Array2;
-use thiserror::Error;
-
-use crate::model::ModelError;
-use crate::record::npz::NpyArray;
-use crate::record::{SummaryRow, TimeSeries};
-use crate::solve::SolveError;
 
 pub use backprop::BackpropLearner;
 pub use config::{InterneuronRescaling, InterneuronTeaching, LearnerKind, SettleBy, Training};
 pub use dynamics::DynamicsLearner;
 pub use two_pass::{TwoPassLearner, learning_rates};
-
-/// Puts a number into a summary row.
-fn num(row: &mut SummaryRow, key: &str, v: f64) {
-    row.insert(key.to_string(), crate::record::Cell::Num(v));
-}
-
-/// Why a learner cannot be built.
-#[derive(Debug, Error)]
-pub enum LearnError {
-    /// Its network cannot be built.
-    #[error(transparent)]
-    Model(#[from] ModelError),
-    /// Its solver cannot be built.
-    #[error(transparent)]
-    Solve(#[from] SolveError),
-    /// The settings do not fit the network.
-    #[error("{0}")]
-    Settings(String),
-}
-
-/// A learner: one minibatch step, and the classification error of its current weights.
-pub trait Learner {
-    /// One update on a minibatch: inputs (batch × pixels) and target potentials (batch × classes).
-    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String>;
-    /// The percentage of `images` misclassified by the current weights.
-    fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64;
-    /// An error when a weight or potential left the finite range (a diverging run).
-    fn check(&self, epoch: f64) -> Result<(), String>;
-    /// Numbers of its own for the summary.
-    fn report(&self, _summary: &mut SummaryRow) {}
-    /// Multiplies every learning rate by `factor` (the per-epoch decay).
-    fn scale_rates(&mut self, factor: f64);
-    /// Quantities of its own recorded at every evaluation.
-    fn probe(&self, _name: &str, _epoch: f64, _series: &mut TimeSeries) {}
-    /// The arrays that restore the learner (weights, potentials, …), or None when it cannot
-    /// be checkpointed.
-    fn checkpoint(&self) -> Option<BTreeMap<String, NpyArray>> {
-        None
-    }
-    /// Restores what [`Learner::checkpoint`] saved.
-    fn restore(&mut self, _arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
-        Err("this learner has no checkpoints".into())
-    }
-}
+pub use learner::{LearnError, Learner};

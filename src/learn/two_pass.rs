@@ -8,7 +8,7 @@ use ndarray::{Array2, Axis};
 
 use super::checkpoint::{f64_array, restore_state, state_arrays};
 use super::config::{InterneuronRescaling, InterneuronTeaching, SettleBy, Training};
-use super::{LearnError, Learner, num};
+use super::learner::{LearnError, Learner, num};
 use crate::model::{Drive, Network, Projection, State, Workspace, copy_parameters};
 use crate::record::npz::{NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};
