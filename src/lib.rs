@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod baseline;
+pub mod error;
 pub mod experiment;
 pub mod learn;
 pub mod linalg;

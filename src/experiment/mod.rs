@@ -1,6 +1,7 @@
 //! The driver side: scenario files, the run protocol of each study, and running a scenario's
 //! seeds in parallel into Parquet files.
 
+mod error;
 pub mod execute;
 pub mod probe;
 pub mod protocol;
@@ -18,9 +19,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 use rayon::prelude::*;
 
+pub use error::{DriverError, DriverResult};
 pub use protocol::{RunError, RunOutput, stream};
 pub use scenario::{Scenario, ScenarioError, Study, StudyConfig};
 
+use crate::error::Context;
 use crate::record::{Cell, SummaryRow, summary_dataframe, write_frame};
 
 /// Every scalar parameter of a scenario as a flat `section.key` → value map (arrays and
@@ -90,7 +93,7 @@ pub fn run_scenario(
     root: &Path,
     csv: bool,
     show_progress: bool,
-) -> anyhow::Result<ScenarioResults> {
+) -> DriverResult<ScenarioResults> {
     // The scenario's files are written at the end: no other process may write them meanwhile.
     let _lock = crate::record::lock::exclusive(&results_dir(root, scenario).join(".lock"))?;
     let per_run = patterns_per_run(scenario);
@@ -178,7 +181,7 @@ pub fn run_scenario(
     }
     for (seed, w) in &weights {
         let path = dir.join(format!("weights-seed{seed}.npz"));
-        anyhow::Context::with_context(crate::record::npz::write(&path, w), || {
+        crate::error::Context::with_context(crate::record::npz::write(&path, w), || {
             format!("writing {}", path.display())
         })?;
     }
@@ -193,7 +196,9 @@ pub fn run_scenario(
     }
     crate::record::lock::write_atomic(
         &dir.join("scenario.toml"),
-        toml::to_string_pretty(scenario)?.as_bytes(),
+        toml::to_string_pretty(scenario)
+            .context("writing scenario.toml")?
+            .as_bytes(),
     )?;
     Ok(ScenarioResults {
         summary,

@@ -9,13 +9,14 @@ use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
 use rayon::prelude::*;
 
+use super::error::{DriverError, DriverResult};
 use super::scenario::{Scenario, ScenarioError, SweepRun, expand};
 use super::{commit, flatten_parameters};
+use crate::error::Context;
 use crate::record::{Cell, read_frame, summary_dataframe, write_frame};
 
 /// How a sweep is run.
@@ -112,7 +113,7 @@ fn finished_ok(dir: &Path, identity: &str) -> bool {
 ///
 /// # Errors
 /// The lock held by another process; an I/O error naming the path.
-pub fn clear(root: &Path, name: &str) -> anyhow::Result<usize> {
+pub fn clear(root: &Path, name: &str) -> DriverResult<usize> {
     let dir = root.join(name);
     if !dir.exists() {
         return Ok(0);
@@ -142,7 +143,7 @@ pub fn run_sweep(
     runs: &[SweepRun],
     root: &Path,
     opts: &SweepOptions,
-) -> anyhow::Result<SweepOutcome> {
+) -> DriverResult<SweepOutcome> {
     let mine: Vec<&SweepRun> = runs
         .iter()
         .filter(|r| opts.shard.map(|(i, n)| r.index % n == i).unwrap_or(true))
@@ -174,7 +175,9 @@ pub fn run_sweep(
     };
     crate::record::lock::write_atomic(
         &root.join(&base.name).join("scenario.toml"),
-        toml::to_string_pretty(base)?.as_bytes(),
+        toml::to_string_pretty(base)
+            .context("writing the sweep's scenario.toml")?
+            .as_bytes(),
     )?;
     let work = || -> Vec<(usize, Result<(), String>)> {
         todo.par_iter()
@@ -234,7 +237,8 @@ pub fn run_sweep(
     let results = match opts.threads {
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
-            .build()?
+            .build()
+            .context("starting the worker threads")?
             .install(work),
         None => work(),
     };
@@ -261,13 +265,13 @@ fn write_run(
     mut row: crate::record::SummaryRow,
     result: Result<super::RunOutput, super::RunError>,
     csv: bool,
-) -> (Result<(), String>, anyhow::Result<()>) {
+) -> (Result<(), String>, DriverResult<()>) {
     let status = match result {
         Ok(out) => {
             row.insert("status".into(), Cell::Text("ok".into()));
             row.insert("error".into(), Cell::Text(String::new()));
             row.extend(out.summary);
-            let write = || -> anyhow::Result<()> {
+            let write = || -> DriverResult<()> {
                 let mut ts = out.series.to_dataframe(run.seed)?;
                 ts.with_column(Column::new(
                     "run".into(),
@@ -299,9 +303,9 @@ fn write_run(
         }
     };
     let written = summary_dataframe(&[row])
-        .map_err(anyhow::Error::from)
+        .map_err(DriverError::from)
         .and_then(|mut df| {
-            write_frame(&mut df, &dir.join("summary.parquet"), csv).map_err(anyhow::Error::from)
+            write_frame(&mut df, &dir.join("summary.parquet"), csv).map_err(DriverError::from)
         });
     (status, written)
 }
@@ -348,7 +352,7 @@ fn stack_diagonal(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
 /// Gathers every run under results/<name>/runs/ into results/<name>/summary.parquet (a row per
 /// run, sorted by run index) and timeseries.parquet. Shards' run directories can simply be
 /// copied into one results root before merging.
-pub fn merge(root: &Path, name: &str, csv: bool) -> anyhow::Result<(DataFrame, DataFrame)> {
+pub fn merge(root: &Path, name: &str, csv: bool) -> DriverResult<(DataFrame, DataFrame)> {
     let _lock = crate::record::lock::exclusive(&root.join(name).join(".lock"))?;
     // The current grid: the scenario the runs were launched with.
     let scenario_path = root.join(name).join("scenario.toml");
@@ -368,7 +372,7 @@ pub fn merge(root: &Path, name: &str, csv: bool) -> anyhow::Result<(DataFrame, D
     let mut stale = Vec::new();
     for d in &dirs {
         let summary_path = d.join("summary.parquet");
-        let summary = anyhow::Context::with_context(read_frame(&summary_path), || {
+        let summary = crate::error::Context::with_context(read_frame(&summary_path), || {
             format!("reading {}", summary_path.display())
         })?;
         let belongs = current.iter().any(|r| {
@@ -382,9 +386,10 @@ pub fn merge(root: &Path, name: &str, csv: bool) -> anyhow::Result<(DataFrame, D
         summaries.push(summary);
         let ts_path = d.join("timeseries.parquet");
         if ts_path.exists() {
-            series.push(anyhow::Context::with_context(read_frame(&ts_path), || {
-                format!("reading {}", ts_path.display())
-            })?);
+            series.push(crate::error::Context::with_context(
+                read_frame(&ts_path),
+                || format!("reading {}", ts_path.display()),
+            )?);
         }
     }
     if !stale.is_empty() {
@@ -414,7 +419,7 @@ pub fn measure_speedup(
     runs: &[SweepRun],
     root: &Path,
     count: usize,
-) -> anyhow::Result<f64> {
+) -> DriverResult<f64> {
     let subset: Vec<SweepRun> = runs.iter().take(count).cloned().collect();
     let mut csv = String::from("threads,runs,wall_s,runs_per_s\n");
     let mut walls = Vec::new();

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use ndarray::{Array2, Axis};
 
-use super::learner::Learner;
 use super::checkpoint::f64_array;
+use super::learner::{LearnError, Learner};
 use crate::baseline::{Credit, FeedForward};
 use crate::record::npz::{NpyArray, NpyData};
 use crate::task::minibatch::argmax;
@@ -46,7 +46,7 @@ impl BackpropLearner {
 }
 
 impl Learner for BackpropLearner {
-    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String> {
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), LearnError> {
         let ws = self
             .ws
             .get_or_insert_with(|| crate::baseline::TrainWorkspace::new(&self.ff, x.nrows()));
@@ -102,17 +102,17 @@ impl Learner for BackpropLearner {
         Some(out)
     }
 
-    fn restore(&mut self, arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
-        let take = |name: &str, target: &mut [f64]| -> Result<(), String> {
+    fn restore(&mut self, arrays: &BTreeMap<String, NpyArray>) -> Result<(), LearnError> {
+        let take = |name: &str, target: &mut [f64]| -> Result<(), LearnError> {
             match arrays.get(name).map(|a| &a.data) {
                 Some(NpyData::F64(v)) if v.len() == target.len() => {
                     target.copy_from_slice(v);
                     Ok(())
                 }
-                _ => Err(format!(
+                _ => Err(LearnError::Checkpoint(format!(
                     "checkpoint has no float64 '{name}' of {} entries",
                     target.len()
-                )),
+                ))),
             }
         };
         for (k, w) in self.ff.w.iter_mut().enumerate() {
@@ -136,13 +136,13 @@ impl Learner for BackpropLearner {
         take("eta_backprop", &mut self.eta)
     }
 
-    fn check(&self, epoch: f64) -> Result<(), String> {
+    fn check(&self, epoch: f64) -> Result<(), LearnError> {
         for (k, w) in self.ff.w.iter().enumerate() {
             if w.iter().any(|v| !v.is_finite()) {
-                return Err(format!(
+                return Err(LearnError::Diverged(format!(
                     "backprop diverged by epoch {epoch:.2}: W_{} is not finite",
                     k + 1
-                ));
+                )));
             }
         }
         Ok(())

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::learner::LearnError;
 use crate::model::{Network, State};
 use crate::record::npz::{NpyArray, NpyData};
 
@@ -52,18 +53,25 @@ pub fn state_arrays(net: &Network, state: &State) -> BTreeMap<String, NpyArray> 
 }
 
 /// Copies `y` and `p` of a checkpoint back into a state of the same layout.
-pub fn restore_state(state: &mut State, arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
+pub fn restore_state(
+    state: &mut State,
+    arrays: &BTreeMap<String, NpyArray>,
+) -> Result<(), LearnError> {
     for (name, v) in [("y", &mut state.y), ("p", &mut state.p)] {
         match arrays.get(name).map(|a| &a.data) {
             Some(NpyData::F64(data)) if data.len() == v.len() => v.copy_from_slice(data),
             Some(NpyData::F64(data)) => {
-                return Err(format!(
+                return Err(LearnError::Checkpoint(format!(
                     "checkpoint array '{name}' has {} entries, the network {}",
                     data.len(),
                     v.len()
-                ));
+                )));
             }
-            _ => return Err(format!("checkpoint has no float64 array '{name}'")),
+            _ => {
+                return Err(LearnError::Checkpoint(format!(
+                    "checkpoint has no float64 array '{name}'"
+                )));
+            }
         }
     }
     Ok(())

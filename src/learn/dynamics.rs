@@ -7,8 +7,8 @@ use ndarray::Array2;
 
 use super::checkpoint::{restore_state, state_arrays};
 use super::config::Training;
-use super::two_pass::{TwoPassLearner, learning_rates};
 use super::learner::{LearnError, Learner, num};
+use super::two_pass::{TwoPassLearner, learning_rates};
 use crate::model::{Drive, Network, Projection};
 use crate::record::npz::{NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};
@@ -92,16 +92,14 @@ impl DynamicsLearner {
 }
 
 impl Learner for DynamicsLearner {
-    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String> {
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), LearnError> {
         let drive = Drive::nudged(x.view(), target.view());
         let state = &mut self.inner.state;
         for (n, learning) in [(self.settle_steps, 0.0), (self.learn_steps, 1.0)] {
             self.euler.set_learning(learning);
             for _ in 0..n {
                 let t = self.steps as f64 * self.dt;
-                self.euler
-                    .step(&self.net, state, &drive, t, self.dt)
-                    .map_err(|e| e.to_string())?;
+                self.euler.step(&self.net, state, &drive, t, self.dt)?;
                 self.steps += 1;
             }
         }
@@ -112,7 +110,7 @@ impl Learner for DynamicsLearner {
         self.inner.error_percent(images, labels)
     }
 
-    fn check(&self, epoch: f64) -> Result<(), String> {
+    fn check(&self, epoch: f64) -> Result<(), LearnError> {
         self.inner.check(epoch)
     }
 
@@ -160,7 +158,7 @@ impl Learner for DynamicsLearner {
         Some(out)
     }
 
-    fn restore(&mut self, arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
+    fn restore(&mut self, arrays: &BTreeMap<String, NpyArray>) -> Result<(), LearnError> {
         restore_state(&mut self.inner.state, arrays)?;
         match arrays.get("eta_per_ms").map(|a| &a.data) {
             Some(NpyData::F64(eta)) if eta.len() == self.net.layout.synapses.len() => {
@@ -168,7 +166,11 @@ impl Learner for DynamicsLearner {
                     syn.eta = e;
                 }
             }
-            _ => return Err("checkpoint has no 'eta_per_ms' of the right length".into()),
+            _ => {
+                return Err(LearnError::Checkpoint(
+                    "checkpoint has no 'eta_per_ms' of the right length".to_string(),
+                ));
+            }
         }
         if let Some(NpyData::U64(s)) = arrays.get("steps").map(|a| &a.data) {
             self.steps = s.first().copied().unwrap_or(0);

@@ -10,7 +10,6 @@ use crate::record::npz::NpyArray;
 use crate::record::{SummaryRow, TimeSeries};
 use crate::solve::SolveError;
 
-
 /// Puts a number into a summary row.
 pub(crate) fn num(row: &mut SummaryRow, key: &str, v: f64) {
     row.insert(key.to_string(), crate::record::Cell::Num(v));
@@ -28,16 +27,22 @@ pub enum LearnError {
     /// The settings do not fit the network.
     #[error("{0}")]
     Settings(String),
+    /// A weight or potential left the finite range: the learner diverged.
+    #[error("{0}")]
+    Diverged(String),
+    /// A checkpoint that does not fit the learner.
+    #[error("checkpoint: {0}")]
+    Checkpoint(String),
 }
 
 /// A learner: one minibatch step, and the classification error of its current weights.
 pub trait Learner {
     /// One update on a minibatch: inputs (batch × pixels) and target potentials (batch × classes).
-    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String>;
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), LearnError>;
     /// The percentage of `images` misclassified by the current weights.
     fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64;
     /// An error when a weight or potential left the finite range (a diverging run).
-    fn check(&self, epoch: f64) -> Result<(), String>;
+    fn check(&self, epoch: f64) -> Result<(), LearnError>;
     /// Numbers of its own for the summary.
     fn report(&self, _summary: &mut SummaryRow) {}
     /// Multiplies every learning rate by `factor` (the per-epoch decay).
@@ -50,7 +55,9 @@ pub trait Learner {
         None
     }
     /// Restores what [`Learner::checkpoint`] saved.
-    fn restore(&mut self, _arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
-        Err("this learner has no checkpoints".into())
+    fn restore(&mut self, _arrays: &BTreeMap<String, NpyArray>) -> Result<(), LearnError> {
+        Err(LearnError::Checkpoint(
+            "this learner has no checkpoints".into(),
+        ))
     }
 }

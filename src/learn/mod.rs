@@ -13,5 +13,5 @@ pub mod two_pass;
 pub use backprop::BackpropLearner;
 pub use config::{InterneuronRescaling, InterneuronTeaching, LearnerKind, SettleBy, Training};
 pub use dynamics::DynamicsLearner;
-pub use two_pass::{TwoPassLearner, learning_rates};
 pub use learner::{LearnError, Learner};
+pub use two_pass::{TwoPassLearner, learning_rates};

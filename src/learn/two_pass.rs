@@ -163,7 +163,7 @@ impl TwoPassLearner {
 }
 
 impl Learner for TwoPassLearner {
-    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), String> {
+    fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), LearnError> {
         if let Some(eta_free) = &self.eta_free {
             self.two_pass
                 .passes(&self.net, &mut self.state, &Drive::free(x.view()));
@@ -272,15 +272,15 @@ impl Learner for TwoPassLearner {
         }
     }
 
-    fn check(&self, epoch: f64) -> Result<(), String> {
+    fn check(&self, epoch: f64) -> Result<(), LearnError> {
         if let Some(i) = self.state.y.iter().position(|v| !v.is_finite()) {
-            return Err(format!(
+            return Err(LearnError::Diverged(format!(
                 "the microcircuit diverged by epoch {epoch:.2}: entry {i} of the state is {}",
                 self.state.y[i]
-            ));
+            )));
         }
         crate::solve::check_divergence(&self.eval, &self.eval_state.y, 0.0)
-            .map_err(|e| format!("by epoch {epoch:.2}: {e}"))
+            .map_err(|e| LearnError::Diverged(format!("by epoch {epoch:.2}: {e}")))
     }
 
     /// Every weight matrix by name (`w_up_1`, …, as NumPy arrays n_post × n_pre) and the flat
@@ -294,11 +294,13 @@ impl Learner for TwoPassLearner {
         Some(out)
     }
 
-    fn restore(&mut self, arrays: &BTreeMap<String, NpyArray>) -> Result<(), String> {
+    fn restore(&mut self, arrays: &BTreeMap<String, NpyArray>) -> Result<(), LearnError> {
         restore_state(&mut self.state, arrays)?;
         let rates = |k: &str, n: usize| match arrays.get(k).map(|a| &a.data) {
             Some(NpyData::F64(v)) if v.len() == n => Ok(v.clone()),
-            _ => Err(format!("checkpoint has no '{k}' of length {n}")),
+            _ => Err(LearnError::Checkpoint(format!(
+                "checkpoint has no '{k}' of length {n}"
+            ))),
         };
         self.eta = rates("eta_two_pass", self.eta.len())?;
         if let Some(free) = &mut self.eta_free {
@@ -335,13 +337,18 @@ impl Settler {
         })
     }
 
-    fn settle(&mut self, net: &Network, state: &mut State, drive: &Drive) -> Result<(), String> {
+    fn settle(
+        &mut self,
+        net: &Network,
+        state: &mut State,
+        drive: &Drive,
+    ) -> Result<(), LearnError> {
         let settled = match self {
             Settler::TwoPass => return Ok(()),
             Settler::FixedPoint(fp) => fp.settle(net, state, drive),
             Settler::Relax(relax) => relax.settle(net, state, drive),
         };
-        settled.map(|_| ()).map_err(|e| e.to_string())
+        settled.map(|_| ()).map_err(LearnError::from)
     }
 
     /// Scratch for the dendrites at the settled state.

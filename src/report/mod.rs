@@ -3,18 +3,20 @@
 //! writes its headline numbers to summary.csv (`metric,value,paper,unit`).
 
 pub mod data;
+mod error;
 pub mod plot;
 mod studies;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use crate::error::Context;
 use polars::prelude::DataFrame;
 
 use crate::experiment::Scenario;
 use crate::record::read_frame;
 use data::{mean_sd, summary_text, summary_values};
+pub use error::{ReportError, ReportResult};
 pub use plot::{Chart, Line};
 
 /// A headline number, with the paper's value where it has one.
@@ -85,11 +87,7 @@ pub struct Inputs<'a> {
 
 /// Renders the reports of the named scenarios (or of every results/<name>/ with a summary),
 /// then reports/index.html linking every page under reports/. Returns the pages written.
-pub fn render(
-    scenarios: &[String],
-    results: &Path,
-    reports: &Path,
-) -> anyhow::Result<Vec<PathBuf>> {
+pub fn render(scenarios: &[String], results: &Path, reports: &Path) -> ReportResult<Vec<PathBuf>> {
     let names: Vec<String> = if scenarios.is_empty() {
         let mut v: Vec<String> = std::fs::read_dir(results)
             .with_context(|| format!("reading results directory '{}'", results.display()))?
@@ -103,10 +101,10 @@ pub fn render(
         scenarios.to_vec()
     };
     if same_dir(results, reports) {
-        anyhow::bail!(
+        return Err(ReportError::Invalid(format!(
             "reports directory '{}' is the results directory: a page's summary.csv would overwrite the results' CSV; choose another --reports",
             reports.display()
-        );
+        )));
     }
     let mut written = Vec::new();
     let mut failed: Vec<(String, String)> = Vec::new();
@@ -114,6 +112,7 @@ pub fn render(
         let rendered = check_name(name).and_then(|()| {
             render_one(&results.join(name), &reports.join(name))
                 .with_context(|| format!("rendering the report of '{name}'"))
+                .map_err(ReportError::from)
         });
         match rendered {
             Ok(page) => written.push(page),
@@ -125,7 +124,7 @@ pub fn render(
     }
     written.push(write_index(reports, &failed)?);
     if !failed.is_empty() {
-        anyhow::bail!(
+        return Err(ReportError::Invalid(format!(
             "{} of {} report(s) could not be rendered ({}); the others and reports/index.html were written",
             failed.len(),
             names.len(),
@@ -134,7 +133,7 @@ pub fn render(
                 .map(|f| f.0.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
-        );
+        )));
     }
     Ok(written)
 }
@@ -143,14 +142,16 @@ pub fn render(
 ///
 /// # Errors
 /// Naming the bad name.
-pub fn check_name(name: &str) -> anyhow::Result<()> {
+pub fn check_name(name: &str) -> ReportResult<()> {
     if name.is_empty()
         || name == "."
         || name == ".."
         || name.contains(['/', '\\'])
         || name.contains('\0')
     {
-        anyhow::bail!("'{name}' is not a scenario name (one path component, no '/', not '..')");
+        return Err(ReportError::Invalid(format!(
+            "'{name}' is not a scenario name (one path component, no '/', not '..')"
+        )));
     }
     Ok(())
 }
@@ -163,13 +164,14 @@ fn same_dir(a: &Path, b: &Path) -> bool {
 }
 
 /// Renders one scenario's page from its results directory.
-pub fn render_one(results: &Path, out: &Path) -> anyhow::Result<PathBuf> {
+pub fn render_one(results: &Path, out: &Path) -> ReportResult<PathBuf> {
     let scenario_text = std::fs::read_to_string(results.join("scenario.toml"))
         .with_context(|| format!("reading {}", results.join("scenario.toml").display()))?;
     let scenario = Scenario::parse(
         &scenario_text,
         &results.join("scenario.toml").display().to_string(),
-    )?;
+    )
+    .context("reading the results' scenario")?;
     let summary = read_frame(&results.join("summary.parquet"))?;
     let speedup = std::fs::read_to_string(results.join("speedup.csv")).ok();
     let timeseries = read_frame(&results.join("timeseries.parquet"))?;
@@ -331,7 +333,7 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
 }
 
 /// Writes reports/index.html linking every reports/<name>/index.html with its headline numbers.
-pub fn write_index(reports: &Path, failed: &[(String, String)]) -> anyhow::Result<PathBuf> {
+pub fn write_index(reports: &Path, failed: &[(String, String)]) -> ReportResult<PathBuf> {
     std::fs::create_dir_all(reports)?;
     let mut names: Vec<String> = std::fs::read_dir(reports)?
         .filter_map(|e| e.ok())

@@ -6,6 +6,8 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::error::{ReportError, ReportResult};
+
 /// One curve.
 #[derive(Clone, Debug)]
 pub struct Line {
@@ -260,7 +262,7 @@ where
 }
 
 /// Writes `<dir>/<stem>.png` (800×480) and `<dir>/<stem>.svg`.
-pub fn render(chart: &Chart, dir: &Path) -> anyhow::Result<()> {
+pub fn render(chart: &Chart, dir: &Path) -> ReportResult<()> {
     register_font();
     std::fs::create_dir_all(dir)?;
     let png = dir.join(format!("{}.png", chart.stem));
@@ -269,9 +271,16 @@ pub fn render(chart: &Chart, dir: &Path) -> anyhow::Result<()> {
         BitMapBackend::new(&png, (800, 480)).into_drawing_area(),
         chart,
     )
-    .map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
-    draw(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), chart)
-        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    .map_err(|e| ReportError::Draw {
+        path: png.display().to_string(),
+        message: e.to_string(),
+    })?;
+    draw(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), chart).map_err(|e| {
+        ReportError::Draw {
+            path: svg.display().to_string(),
+            message: e.to_string(),
+        }
+    })?;
     Ok(())
 }
 
@@ -403,15 +412,23 @@ where
 }
 
 /// Writes `<dir>/<stem>.png` and `<dir>/<stem>.svg` of a heatmap.
-pub fn render_heatmap(h: &Heatmap, dir: &Path) -> anyhow::Result<()> {
+pub fn render_heatmap(h: &Heatmap, dir: &Path) -> ReportResult<()> {
     register_font();
     std::fs::create_dir_all(dir)?;
     let png = dir.join(format!("{}.png", h.stem));
     let svg = dir.join(format!("{}.svg", h.stem));
-    draw_heatmap(BitMapBackend::new(&png, (800, 480)).into_drawing_area(), h)
-        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
-    draw_heatmap(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), h)
-        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    draw_heatmap(BitMapBackend::new(&png, (800, 480)).into_drawing_area(), h).map_err(|e| {
+        ReportError::Draw {
+            path: png.display().to_string(),
+            message: e.to_string(),
+        }
+    })?;
+    draw_heatmap(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), h).map_err(|e| {
+        ReportError::Draw {
+            path: svg.display().to_string(),
+            message: e.to_string(),
+        }
+    })?;
     Ok(())
 }
 
@@ -470,7 +487,7 @@ where
 
 /// Writes `<dir>/<stem>.png` of an image grid (PNG only: a vector file of every pixel would
 /// be large and no sharper).
-pub fn render_grid(g: &ImageGrid, dir: &Path) -> anyhow::Result<()> {
+pub fn render_grid(g: &ImageGrid, dir: &Path) -> ReportResult<()> {
     register_font();
     std::fs::create_dir_all(dir)?;
     let png = dir.join(format!("{}.png", g.stem));
@@ -485,7 +502,10 @@ pub fn render_grid(g: &ImageGrid, dir: &Path) -> anyhow::Result<()> {
         cell,
         label_w,
     )
-    .map_err(|e| anyhow::anyhow!("drawing {}: {e}", png.display()))?;
+    .map_err(|e| ReportError::Draw {
+        path: png.display().to_string(),
+        message: e.to_string(),
+    })?;
     Ok(())
 }
 

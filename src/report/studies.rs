@@ -1,11 +1,12 @@
 //! The figures and headline numbers of each study's page.
 
 use super::data::{ema, mean_sd, mean_series, seeds, series, summary_values};
+use super::error::{ReportError, ReportResult};
 use super::{Chart, Inputs, Line, Metric, Page};
 use crate::experiment::{Study, StudyConfig};
 
 /// Builds the page of a study.
-pub fn page(inputs: &Inputs) -> anyhow::Result<Page> {
+pub fn page(inputs: &Inputs) -> ReportResult<Page> {
     match inputs.scenario.study.kind() {
         Study::SelfPredicting => self_predicting(inputs),
         Study::TargetLearning => target_learning(inputs),
@@ -21,7 +22,7 @@ pub fn page(inputs: &Inputs) -> anyhow::Result<Page> {
 }
 
 /// The engine's speed: one row per measurement, all from one run (issue 17).
-fn performance(inputs: &Inputs) -> anyhow::Result<Page> {
+fn performance(inputs: &Inputs) -> ReportResult<Page> {
     let rows: [(&str, &str, &str); 16] = [
         (
             "euler_step_us_small",
@@ -157,7 +158,7 @@ fn seeds_and_mean(
     quantity: &str,
     variant: &str,
     name: &str,
-) -> anyhow::Result<Vec<Line>> {
+) -> ReportResult<Vec<Line>> {
     let mut lines = Vec::new();
     for s in seeds(inputs.timeseries)? {
         lines.push(Line {
@@ -191,7 +192,7 @@ fn metric_mean(inputs: &Inputs, column: &str, name: &str, unit: &str, note: &str
     )
 }
 
-fn self_predicting(inputs: &Inputs) -> anyhow::Result<Page> {
+fn self_predicting(inputs: &Inputs) -> ReportResult<Page> {
     let metrics = vec![
         metric_mean(
             inputs,
@@ -260,7 +261,7 @@ fn trace_chart(
     stem: &str,
     title: &str,
     y: &str,
-) -> anyhow::Result<Chart> {
+) -> ReportResult<Chart> {
     let mut lines = Vec::new();
     for &(q, name, dashed) in quantities {
         let pts = series(inputs.timeseries, q, window, Some(seed))?;
@@ -274,7 +275,7 @@ fn trace_chart(
     Ok(chart(stem, title, "time (ms)", y, lines, false))
 }
 
-fn target_learning(inputs: &Inputs) -> anyhow::Result<Page> {
+fn target_learning(inputs: &Inputs) -> ReportResult<Page> {
     let metrics = vec![
         metric_mean(
             inputs,
@@ -377,7 +378,7 @@ fn target_learning(inputs: &Inputs) -> anyhow::Result<Page> {
     })
 }
 
-fn regression(inputs: &Inputs) -> anyhow::Result<Page> {
+fn regression(inputs: &Inputs) -> ReportResult<Page> {
     let w = inputs.scenario.protocol.ema_weight;
     let micro = summary_values(inputs.summary, "test_error_microcircuit");
     let shallow = summary_values(inputs.summary, "test_error_shallow");
@@ -537,7 +538,7 @@ fn eq_rows(
     top_down: &str,
     settle: &str,
     column: &str,
-) -> anyhow::Result<Vec<(f64, usize, f64)>> {
+) -> ReportResult<Vec<(f64, usize, f64)>> {
     use polars::prelude::*;
     let df = table
         .clone()
@@ -604,10 +605,10 @@ fn log_curves(curves: &[(usize, Vec<(f64, f64)>)], label: &str) -> Vec<Line> {
         .collect()
 }
 
-fn bp_equivalence(inputs: &Inputs) -> anyhow::Result<Page> {
-    let table = inputs
-        .table
-        .ok_or_else(|| anyhow::anyhow!("bp_equivalence results have no table.parquet"))?;
+fn bp_equivalence(inputs: &Inputs) -> ReportResult<Page> {
+    let table = inputs.table.ok_or_else(|| {
+        ReportError::Invalid(format!("bp_equivalence results have no table.parquet"))
+    })?;
     let settle = match &inputs.scenario.study {
         StudyConfig::BpEquivalence(e) => e.settle.clone(),
         _ => Vec::new(),
@@ -787,7 +788,7 @@ fn table_xy(
     filters: &[(&str, &str)],
     x: &str,
     y: &str,
-) -> anyhow::Result<Vec<(f64, f64)>> {
+) -> ReportResult<Vec<(f64, f64)>> {
     use polars::prelude::*;
     let mut pred = lit(true);
     for (c, v) in filters {
@@ -816,7 +817,7 @@ fn table_rows(
     table: &polars::prelude::DataFrame,
     filters: &[(&str, &str)],
     columns: &[&str],
-) -> anyhow::Result<Vec<Vec<f64>>> {
+) -> ReportResult<Vec<Vec<f64>>> {
     use polars::prelude::*;
     let mut pred = lit(true);
     for (c, v) in filters {
@@ -826,16 +827,16 @@ fn table_rows(
     let cols = columns
         .iter()
         .map(|c| Ok(df.column(c)?.f64()?.clone()))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect::<ReportResult<Vec<_>>>()?;
     Ok((0..df.height())
         .filter_map(|i| cols.iter().map(|c| c.get(i)).collect::<Option<Vec<f64>>>())
         .collect())
 }
 
-fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
-    let table = inputs
-        .table
-        .ok_or_else(|| anyhow::anyhow!("integrators results have no table.parquet"))?;
+fn integrators(inputs: &Inputs) -> ReportResult<Page> {
+    let table = inputs.table.ok_or_else(|| {
+        ReportError::Invalid(format!("integrators results have no table.parquet"))
+    })?;
     // (scenario name, theoretical order, what the order is measured on)
     let methods = [
         ("euler", 1.0, "the network"),
@@ -1104,7 +1105,7 @@ fn integrators(inputs: &Inputs) -> anyhow::Result<Page> {
 /// The robustness sweep of the regression: heatmaps of the final test error over (g_A, g_som)
 /// for each (learning-rate scale, σ), mean and spread over seeds; the region where learning
 /// works is ringed.
-fn robustness(inputs: &Inputs) -> anyhow::Result<Page> {
+fn robustness(inputs: &Inputs) -> ReportResult<Page> {
     use super::plot::Heatmap;
     let s = inputs.summary;
     let col = |name: &str| -> Vec<Option<f64>> {
@@ -1308,7 +1309,7 @@ fn mnist_curve(
     layer: Option<i64>,
     run: f64,
     seed: f64,
-) -> anyhow::Result<Vec<(f64, f64)>> {
+) -> ReportResult<Vec<(f64, f64)>> {
     use polars::prelude::*;
     let mut key = if ts.column("run").is_ok() {
         col("run").cast(DataType::Float64).eq(lit(run))
@@ -1330,7 +1331,7 @@ fn mnist_curve(
 /// The rows of the full-dynamics page (issue 17): the test error after one epoch of the
 /// dynamics and of the two-pass learner (same start, same minibatches), the dynamics' epoch
 /// time and, from results/performance of the same machine, NumPy's backprop epoch.
-fn dynamics_metrics(inputs: &Inputs, runs: &[(String, f64, f64)]) -> anyhow::Result<Vec<Metric>> {
+fn dynamics_metrics(inputs: &Inputs, runs: &[(String, f64, f64)]) -> ReportResult<Vec<Metric>> {
     let mut out = Vec::new();
     for v in ["dynamics", "two_pass"] {
         let mut at_one = Vec::new();
@@ -1391,7 +1392,7 @@ fn dynamics_metrics(inputs: &Inputs, runs: &[(String, f64, f64)]) -> anyhow::Res
     Ok(out)
 }
 
-fn mnist(inputs: &Inputs) -> anyhow::Result<Page> {
+fn mnist(inputs: &Inputs) -> ReportResult<Page> {
     let runs = mnist_runs(inputs.summary);
     let mut variants: Vec<String> = Vec::new();
     for (v, _, _) in &runs {
@@ -1605,7 +1606,7 @@ fn level_curve(
     quantity: &str,
     condition: &str,
     layer: i64,
-) -> anyhow::Result<Vec<(f64, f64)>> {
+) -> ReportResult<Vec<(f64, f64)>> {
     use polars::prelude::*;
     Ok(super::data::mean_where(
         ts,
@@ -1622,7 +1623,7 @@ fn stored_images(
     quantity: &str,
     condition: &str,
     layer: i64,
-) -> anyhow::Result<Vec<Vec<f64>>> {
+) -> ReportResult<Vec<Vec<f64>>> {
     use polars::prelude::*;
     // The first seed's run (a sweep's runs are told apart by `run`).
     let first = seeds(ts)?.first().copied().unwrap_or(0);
@@ -1658,10 +1659,12 @@ const CONDITIONS: [(&str, &str); 3] = [
     ("no_class", "gate open, no class signal"),
 ];
 
-fn disinhibition(inputs: &Inputs) -> anyhow::Result<Page> {
+fn disinhibition(inputs: &Inputs) -> ReportResult<Page> {
     let ts = inputs.timeseries;
     let StudyConfig::Disinhibition { settings: d, .. } = &inputs.scenario.study else {
-        anyhow::bail!("the scenario has no [disinhibition] table");
+        return Err(ReportError::Invalid(format!(
+            "the scenario has no [disinhibition] table"
+        )));
     };
     let kinds = crate::experiment::disinhibition::corruption_names(d);
     let mean = |c: &str| mean_sd(&summary_values(inputs.summary, c));
@@ -1848,7 +1851,7 @@ fn disinhibition(inputs: &Inputs) -> anyhow::Result<Page> {
                     stored_images(ts, "generated_pixel", cond, c)?,
                 ))
             })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .collect::<ReportResult<Vec<_>>>()?;
         images.push(super::plot::ImageGrid {
             stem: format!("generated_{cond}"),
             title: format!("Generated digits, {label}: the output nudged to each class (rows), no stimulus (first seed)"),
@@ -1922,7 +1925,7 @@ fn disinhibition(inputs: &Inputs) -> anyhow::Result<Page> {
 fn sibling(
     inputs: &Inputs,
     name: &str,
-) -> anyhow::Result<
+) -> ReportResult<
     Option<(
         polars::prelude::DataFrame,
         Option<polars::prelude::DataFrame>,
@@ -1958,7 +1961,7 @@ fn sorted(mut v: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
 
 /// Median over seeds of each method's wall time to reach the target error, by stiffness factor
 /// (only the points where it was reached).
-fn stiff_chart(table: &polars::prelude::DataFrame, stem: &str) -> anyhow::Result<Chart> {
+fn stiff_chart(table: &polars::prelude::DataFrame, stem: &str) -> ReportResult<Chart> {
     let mut lines = Vec::new();
     for m in crate::experiment::stiffness::METHODS {
         let rows = table_rows(
@@ -1991,10 +1994,10 @@ fn stiff_chart(table: &polars::prelude::DataFrame, stem: &str) -> anyhow::Result
 
 /// When the implicit method pays: per stiffness factor, each method's wall time to reach the
 /// target error (issue 21).
-fn stiffness(inputs: &Inputs) -> anyhow::Result<Page> {
+fn stiffness(inputs: &Inputs) -> ReportResult<Page> {
     let table = inputs
         .table
-        .ok_or_else(|| anyhow::anyhow!("stiffness results have no table.parquet"))?;
+        .ok_or_else(|| ReportError::Invalid(format!("stiffness results have no table.parquet")))?;
     let mut metrics = Vec::new();
     for (col, unit, note) in STIFF_METRICS {
         metrics.push(metric_mean(inputs, col, col, unit, note));

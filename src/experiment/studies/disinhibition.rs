@@ -291,7 +291,7 @@ pub fn run(
     if let Some(path) = checkpoint.as_ref().filter(|p| p.exists()) {
         let arrays = crate::record::npz::read(path).map_err(&task_err)?;
         let restored = (|| -> Result<(), String> {
-            mc.restore(&arrays)?;
+            mc.restore(&arrays).map_err(|e| e.to_string())?;
             let f64s = |k: &str| match arrays.get(k).map(|a| &a.data) {
                 Some(NpyData::F64(v)) => Ok(v.clone()),
                 _ => Err(format!("checkpoint has no float64 '{k}'")),
@@ -356,7 +356,8 @@ pub fn run(
                 pb.inc(1);
             }
         }
-        mc.check(epoch as f64 + 1.0).map_err(task_err)?;
+        mc.check(epoch as f64 + 1.0)
+            .map_err(|source| RunError::Learn { seed, source })?;
         if !rec.w.iter().all(|v| v.is_finite()) {
             return Err(task_err(format!(
                 "the reconstruction W_01 diverged in epoch {}",

@@ -157,6 +157,7 @@ pub fn run(
         let arrays = npz::read(path).map_err(task_error)?;
         learner
             .restore(&arrays)
+            .map_err(|e| e.to_string())
             .and_then(|()| progress_state.restore(&arrays, &mut rng, &mut batches))
             .map_err(|m| task_error(format!("resuming from {}: {m}", path.display())))?;
         for (e, v, t) in progress_state.evaluations.clone() {
@@ -175,13 +176,14 @@ pub fn run(
             progress_state.next_step
         );
     }
-    let diverged = |message: String| RunError::Task { seed, message };
     let mut evaluate = |learner: &mut Box<dyn Learner>,
                         epoch: f64,
                         best: &mut (f64, f64, f64),
                         ps: &mut Progress| {
         let t0 = Instant::now();
-        learner.check(epoch).map_err(diverged)?;
+        learner
+            .check(epoch)
+            .map_err(|source| RunError::Learn { seed, source })?;
         let v = learner.error_percent(&val_x, val_y);
         let te = learner.error_percent(&test_x, test_y);
         series.push(name, epoch, "validation_error", n as i64, -1, v);

@@ -225,7 +225,9 @@ fn epoch_s(
                 .map_err(|m| task(format!("{variant}: {m}")))?;
             t += t0.elapsed().as_secs_f64();
         }
-        learner.check(0.0).map_err(task)?;
+        learner
+            .check(0.0)
+            .map_err(|source| RunError::Learn { seed, source })?;
         times.push(t);
         if let Some(pb) = progress {
             pb.inc(1);
