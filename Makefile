@@ -10,7 +10,7 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence s
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: lint slurm-check all deps test test-slow report robustness mnist disinhibition performance dynamics bench build clean fmt check data
+.PHONY: lint examples slurm-check all deps test test-slow report robustness mnist disinhibition performance dynamics bench build clean fmt check data
 MNIST_DIR := data/mnist
 
 all: test
@@ -29,7 +29,13 @@ lint: deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets $(CARGO_FLAGS) -- -D warnings
 
-## test: the whole suite (slow studies are #[ignore]d: `make test-slow`)
+## examples: build and run the three examples on small settings (CI runs them)
+examples: deps
+	$(CARGO) run $(CARGO_FLAGS) --example compare_methods
+	$(CARGO) run $(CARGO_FLAGS) --example mnist_learner
+	$(CARGO) run $(CARGO_FLAGS) --example sweep
+
+## test: the whole suite with the doctests (slow studies are #[ignore]d: `make test-slow`)
 test: deps
 	$(CARGO) test $(CARGO_FLAGS)
 

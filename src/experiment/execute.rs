@@ -12,6 +12,18 @@ use super::studies;
 use crate::record::Cell;
 
 /// Runs one seed of a scenario. `progress` advances by one per presented pattern.
+///
+/// ```
+/// use dendritic::experiment::{Scenario, run_one};
+/// use dendritic::record::Cell;
+///
+/// let mut s = Scenario::load("self_predicting").unwrap();
+/// s.protocol.patterns = 3;
+/// let out = run_one(&s, 1, None).unwrap();
+/// // 3 patterns of 100 ms at dt = 0.1 ms: 3000 Euler steps, one right-hand side each.
+/// assert!(matches!(out.summary["steps"], Cell::Num(n) if n == 3000.0));
+/// assert!(matches!(out.summary["simulated_ms"], Cell::Num(t) if (t - 300.0).abs() < 1e-9));
+/// ```
 pub fn run_one(
     scenario: &Scenario,
     seed: u64,

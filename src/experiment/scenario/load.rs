@@ -109,6 +109,16 @@ pub fn scenario_text(name_or_path: &str) -> Result<String, ScenarioError> {
 impl Scenario {
     /// Parses and validates scenario text; `file` names it in errors.
     ///
+    /// ```
+    /// use dendritic::experiment::Scenario;
+    ///
+    /// let text = Scenario::load("regression").map(|s| toml::to_string(&s).unwrap()).unwrap();
+    /// // A section its study does not read is refused, by file, line and key.
+    /// let bad = format!("{text}\n[equivalence]\nlambdas = [0.1]\n");
+    /// let err = Scenario::parse(&bad, "mine.toml").unwrap_err().to_string();
+    /// assert!(err.contains("mine.toml") && err.contains("`equivalence`"), "{err}");
+    /// ```
+    ///
     /// # Errors
     /// [`ScenarioError::Parse`] or [`ScenarioError::Invalid`].
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
@@ -131,6 +141,17 @@ impl Scenario {
     }
 
     /// Reads a scenario from a path, or an embedded one by name.
+    ///
+    /// ```
+    /// use dendritic::experiment::{Scenario, StudyConfig};
+    ///
+    /// let s = Scenario::load("bp_equivalence").unwrap();
+    /// let StudyConfig::BpEquivalence(eq) = &s.study else { panic!("its own study") };
+    /// assert!(eq.lambdas.iter().all(|&l| l > 0.0 && l < 1.0));
+    /// // An unknown name lists the embedded scenarios.
+    /// let err = Scenario::load("no_such_scenario").unwrap_err().to_string();
+    /// assert!(err.contains("self_predicting"));
+    /// ```
     ///
     /// # Errors
     /// As [`Scenario::parse`], plus [`ScenarioError::Io`] / [`ScenarioError::Unknown`].
