@@ -313,6 +313,10 @@ impl Learner for TwoPassLearner {
 /// How the microcircuit settles before an update: by the two passes alone, or further by a
 /// steady-state solver (fixed-point iteration, or relaxation in simulated time on a
 /// weight-frozen twin).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per learner, built once per run: boxing a solver saves nothing"
+)]
 enum Settler {
     TwoPass,
     FixedPoint(FixedPoint),

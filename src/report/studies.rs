@@ -607,7 +607,7 @@ fn log_curves(curves: &[(usize, Vec<(f64, f64)>)], label: &str) -> Vec<Line> {
 
 fn bp_equivalence(inputs: &Inputs) -> ReportResult<Page> {
     let table = inputs.table.ok_or_else(|| {
-        ReportError::Invalid(format!("bp_equivalence results have no table.parquet"))
+        ReportError::Invalid("bp_equivalence results have no table.parquet".to_string())
     })?;
     let settle = match &inputs.scenario.study {
         StudyConfig::BpEquivalence(e) => e.settle.clone(),
@@ -835,7 +835,7 @@ fn table_rows(
 
 fn integrators(inputs: &Inputs) -> ReportResult<Page> {
     let table = inputs.table.ok_or_else(|| {
-        ReportError::Invalid(format!("integrators results have no table.parquet"))
+        ReportError::Invalid("integrators results have no table.parquet".to_string())
     })?;
     // (scenario name, theoretical order, what the order is measured on)
     let methods = [
@@ -1662,9 +1662,9 @@ const CONDITIONS: [(&str, &str); 3] = [
 fn disinhibition(inputs: &Inputs) -> ReportResult<Page> {
     let ts = inputs.timeseries;
     let StudyConfig::Disinhibition { settings: d, .. } = &inputs.scenario.study else {
-        return Err(ReportError::Invalid(format!(
-            "the scenario has no [disinhibition] table"
-        )));
+        return Err(ReportError::Invalid(
+            "the scenario has no [disinhibition] table".to_string(),
+        ));
     };
     let kinds = crate::experiment::disinhibition::corruption_names(d);
     let mean = |c: &str| mean_sd(&summary_values(inputs.summary, c));
@@ -1997,7 +1997,7 @@ fn stiff_chart(table: &polars::prelude::DataFrame, stem: &str) -> ReportResult<C
 fn stiffness(inputs: &Inputs) -> ReportResult<Page> {
     let table = inputs
         .table
-        .ok_or_else(|| ReportError::Invalid(format!("stiffness results have no table.parquet")))?;
+        .ok_or_else(|| ReportError::Invalid("stiffness results have no table.parquet".to_string()))?;
     let mut metrics = Vec::new();
     for (col, unit, note) in STIFF_METRICS {
         metrics.push(metric_mean(inputs, col, col, unit, note));

@@ -194,7 +194,7 @@ impl<N: Borrow<Network>, S: BorrowMut<State>, M: BorrowMut<dyn Method>> Simulati
                     state: self.state.borrow(),
                     drive,
                 };
-                if self.n % o.every().max(1) == 0 && o.observe(at).is_break() {
+                if self.n.is_multiple_of(o.every().max(1)) && o.observe(at).is_break() {
                     stop = true;
                 }
             }

@@ -74,7 +74,7 @@ pub fn self_predicting(
             );
             a_sum += a;
             m_sum += m;
-            if at.n % every == 0 {
+            if at.n.is_multiple_of(every) {
                 series.push("", at.t, "apical_norm", -1, -1, a);
                 series.push("", at.t, "interneuron_mismatch", -1, -1, m);
             }
