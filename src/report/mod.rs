@@ -4,8 +4,8 @@
 
 pub mod data;
 mod error;
+mod pages;
 pub mod plot;
-mod studies;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -189,7 +189,7 @@ pub fn render_one(results: &Path, out: &Path) -> ReportResult<PathBuf> {
         speedup: speedup.as_deref(),
         results: Some(results),
     };
-    let page = studies::page(&inputs)?;
+    let page = pages::page(&inputs)?;
     std::fs::create_dir_all(out)?;
     for chart in &page.charts {
         plot::render(chart, out)?;

@@ -1,0 +1,378 @@
+//! Fig. 3: MNIST.
+
+use super::common::*;
+use crate::report::data::{mean_sd, summary_values};
+use crate::report::error::ReportResult;
+use crate::report::{Inputs, Line, Metric, Page};
+
+/// The paper's MNIST test errors (%), by our variant names (paper-spec §6.3).
+const MNIST_PAPER: [(&str, f64, &str); 5] = [
+    (
+        "microcircuit",
+        1.96,
+        "dendritic microcircuit, 784-500-500-10",
+    ),
+    ("backprop", 1.53, "backprop (the paper's reference mark)"),
+    ("single_layer", 8.4, "single layer (shallow learner)"),
+    ("frozen_hidden", 2.11, "hidden→hidden weights frozen"),
+    (
+        "learned_topdown",
+        2.48,
+        "784-1000-10, top-down learned by rule 10",
+    ),
+];
+
+/// Per MNIST run: (variant, run index, seed) of the successful runs. The variant is the
+/// sweep variant, else the learner.
+fn mnist_runs(summary: &polars::prelude::DataFrame) -> Vec<(String, f64, f64)> {
+    let text = |c: &str| -> Vec<Option<String>> {
+        summary
+            .column(c)
+            .ok()
+            .and_then(|c| {
+                c.str()
+                    .ok()
+                    .map(|s| s.iter().map(|v| v.map(String::from)).collect())
+            })
+            .unwrap_or_else(|| vec![None; summary.height()])
+    };
+    let num = |c: &str| -> Vec<f64> {
+        summary
+            .column(c)
+            .ok()
+            .and_then(|c| c.cast(&polars::prelude::DataType::Float64).ok())
+            .and_then(|c| {
+                c.f64()
+                    .ok()
+                    .map(|s| s.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+            })
+            .unwrap_or_else(|| vec![f64::NAN; summary.height()])
+    };
+    let (variant, learner, status) = (text("variant"), text("mnist.learner"), text("status"));
+    let (run, seed) = (num("run"), num("seed"));
+    (0..summary.height())
+        .filter(|&i| status[i].as_deref().unwrap_or("ok") == "ok")
+        .map(|i| {
+            let v = variant[i]
+                .clone()
+                .or_else(|| learner[i].clone())
+                .unwrap_or_else(|| "microcircuit".into());
+            (v, run[i], seed[i])
+        })
+        .collect()
+}
+
+/// A summary column of the rows of `variant`.
+fn mnist_values(summary: &polars::prelude::DataFrame, variant: &str, column: &str) -> Vec<f64> {
+    use polars::prelude::*;
+    let has_variant = summary.column("variant").is_ok();
+    let rows = if has_variant {
+        summary
+            .clone()
+            .lazy()
+            .filter(col("variant").eq(lit(variant)))
+            .collect()
+    } else {
+        Ok(summary.clone())
+    };
+    rows.map(|df| summary_values(&df, column))
+        .unwrap_or_default()
+}
+
+/// (epoch, value) of one run's quantity (of one layer, if given); runs without a `run` column
+/// are told apart by seed.
+fn mnist_curve(
+    ts: &polars::prelude::DataFrame,
+    quantity: &str,
+    layer: Option<i64>,
+    run: f64,
+    seed: f64,
+) -> ReportResult<Vec<(f64, f64)>> {
+    use polars::prelude::*;
+    let mut key = if ts.column("run").is_ok() {
+        col("run").cast(DataType::Float64).eq(lit(run))
+    } else {
+        col("seed").cast(DataType::Float64).eq(lit(seed))
+    };
+    if let Some(k) = layer {
+        key = key.and(col("layer").eq(lit(k)));
+    }
+    let df = ts
+        .clone()
+        .lazy()
+        .filter(col("quantity").eq(lit(quantity)).and(key))
+        .sort(["t_ms"], Default::default())
+        .collect()?;
+    Ok(crate::report::data::pairs(&df)?)
+}
+
+/// The rows of the full-dynamics page (issue 17): the test error after one epoch of the
+/// dynamics and of the two-pass learner (same start, same minibatches), the dynamics' epoch
+/// time and, from results/performance of the same machine, NumPy's backprop epoch.
+fn dynamics_metrics(inputs: &Inputs, runs: &[(String, f64, f64)]) -> ReportResult<Vec<Metric>> {
+    let mut out = Vec::new();
+    for v in ["dynamics", "two_pass"] {
+        let mut at_one = Vec::new();
+        for (_, run, seed) in runs.iter().filter(|r| r.0 == v) {
+            let curve = mnist_curve(inputs.timeseries, "test_error", None, *run, *seed)?;
+            if let Some(&(_, e)) = curve.iter().find(|(t, _)| (t - 1.0).abs() < 1e-9) {
+                at_one.push(e);
+            }
+        }
+        if !at_one.is_empty() {
+            out.push(Metric::new(
+                &format!("test_error_{v}_epoch1"),
+                mean_sd(&at_one).0,
+                "%",
+                &format!(
+                    "{v}: test error after one epoch (the full test set), mean of {} seeds",
+                    at_one.len()
+                ),
+            ));
+        }
+    }
+    let epoch = mean_sd(&mnist_values(inputs.summary, "dynamics", "epoch_time_s")).0;
+    if epoch.is_finite() {
+        out.push(Metric::new(
+            "dynamics_epoch_s",
+            epoch,
+            "s",
+            "training wall time of the dynamics learner's epoch (55,000 images; evaluations excluded)",
+        ));
+    }
+    let perf = inputs
+        .results
+        .and_then(|r| r.parent())
+        .map(|root| root.join("performance").join("summary.parquet"))
+        .filter(|p| p.exists());
+    if let Some(path) = perf {
+        let numpy = summary_values(&crate::record::read_frame(&path)?, "numpy_backprop_epoch_s");
+        if let Some(&np) = numpy.first() {
+            out.push(Metric::new(
+                "numpy_backprop_epoch_s",
+                np,
+                "s",
+                &format!(
+                    "NumPy backprop epoch on this machine, from {}",
+                    path.display()
+                ),
+            ));
+            if epoch.is_finite() {
+                out.push(Metric::new(
+                    "dynamics_epoch_over_numpy_backprop",
+                    epoch / np,
+                    "",
+                    "dynamics_epoch_s ÷ numpy_backprop_epoch_s",
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
+    let runs = mnist_runs(inputs.summary);
+    let mut variants: Vec<String> = Vec::new();
+    for (v, _, _) in &runs {
+        if !variants.contains(v) {
+            variants.push(v.clone());
+        }
+    }
+    let mut metrics = Vec::new();
+    if variants.iter().any(|v| v == "dynamics") {
+        metrics.extend(dynamics_metrics(inputs, &runs)?);
+    }
+    let mut rows = String::new();
+    let mut charts = Vec::new();
+    let mut test_lines = Vec::new();
+    let mut val_lines = Vec::new();
+    let mut top_down_lines: Vec<Line> = Vec::new();
+    let mut mismatch_lines = Vec::new();
+    for v in &variants {
+        let errors = mnist_values(inputs.summary, v, "test_error");
+        let (m, sd) = mean_sd(&errors);
+        let paper = MNIST_PAPER.iter().find(|p| p.0 == v);
+        let (mt, _) = mean_sd(&mnist_values(inputs.summary, v, "epoch_time_s"));
+        let (be, _) = mean_sd(&mnist_values(inputs.summary, v, "best_epoch"));
+        let (ep, _) = mean_sd(&mnist_values(inputs.summary, v, "epochs_trained"));
+        let mut metric = Metric::new(
+            &format!("test_error_{v}"),
+            m,
+            "%",
+            &format!(
+                "{}: test error at the best-validation epoch, mean of {} seeds (sd {sd:.2}; {})",
+                paper.map(|p| p.2).unwrap_or(v),
+                errors.len(),
+                errors
+                    .iter()
+                    .map(|e| format!("{e:.2}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+        if let Some(p) = paper {
+            metric = metric.paper(p.1);
+        }
+        metrics.push(metric);
+        metrics.push(Metric::new(
+            &format!("epoch_time_{v}_s"),
+            mt,
+            "s",
+            "training wall time per epoch (minibatch steps only, evaluations excluded), mean over seeds",
+        ));
+        let shift = mnist_values(inputs.summary, v, "settle_shift_mean");
+        if !shift.is_empty() {
+            metrics.push(Metric::new(
+                &format!("settle_shift_{v}"),
+                mean_sd(&shift).0,
+                "",
+                "mean over minibatches of max |u_settled − u_two-pass| over all potentials: how far the settled state lies from the paper's two-pass shortcut",
+            ));
+        }
+        rows.push_str(&format!(
+            "<tr><td>{v}</td><td>{m:.2} ± {sd:.2}</td><td>{}</td><td>{}</td><td>{be:.0} of {ep:.0}</td><td>{mt:.1}</td></tr>",
+            errors.len(),
+            paper.map(|p| format!("{:.2}", p.1)).unwrap_or_else(|| "—".into()),
+        ));
+        // Mean curve over this variant's seeds, per-seed curves faint.
+        let hidden = inputs.scenario.network.sizes.len().saturating_sub(1) as i64;
+        let mut curves: Vec<(&str, Option<i64>, &mut Vec<Line>, String)> = vec![
+            ("test_error", None, &mut test_lines, v.clone()),
+            ("validation_error", None, &mut val_lines, v.clone()),
+        ];
+        let mut layer_lines: Vec<Vec<Line>> = (1..hidden).map(|_| Vec::new()).collect();
+        let mut alignment_lines: Vec<Vec<Line>> = (1..hidden).map(|_| Vec::new()).collect();
+        let mut common_lines: Vec<Vec<Line>> = (1..hidden).map(|_| Vec::new()).collect();
+        for (((k, lines), al), cm) in (1..hidden)
+            .zip(layer_lines.iter_mut())
+            .zip(alignment_lines.iter_mut())
+            .zip(common_lines.iter_mut())
+        {
+            curves.push((
+                "interneuron_mismatch",
+                Some(k),
+                lines,
+                format!("{v}, layer {k}"),
+            ));
+            // Probes of plastic top-down weights (empty unless η_down ≠ 0).
+            curves.push((
+                "top_down_alignment",
+                Some(k),
+                al,
+                format!("{v}, layer {k}: cos(W^down, W^PP^T)"),
+            ));
+            curves.push((
+                "top_down_common_mode",
+                Some(k),
+                cm,
+                format!("{v}, layer {k}: common-mode fraction"),
+            ));
+        }
+        for (q, layer, lines, label) in curves {
+            let mut acc: Vec<(f64, f64, usize)> = Vec::new();
+            for (_, run, seed) in runs.iter().filter(|r| &r.0 == v) {
+                for (i, (t, y)) in mnist_curve(inputs.timeseries, q, layer, *run, *seed)?
+                    .into_iter()
+                    .enumerate()
+                {
+                    if i < acc.len() {
+                        acc[i].1 += y;
+                        acc[i].2 += 1;
+                    } else {
+                        acc.push((t, y, 1));
+                    }
+                }
+            }
+            let pts: Vec<(f64, f64)> = acc.iter().map(|a| (a.0, a.1 / a.2 as f64)).collect();
+            let about = match q {
+                "top_down_alignment" => Some(
+                    "cosine between the learned top-down weights W^PP_{k,k+1} and (W^PP_{k+1,k})^T at the last evaluation, mean over seeds (1 = the transpose, as backprop; 0 = unrelated)",
+                ),
+                "interneuron_mismatch" => Some(
+                    "‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F at the last evaluation, mean over seeds: how far the interneurons are from predicting the layer above (0 = self-predicting)",
+                ),
+                _ => None,
+            };
+            if let (Some(about), Some(last)) = (about, pts.last()) {
+                metrics.push(Metric::new(
+                    &format!("{q}_{v}_layer{}", layer.unwrap_or(0)),
+                    last.1,
+                    "",
+                    about,
+                ));
+            }
+            if !pts.is_empty() {
+                lines.push(Line::new(label, pts));
+            }
+        }
+        mismatch_lines.extend(layer_lines.into_iter().flatten());
+        top_down_lines.extend(alignment_lines.into_iter().flatten());
+        top_down_lines.extend(common_lines.into_iter().flatten());
+    }
+    let time = |v: &str| mean_sd(&mnist_values(inputs.summary, v, "epoch_time_s")).0;
+    let ratio = time("microcircuit") / time("backprop");
+    if ratio.is_finite() {
+        metrics.push(Metric::new(
+            "epoch_time_ratio_microcircuit_over_backprop",
+            ratio,
+            "",
+            "training wall time per epoch, microcircuit ÷ backprop, same binary and machine (target ≤ 3)",
+        ));
+    }
+    charts.push(chart(
+        "test_error",
+        "MNIST test error during training, mean over seeds (Fig. 3B)",
+        "epoch",
+        "test error (%)",
+        test_lines,
+        true,
+    ));
+    charts.push(chart(
+        "validation_error",
+        "MNIST validation error (5000 held-out training images), mean over seeds",
+        "epoch",
+        "validation error (%)",
+        val_lines,
+        true,
+    ));
+    if !mismatch_lines.is_empty() {
+        charts.push(chart(
+            "interneuron_mismatch",
+            "Interneurons off self-prediction: ‖W^IP_k − c_k W^PP_{k+1,k}‖ / ‖c_k W^PP_{k+1,k}‖",
+            "epoch",
+            "relative mismatch",
+            mismatch_lines,
+            false,
+        ));
+    }
+    if !top_down_lines.is_empty() {
+        charts.push(chart(
+            "top_down",
+            "Learned top-down weights: cos with W^PP^T, common-mode share",
+            "epoch",
+            "cosine / fraction",
+            top_down_lines,
+            false,
+        ));
+    }
+    let (train, epochs) = match (&inputs.scenario.task, inputs.scenario.study.training()) {
+        (crate::task::TaskConfig::Mnist { train, .. }, Some(m)) => (*train, m.epochs),
+        _ => (0, 0),
+    };
+    let table = format!(
+        "<table><tr><th>variant</th><th>test error (%) mean ± sd</th><th>seeds</th><th>paper (%)</th><th>best-validation epoch (mean)</th><th>wall time per epoch (s)</th></tr>{rows}</table>"
+    );
+    Ok(Page {
+        heatmaps: Vec::new(),
+        images: Vec::new(),
+        metrics,
+        charts,
+        table: Some(table),
+        notes: vec![format!(
+            "{train} training images for {epochs} epoch(s). The result of a run is its test error at the epoch of lowest validation error. \
+             Errors are those of the free bottom-up prediction state (no target), the exact steady state of a self-predicting network; \
+             backprop is evaluated on its feed-forward network. The paper's numbers are for its own study, whose epoch count and rates are not public. \
+             Wall times were measured with two runs sharing the machine's two cores (OPENBLAS_CORETYPE=Haswell; the GEMMs are ndarray's matrixmultiply)."
+        )],
+    })
+}

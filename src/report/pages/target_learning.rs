@@ -1,0 +1,109 @@
+//! Fig. 1B: target learning.
+
+use super::common::*;
+use crate::report::data::seeds;
+use crate::report::error::ReportResult;
+use crate::report::{Inputs, Page};
+
+pub(super) fn target_learning(inputs: &Inputs) -> ReportResult<Page> {
+    let metrics = vec![
+        metric_mean(
+            inputs,
+            "output_target_mismatch_rel",
+            "output_target_mismatch_rel",
+            "",
+            "after learning: max over output cells of |u_N − u_trgt| ÷ range of u_trgt, u_N the network's own steady state with the target removed and σ = 0",
+        ),
+        metric_mean(
+            inputs,
+            "apical_error_rel",
+            "apical_error_rel",
+            "",
+            "‖time-averaged v_A‖ over the last pattern ÷ over the first pattern after the target appears (the systematic apical deflection; averaging over the pattern removes the noise)",
+        ),
+        metric_mean(
+            inputs,
+            "apical_norm_rel",
+            "apical_norm_rel",
+            "",
+            "the same ratio for the mean of the instantaneous ‖v_A‖, noise included (its floor is set by σ)",
+        ),
+        metric_mean(
+            inputs,
+            "output_target_mismatch_rel_initial",
+            "output_target_mismatch_rel_initial",
+            "",
+            "the same mismatch before learning",
+        ),
+    ];
+    let seed = *seeds(inputs.timeseries)?.first().unwrap_or(&0);
+    let mut charts = Vec::new();
+    for (window, label) in [("before", "before learning"), ("after", "after learning")] {
+        charts.push(trace_chart(
+            inputs,
+            window,
+            seed,
+            &[
+                ("output_u", "output u_N (cell 0)", false),
+                ("target_u", "target u_trgt", true),
+            ],
+            &format!("output_{window}"),
+            &format!("Output potential and target, {label} (Fig. 1B)"),
+            "potential",
+        )?);
+        charts.push(trace_chart(
+            inputs,
+            window,
+            seed,
+            &[
+                ("apical_top_down", "apical top-down", false),
+                (
+                    "apical_cancellation",
+                    "apical cancellation (interneurons)",
+                    false,
+                ),
+                ("apical_u", "apical v_A", true),
+            ],
+            &format!("apical_{window}"),
+            &format!("Hidden cell 0 apical inputs, {label} (Fig. 1B)"),
+            "potential",
+        )?);
+        charts.push(trace_chart(
+            inputs,
+            window,
+            seed,
+            &[("input_rate", "input rate r_0 (cell 0)", false)],
+            &format!("input_{window}"),
+            &format!("Sensory input, {label}"),
+            "rate",
+        )?);
+    }
+    charts.push(chart(
+        "apical_norm",
+        "Apical error norm during learning",
+        "time (ms)",
+        "‖v_A‖",
+        seeds_and_mean(inputs, "apical_norm", "", "mean over seeds")?,
+        true,
+    ));
+    charts.push(chart(
+        "output_target_distance",
+        "Distance of the (nudged) output from its target",
+        "time (ms)",
+        "‖u_N − u_trgt‖",
+        seeds_and_mean(inputs, "output_target_distance", "", "mean over seeds")?,
+        false,
+    ));
+    Ok(Page {
+        heatmaps: Vec::new(),
+        images: Vec::new(),
+        metrics,
+        charts,
+        table: None,
+        notes: vec![format!(
+            "Traces of seed {seed}. The target appears after {} ms; 'before' is the first {} ms of the run, 'after' the last. \
+             Before learning the top-down input and its interneuron cancellation part ways when the target appears (an apical error); after learning they cancel again while the output sits on its target.",
+            inputs.scenario.protocol.target_onset_ms, inputs.scenario.protocol.trace_window_ms
+        )],
+    })
+}
