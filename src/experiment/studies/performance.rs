@@ -195,7 +195,7 @@ fn epoch_s(
             ))
         })?;
     let mnist = run.scenario;
-    let crate::experiment::StudyConfig::Mnist(training) = &mnist.study else {
+    let crate::experiment::scenario::StudyConfig::Mnist(training) = &mnist.study else {
         return Err(task(format!(
             "'{}' is a {} scenario, not an mnist one",
             perf.mnist_scenario,

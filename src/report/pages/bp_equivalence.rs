@@ -1,9 +1,10 @@
 //! Results A1/A2: backprop and feedback-alignment equivalence as λ → 0.
 
 use super::common::*;
-use crate::experiment::StudyConfig;
+use crate::experiment::scenario::StudyConfig;
 use crate::report::error::{ReportError, ReportResult};
-use crate::report::{Inputs, Line, Metric, Page};
+use crate::report::page::{Inputs, Metric, Page};
+use crate::report::plot::Line;
 
 /// Rows of the equivalence table matching (top_down, settle), as (λ, layer, seed, column value).
 fn eq_rows(

@@ -2,7 +2,8 @@
 
 use crate::report::data::{mean_sd, mean_series, seeds, series, summary_values};
 use crate::report::error::ReportResult;
-use crate::report::{Chart, Inputs, Line, Metric};
+use crate::report::page::{Inputs, Metric};
+use crate::report::plot::{Chart, Line};
 
 pub(super) fn chart(
     stem: &str,

@@ -1,10 +1,11 @@
 //! The disinhibition study: denoising and generation under gate schedules.
 
 use super::common::*;
-use crate::experiment::StudyConfig;
+use crate::experiment::scenario::StudyConfig;
 use crate::report::data::{mean_sd, seeds, summary_values};
 use crate::report::error::{ReportError, ReportResult};
-use crate::report::{Inputs, Line, Metric, Page};
+use crate::report::page::{Inputs, Metric, Page};
+use crate::report::plot::Line;
 
 /// Mean over seeds of a disinhibition quantity against corruption level, for one condition
 /// and corruption kind (`layer`).

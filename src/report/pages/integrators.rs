@@ -2,10 +2,11 @@
 
 use super::common::*;
 use super::stiffness::{STIFF_METRICS, stiff_chart};
-use crate::experiment::StudyConfig;
+use crate::experiment::scenario::StudyConfig;
 use crate::report::data::{mean_sd, summary_values};
 use crate::report::error::{ReportError, ReportResult};
-use crate::report::{Inputs, Line, Metric, Page};
+use crate::report::page::{Inputs, Metric, Page};
+use crate::report::plot::Line;
 
 pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
     let table = inputs.table.ok_or_else(|| {

@@ -3,7 +3,8 @@
 use super::common::*;
 use crate::report::data::{mean_sd, summary_values};
 use crate::report::error::ReportResult;
-use crate::report::{Inputs, Line, Metric, Page};
+use crate::report::page::{Inputs, Metric, Page};
+use crate::report::plot::Line;
 
 /// The paper's MNIST test errors (%), by our variant names (paper-spec §6.3).
 const MNIST_PAPER: [(&str, f64, &str); 5] = [

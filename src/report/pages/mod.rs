@@ -14,8 +14,8 @@ mod stiffness;
 mod target_learning;
 
 use super::error::ReportResult;
-use super::{Inputs, Page};
-use crate::experiment::Study;
+use super::page::{Inputs, Page};
+use crate::experiment::scenario::Study;
 
 /// Builds the page of a study.
 pub(super) fn page(inputs: &Inputs) -> ReportResult<Page> {

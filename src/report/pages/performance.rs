@@ -2,7 +2,7 @@
 
 use crate::report::data::summary_values;
 use crate::report::error::ReportResult;
-use crate::report::{Inputs, Metric, Page};
+use crate::report::page::{Inputs, Metric, Page};
 
 /// The engine's speed: one row per measurement, all from one run (issue 17).
 pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {

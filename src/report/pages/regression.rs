@@ -3,7 +3,8 @@
 use super::common::*;
 use crate::report::data::{ema, mean_sd, mean_series, seeds, summary_values};
 use crate::report::error::ReportResult;
-use crate::report::{Inputs, Line, Metric, Page};
+use crate::report::page::{Inputs, Metric, Page};
+use crate::report::plot::Line;
 
 pub(super) fn regression(inputs: &Inputs) -> ReportResult<Page> {
     let w = inputs.scenario.protocol.ema_weight;

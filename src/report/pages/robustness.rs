@@ -2,7 +2,7 @@
 
 use crate::report::data::{mean_sd, summary_values};
 use crate::report::error::ReportResult;
-use crate::report::{Inputs, Metric, Page};
+use crate::report::page::{Inputs, Metric, Page};
 
 /// The robustness sweep of the regression: heatmaps of the final test error over (g_A, g_som)
 /// for each (learning-rate scale, σ), mean and spread over seeds; the region where learning

@@ -2,7 +2,7 @@
 
 use super::common::*;
 use crate::report::error::ReportResult;
-use crate::report::{Inputs, Page};
+use crate::report::page::{Inputs, Page};
 
 pub(super) fn self_predicting(inputs: &Inputs) -> ReportResult<Page> {
     let metrics = vec![

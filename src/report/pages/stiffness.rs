@@ -1,9 +1,10 @@
 //! The stiffness page: cost against stiffness, explicit against implicit.
 
 use super::common::*;
-use crate::experiment::StudyConfig;
+use crate::experiment::scenario::StudyConfig;
 use crate::report::error::{ReportError, ReportResult};
-use crate::report::{Chart, Inputs, Line, Page};
+use crate::report::page::{Inputs, Page};
+use crate::report::plot::{Chart, Line};
 
 /// Median over seeds of each method's wall time to reach the target error, by stiffness factor
 /// (only the points where it was reached).

@@ -3,7 +3,7 @@
 use super::common::*;
 use crate::report::data::seeds;
 use crate::report::error::ReportResult;
-use crate::report::{Inputs, Page};
+use crate::report::page::{Inputs, Page};
 
 pub(super) fn target_learning(inputs: &Inputs) -> ReportResult<Page> {
     let metrics = vec![
