@@ -148,6 +148,13 @@ impl Disinhibition {
     /// Checks against a network of `n` layers above the input, `test` test images and step
     /// `dt`; returns (key, message).
     pub fn validate(&self, n: usize, test: usize, dt: f64) -> Result<(), (String, String)> {
+        self.validate_sets(n, test)?;
+        self.validate_settling(dt)?;
+        self.validate_gate_schedule(n)
+    }
+
+    /// The rates, the classifier and the test images, levels and corruptions.
+    fn validate_sets(&self, n: usize, test: usize) -> Result<(), (String, String)> {
         let e = |k: &str, m: String| Err((k.to_string(), m));
         if n != 2 {
             return e(
@@ -203,6 +210,12 @@ impl Disinhibition {
                 "needs at least one level and one corruption".into(),
             );
         }
+        Ok(())
+    }
+
+    /// Settling and generation: durations against dt, batch sizes, noise.
+    fn validate_settling(&self, dt: f64) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
         if !(self.settle_ms >= dt) {
             return e(
                 "settle_ms",
@@ -233,6 +246,12 @@ impl Disinhibition {
                 format!("must be ≥ 0, got {}", self.generation_sigma),
             );
         }
+        Ok(())
+    }
+
+    /// The gate schedule: from t = 0, strictly increasing, one gate in [0, 1] per hidden layer.
+    fn validate_gate_schedule(&self, n: usize) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
         let Some(first) = self.gate_schedule.first() else {
             return e("gate_schedule", "needs at least one step".into());
         };
@@ -327,6 +346,48 @@ impl Stiffness {
 impl RawScenario {
     /// Checks what serde cannot: returns (dotted key, message).
     pub fn validate(&self) -> Result<(), (String, String)> {
+        self.validate_common()?;
+        self.validate_mnist_table()?;
+        self.validate_task_and_protocol()?;
+        self.validate_run()?;
+        let n = self.network.n_layers();
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        match (self.study, &self.task) {
+            (Study::SelfPredicting, TaskConfig::RandomPatterns { .. })
+            | (Study::TargetLearning, TaskConfig::SingleAssociation { .. }) => {}
+            (Study::BpEquivalence, TaskConfig::SingleAssociation { .. }) => {
+                self.validate_bp_equivalence()?
+            }
+            (Study::Integrators, TaskConfig::SingleAssociation { .. }) => {
+                self.validate_integrators()?
+            }
+            (Study::Mnist, TaskConfig::Mnist { .. }) => self.validate_mnist()?,
+            (Study::Disinhibition, TaskConfig::Mnist { test, .. }) => {
+                self.validate_disinhibition(n, *test)?
+            }
+            (Study::Performance, TaskConfig::SingleAssociation { .. }) => {
+                self.validate_performance()?
+            }
+            (Study::Stiffness, TaskConfig::SingleAssociation { .. }) => {
+                self.validate_stiffness()?
+            }
+            (Study::Regression, TaskConfig::Teacher { .. }) => self.validate_regression(n)?,
+            (s, _) => return Err(wrong_task(s)),
+        }
+        if n < 2 && self.study != Study::Regression {
+            return e(
+                "network.sizes",
+                format!(
+                    "needs at least one hidden layer (3 sizes), got {:?}",
+                    self.network.sizes
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// The name, the network's equations and the initial weights.
+    fn validate_common(&self) -> Result<(), (String, String)> {
         let e = |k: &str, m: String| Err((k.to_string(), m));
         if self.name.is_empty()
             || !self
@@ -364,6 +425,12 @@ impl RawScenario {
                 format!("must be a finite positive number, got {g}"),
             );
         }
+        Ok(())
+    }
+
+    /// The `[mnist]` table, whichever study reads it.
+    fn validate_mnist_table(&self) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
         if let Some(m) = &self.mnist {
             let n = self.network.sizes.len() - 1;
             if let Some(bad) = m.ideal_layers.iter().flatten().find(|&&k| k == 0 || k >= n) {
@@ -406,6 +473,12 @@ impl RawScenario {
                 );
             }
         }
+        Ok(())
+    }
+
+    /// The task against the sizes, and the protocol's step and patterns.
+    fn validate_task_and_protocol(&self) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
         if let Err(m) = self.task.validate(&self.network.sizes) {
             let key = m
                 .split_whitespace()
@@ -447,6 +520,13 @@ impl RawScenario {
                 format!("must be in (0, 1], got {}", p.ema_weight),
             );
         }
+        Ok(())
+    }
+
+    /// The seeds, the method against the noise, the tolerances and the recording interval.
+    fn validate_run(&self) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        let p = &self.protocol;
         if self.seeds.is_empty() {
             return e("seeds", "needs at least one seed".into());
         }
@@ -493,264 +573,285 @@ impl RawScenario {
                 ),
             );
         }
-        let n = self.network.n_layers();
-        match (self.study, &self.task) {
-            (Study::SelfPredicting, TaskConfig::RandomPatterns { .. }) => {}
-            (Study::TargetLearning, TaskConfig::SingleAssociation { .. }) => {}
-            (Study::BpEquivalence, TaskConfig::SingleAssociation { .. }) => {
-                let Some(eq) = &self.equivalence else {
-                    return e(
-                        "equivalence",
-                        "the bp_equivalence study needs an [equivalence] table with `lambdas`"
-                            .into(),
-                    );
-                };
-                if eq.lambdas.is_empty() || eq.lambdas.iter().any(|l| !(*l > 0.0 && *l < 1.0)) {
-                    return e(
-                        "equivalence.lambdas",
-                        format!("needs values in (0, 1), got {:?}", eq.lambdas),
-                    );
-                }
-                if let Some(bad) = eq.settle.iter().find(|s| {
-                    !["newton", "fixed_point", "two_pass", "dynamics"].contains(&s.as_str())
-                }) {
-                    return e(
-                        "equivalence.settle",
-                        format!(
-                            "unknown settle method \"{bad}\"; use newton, fixed_point, two_pass or dynamics"
-                        ),
-                    );
-                }
-                if self.network.noise.sigma > 0.0 {
-                    return e(
-                        "network.noise.sigma",
-                        "the equivalence is measured at steady state: needs σ = 0".into(),
-                    );
-                }
-                if self.network.conductances.g_d != self.network.conductances.g_b {
-                    return e(
-                        "network.conductances.g_d",
-                        "the λ sweep sets λ_I = λ_N, which needs g_D = g_B".into(),
-                    );
-                }
-            }
-            (Study::Integrators, TaskConfig::SingleAssociation { .. }) => {
-                let Some(it) = &self.integrators else {
-                    return e(
-                        "integrators",
-                        "the integrators study needs an [integrators] table".into(),
-                    );
-                };
-                if it.dts.len() < 3 {
-                    return e(
-                        "integrators.dts",
-                        "needs at least 3 step sizes to fit an order".into(),
-                    );
-                }
-                for (key, dts) in [
-                    ("integrators.dts", &it.dts),
-                    ("integrators.dopri5_dts", &it.dopri5_dts),
-                ] {
-                    if let Some(dt) = dts.iter().find(|dt| {
-                        !(**dt > 0.0)
-                            || ((it.duration_ms / **dt) - (it.duration_ms / **dt).round()).abs()
-                                > 1e-9
-                    }) {
-                        return e(
-                            key,
-                            format!(
-                                "{dt} does not divide integrators.duration_ms = {}",
-                                it.duration_ms
-                            ),
-                        );
-                    }
-                }
-                if it.tolerances.iter().any(|t| !(*t > 0.0 && *t < 1.0)) {
-                    return e(
-                        "integrators.tolerances",
-                        format!("needs tolerances in (0, 1), got {:?}", it.tolerances),
-                    );
-                }
-                if self.network.noise.sigma > 0.0 {
-                    return e(
-                        "network.noise.sigma",
-                        "the accuracy study is deterministic: needs σ = 0".into(),
-                    );
-                }
-            }
-            (Study::Mnist, TaskConfig::Mnist { .. }) => {
-                let Some(m) = &self.mnist else {
-                    return e(
-                        "mnist",
-                        "the mnist study needs an [mnist] table with `epochs`".into(),
-                    );
-                };
-                if m.epochs == 0 || m.batch == 0 || m.evaluations_per_epoch == 0 {
-                    return e(
-                        "mnist.epochs",
-                        "mnist.epochs, mnist.batch and mnist.evaluations_per_epoch must be ≥ 1"
-                            .into(),
-                    );
-                }
-                if self.network.noise.sigma > 0.0 {
-                    return e(
-                        "network.noise.sigma",
-                        "the two-pass learner is deterministic: needs σ = 0".into(),
-                    );
-                }
-                if m.settle == SettleBy::Dynamics {
-                    if self.method != MethodKind::Euler {
-                        return e(
-                            "method",
-                            format!(
-                                "mnist.settle = \"dynamics\" integrates by forward Euler: needs method = \"euler\", got \"{}\"",
-                                self.method.name()
-                            ),
-                        );
-                    }
-                    let whole = |ms: f64| ((ms / p.dt) - (ms / p.dt).round()).abs() < 1e-9;
-                    if !(m.learn_ms >= p.dt && whole(m.learn_ms)) {
-                        return e(
-                            "mnist.learn_ms",
-                            format!(
-                                "must be a positive whole number of protocol.dt = {} ms, got {}",
-                                p.dt, m.learn_ms
-                            ),
-                        );
-                    }
-                    if !(m.settle_ms >= 0.0 && whole(m.settle_ms)) {
-                        return e(
-                            "mnist.settle_ms",
-                            format!(
-                                "must be a whole number (≥ 0) of protocol.dt = {} ms, got {}",
-                                p.dt, m.settle_ms
-                            ),
-                        );
-                    }
-                }
-                if m.stop_after_images > 0 && m.checkpoint_images == 0 {
-                    return e(
-                        "mnist.stop_after_images",
-                        "stopping early needs checkpoints: set mnist.checkpoint_images too".into(),
-                    );
-                }
-            }
-            (Study::Disinhibition, TaskConfig::Mnist { test, .. }) => {
-                let Some(m) = &self.mnist else {
-                    return e(
-                        "mnist",
-                        "the disinhibition study trains by an [mnist] table (epochs, batch)".into(),
-                    );
-                };
-                if m.learner != LearnerKind::Microcircuit || m.settle != SettleBy::TwoPass {
-                    return e(
-                        "mnist.learner",
-                        "the disinhibition study trains the two-pass microcircuit".into(),
-                    );
-                }
-                let Some(d) = &self.disinhibition else {
-                    return e(
-                        "disinhibition",
-                        "the disinhibition study needs a [disinhibition] table".into(),
-                    );
-                };
-                d.validate(n, *test, p.dt)
-                    .map_err(|(k, m)| (format!("disinhibition.{k}"), m))?;
-            }
-            (Study::Performance, TaskConfig::SingleAssociation { .. }) => {
-                let Some(perf) = &self.performance else {
-                    return e(
-                        "performance",
-                        "the performance study needs a [performance] table".into(),
-                    );
-                };
-                if perf.repetitions < 3 || perf.epoch_repetitions < 1 {
-                    return e(
-                        "performance.repetitions",
-                        "needs repetitions ≥ 3 (medians) and epoch_repetitions ≥ 1".into(),
-                    );
-                }
-                if perf.small_sizes.len() < 3 || perf.small_sizes.contains(&0) {
-                    return e(
-                        "performance.small_sizes",
-                        format!("needs ≥ 3 positive sizes, got {:?}", perf.small_sizes),
-                    );
-                }
-                if perf.batch == 0
-                    || perf.steps_small == 0
-                    || perf.steps_large == 0
-                    || perf.steps_batch == 0
-                    || perf.epoch_images == 0
-                {
-                    return e(
-                        "performance.batch",
-                        "batch, steps_small, steps_large, steps_batch and epoch_images must be ≥ 1"
-                            .into(),
-                    );
-                }
-                if !(perf.eta.is_finite()) {
-                    return e(
-                        "performance.eta",
-                        format!("must be finite, got {}", perf.eta),
-                    );
-                }
-            }
-            (Study::Stiffness, TaskConfig::SingleAssociation { .. }) => {
-                let Some(st) = &self.stiffness else {
-                    return e(
-                        "stiffness",
-                        "the stiffness study needs a [stiffness] table".into(),
-                    );
-                };
-                st.validate()
-                    .map_err(|(k, m)| (format!("stiffness.{k}"), m))?;
-                if self.network.noise.sigma > 0.0 {
-                    return e(
-                        "network.noise.sigma",
-                        "the stiffness study compares deterministic methods: needs σ = 0".into(),
-                    );
-                }
-            }
-            (Study::Regression, TaskConfig::Teacher { .. }) => {
-                if p.test_every == 0 || p.test_patterns == 0 {
-                    return e("protocol.test_every", "the regression study needs protocol.test_every ≥ 1 and protocol.test_patterns ≥ 1".into());
-                }
-                if n != 2 {
-                    return e(
-                        "network.sizes",
-                        format!(
-                            "the regression study compares a one-hidden-layer microcircuit with a shallow learner: needs 3 sizes, got {:?}",
-                            self.network.sizes
-                        ),
-                    );
-                }
-            }
-            (s, _) => {
-                let want = match s {
-                    Study::SelfPredicting => "random_patterns",
-                    Study::TargetLearning => "single_association",
-                    Study::Regression => "teacher",
-                    Study::BpEquivalence
-                    | Study::Integrators
-                    | Study::Performance
-                    | Study::Stiffness => "single_association",
-                    Study::Mnist | Study::Disinhibition => "mnist",
-                };
+        Ok(())
+    }
+
+    /// The λ sweep: λ in (0, 1), known settle methods, σ = 0, g_D = g_B.
+    fn validate_bp_equivalence(&self) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        let Some(eq) = &self.equivalence else {
+            return e(
+                "equivalence",
+                "the bp_equivalence study needs an [equivalence] table with `lambdas`".into(),
+            );
+        };
+        if eq.lambdas.is_empty() || eq.lambdas.iter().any(|l| !(*l > 0.0 && *l < 1.0)) {
+            return e(
+                "equivalence.lambdas",
+                format!("needs values in (0, 1), got {:?}", eq.lambdas),
+            );
+        }
+        if let Some(bad) = eq
+            .settle
+            .iter()
+            .find(|s| !["newton", "fixed_point", "two_pass", "dynamics"].contains(&s.as_str()))
+        {
+            return e(
+                "equivalence.settle",
+                format!(
+                    "unknown settle method \"{bad}\"; use newton, fixed_point, two_pass or dynamics"
+                ),
+            );
+        }
+        if self.network.noise.sigma > 0.0 {
+            return e(
+                "network.noise.sigma",
+                "the equivalence is measured at steady state: needs σ = 0".into(),
+            );
+        }
+        if self.network.conductances.g_d != self.network.conductances.g_b {
+            return e(
+                "network.conductances.g_d",
+                "the λ sweep sets λ_I = λ_N, which needs g_D = g_B".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The accuracy study: at least 3 step sizes dividing the duration, tolerances in (0, 1), σ = 0.
+    fn validate_integrators(&self) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        let Some(it) = &self.integrators else {
+            return e(
+                "integrators",
+                "the integrators study needs an [integrators] table".into(),
+            );
+        };
+        if it.dts.len() < 3 {
+            return e(
+                "integrators.dts",
+                "needs at least 3 step sizes to fit an order".into(),
+            );
+        }
+        for (key, dts) in [
+            ("integrators.dts", &it.dts),
+            ("integrators.dopri5_dts", &it.dopri5_dts),
+        ] {
+            if let Some(dt) = dts.iter().find(|dt| {
+                !(**dt > 0.0)
+                    || ((it.duration_ms / **dt) - (it.duration_ms / **dt).round()).abs() > 1e-9
+            }) {
                 return e(
-                    "task.kind",
-                    format!("study `{}` needs task kind \"{want}\"", s.name()),
+                    key,
+                    format!(
+                        "{dt} does not divide integrators.duration_ms = {}",
+                        it.duration_ms
+                    ),
                 );
             }
         }
-        if n < 2 && self.study != Study::Regression {
+        if it.tolerances.iter().any(|t| !(*t > 0.0 && *t < 1.0)) {
+            return e(
+                "integrators.tolerances",
+                format!("needs tolerances in (0, 1), got {:?}", it.tolerances),
+            );
+        }
+        if self.network.noise.sigma > 0.0 {
+            return e(
+                "network.noise.sigma",
+                "the accuracy study is deterministic: needs σ = 0".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The MNIST study: its counts, σ = 0, the dynamics learner's steps, checkpoints for an early stop.
+    fn validate_mnist(&self) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        let p = &self.protocol;
+        let Some(m) = &self.mnist else {
+            return e(
+                "mnist",
+                "the mnist study needs an [mnist] table with `epochs`".into(),
+            );
+        };
+        if m.epochs == 0 || m.batch == 0 || m.evaluations_per_epoch == 0 {
+            return e(
+                "mnist.epochs",
+                "mnist.epochs, mnist.batch and mnist.evaluations_per_epoch must be ≥ 1".into(),
+            );
+        }
+        if self.network.noise.sigma > 0.0 {
+            return e(
+                "network.noise.sigma",
+                "the two-pass learner is deterministic: needs σ = 0".into(),
+            );
+        }
+        if m.settle == SettleBy::Dynamics {
+            if self.method != MethodKind::Euler {
+                return e(
+                    "method",
+                    format!(
+                        "mnist.settle = \"dynamics\" integrates by forward Euler: needs method = \"euler\", got \"{}\"",
+                        self.method.name()
+                    ),
+                );
+            }
+            let whole = |ms: f64| ((ms / p.dt) - (ms / p.dt).round()).abs() < 1e-9;
+            if !(m.learn_ms >= p.dt && whole(m.learn_ms)) {
+                return e(
+                    "mnist.learn_ms",
+                    format!(
+                        "must be a positive whole number of protocol.dt = {} ms, got {}",
+                        p.dt, m.learn_ms
+                    ),
+                );
+            }
+            if !(m.settle_ms >= 0.0 && whole(m.settle_ms)) {
+                return e(
+                    "mnist.settle_ms",
+                    format!(
+                        "must be a whole number (≥ 0) of protocol.dt = {} ms, got {}",
+                        p.dt, m.settle_ms
+                    ),
+                );
+            }
+        }
+        if m.stop_after_images > 0 && m.checkpoint_images == 0 {
+            return e(
+                "mnist.stop_after_images",
+                "stopping early needs checkpoints: set mnist.checkpoint_images too".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The disinhibition study: the two-pass microcircuit and its `[disinhibition]` table.
+    fn validate_disinhibition(&self, n: usize, test: usize) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        let p = &self.protocol;
+        let Some(m) = &self.mnist else {
+            return e(
+                "mnist",
+                "the disinhibition study trains by an [mnist] table (epochs, batch)".into(),
+            );
+        };
+        if m.learner != LearnerKind::Microcircuit || m.settle != SettleBy::TwoPass {
+            return e(
+                "mnist.learner",
+                "the disinhibition study trains the two-pass microcircuit".into(),
+            );
+        }
+        let Some(d) = &self.disinhibition else {
+            return e(
+                "disinhibition",
+                "the disinhibition study needs a [disinhibition] table".into(),
+            );
+        };
+        d.validate(n, test, p.dt)
+            .map_err(|(k, m)| (format!("disinhibition.{k}"), m))?;
+        Ok(())
+    }
+
+    /// The speed study: repetitions, sizes, steps.
+    fn validate_performance(&self) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        let Some(perf) = &self.performance else {
+            return e(
+                "performance",
+                "the performance study needs a [performance] table".into(),
+            );
+        };
+        if perf.repetitions < 3 || perf.epoch_repetitions < 1 {
+            return e(
+                "performance.repetitions",
+                "needs repetitions ≥ 3 (medians) and epoch_repetitions ≥ 1".into(),
+            );
+        }
+        if perf.small_sizes.len() < 3 || perf.small_sizes.contains(&0) {
+            return e(
+                "performance.small_sizes",
+                format!("needs ≥ 3 positive sizes, got {:?}", perf.small_sizes),
+            );
+        }
+        if perf.batch == 0
+            || perf.steps_small == 0
+            || perf.steps_large == 0
+            || perf.steps_batch == 0
+            || perf.epoch_images == 0
+        {
+            return e(
+                "performance.batch",
+                "batch, steps_small, steps_large, steps_batch and epoch_images must be ≥ 1".into(),
+            );
+        }
+        if !(perf.eta.is_finite()) {
+            return e(
+                "performance.eta",
+                format!("must be finite, got {}", perf.eta),
+            );
+        }
+        Ok(())
+    }
+
+    /// The stiffness study: its table, σ = 0.
+    fn validate_stiffness(&self) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        let Some(st) = &self.stiffness else {
+            return e(
+                "stiffness",
+                "the stiffness study needs a [stiffness] table".into(),
+            );
+        };
+        st.validate()
+            .map_err(|(k, m)| (format!("stiffness.{k}"), m))?;
+        if self.network.noise.sigma > 0.0 {
+            return e(
+                "network.noise.sigma",
+                "the stiffness study compares deterministic methods: needs σ = 0".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The regression study: a test set, one hidden layer.
+    fn validate_regression(&self, n: usize) -> Result<(), (String, String)> {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        let p = &self.protocol;
+        if p.test_every == 0 || p.test_patterns == 0 {
+            return e(
+                "protocol.test_every",
+                "the regression study needs protocol.test_every ≥ 1 and protocol.test_patterns ≥ 1"
+                    .into(),
+            );
+        }
+        if n != 2 {
             return e(
                 "network.sizes",
                 format!(
-                    "needs at least one hidden layer (3 sizes), got {:?}",
+                    "the regression study compares a one-hidden-layer microcircuit with a shallow learner: needs 3 sizes, got {:?}",
                     self.network.sizes
                 ),
             );
         }
         Ok(())
     }
+}
+
+/// The error for a study whose task is of the wrong kind.
+fn wrong_task(s: Study) -> (String, String) {
+    let want = match s {
+        Study::SelfPredicting => "random_patterns",
+        Study::Regression => "teacher",
+        Study::TargetLearning
+        | Study::BpEquivalence
+        | Study::Integrators
+        | Study::Performance
+        | Study::Stiffness => "single_association",
+        Study::Mnist | Study::Disinhibition => "mnist",
+    };
+    (
+        "task.kind".to_string(),
+        format!("study `{}` needs task kind \"{want}\"", s.name()),
+    )
 }
