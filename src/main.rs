@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use dendritic::experiment::scenario::Invalid;
 use dendritic::experiment::{Scenario, run_scenario};
 
@@ -29,162 +29,198 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run every seed of one or more scenarios (in parallel) and write Parquet results.
-    Run {
-        /// Scenario files or embedded scenario names.
-        #[arg(required = true)]
-        scenarios: Vec<String>,
-        /// Results root.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// Also write CSV beside the Parquet files.
-        #[arg(long)]
-        csv: bool,
-        /// Override the scenario's seeds, e.g. --seeds 1,2,3 (a sweep: run only these of the
-        /// file's seeds, which fix the run indices).
-        #[arg(long, value_delimiter = ',')]
-        seeds: Option<Vec<u64>>,
-        /// Hide the progress bar.
-        #[arg(long)]
-        quiet: bool,
-        /// Sweeps: skip runs that already finished (results/<name>/runs/*).
-        #[arg(long)]
-        resume: bool,
-        /// Sweeps: run only shard i of N (runs with index % N == i), e.g. --shard 0/4.
-        #[arg(long, value_parser = parse_shard)]
-        shard: Option<(usize, usize)>,
-        /// Worker threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Refuse runs whose estimated memory (× the runs in parallel) exceeds this, e.g. 16G,
-        /// 512M (default: the machine's available memory).
-        #[arg(long, value_parser = parse_bytes)]
-        max_memory: Option<u64>,
-        /// Remove the scenario's earlier results (results/<name>/, but not other scenarios')
-        /// before running; refused with --shard, which must not remove other shards' runs.
-        #[arg(long)]
-        fresh: bool,
-        /// Override the scenario's time stepper: euler, rk4, exponential_euler, dopri5, ros2, bdf2.
-        #[arg(long)]
-        method: Option<String>,
-        /// Override the adaptive method's relative tolerance (with dopri5).
-        #[arg(long)]
-        rtol: Option<f64>,
-        /// Override the adaptive method's absolute tolerance (with dopri5).
-        #[arg(long)]
-        atol: Option<f64>,
-    },
+    Run(RunArgs),
     /// Gather a sweep's runs (e.g. from several shards) into summary.parquet and timeseries.parquet.
-    Merge {
-        /// Scenario name.
-        name: String,
-        /// Results root.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// Also write CSV.
-        #[arg(long)]
-        csv: bool,
-    },
+    Merge(MergeArgs),
     /// Render reports from results (all scenarios found under --results when none is named).
-    Report {
-        /// Scenario names (default: every results/<name>/ present).
-        scenarios: Vec<String>,
-        /// Results root.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// Reports root.
-        #[arg(long, default_value = "reports")]
-        reports: PathBuf,
-    },
+    Report(ReportArgs),
     /// Time the first runs of a sweep with 1 and 2 threads; writes results/<name>/speedup.csv.
-    Speedup {
-        /// Scenario file or embedded name (with a [sweep]).
-        scenario: String,
-        /// How many runs to time.
-        #[arg(long, default_value_t = 8)]
-        runs: usize,
-        /// Results root.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-    },
+    Speedup(SpeedupArgs),
     /// Write Slurm job scripts for a sweep: an array job (one shard per task, `--resume`, a
     /// shared results directory) and a merge-and-report job that waits for it; print both and
     /// the two sbatch commands.
-    Slurm {
-        /// Scenario file or embedded name (with a [sweep], or several seeds).
-        scenario: String,
-        /// Array tasks (= shards).
-        #[arg(long)]
-        array: usize,
-        /// Partition (default: the cluster's).
-        #[arg(long)]
-        partition: Option<String>,
-        /// Wall-time limit of each array task, [D-]HH:MM:SS.
-        #[arg(long, default_value = "02:00:00")]
-        time: String,
-        /// CPUs per task (also the task's --threads).
-        #[arg(long, default_value_t = 1)]
-        cpus_per_task: usize,
-        /// Shared results root, as the jobs see it.
-        #[arg(long, default_value = "results")]
-        results: String,
-        /// Reports root for the merge job.
-        #[arg(long, default_value = "reports")]
-        reports: String,
-        /// The dendritic binary, as the jobs call it.
-        #[arg(long, default_value = "dendritic")]
-        binary: String,
-        /// Where the scripts and the jobs' output files go.
-        #[arg(long, default_value = "slurm")]
-        dir: String,
-    },
+    Slurm(SlurmArgs),
     /// Compare two results of one scenario: every summary column but the wall times, exactly
     /// (exit status 1 when they differ).
-    Compare {
-        /// Scenario name.
-        name: String,
-        /// One results root.
-        #[arg(long)]
-        results: PathBuf,
-        /// The other.
-        #[arg(long)]
-        against: PathBuf,
-        /// Columns left out (comma-separated).
-        #[arg(long, value_delimiter = ',', default_value = "wall_time_s")]
-        ignore: Vec<String>,
-    },
+    Compare(CompareArgs),
     /// Write a finished run's trained weights as a NumPy .npz file (by name: w_up_1, w_ip_1,
     /// …, biases b_w_up_1, …), for `init.from` or `numpy.load`.
-    ExportWeights {
-        /// Scenario name.
-        name: String,
-        /// The run's seed (a plain run).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// The run's index (a sweep).
-        #[arg(long)]
-        run: Option<usize>,
-        /// Results root.
-        #[arg(long, default_value = "results")]
-        results: PathBuf,
-        /// The file to write.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    ExportWeights(ExportWeightsArgs),
     /// List the embedded default scenarios.
     List,
     /// Print a scenario as the program reads it (defaults filled in).
-    Show {
-        /// Scenario file or embedded name.
-        scenario: String,
-    },
+    Show(ShowArgs),
     /// Eigenvalue-based stability limits of dt for Euler, RK4 and Dopri5 at a scenario's initial state.
-    Stability {
-        /// Scenario file or embedded name.
-        scenario: String,
-        /// Seed for the initial weights.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-    },
+    Stability(StabilityArgs),
+}
+
+/// The arguments of `dendritic run`.
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario files or embedded scenario names.
+    #[arg(required = true)]
+    scenarios: Vec<String>,
+    /// Results root.
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+    /// Also write CSV beside the Parquet files.
+    #[arg(long)]
+    csv: bool,
+    /// Override the scenario's seeds, e.g. --seeds 1,2,3 (a sweep: run only these of the
+    /// file's seeds, which fix the run indices).
+    #[arg(long, value_delimiter = ',')]
+    seeds: Option<Vec<u64>>,
+    /// Hide the progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Sweeps: skip runs that already finished (results/<name>/runs/*).
+    #[arg(long)]
+    resume: bool,
+    /// Sweeps: run only shard i of N (runs with index % N == i), e.g. --shard 0/4.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Refuse runs whose estimated memory (× the runs in parallel) exceeds this, e.g. 16G,
+    /// 512M (default: the machine's available memory).
+    #[arg(long, value_parser = parse_bytes)]
+    max_memory: Option<u64>,
+    /// Remove the scenario's earlier results (results/<name>/, but not other scenarios')
+    /// before running; refused with --shard, which must not remove other shards' runs.
+    #[arg(long)]
+    fresh: bool,
+    /// Override the scenario's time stepper: euler, rk4, exponential_euler, dopri5, ros2, bdf2.
+    #[arg(long)]
+    method: Option<String>,
+    /// Override the adaptive method's relative tolerance (with dopri5).
+    #[arg(long)]
+    rtol: Option<f64>,
+    /// Override the adaptive method's absolute tolerance (with dopri5).
+    #[arg(long)]
+    atol: Option<f64>,
+}
+
+/// The arguments of `dendritic merge`.
+#[derive(Args)]
+struct MergeArgs {
+    /// Scenario name.
+    name: String,
+    /// Results root.
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+    /// Also write CSV.
+    #[arg(long)]
+    csv: bool,
+}
+
+/// The arguments of `dendritic report`.
+#[derive(Args)]
+struct ReportArgs {
+    /// Scenario names (default: every results/<name>/ present).
+    scenarios: Vec<String>,
+    /// Results root.
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+    /// Reports root.
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+}
+
+/// The arguments of `dendritic speedup`.
+#[derive(Args)]
+struct SpeedupArgs {
+    /// Scenario file or embedded name (with a [sweep]).
+    scenario: String,
+    /// How many runs to time.
+    #[arg(long, default_value_t = 8)]
+    runs: usize,
+    /// Results root.
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+}
+
+/// The arguments of `dendritic slurm`.
+#[derive(Args)]
+struct SlurmArgs {
+    /// Scenario file or embedded name (with a [sweep], or several seeds).
+    scenario: String,
+    /// Array tasks (= shards).
+    #[arg(long)]
+    array: usize,
+    /// Partition (default: the cluster's).
+    #[arg(long)]
+    partition: Option<String>,
+    /// Wall-time limit of each array task, [D-]HH:MM:SS.
+    #[arg(long, default_value = "02:00:00")]
+    time: String,
+    /// CPUs per task (also the task's --threads).
+    #[arg(long, default_value_t = 1)]
+    cpus_per_task: usize,
+    /// Shared results root, as the jobs see it.
+    #[arg(long, default_value = "results")]
+    results: String,
+    /// Reports root for the merge job.
+    #[arg(long, default_value = "reports")]
+    reports: String,
+    /// The dendritic binary, as the jobs call it.
+    #[arg(long, default_value = "dendritic")]
+    binary: String,
+    /// Where the scripts and the jobs' output files go.
+    #[arg(long, default_value = "slurm")]
+    dir: String,
+}
+
+/// The arguments of `dendritic compare`.
+#[derive(Args)]
+struct CompareArgs {
+    /// Scenario name.
+    name: String,
+    /// One results root.
+    #[arg(long)]
+    results: PathBuf,
+    /// The other.
+    #[arg(long)]
+    against: PathBuf,
+    /// Columns left out (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "wall_time_s")]
+    ignore: Vec<String>,
+}
+
+/// The arguments of `dendritic export-weights`.
+#[derive(Args)]
+struct ExportWeightsArgs {
+    /// Scenario name.
+    name: String,
+    /// The run's seed (a plain run).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// The run's index (a sweep).
+    #[arg(long)]
+    run: Option<usize>,
+    /// Results root.
+    #[arg(long, default_value = "results")]
+    results: PathBuf,
+    /// The file to write.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// The arguments of `dendritic show`.
+#[derive(Args)]
+struct ShowArgs {
+    /// Scenario file or embedded name.
+    scenario: String,
+}
+
+/// The arguments of `dendritic stability`.
+#[derive(Args)]
+struct StabilityArgs {
+    /// Scenario file or embedded name.
+    scenario: String,
+    /// Seed for the initial weights.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 /// `run --method/--rtol/--atol`: the time stepper chosen on the command line.
@@ -310,336 +346,383 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Merge { name, results, csv } => {
-            dendritic::report::check_name(&name)?;
-            let (summary, _) = dendritic::experiment::sweep::merge(&results, &name, csv)?;
+        Command::Merge(args) => cmd_merge(args),
+        Command::Run(args) => cmd_run(args),
+        Command::Report(args) => cmd_report(args),
+        Command::Speedup(args) => cmd_speedup(args),
+        Command::Slurm(args) => cmd_slurm(args),
+        Command::Compare(args) => cmd_compare(args),
+        Command::ExportWeights(args) => cmd_export_weights(args),
+        Command::List => cmd_list(),
+        Command::Show(args) => cmd_show(args),
+        Command::Stability(args) => cmd_stability(args),
+    }
+}
+
+/// `dendritic merge`.
+fn cmd_merge(args: MergeArgs) -> anyhow::Result<()> {
+    let MergeArgs { name, results, csv } = args;
+    dendritic::report::check_name(&name)?;
+    let (summary, _) = dendritic::experiment::sweep::merge(&results, &name, csv)?;
+    tracing::info!(
+        "{name}: merged {} runs into {}",
+        summary.height(),
+        results.join(&name).display()
+    );
+    Ok(())
+}
+
+/// `dendritic run`.
+fn cmd_run(args: RunArgs) -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    check_run_args(&args, cores)?;
+    let max_memory = args
+        .max_memory
+        .or_else(dendritic::experiment::available_memory);
+    let solver = SolverOverride::parse(args.method.as_deref(), args.rtol, args.atol)?;
+    if let Some(t) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global()
+            .ok();
+    }
+    let mut failed = 0;
+    for name in &args.scenarios {
+        let mut scenario = Scenario::load(name)?;
+        if let Some(s) = &args.seeds {
+            scenario.seeds = s.clone();
+        }
+        solver.apply(&mut scenario, name)?;
+        if let Some(limit) = max_memory {
+            check_memory(&scenario, name, limit, args.threads.unwrap_or(cores))?;
+        }
+        if args.fresh {
+            let removed = dendritic::experiment::sweep::clear(&args.results, &scenario.name)?;
             tracing::info!(
-                "{name}: merged {} runs into {}",
-                summary.height(),
-                results.join(&name).display()
+                "--fresh: removed {removed} entr(y/ies) of {}",
+                args.results.join(&scenario.name).display()
             );
-            Ok(())
         }
-        Command::Run {
-            scenarios,
-            results,
-            csv,
-            seeds,
-            quiet,
-            resume,
-            shard,
-            threads,
-            method,
-            rtol,
-            atol,
-            fresh,
-            max_memory,
-        } => {
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            if let Some(t) = threads
-                && (t == 0 || t > 4 * cores)
-            {
-                anyhow::bail!(
-                    "--threads {t}: use 1 … {} (this machine has {cores} cores)",
-                    4 * cores
-                );
-            }
-            let max_memory = max_memory.or_else(dendritic::experiment::available_memory);
-            let solver = SolverOverride::parse(method.as_deref(), rtol, atol)?;
-            if fresh && shard.is_some() {
-                anyhow::bail!(
-                    "--fresh with --shard would remove the other shards' runs; clear once, before the shards start"
-                );
-            }
-            if let Some(s) = &seeds {
-                let mut seen = std::collections::BTreeSet::new();
-                if let Some(d) = s.iter().find(|x| !seen.insert(**x)) {
-                    anyhow::bail!("--seeds: seed {d} appears twice");
-                }
-            }
-            if let Some(t) = threads {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(t)
-                    .build_global()
-                    .ok();
-            }
-            let mut failed = 0;
-            for name in &scenarios {
-                let mut scenario = Scenario::load(name)?;
-                if let Some(s) = &seeds {
-                    scenario.seeds = s.clone();
-                }
-                solver.apply(&mut scenario, name)?;
-                if let Some(limit) = max_memory {
-                    let per_run = dendritic::experiment::memory_estimate(&scenario);
-                    let parallel = threads.unwrap_or(cores).min(scenario.seeds.len()).max(1) as u64;
-                    let need = per_run.saturating_mul(parallel);
-                    if need > limit {
-                        anyhow::bail!(
-                            "scenario '{name}', key `network.sizes` = {:?}: the runs need about {} ({} each × {parallel} in parallel), more than the {} allowed (--max-memory, default the machine's available memory); use smaller sizes or fewer --threads",
-                            scenario.network.sizes,
-                            human_bytes(need),
-                            human_bytes(per_run),
-                            human_bytes(limit)
-                        );
-                    }
-                }
-                if fresh {
-                    let removed = dendritic::experiment::sweep::clear(&results, &scenario.name)?;
-                    tracing::info!(
-                        "--fresh: removed {removed} entr(y/ies) of {}",
-                        results.join(&scenario.name).display()
-                    );
-                }
-                if scenario.sweep.is_some() || resume || shard.is_some() {
-                    use dendritic::experiment::scenario::expand;
-                    use dendritic::experiment::sweep::{
-                        SweepOptions, merge, only_seeds, run_sweep,
-                    };
-                    let text = dendritic::experiment::scenario::scenario_text(name)?;
-                    let (mut base, mut runs) = expand(&text, name)?;
-                    solver.apply(&mut base, name)?;
-                    for run in &mut runs {
-                        solver.apply(&mut run.scenario, name)?;
-                    }
-                    if let Some(s) = &seeds {
-                        runs = only_seeds(&base, runs, s, name)?;
-                    }
-                    tracing::info!(
-                        "sweeping {}: {} runs ({})",
-                        base.name,
-                        runs.len(),
-                        base.description
-                    );
-                    let opts = SweepOptions {
-                        threads,
-                        resume,
-                        shard,
-                        csv,
-                        progress: !quiet,
-                    };
-                    let started = std::time::Instant::now();
-                    let out = run_sweep(&base, &runs, &results, &opts)?;
-                    tracing::info!(
-                        "{}: {} runs computed, {} skipped, {} failed in {:.1} s",
-                        base.name,
-                        out.computed.len(),
-                        out.skipped.len(),
-                        out.failed.len(),
-                        started.elapsed().as_secs_f64()
-                    );
-                    for (i, e) in &out.failed {
-                        tracing::error!("{} run {i} failed: {e}", base.name);
-                    }
-                    failed += out.failed.len();
-                    if shard.is_none() {
-                        merge(&results, &base.name, csv)?;
-                    }
-                    continue;
-                }
-                tracing::info!(
-                    "running {} ({} seeds, method {}, {})",
-                    scenario.name,
-                    scenario.seeds.len(),
-                    scenario.method.name(),
-                    scenario.description
-                );
-                let started = std::time::Instant::now();
-                let out = run_scenario(&scenario, &results, csv, !quiet)
-                    .with_context(|| format!("running scenario '{}'", scenario.name))?;
-                tracing::info!(
-                    "{}: done in {:.1} s, results in {}",
-                    scenario.name,
-                    started.elapsed().as_secs_f64(),
-                    results.join(&scenario.name).display()
-                );
-                for (seed, e) in &out.failures {
-                    tracing::error!("{} seed {seed} failed: {e}", scenario.name);
-                }
-                failed += out.failures.len();
-            }
-            if failed > 0 {
-                anyhow::bail!("{failed} run(s) failed; their errors are in the summaries");
-            }
-            Ok(())
-        }
-        Command::Report {
-            scenarios,
-            results,
-            reports,
-        } => {
-            let written = dendritic::report::render(&scenarios, &results, &reports)?;
-            for page in written {
-                tracing::info!("wrote {}", page.display());
-            }
-            Ok(())
-        }
-        Command::Speedup {
-            scenario,
-            runs,
-            results,
-        } => {
-            let text = dendritic::experiment::scenario::scenario_text(&scenario)?;
-            let (base, all) = dendritic::experiment::scenario::expand(&text, &scenario)?;
-            let speedup =
-                dendritic::experiment::sweep::measure_speedup(&base, &all, &results, runs)?;
-            println!("{}: {runs} runs, 2-thread speedup {speedup:.2}×", base.name);
-            Ok(())
-        }
-        Command::Slurm {
-            scenario,
-            array,
-            partition,
-            time,
-            cpus_per_task,
-            results,
-            reports,
-            binary,
-            dir,
-        } => {
-            let text = dendritic::experiment::scenario::scenario_text(&scenario)?;
-            let (base, runs) = dendritic::experiment::scenario::expand(&text, &scenario)?;
-            let job = dendritic::experiment::slurm::SlurmJob {
-                scenario,
-                name: base.name,
-                array,
-                runs: runs.len(),
-                partition,
-                time,
-                cpus_per_task,
-                results,
-                reports,
-                binary,
-                dir,
-            };
-            job.check()?;
-            job.write()?;
-            print!("{}", job.render());
-            Ok(())
-        }
-        Command::Compare {
-            name,
-            results,
-            against,
-            ignore,
-        } => {
-            let read = |root: &std::path::Path| {
-                let p = root.join(&name).join("summary.parquet");
-                dendritic::record::read_frame(&p)
-                    .with_context(|| format!("reading {}", p.display()))
-            };
-            let (a, b) = (read(&results)?, read(&against)?);
-            let ignore: Vec<&str> = ignore.iter().map(String::as_str).collect();
-            let diff = dendritic::record::compare::differences(&a, &b, &ignore)?;
-            if diff.is_empty() {
-                println!(
-                    "{name}: {} and {} agree in every column but {} ({} rows)",
-                    results.display(),
-                    against.display(),
-                    ignore.join(", "),
-                    a.height()
-                );
-                Ok(())
-            } else {
-                for d in diff.iter().take(50) {
-                    println!("{d}");
-                }
-                anyhow::bail!(
-                    "{name}: {} difference(s) between {} and {}",
-                    diff.len(),
-                    results.display(),
-                    against.display()
-                )
-            }
-        }
-        Command::ExportWeights {
-            name,
-            seed,
-            run,
-            results,
-            out,
-        } => {
-            dendritic::report::check_name(&name)?;
-            let dir = results.join(&name);
-            let from = match (seed, run) {
-                (Some(s), None) => dir.join(format!("weights-seed{s}.npz")),
-                (None, Some(r)) => dir
-                    .join("runs")
-                    .join(format!("run{r:05}"))
-                    .join("weights.npz"),
-                _ => anyhow::bail!(
-                    "export-weights: give --seed (a plain run) or --run (a sweep's run index)"
-                ),
-            };
-            if !from.exists() {
-                anyhow::bail!(
-                    "{}: no weights there (runs of the MNIST and disinhibition studies write them when they finish)",
-                    from.display()
-                );
-            }
-            let arrays = dendritic::record::npz::read(&from).map_err(anyhow::Error::msg)?;
-            dendritic::record::npz::write(&out, &arrays)
-                .with_context(|| format!("writing {}", out.display()))?;
-            for (k, a) in &arrays {
-                println!("{k}: {:?}", a.shape);
-            }
-            println!(
-                "wrote {} ({} arrays, from {})",
-                out.display(),
-                arrays.len(),
-                from.display()
-            );
-            Ok(())
-        }
-        Command::List => {
-            for (name, text) in dendritic::experiment::scenario::EMBEDDED {
-                let s = Scenario::parse(text, name)?;
-                println!("{name:<20} {}", s.description);
-            }
-            Ok(())
-        }
-        Command::Show { scenario } => {
-            let s = Scenario::load(&scenario)?;
-            print!("{}", toml::to_string_pretty(&s)?);
-            Ok(())
-        }
-        Command::Stability { scenario, seed } => {
-            use dendritic::analysis::stability::{dt_limit, eigenvalues};
-            use dendritic::model::{Drive, Network};
-            use dendritic::solve::MethodKind;
-            let s = Scenario::load(&scenario)?;
-            let mut config = s.network.clone();
-            config.noise.sigma = 0.0;
-            let net = Network::new(config, 1)?;
-            let mut state = net.zero_state();
-            net.initialise(
-                &mut state,
-                &s.init,
-                &mut dendritic::rng::Rng::derived(seed, dendritic::experiment::stream::WEIGHTS),
-            );
-            let input = ndarray::Array2::from_elem((1, net.layout.sizes[0]), 0.5);
-            let drive = Drive::free(input.view());
-            let mut ws = dendritic::model::Workspace::new(&net);
-            net.bottom_up_pass(&mut state, &drive, &mut ws);
-            let eig = eigenvalues(&net, &state, &drive, 0);
-            let slowest = eig.iter().map(|l| l.re).fold(f64::NEG_INFINITY, f64::max);
-            let fastest = eig.iter().map(|l| l.norm()).fold(0.0, f64::max);
-            println!(
-                "{}: {} potentials per sample, linearised at the bottom-up state for inputs 0.5",
-                s.name,
-                eig.len()
-            );
-            println!("  eigenvalues: max Re = {slowest:.4} /ms, max |λ| = {fastest:.4} /ms");
-            for kind in [MethodKind::Euler, MethodKind::Rk4, MethodKind::Dopri5] {
-                println!(
-                    "  {:<7} stable for dt < {:.4} ms",
-                    kind.name(),
-                    dt_limit(kind, &net, &state, &drive, 0)
-                );
-            }
-            println!("  ros2, bdf2: L-stable (no step limit)");
-            println!("  scenario dt = {} ms", s.protocol.dt);
-            Ok(())
+        failed += if scenario.sweep.is_some() || args.resume || args.shard.is_some() {
+            run_as_sweep(name, &args, &solver)?
+        } else {
+            run_plain(&scenario, &args)?
+        };
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} run(s) failed; their errors are in the summaries");
+    }
+    Ok(())
+}
+
+/// What `run` refuses before anything runs: threads beyond 4× the cores, `--fresh` with
+/// `--shard`, a seed given twice.
+fn check_run_args(args: &RunArgs, cores: usize) -> anyhow::Result<()> {
+    if let Some(t) = args.threads
+        && (t == 0 || t > 4 * cores)
+    {
+        anyhow::bail!(
+            "--threads {t}: use 1 … {} (this machine has {cores} cores)",
+            4 * cores
+        );
+    }
+    if args.fresh && args.shard.is_some() {
+        anyhow::bail!(
+            "--fresh with --shard would remove the other shards' runs; clear once, before the shards start"
+        );
+    }
+    if let Some(s) = &args.seeds {
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(d) = s.iter().find(|x| !seen.insert(**x)) {
+            anyhow::bail!("--seeds: seed {d} appears twice");
         }
     }
+    Ok(())
+}
+
+/// Refuses a scenario whose runs, `threads` of them in parallel, need more than `limit` bytes.
+fn check_memory(scenario: &Scenario, name: &str, limit: u64, threads: usize) -> anyhow::Result<()> {
+    let per_run = dendritic::experiment::memory_estimate(scenario);
+    let parallel = threads.min(scenario.seeds.len()).max(1) as u64;
+    let need = per_run.saturating_mul(parallel);
+    if need > limit {
+        anyhow::bail!(
+            "scenario '{name}', key `network.sizes` = {:?}: the runs need about {} ({} each × {parallel} in parallel), more than the {} allowed (--max-memory, default the machine's available memory); use smaller sizes or fewer --threads",
+            scenario.network.sizes,
+            human_bytes(need),
+            human_bytes(per_run),
+            human_bytes(limit)
+        );
+    }
+    Ok(())
+}
+
+/// A scenario run as a sweep (one result directory per run, resumable, shardable), merged
+/// unless sharded; returns the failed runs.
+fn run_as_sweep(name: &str, args: &RunArgs, solver: &SolverOverride) -> anyhow::Result<usize> {
+    use dendritic::experiment::scenario::expand;
+    use dendritic::experiment::sweep::{SweepOptions, merge, only_seeds, run_sweep};
+    let text = dendritic::experiment::scenario::scenario_text(name)?;
+    let (mut base, mut runs) = expand(&text, name)?;
+    solver.apply(&mut base, name)?;
+    for run in &mut runs {
+        solver.apply(&mut run.scenario, name)?;
+    }
+    if let Some(s) = &args.seeds {
+        runs = only_seeds(&base, runs, s, name)?;
+    }
+    tracing::info!(
+        "sweeping {}: {} runs ({})",
+        base.name,
+        runs.len(),
+        base.description
+    );
+    let opts = SweepOptions {
+        threads: args.threads,
+        resume: args.resume,
+        shard: args.shard,
+        csv: args.csv,
+        progress: !args.quiet,
+    };
+    let started = std::time::Instant::now();
+    let out = run_sweep(&base, &runs, &args.results, &opts)?;
+    tracing::info!(
+        "{}: {} runs computed, {} skipped, {} failed in {:.1} s",
+        base.name,
+        out.computed.len(),
+        out.skipped.len(),
+        out.failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for (i, e) in &out.failed {
+        tracing::error!("{} run {i} failed: {e}", base.name);
+    }
+    if args.shard.is_none() {
+        merge(&args.results, &base.name, args.csv)?;
+    }
+    Ok(out.failed.len())
+}
+
+/// A plain scenario: every seed in parallel, the results written at the end; returns the
+/// failed seeds.
+fn run_plain(scenario: &Scenario, args: &RunArgs) -> anyhow::Result<usize> {
+    tracing::info!(
+        "running {} ({} seeds, method {}, {})",
+        scenario.name,
+        scenario.seeds.len(),
+        scenario.method.name(),
+        scenario.description
+    );
+    let started = std::time::Instant::now();
+    let out = run_scenario(scenario, &args.results, args.csv, !args.quiet)
+        .with_context(|| format!("running scenario '{}'", scenario.name))?;
+    tracing::info!(
+        "{}: done in {:.1} s, results in {}",
+        scenario.name,
+        started.elapsed().as_secs_f64(),
+        args.results.join(&scenario.name).display()
+    );
+    for (seed, e) in &out.failures {
+        tracing::error!("{} seed {seed} failed: {e}", scenario.name);
+    }
+    Ok(out.failures.len())
+}
+
+/// `dendritic report`.
+fn cmd_report(args: ReportArgs) -> anyhow::Result<()> {
+    let ReportArgs {
+        scenarios,
+        results,
+        reports,
+    } = args;
+    let written = dendritic::report::render(&scenarios, &results, &reports)?;
+    for page in written {
+        tracing::info!("wrote {}", page.display());
+    }
+    Ok(())
+}
+
+/// `dendritic speedup`.
+fn cmd_speedup(args: SpeedupArgs) -> anyhow::Result<()> {
+    let SpeedupArgs {
+        scenario,
+        runs,
+        results,
+    } = args;
+    let text = dendritic::experiment::scenario::scenario_text(&scenario)?;
+    let (base, all) = dendritic::experiment::scenario::expand(&text, &scenario)?;
+    let speedup = dendritic::experiment::sweep::measure_speedup(&base, &all, &results, runs)?;
+    println!("{}: {runs} runs, 2-thread speedup {speedup:.2}×", base.name);
+    Ok(())
+}
+
+/// `dendritic slurm`.
+fn cmd_slurm(args: SlurmArgs) -> anyhow::Result<()> {
+    let SlurmArgs {
+        scenario,
+        array,
+        partition,
+        time,
+        cpus_per_task,
+        results,
+        reports,
+        binary,
+        dir,
+    } = args;
+    let text = dendritic::experiment::scenario::scenario_text(&scenario)?;
+    let (base, runs) = dendritic::experiment::scenario::expand(&text, &scenario)?;
+    let job = dendritic::experiment::slurm::SlurmJob {
+        scenario,
+        name: base.name,
+        array,
+        runs: runs.len(),
+        partition,
+        time,
+        cpus_per_task,
+        results,
+        reports,
+        binary,
+        dir,
+    };
+    job.check()?;
+    job.write()?;
+    print!("{}", job.render());
+    Ok(())
+}
+
+/// `dendritic compare`.
+fn cmd_compare(args: CompareArgs) -> anyhow::Result<()> {
+    let CompareArgs {
+        name,
+        results,
+        against,
+        ignore,
+    } = args;
+    let read = |root: &std::path::Path| {
+        let p = root.join(&name).join("summary.parquet");
+        dendritic::record::read_frame(&p).with_context(|| format!("reading {}", p.display()))
+    };
+    let (a, b) = (read(&results)?, read(&against)?);
+    let ignore: Vec<&str> = ignore.iter().map(String::as_str).collect();
+    let diff = dendritic::record::compare::differences(&a, &b, &ignore)?;
+    if diff.is_empty() {
+        println!(
+            "{name}: {} and {} agree in every column but {} ({} rows)",
+            results.display(),
+            against.display(),
+            ignore.join(", "),
+            a.height()
+        );
+        Ok(())
+    } else {
+        for d in diff.iter().take(50) {
+            println!("{d}");
+        }
+        anyhow::bail!(
+            "{name}: {} difference(s) between {} and {}",
+            diff.len(),
+            results.display(),
+            against.display()
+        )
+    }
+}
+
+/// `dendritic export-weights`.
+fn cmd_export_weights(args: ExportWeightsArgs) -> anyhow::Result<()> {
+    let ExportWeightsArgs {
+        name,
+        seed,
+        run,
+        results,
+        out,
+    } = args;
+    dendritic::report::check_name(&name)?;
+    let dir = results.join(&name);
+    let from = match (seed, run) {
+        (Some(s), None) => dir.join(format!("weights-seed{s}.npz")),
+        (None, Some(r)) => dir
+            .join("runs")
+            .join(format!("run{r:05}"))
+            .join("weights.npz"),
+        _ => anyhow::bail!(
+            "export-weights: give --seed (a plain run) or --run (a sweep's run index)"
+        ),
+    };
+    if !from.exists() {
+        anyhow::bail!(
+            "{}: no weights there (runs of the MNIST and disinhibition studies write them when they finish)",
+            from.display()
+        );
+    }
+    let arrays = dendritic::record::npz::read(&from).map_err(anyhow::Error::msg)?;
+    dendritic::record::npz::write(&out, &arrays)
+        .with_context(|| format!("writing {}", out.display()))?;
+    for (k, a) in &arrays {
+        println!("{k}: {:?}", a.shape);
+    }
+    println!(
+        "wrote {} ({} arrays, from {})",
+        out.display(),
+        arrays.len(),
+        from.display()
+    );
+    Ok(())
+}
+
+/// `dendritic list`.
+fn cmd_list() -> anyhow::Result<()> {
+    for (name, text) in dendritic::experiment::scenario::EMBEDDED {
+        let s = Scenario::parse(text, name)?;
+        println!("{name:<20} {}", s.description);
+    }
+    Ok(())
+}
+
+/// `dendritic show`.
+fn cmd_show(args: ShowArgs) -> anyhow::Result<()> {
+    let ShowArgs { scenario } = args;
+    let s = Scenario::load(&scenario)?;
+    print!("{}", toml::to_string_pretty(&s)?);
+    Ok(())
+}
+
+/// `dendritic stability`.
+fn cmd_stability(args: StabilityArgs) -> anyhow::Result<()> {
+    let StabilityArgs { scenario, seed } = args;
+    use dendritic::analysis::stability::{dt_limit, eigenvalues};
+    use dendritic::model::{Drive, Network};
+    use dendritic::solve::MethodKind;
+    let s = Scenario::load(&scenario)?;
+    let mut config = s.network.clone();
+    config.noise.sigma = 0.0;
+    let net = Network::new(config, 1)?;
+    let mut state = net.zero_state();
+    net.initialise(
+        &mut state,
+        &s.init,
+        &mut dendritic::rng::Rng::derived(seed, dendritic::experiment::stream::WEIGHTS),
+    );
+    let input = ndarray::Array2::from_elem((1, net.layout.sizes[0]), 0.5);
+    let drive = Drive::free(input.view());
+    let mut ws = dendritic::model::Workspace::new(&net);
+    net.bottom_up_pass(&mut state, &drive, &mut ws);
+    let eig = eigenvalues(&net, &state, &drive, 0);
+    let slowest = eig.iter().map(|l| l.re).fold(f64::NEG_INFINITY, f64::max);
+    let fastest = eig.iter().map(|l| l.norm()).fold(0.0, f64::max);
+    println!(
+        "{}: {} potentials per sample, linearised at the bottom-up state for inputs 0.5",
+        s.name,
+        eig.len()
+    );
+    println!("  eigenvalues: max Re = {slowest:.4} /ms, max |λ| = {fastest:.4} /ms");
+    for kind in [MethodKind::Euler, MethodKind::Rk4, MethodKind::Dopri5] {
+        println!(
+            "  {:<7} stable for dt < {:.4} ms",
+            kind.name(),
+            dt_limit(kind, &net, &state, &drive, 0)
+        );
+    }
+    println!("  ros2, bdf2: L-stable (no step limit)");
+    println!("  scenario dt = {} ms", s.protocol.dt);
+    Ok(())
 }
