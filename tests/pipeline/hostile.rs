@@ -73,15 +73,16 @@ fn run_s<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     v
 }
 
-fn cases(idx: &Path) -> Vec<Case> {
-    let t = tiny();
+/// Hostile cases, part 1.
+fn cases_1(t: &str, mnist: &str, idx: &Path) -> Vec<Case> {
     let with = |a: &str, b: &str| Some(t.replace(a, b));
-    let mnist = mnist_on(idx);
-    let mut v = vec![
+    let _ = mnist;
+    let _ = idx;
+    vec![
         // Scenario files.
         case(
             "unknown top-level key",
-            Some(t.clone() + "\ncolour = 1\n"),
+            Some(t.to_string() + "\ncolour = 1\n"),
             &run_s(&[]),
             &["s.toml", "colour"],
         ),
@@ -105,7 +106,7 @@ fn cases(idx: &Path) -> Vec<Case> {
         ),
         case(
             "invalid TOML",
-            Some(t.clone() + "\n[network\n"),
+            Some(t.to_string() + "\n[network\n"),
             &run_s(&[]),
             &["s.toml", "line"],
         ),
@@ -140,6 +141,15 @@ fn cases(idx: &Path) -> Vec<Case> {
             &run_s(&[]),
             &["s.toml", "sizes"],
         ),
+    ]
+}
+
+/// Hostile cases, part 2.
+fn cases_2(t: &str, mnist: &str, idx: &Path) -> Vec<Case> {
+    let with = |a: &str, b: &str| Some(t.replace(a, b));
+    let _ = mnist;
+    let _ = idx;
+    vec![
         case(
             "learning rates of the wrong length",
             with("eta_pi = [0.0005]", "eta_pi = [0.0005, 0.1]"),
@@ -200,6 +210,15 @@ fn cases(idx: &Path) -> Vec<Case> {
             &run_s(&[]),
             &["s.toml", "seeds"],
         ),
+    ]
+}
+
+/// Hostile cases, part 3.
+fn cases_3(t: &str, mnist: &str, idx: &Path) -> Vec<Case> {
+    let with = |a: &str, b: &str| Some(t.replace(a, b));
+    let _ = mnist;
+    let _ = idx;
+    vec![
         case(
             "dt above Euler's stability limit",
             with("dt = 0.1", "dt = 1.0"),
@@ -214,20 +233,21 @@ fn cases(idx: &Path) -> Vec<Case> {
         ),
         case(
             "empty sweep grid list",
-            Some(t.clone() + "\n[sweep.grid]\n\"network.conductances.g_a\" = []\n"),
+            Some(t.to_string() + "\n[sweep.grid]\n\"network.conductances.g_a\" = []\n"),
             &run_s(&[]),
             &["s.toml", "sweep.grid", "line"],
         ),
         case(
             "a sweep grid value that is impossible",
-            Some(t.clone() + "\n[sweep.grid]\n\"network.conductances.g_a\" = [0.5, -1.0]\n"),
+            Some(t.to_string() + "\n[sweep.grid]\n\"network.conductances.g_a\" = [0.5, -1.0]\n"),
             &run_s(&[]),
             &["s.toml", "g_a", "-1"],
         ),
         case(
             "duplicate variant names",
             Some(
-                t.clone() + "\n[[sweep.variant]]\nname = \"a\"\n[[sweep.variant]]\nname = \"a\"\n",
+                t.to_string()
+                    + "\n[[sweep.variant]]\nname = \"a\"\n[[sweep.variant]]\nname = \"a\"\n",
             ),
             &run_s(&[]),
             &["s.toml", "sweep.variant", "twice"],
@@ -235,61 +255,69 @@ fn cases(idx: &Path) -> Vec<Case> {
         // Command-line values.
         case(
             "--method unknown",
-            Some(t.clone()),
+            Some(t.to_string()),
             &run_s(&["--method", "leapfrog"]),
             &["--method", "leapfrog", "bdf2"],
         ),
         case(
             "--method refusing the scenario's noise",
-            Some(t.clone()),
+            Some(t.to_string()),
             &run_s(&["--method", "rk4"]),
             &["s.toml", "method", "SDE"],
         ),
         case(
             "--threads 0",
-            Some(t.clone()),
+            Some(t.to_string()),
             &run_s(&["--threads", "0"]),
             &["--threads"],
         ),
         case(
             "--threads far above the machine",
-            Some(t.clone()),
+            Some(t.to_string()),
             &run_s(&["--threads", "100000"]),
             &["--threads 100000"],
         ),
+    ]
+}
+
+/// Hostile cases, part 4.
+fn cases_4(t: &str, mnist: &str, idx: &Path) -> Vec<Case> {
+    let _ = mnist;
+    let _ = idx;
+    vec![
         case(
             "--seeds twice the same",
-            Some(t.clone()),
+            Some(t.to_string()),
             &run_s(&["--seeds", "2,2"]),
             &["--seeds", "twice"],
         ),
         case(
             "--shard malformed",
-            Some(t.clone()),
+            Some(t.to_string()),
             &run_s(&["--shard", "3of4"]),
             &["--shard", "3of4"],
         ),
         case(
             "--shard index beyond the count",
-            Some(t.clone()),
+            Some(t.to_string()),
             &run_s(&["--shard", "4/4"]),
             &["--shard", "4/4"],
         ),
         case(
             "--fresh with --shard",
-            Some(t.clone()),
+            Some(t.to_string()),
             &run_s(&["--fresh", "--shard", "0/2"]),
             &["--fresh", "--shard"],
         ),
         case(
             "--max-memory without a size",
-            Some(t.clone()),
+            Some(t.to_string()),
             &run_s(&["--max-memory", "lots"]),
             &["--max-memory", "lots"],
         ),
         case(
             "--max-memory below the need",
-            Some(t.clone()),
+            Some(t.to_string()),
             &run_s(&["--max-memory", "1K"]),
             &["network.sizes", "--max-memory"],
         ),
@@ -319,6 +347,12 @@ fn cases(idx: &Path) -> Vec<Case> {
             &["merge", "../escape", "--results", "{dir}/results"],
             &["../escape", "not a scenario name"],
         ),
+    ]
+}
+
+/// Hostile cases, part 5.
+fn cases_5(_t: &str, mnist: &str, idx: &Path) -> Vec<Case> {
+    vec![
         case(
             "merge without results",
             None,
@@ -378,9 +412,26 @@ fn cases(idx: &Path) -> Vec<Case> {
             &run_s(&[]),
             &["/nonexistent/mnist"],
         ),
-    ];
-    // Damaged files: a results summary that is not Parquet, and IDX files gone wrong.
-    let damaged_summary = Case {
+    ]
+}
+
+fn cases(idx: &Path) -> Vec<Case> {
+    let t = tiny();
+    let mnist = mnist_on(idx);
+    let mut v = Vec::new();
+    v.extend(cases_1(&t, &mnist, idx));
+    v.extend(cases_2(&t, &mnist, idx));
+    v.extend(cases_3(&t, &mnist, idx));
+    v.extend(cases_4(&t, &mnist, idx));
+    v.extend(cases_5(&t, &mnist, idx));
+    v.push(damaged_summary());
+    v.extend(idx_cases(idx));
+    v
+}
+
+/// A report of a results summary that is not Parquet.
+fn damaged_summary() -> Case {
+    Case {
         name: "report of a damaged summary",
         files: vec![
             ("results/sp/summary.parquet", b"PAR1 garbage".to_vec()),
@@ -403,8 +454,12 @@ fn cases(idx: &Path) -> Vec<Case> {
         .map(|s| s.to_string())
         .collect(),
         expect: vec!["{dir}/results/sp/summary.parquet".into()],
-    };
-    v.push(damaged_summary);
+    }
+}
+
+/// IDX files gone wrong: each a copy of the good set with one file replaced.
+fn idx_cases(idx: &Path) -> Vec<Case> {
+    let mut v = Vec::new();
     let idx_case = |name: &'static str, file: &'static str, bytes: Vec<u8>, expect: &str| {
         // A copy of the good set with one file replaced.
         let mut files: Vec<(&'static str, Vec<u8>)> = [
