@@ -1008,6 +1008,64 @@ pub fn gemm<SA, SB, SC>(
     gemm_views(alpha, &a.view(), &b.view(), beta, &mut c.view_mut());
 }
 
+/// C ← β C + α A Bᵀ-as-rows for at most `SKINNY` rows of A, by row dot products; false when
+/// the layouts do not allow it (nothing is written then).
+fn few_rows(
+    alpha: f64,
+    a: &ArrayView2<f64>,
+    b: &ArrayView2<f64>,
+    beta: f64,
+    c: &mut ArrayViewMut2<f64>,
+) -> bool {
+    let (m, k) = a.dim();
+    let n = b.dim().1;
+    let (Some(a_rows), Some(w)) = (row_major(a), row_major(&b.t())) else {
+        return false;
+    };
+    if a_rows.1 != k || c.strides()[1] != 1 {
+        return false;
+    }
+    let mut col = [0.0; SKINNY];
+    for i in 0..n {
+        let wi = &w.0[i * w.1..i * w.1 + k];
+        row_dots(wi, &a_rows.0[..m * k], &mut col[..m]);
+        for s in 0..m {
+            let v = &mut c[[s, i]];
+            *v = if beta == 0.0 {
+                alpha * col[s]
+            } else {
+                beta * *v + alpha * col[s]
+            };
+        }
+    }
+    true
+}
+
+/// C ← β C + α a bᵀ for an inner dimension of 1 (a rank-1 term); false when B's row is not
+/// contiguous (nothing is written then).
+fn outer_product(
+    alpha: f64,
+    a: &ArrayView2<f64>,
+    b: &ArrayView2<f64>,
+    beta: f64,
+    c: &mut ArrayViewMut2<f64>,
+) -> bool {
+    let row = b.row(0);
+    let Some(brow) = row.as_slice() else {
+        return false;
+    };
+    for (mut crow, &ai) in c.rows_mut().into_iter().zip(a.column(0)) {
+        if let Some(cs) = crow.as_slice_mut() {
+            dispatch!(axpby(cs, brow, alpha * ai, beta));
+        } else {
+            for (cv, &bv) in crow.iter_mut().zip(brow) {
+                *cv = beta * *cv + alpha * ai * bv;
+            }
+        }
+    }
+    true
+}
+
 fn gemm_views(
     alpha: f64,
     a: &ArrayView2<f64>,
@@ -1027,24 +1085,7 @@ fn gemm_views(
     }
     // A few rows of A against Bᵀ = W with W row-major (n × k): C[s, i] = A_s · W_i, by the
     // row dot products (every sample against each weight row, no packing).
-    if m <= SKINNY
-        && let (Some(a_rows), Some(w)) = (row_major(a), row_major(&b.t()))
-        && a_rows.1 == k
-        && c.strides()[1] == 1
-    {
-        let mut col = [0.0; SKINNY];
-        for i in 0..n {
-            let wi = &w.0[i * w.1..i * w.1 + k];
-            row_dots(wi, &a_rows.0[..m * k], &mut col[..m]);
-            for s in 0..m {
-                let v = &mut c[[s, i]];
-                *v = if beta == 0.0 {
-                    alpha * col[s]
-                } else {
-                    beta * *v + alpha * col[s]
-                };
-            }
-        }
+    if m <= SKINNY && few_rows(alpha, a, b, beta, c) {
         return;
     }
     // A small batch against Bᵀ = W with W row-major: the register-blocked kernel.
@@ -1057,18 +1098,7 @@ fn gemm_views(
         return;
     }
     // Inner dimension 1: c_i ← β c_i + α a_i b (an outer product, e.g. a rank-1 plasticity term).
-    if k == 1
-        && let Some(brow) = b.row(0).as_slice()
-    {
-        for (mut crow, &ai) in c.rows_mut().into_iter().zip(a.column(0)) {
-            if let Some(cs) = crow.as_slice_mut() {
-                dispatch!(axpby(cs, brow, alpha * ai, beta));
-            } else {
-                for (cv, &bv) in crow.iter_mut().zip(brow) {
-                    *cv = beta * *cv + alpha * ai * bv;
-                }
-            }
-        }
+    if k == 1 && outer_product(alpha, a, b, beta, c) {
         return;
     }
     let max = i32::MAX as usize;

@@ -153,6 +153,73 @@ impl Allocator {
     }
 }
 
+impl Allocator {
+    /// One synapse group: plastic weights (and bias) in the dynamic segment, with τ_w traces
+    /// when `filtered`; fixed ones in the frozen segment.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the shape of one synapse group, named"
+    )]
+    fn synapse(
+        &mut self,
+        projection: Projection,
+        layer: usize,
+        post: usize,
+        pre: usize,
+        bias: bool,
+        eta: f64,
+        filtered: bool,
+    ) -> Synapses {
+        let seg = if eta != 0.0 {
+            Segment::Dynamic
+        } else {
+            Segment::Frozen
+        };
+        let w = self.take(seg, post, pre);
+        let b = bias.then(|| self.take(seg, 1, post));
+        let (trace_w, trace_bias) = if eta != 0.0 && filtered {
+            (
+                Some(self.take(Segment::Dynamic, post, pre)),
+                b.map(|_| self.take(Segment::Dynamic, 1, post)),
+            )
+        } else {
+            (None, None)
+        };
+        Synapses {
+            projection,
+            layer,
+            w,
+            bias: b,
+            eta,
+            trace_w,
+            trace_bias,
+        }
+    }
+
+    /// Every synapse group, in the state's order: W^PP_{k,k−1} for k = 1…N, then for each
+    /// hidden layer its top-down, interneuron and lateral groups.
+    fn synapses(&mut self, config: &NetworkConfig, sizes: &[usize]) -> Vec<Synapses> {
+        let n = sizes.len() - 1;
+        let filtered = config.plasticity.tau_w > 0.0;
+        let mut out = Vec::new();
+        for k in 1..=n {
+            let (post, pre) = (sizes[k], sizes[k - 1]);
+            let eta = config.eta_up(k);
+            out.push(self.synapse(Projection::Up, k, post, pre, config.bias, eta, filtered));
+        }
+        for k in 1..n {
+            let (own, above) = (sizes[k], sizes[k + 1]);
+            let down = config.eta_down(k);
+            out.push(self.synapse(Projection::Down, k, own, above, false, down, filtered));
+            let ip = config.eta_ip(k);
+            out.push(self.synapse(Projection::Ip, k, above, own, config.bias, ip, filtered));
+            let pi = config.eta_pi(k);
+            out.push(self.synapse(Projection::Pi, k, own, above, false, pi, filtered));
+        }
+        out
+    }
+}
+
 impl Layout {
     /// Lays out a (validated) configuration for `batch` samples.
     pub fn new(config: &NetworkConfig, batch: usize) -> Layout {
@@ -178,80 +245,7 @@ impl Layout {
         }
         let n_potentials = a.dynamic;
         let r_in = (config.tau_in > 0.0).then(|| a.take(Segment::Dynamic, batch, sizes[0]));
-        let filtered = config.plasticity.tau_w > 0.0;
-        let mut synapses = Vec::new();
-        let mut add = |a: &mut Allocator,
-                       projection: Projection,
-                       layer: usize,
-                       post: usize,
-                       pre: usize,
-                       bias: bool,
-                       eta: f64| {
-            let seg = if eta != 0.0 {
-                Segment::Dynamic
-            } else {
-                Segment::Frozen
-            };
-            let w = a.take(seg, post, pre);
-            let b = bias.then(|| a.take(seg, 1, post));
-            let (tw, tb) = if eta != 0.0 && filtered {
-                (
-                    Some(a.take(Segment::Dynamic, post, pre)),
-                    b.map(|_| a.take(Segment::Dynamic, 1, post)),
-                )
-            } else {
-                (None, None)
-            };
-            synapses.push(Synapses {
-                projection,
-                layer,
-                w,
-                bias: b,
-                eta,
-                trace_w: tw,
-                trace_bias: tb,
-            });
-        };
-        for k in 1..=n {
-            add(
-                &mut a,
-                Projection::Up,
-                k,
-                sizes[k],
-                sizes[k - 1],
-                config.bias,
-                config.eta_up(k),
-            );
-        }
-        for k in 1..n {
-            add(
-                &mut a,
-                Projection::Down,
-                k,
-                sizes[k],
-                sizes[k + 1],
-                false,
-                config.eta_down(k),
-            );
-            add(
-                &mut a,
-                Projection::Ip,
-                k,
-                sizes[k + 1],
-                sizes[k],
-                config.bias,
-                config.eta_ip(k),
-            );
-            add(
-                &mut a,
-                Projection::Pi,
-                k,
-                sizes[k],
-                sizes[k + 1],
-                false,
-                config.eta_pi(k),
-            );
-        }
+        let synapses = a.synapses(config, &sizes);
         Layout {
             sizes,
             batch,

@@ -273,6 +273,17 @@ impl NetworkConfig {
                 format!("must be finite and ≥ 0 ms, got {}", self.tau_in),
             );
         }
+        self.validate_plasticity()
+    }
+
+    /// The per-layer rates and gates (one per layer or none), the rate scale, τ_w and the clip.
+    fn validate_plasticity(&self) -> Result<(), ModelError> {
+        let bad = |key: &str, msg: String| {
+            Err(ModelError::InvalidParameter {
+                key: key.to_string(),
+                message: msg,
+            })
+        };
         let n = self.n_layers();
         let p = &self.plasticity;
         for (key, v, want) in [

@@ -115,7 +115,11 @@ const MAX_BLOCK: usize = 64;
 /// `out[s, i] = value(s, i, W_i · x_s + b_i)` and, when the group is plastic, the Euler step of
 /// row i with the factors of its rule (`post`), while the rows are in cache. `x` is the
 /// batch's pre-synaptic rates (batch × n_pre), `out` is batch × n_post, both row-major.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    clippy::too_many_lines,
+    reason = "the fused row kernel of the hot loop: its slices stay borrowed across the whole block"
+)]
 fn rows(
     syn: &Synapses,
     y: &mut [f64],
@@ -261,6 +265,10 @@ fn slice(a: &ndarray::Array2<f64>) -> &[f64] {
 impl Euler {
     /// Dendrites (Eqs. 3–5) and the Euler step of every plastic weight and trace (Eqs. 7–10),
     /// row by row; leaves the rates and dendritic potentials of the snapshot in `ws`.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one pass over the layers in the order of Eqs. 3–10, the hot loop of every Euler step"
+    )]
     fn dendrites_and_plasticity(
         &mut self,
         net: &Network,

@@ -4,87 +4,89 @@ use crate::report::data::summary_values;
 use crate::report::error::ReportResult;
 use crate::report::page::{Inputs, Metric, Page};
 
+/// The rows of the page: summary column, unit, how it is measured.
+const ROWS: [(&str, &str, &str); 16] = [
+    (
+        "euler_step_us_small",
+        "µs",
+        "Euler–Maruyama step, 30-50-10, batch 1, plasticity on everywhere but the top-down weights",
+    ),
+    ("euler_step_us_large", "µs", "the same, 784-500-500-10"),
+    (
+        "euler_step_us_per_image_large_b10",
+        "µs",
+        "784-500-500-10, 10 images side by side, per image",
+    ),
+    (
+        "batch_per_image_over_batch1",
+        "",
+        "per-image step time at batch 10 ÷ the batch-1 step",
+    ),
+    (
+        "numpy_step_us_small",
+        "µs",
+        "numpy_step.py, 30-50-10, the rows with plasticity",
+    ),
+    (
+        "numpy_step_us_large",
+        "µs",
+        "numpy_step.py, 784-500-500-10, the rows with plasticity",
+    ),
+    (
+        "speedup_vs_numpy_small",
+        "",
+        "numpy_step_us_small ÷ euler_step_us_small",
+    ),
+    (
+        "speedup_vs_numpy_large",
+        "",
+        "numpy_step_us_large ÷ euler_step_us_large",
+    ),
+    (
+        "triad_gb_s",
+        "GB/s",
+        "STREAM triad a = b + s c over arrays ≥ 4× the last-level cache (24 bytes per element)",
+    ),
+    (
+        "large_step_gb_s",
+        "GB/s",
+        "bytes a batch-1 step of 784-500-500-10 must move ÷ its time",
+    ),
+    (
+        "large_step_bandwidth_fraction",
+        "",
+        "large_step_gb_s ÷ triad_gb_s",
+    ),
+    (
+        "twopass_epoch_s",
+        "s",
+        "training epoch of the two-pass microcircuit (mnist's `microcircuit` variant), 55,000 images, minibatch 10, evaluation excluded",
+    ),
+    (
+        "backprop_epoch_s",
+        "s",
+        "the same for mnist's `backprop` variant (softmax read-out)",
+    ),
+    (
+        "numpy_backprop_epoch_s",
+        "s",
+        "numpy_mlp.py, float64, one thread, NumPy's best malloc settings",
+    ),
+    (
+        "twopass_over_numpy_backprop",
+        "",
+        "twopass_epoch_s ÷ numpy_backprop_epoch_s",
+    ),
+    (
+        "backprop_over_numpy_backprop",
+        "",
+        "backprop_epoch_s ÷ numpy_backprop_epoch_s",
+    ),
+];
+
 /// The engine's speed: one row per measurement, all from one run (issue 17).
 pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {
-    let rows: [(&str, &str, &str); 16] = [
-        (
-            "euler_step_us_small",
-            "µs",
-            "Euler–Maruyama step, 30-50-10, batch 1, plasticity on everywhere but the top-down weights",
-        ),
-        ("euler_step_us_large", "µs", "the same, 784-500-500-10"),
-        (
-            "euler_step_us_per_image_large_b10",
-            "µs",
-            "784-500-500-10, 10 images side by side, per image",
-        ),
-        (
-            "batch_per_image_over_batch1",
-            "",
-            "per-image step time at batch 10 ÷ the batch-1 step",
-        ),
-        (
-            "numpy_step_us_small",
-            "µs",
-            "numpy_step.py, 30-50-10, the rows with plasticity",
-        ),
-        (
-            "numpy_step_us_large",
-            "µs",
-            "numpy_step.py, 784-500-500-10, the rows with plasticity",
-        ),
-        (
-            "speedup_vs_numpy_small",
-            "",
-            "numpy_step_us_small ÷ euler_step_us_small",
-        ),
-        (
-            "speedup_vs_numpy_large",
-            "",
-            "numpy_step_us_large ÷ euler_step_us_large",
-        ),
-        (
-            "triad_gb_s",
-            "GB/s",
-            "STREAM triad a = b + s c over arrays ≥ 4× the last-level cache (24 bytes per element)",
-        ),
-        (
-            "large_step_gb_s",
-            "GB/s",
-            "bytes a batch-1 step of 784-500-500-10 must move ÷ its time",
-        ),
-        (
-            "large_step_bandwidth_fraction",
-            "",
-            "large_step_gb_s ÷ triad_gb_s",
-        ),
-        (
-            "twopass_epoch_s",
-            "s",
-            "training epoch of the two-pass microcircuit (mnist's `microcircuit` variant), 55,000 images, minibatch 10, evaluation excluded",
-        ),
-        (
-            "backprop_epoch_s",
-            "s",
-            "the same for mnist's `backprop` variant (softmax read-out)",
-        ),
-        (
-            "numpy_backprop_epoch_s",
-            "s",
-            "numpy_mlp.py, float64, one thread, NumPy's best malloc settings",
-        ),
-        (
-            "twopass_over_numpy_backprop",
-            "",
-            "twopass_epoch_s ÷ numpy_backprop_epoch_s",
-        ),
-        (
-            "backprop_over_numpy_backprop",
-            "",
-            "backprop_epoch_s ÷ numpy_backprop_epoch_s",
-        ),
-    ];
-    let metrics = rows
+    let metrics = ROWS
         .iter()
         .filter_map(|(name, unit, note)| {
             let v = summary_values(inputs.summary, name);
