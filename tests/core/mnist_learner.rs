@@ -47,6 +47,65 @@ fn affine(w: &[Vec<f64>], b: &[f64], x: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// The weights of the hand computation.
+struct HandWeights<'a> {
+    w1: &'a [Vec<f64>],
+    b1: &'a [f64],
+    w2: &'a [Vec<f64>],
+    b2: &'a [f64],
+    wip: &'a [Vec<f64>],
+    bip: &'a [f64],
+    wpi: &'a [Vec<f64>],
+    wd: &'a [Vec<f64>],
+}
+
+/// By hand (paper-spec §6.4, current nudging) for one sample: upward pass, nudged output,
+/// interneurons settled on it, apical potential, hidden soma as the conductance-weighted
+/// mixture; returns the post factors (Eqs. 7–10) and presynaptic rates of the five groups
+/// (W^PP_1, W^PP_2, W^IP, W^PI, W^down).
+fn hand_factors(w: &HandWeights, x: &[f64], t: &[f64; 2]) -> [(Vec<f64>, Vec<f64>); 5] {
+    let (g_lk, g_b, g_a, g_d, g_som) = (0.1, 1.0, 0.3, 1.2, 0.7);
+    let (a1, a2, ai) = (
+        g_b / (g_lk + g_b + g_a),
+        g_b / (g_lk + g_b),
+        g_d / (g_lk + g_d),
+    );
+    let vb1 = affine(w.w1, w.b1, x);
+    let r1_up: Vec<f64> = vb1.iter().map(|v| sigma(a1 * v)).collect();
+    let vb2 = affine(w.w2, w.b2, &r1_up);
+    let u2: Vec<f64> = (0..2)
+        .map(|i| (g_b * vb2[i] + g_som * t[i]) / (g_lk + g_b + g_som))
+        .collect();
+    let r2: Vec<f64> = u2.iter().map(|&u| sigma(u)).collect();
+    let vi = affine(w.wip, w.bip, &r1_up);
+    let ui: Vec<f64> = (0..2)
+        .map(|i| (g_d * vi[i] + g_som * u2[i]) / (g_lk + g_d + g_som))
+        .collect();
+    let ri: Vec<f64> = ui.iter().map(|&u| sigma(u)).collect();
+    let vtd = affine(w.wd, &[0.0, 0.0], &r2);
+    let va: Vec<f64> = (0..2)
+        .map(|i| vtd[i] + (0..2).map(|j| w.wpi[i][j] * ri[j]).sum::<f64>())
+        .collect();
+    let u1: Vec<f64> = (0..2)
+        .map(|i| (g_b * vb1[i] + g_a * va[i]) / (g_lk + g_b + g_a))
+        .collect();
+    let r1: Vec<f64> = u1.iter().map(|&u| sigma(u)).collect();
+    let down: Vec<f64> = (0..2).map(|i| r1[i] - sigma(vtd[i])).collect();
+    [
+        (
+            (0..2).map(|i| r1[i] - sigma(a1 * vb1[i])).collect(),
+            x.to_vec(),
+        ),
+        (
+            (0..2).map(|i| r2[i] - sigma(a2 * vb2[i])).collect(),
+            r1.clone(),
+        ),
+        ((0..2).map(|i| ri[i] - sigma(ai * vi[i])).collect(), r1),
+        ((0..2).map(|i| -va[i]).collect(), ri),
+        (down, r2),
+    ]
+}
+
 #[allow(
     clippy::needless_range_loop,
     reason = "i indexes the post-synaptic neuron of e, of the expected weights and of the biases"
@@ -74,14 +133,6 @@ fn one_minibatch_step_matches_the_hand_computed_update() {
     let (wpi, _) = get(&net, &state, Projection::Pi, 1);
     let (wd, _) = get(&net, &state, Projection::Down, 1);
 
-    // By hand (paper-spec §6.4, current nudging): upward pass, nudged output, interneurons
-    // settled on it, apical potential, hidden soma as the conductance-weighted mixture.
-    let (g_lk, g_b, g_a, g_d, g_som) = (0.1, 1.0, 0.3, 1.2, 0.7);
-    let (a1, a2, ai) = (
-        g_b / (g_lk + g_b + g_a),
-        g_b / (g_lk + g_b),
-        g_d / (g_lk + g_d),
-    );
     let mut expect = [
         (w1.clone(), b1.clone()),
         (w2.clone(), b2.clone()),
@@ -90,36 +141,19 @@ fn one_minibatch_step_matches_the_hand_computed_update() {
         (wd.clone(), vec![0.0; 2]),
     ];
     let eta = [0.3, 0.2, 0.15, 0.05, 0.07];
+    let weights = HandWeights {
+        w1: &w1,
+        b1: &b1,
+        w2: &w2,
+        b2: &b2,
+        wip: &wip,
+        bip: &bip,
+        wpi: &wpi,
+        wd: &wd,
+    };
     for s in 0..2 {
         let x: Vec<f64> = x.row(s).to_vec();
-        let vb1 = affine(&w1, &b1, &x);
-        let r1_up: Vec<f64> = vb1.iter().map(|v| sigma(a1 * v)).collect();
-        let vb2 = affine(&w2, &b2, &r1_up);
-        let u2: Vec<f64> = (0..2)
-            .map(|i| (g_b * vb2[i] + g_som * t[[s, i]]) / (g_lk + g_b + g_som))
-            .collect();
-        let r2: Vec<f64> = u2.iter().map(|&u| sigma(u)).collect();
-        let vi = affine(&wip, &bip, &r1_up);
-        let ui: Vec<f64> = (0..2)
-            .map(|i| (g_d * vi[i] + g_som * u2[i]) / (g_lk + g_d + g_som))
-            .collect();
-        let ri: Vec<f64> = ui.iter().map(|&u| sigma(u)).collect();
-        let vtd = affine(&wd, &[0.0, 0.0], &r2);
-        let va: Vec<f64> = (0..2)
-            .map(|i| vtd[i] + (0..2).map(|j| wpi[i][j] * ri[j]).sum::<f64>())
-            .collect();
-        let u1: Vec<f64> = (0..2)
-            .map(|i| (g_b * vb1[i] + g_a * va[i]) / (g_lk + g_b + g_a))
-            .collect();
-        let r1: Vec<f64> = u1.iter().map(|&u| sigma(u)).collect();
-        // Post factors (Eqs. 7–10) and presynaptic rates, per group.
-        let groups: [(Vec<f64>, &[f64]); 5] = [
-            ((0..2).map(|i| r1[i] - sigma(a1 * vb1[i])).collect(), &x),
-            ((0..2).map(|i| r2[i] - sigma(a2 * vb2[i])).collect(), &r1),
-            ((0..2).map(|i| ri[i] - sigma(ai * vi[i])).collect(), &r1),
-            ((0..2).map(|i| -va[i]).collect(), &ri),
-            ((0..2).map(|i| r1[i] - sigma(vtd[i])).collect(), &r2),
-        ];
+        let groups = hand_factors(&weights, &x, &[t[[s, 0]], t[[s, 1]]]);
         for (g, (e, pre)) in groups.iter().enumerate() {
             for i in 0..2 {
                 for (j, r) in pre.iter().enumerate() {

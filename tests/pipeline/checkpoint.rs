@@ -42,6 +42,42 @@ fn number(row: &dendritic::record::SummaryRow, key: &str) -> f64 {
     }
 }
 
+/// The error curves of a run: (quantity, t bits, value bits) of every `*_error` row, sorted.
+fn error_curve(o: &dendritic::experiment::RunOutput) -> Vec<(String, u64, u64)> {
+    let df = o.series.to_dataframe(1).unwrap();
+    let v = df
+        .column("value")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect::<Vec<_>>();
+    let t = df
+        .column("t_ms")
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect::<Vec<_>>();
+    let q = df
+        .column("quantity")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap().to_string())
+        .collect::<Vec<_>>();
+    let mut rows: Vec<(String, u64, u64)> = q
+        .into_iter()
+        .zip(t)
+        .zip(v)
+        .filter(|((q, _), _)| q.ends_with("_error"))
+        .map(|((q, t), v)| (q, t.to_bits(), v.to_bits()))
+        .collect();
+    rows.sort();
+    rows
+}
+
 #[test]
 fn a_stopped_and_resumed_run_ends_where_the_uninterrupted_one_does() {
     let (root, data) = synthetic_set("checkpoint", 8, 260, 50);
@@ -87,43 +123,9 @@ fn a_stopped_and_resumed_run_ends_where_the_uninterrupted_one_does() {
             );
         }
         // Every evaluation is there once, with the same values.
-        let curve = |o: &dendritic::experiment::RunOutput| {
-            let df = o.series.to_dataframe(1).unwrap();
-            let v = df
-                .column("value")
-                .unwrap()
-                .f64()
-                .unwrap()
-                .into_no_null_iter()
-                .collect::<Vec<_>>();
-            let t = df
-                .column("t_ms")
-                .unwrap()
-                .f64()
-                .unwrap()
-                .into_no_null_iter()
-                .collect::<Vec<_>>();
-            let q = df
-                .column("quantity")
-                .unwrap()
-                .str()
-                .unwrap()
-                .iter()
-                .map(|s| s.unwrap().to_string())
-                .collect::<Vec<_>>();
-            let mut rows: Vec<(String, u64, u64)> = q
-                .into_iter()
-                .zip(t)
-                .zip(v)
-                .filter(|((q, _), _)| q.ends_with("_error"))
-                .map(|((q, t), v)| (q, t.to_bits(), v.to_bits()))
-                .collect();
-            rows.sort();
-            rows
-        };
-        assert_eq!(curve(&resumed), curve(&whole), "{settle:?}");
+        assert_eq!(error_curve(&resumed), error_curve(&whole), "{settle:?}");
         assert_eq!(
-            curve(&whole).len(),
+            error_curve(&whole).len(),
             2 * 5,
             "evaluations at 0, ½, 1, 1½, 2 epochs"
         );

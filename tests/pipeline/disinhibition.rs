@@ -8,9 +8,9 @@ use polars::prelude::SerReader;
 
 use crate::common::{scratch, write_set};
 
-#[test]
-fn the_disinhibition_study_runs_and_reports_consistent_numbers() {
-    let root = scratch("disinhibition");
+/// disinhibition_short on a synthetic set of 400 + 100 digits written under `root`, a
+/// 784-30-10 network, two levels, three generated samples.
+fn small_scenario(root: &std::path::Path) -> Scenario {
     let data = root.join("mnist");
     std::fs::create_dir_all(&data).unwrap();
     let mut rng = Rng::new(4);
@@ -34,6 +34,13 @@ fn the_disinhibition_study_runs_and_reports_consistent_numbers() {
     d.generation_samples = 3;
     d.settle_batch = 64;
     s.check().unwrap();
+    s
+}
+
+#[test]
+fn the_disinhibition_study_runs_and_reports_consistent_numbers() {
+    let root = scratch("disinhibition");
+    let s = small_scenario(&root);
     let results = root.join("results");
     run_scenario(&s, &results, false, false).unwrap();
     let dir = results.join("disinhibition_short");
