@@ -70,6 +70,86 @@ pub fn commit() -> String {
     env!("DENDRITIC_COMMIT").to_string()
 }
 
+/// Writes a scenario's trained weights (`weights-seed<S>.npz`), summary, time series and, when
+/// the study has one, its table.
+fn write_outputs(
+    dir: &Path,
+    weights: &[(
+        u64,
+        std::collections::BTreeMap<String, crate::record::npz::NpyArray>,
+    )],
+    summary: &mut DataFrame,
+    timeseries: &mut DataFrame,
+    table_rows: &[SummaryRow],
+    csv: bool,
+) -> DriverResult<()> {
+    for (seed, w) in weights {
+        let path = dir.join(format!("weights-seed{seed}.npz"));
+        crate::error::Context::with_context(crate::record::npz::write(&path, w), || {
+            format!("writing {}", path.display())
+        })?;
+    }
+    write_frame(summary, &dir.join("summary.parquet"), csv)?;
+    write_frame(timeseries, &dir.join("timeseries.parquet"), csv)?;
+    if !table_rows.is_empty() {
+        write_frame(
+            &mut summary_dataframe(table_rows)?,
+            &dir.join("table.parquet"),
+            csv,
+        )?;
+    }
+    Ok(())
+}
+
+/// Every seed of a scenario in parallel, each with its checkpoint directory.
+fn run_seeds(
+    scenario: &Scenario,
+    root: &Path,
+    pb: &ProgressBar,
+) -> Vec<(u64, Result<RunOutput, RunError>)> {
+    let checkpoints = results_dir(root, scenario).join("checkpoints");
+    scenario
+        .seeds
+        .par_iter()
+        .map(|&seed| {
+            (
+                seed,
+                run_one_with(scenario, seed, Some(pb), Some(&checkpoints)),
+            )
+        })
+        .collect()
+}
+
+/// A progress bar over `total` patterns (hidden unless `show`).
+fn progress_bar(name: &str, total: u64, show: bool) -> ProgressBar {
+    let pb = if show {
+        ProgressBar::new(total)
+    } else {
+        ProgressBar::hidden()
+    };
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>16} [{bar:30}] {pos}/{len} patterns, {elapsed} (eta {eta})",
+        )
+        .expect("template")
+        .progress_chars("=> "),
+    );
+    pb.set_prefix(name.to_string());
+    pb
+}
+
+/// The seeds' time series one under the other (empty when none).
+fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut it = frames.into_iter();
+    let Some(mut acc) = it.next() else {
+        return Ok(DataFrame::empty());
+    };
+    for f in it {
+        acc.vstack_mut(&f)?;
+    }
+    Ok(acc)
+}
+
 /// Where a scenario's results go.
 pub fn results_dir(root: &Path, scenario: &Scenario) -> PathBuf {
     root.join(&scenario.name)
@@ -97,32 +177,14 @@ pub fn run_scenario(
     // The scenario's files are written at the end: no other process may write them meanwhile.
     let _lock = crate::record::lock::exclusive(&results_dir(root, scenario).join(".lock"))?;
     let per_run = patterns_per_run(scenario);
-    let pb = if show_progress {
-        ProgressBar::new(per_run * scenario.seeds.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{prefix:>16} [{bar:30}] {pos}/{len} patterns, {elapsed} (eta {eta})",
-        )
-        .expect("template")
-        .progress_chars("=> "),
+    let pb = progress_bar(
+        &scenario.name,
+        per_run * scenario.seeds.len() as u64,
+        show_progress,
     );
-    pb.set_prefix(scenario.name.clone());
     let params = flatten_parameters(scenario);
     let commit = commit();
-    let outputs: Vec<(u64, Result<RunOutput, RunError>)> = scenario
-        .seeds
-        .par_iter()
-        .map(|&seed| {
-            let checkpoints = results_dir(root, scenario).join("checkpoints");
-            (
-                seed,
-                run_one_with(scenario, seed, Some(&pb), Some(&checkpoints)),
-            )
-        })
-        .collect();
+    let outputs = run_seeds(scenario, root, &pb);
     pb.finish_and_clear();
     let mut rows = Vec::new();
     let mut frames = Vec::new();
@@ -154,17 +216,7 @@ pub fn run_scenario(
         rows.push(row);
     }
     let mut summary = summary_dataframe(&rows)?;
-    let mut timeseries = match frames.len() {
-        0 => DataFrame::empty(),
-        _ => {
-            let mut it = frames.into_iter();
-            let mut acc = it.next().expect("non-empty");
-            for f in it {
-                acc.vstack_mut(&f)?;
-            }
-            acc
-        }
-    };
+    let mut timeseries = stack(frames)?;
     let dir = results_dir(root, scenario);
     if failures.len() == scenario.seeds.len() && dir.join("summary.parquet").exists() {
         // Nothing new worth keeping: the earlier results stay as they were.
@@ -179,21 +231,14 @@ pub fn run_scenario(
             failures,
         });
     }
-    for (seed, w) in &weights {
-        let path = dir.join(format!("weights-seed{seed}.npz"));
-        crate::error::Context::with_context(crate::record::npz::write(&path, w), || {
-            format!("writing {}", path.display())
-        })?;
-    }
-    write_frame(&mut summary, &dir.join("summary.parquet"), csv)?;
-    write_frame(&mut timeseries, &dir.join("timeseries.parquet"), csv)?;
-    if !table_rows.is_empty() {
-        write_frame(
-            &mut summary_dataframe(&table_rows)?,
-            &dir.join("table.parquet"),
-            csv,
-        )?;
-    }
+    write_outputs(
+        &dir,
+        &weights,
+        &mut summary,
+        &mut timeseries,
+        &table_rows,
+        csv,
+    )?;
     crate::record::lock::write_atomic(
         &dir.join("scenario.toml"),
         toml::to_string_pretty(scenario)

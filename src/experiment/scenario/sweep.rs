@@ -1,5 +1,7 @@
 //! A scenario's `[sweep]`: grids and variants, expanded into one resolved scenario per run.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use super::error::{ScenarioError, locate_key};
@@ -83,7 +85,44 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
     } else {
         sweep.variants
     };
-    for (k, v) in &grid {
+    check_sweep(text, file, &grid, &variants)?;
+    let keys: Vec<&String> = grid.keys().collect();
+    let sizes: Vec<usize> = keys.iter().map(|k| grid[*k].len()).collect();
+    let points: usize = sizes.iter().product();
+    let mut runs = Vec::with_capacity(variants.len() * points * base.seeds.len());
+    for (variant, p) in variants
+        .iter()
+        .flat_map(|v| (0..points).map(move |p| (v, p)))
+    {
+        let mut rem = p;
+        let mut params = Vec::new();
+        for (i, k) in keys.iter().enumerate().rev() {
+            params.push(((*k).clone(), grid[*k][rem % sizes[i]].clone()));
+            rem /= sizes[i];
+        }
+        params.reverse();
+        for &seed in &base.seeds {
+            let scenario = resolve_run(text, file, &value, variant, &params, seed)?;
+            runs.push(SweepRun {
+                index: runs.len(),
+                variant: variant.name.clone(),
+                params: params.clone(),
+                seed,
+                scenario,
+            });
+        }
+    }
+    Ok((base, runs))
+}
+
+/// Refuses a grid key without values, and variant names that repeat or are empty.
+fn check_sweep(
+    text: &str,
+    file: &str,
+    grid: &BTreeMap<String, Vec<toml::Value>>,
+    variants: &[Variant],
+) -> Result<(), ScenarioError> {
+    for (k, v) in grid {
         if v.is_empty() {
             return Err(ScenarioError::Invalid {
                 file: file.into(),
@@ -94,7 +133,7 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
         }
     }
     let mut names = std::collections::BTreeSet::new();
-    for v in &variants {
+    for v in variants {
         if !names.insert(v.name.as_str()) || (variants.len() > 1 && v.name.is_empty()) {
             return Err(ScenarioError::Invalid {
                 file: file.into(),
@@ -112,80 +151,68 @@ pub fn expand(text: &str, file: &str) -> Result<(Scenario, Vec<SweepRun>), Scena
             });
         }
     }
-    let keys: Vec<&String> = grid.keys().collect();
-    let sizes: Vec<usize> = keys.iter().map(|k| grid[*k].len()).collect();
-    let points: usize = sizes.iter().product();
-    let mut runs = Vec::with_capacity(variants.len() * points * base.seeds.len());
-    for (variant, p) in variants
-        .iter()
-        .flat_map(|v| (0..points).map(move |p| (v, p)))
-    {
-        let mut rem = p;
-        let mut params = Vec::new();
-        for (i, k) in keys.iter().enumerate().rev() {
-            params.push(((*k).clone(), grid[*k][rem % sizes[i]].clone()));
-            rem /= sizes[i];
-        }
-        params.reverse();
-        for &seed in &base.seeds {
-            let mut v = value.clone();
-            if let Some(t) = v.as_table_mut() {
-                t.remove("sweep");
-                t.insert(
-                    "seeds".into(),
-                    toml::Value::Array(vec![toml::Value::Integer(seed as i64)]),
-                );
-            }
-            for (k, x) in &variant.set {
-                set_path(&mut v, k, x.clone()).map_err(|message| ScenarioError::Invalid {
-                    file: file.into(),
-                    line: locate_key(text, k),
-                    key: format!("sweep.variant {} {k}", variant.name),
-                    message,
-                })?;
-            }
-            for (k, x) in &params {
-                set_path(&mut v, k, x.clone()).map_err(|message| ScenarioError::Invalid {
-                    file: file.into(),
-                    line: locate_key(text, &format!("sweep.grid.{k}")),
-                    key: format!("sweep.grid.{k}"),
-                    message,
-                })?;
-            }
-            let key_of = |k: &str| {
-                let named = if variant.name.is_empty() {
-                    String::new()
-                } else {
-                    format!("variant {}: ", variant.name)
-                };
-                named
-                    + &params
-                        .iter()
-                        .map(|(p, x)| format!("{p} = {x}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                    + &format!(" ({k})")
-            };
-            let raw = RawScenario::deserialize(v).map_err(|e| ScenarioError::Invalid {
-                file: file.into(),
-                line: locate_key(text, "sweep.grid"),
-                key: "sweep.grid".into(),
-                message: key_of(&e.to_string()),
-            })?;
-            let scenario = Scenario::try_from(raw).map_err(|e| ScenarioError::Invalid {
-                file: file.into(),
-                line: locate_key(text, "sweep.grid"),
-                key: e.key,
-                message: key_of(&e.message),
-            })?;
-            runs.push(SweepRun {
-                index: runs.len(),
-                variant: variant.name.clone(),
-                params: params.clone(),
-                seed,
-                scenario,
-            });
-        }
+    Ok(())
+}
+
+/// One run's scenario: the file with `seeds = [seed]`, the variant's and the grid point's
+/// values set, parsed and validated (errors name the swept keys).
+fn resolve_run(
+    text: &str,
+    file: &str,
+    value: &toml::Value,
+    variant: &Variant,
+    params: &[(String, toml::Value)],
+    seed: u64,
+) -> Result<Scenario, ScenarioError> {
+    let mut v = value.clone();
+    if let Some(t) = v.as_table_mut() {
+        t.remove("sweep");
+        t.insert(
+            "seeds".into(),
+            toml::Value::Array(vec![toml::Value::Integer(seed as i64)]),
+        );
     }
-    Ok((base, runs))
+    for (k, x) in &variant.set {
+        set_path(&mut v, k, x.clone()).map_err(|message| ScenarioError::Invalid {
+            file: file.into(),
+            line: locate_key(text, k),
+            key: format!("sweep.variant {} {k}", variant.name),
+            message,
+        })?;
+    }
+    for (k, x) in params {
+        set_path(&mut v, k, x.clone()).map_err(|message| ScenarioError::Invalid {
+            file: file.into(),
+            line: locate_key(text, &format!("sweep.grid.{k}")),
+            key: format!("sweep.grid.{k}"),
+            message,
+        })?;
+    }
+    let key_of = |k: &str| {
+        let named = if variant.name.is_empty() {
+            String::new()
+        } else {
+            format!("variant {}: ", variant.name)
+        };
+        named
+            + &params
+                .iter()
+                .map(|(p, x)| format!("{p} = {x}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+            + &format!(" ({k})")
+    };
+    let raw = RawScenario::deserialize(v).map_err(|e| ScenarioError::Invalid {
+        file: file.into(),
+        line: locate_key(text, "sweep.grid"),
+        key: "sweep.grid".into(),
+        message: key_of(&e.to_string()),
+    })?;
+    let scenario = Scenario::try_from(raw).map_err(|e| ScenarioError::Invalid {
+        file: file.into(),
+        line: locate_key(text, "sweep.grid"),
+        key: e.key,
+        message: key_of(&e.message),
+    })?;
+    Ok(scenario)
 }
