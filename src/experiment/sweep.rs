@@ -136,6 +136,67 @@ pub fn clear(root: &Path, name: &str) -> DriverResult<usize> {
     Ok(removed)
 }
 
+/// One run of a sweep under its lock: computed (a panic becomes its error), its row with the
+/// swept parameters, identity and commit, written from a plain thread.
+fn compute_run(
+    base: &Scenario,
+    run: &SweepRun,
+    root: &Path,
+    commit: &str,
+    csv: bool,
+    pb: &ProgressBar,
+) -> (usize, Result<(), String>) {
+    let dir = run_dir(root, &base.name, run);
+    // Two processes never compute the same run.
+    let _run_lock = match crate::record::lock::exclusive(&run_lock(&dir)) {
+        Ok(l) => l,
+        Err(e) => {
+            pb.inc(1);
+            return (run.index, Err(e.to_string()));
+        }
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        super::run_one_with(
+            &run.scenario,
+            run.seed,
+            None,
+            Some(&dir.join("checkpoints")),
+        )
+    }))
+    .unwrap_or_else(|p| {
+        Err(super::RunError::Task {
+            seed: run.seed,
+            message: format!(
+                "panicked: {}",
+                p.downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default()
+            ),
+        })
+    });
+    let mut row = flatten_parameters(&run.scenario);
+    row.insert("run".into(), Cell::Id(run.index as u64));
+    row.insert("seed".into(), Cell::Id(run.seed));
+    row.insert("scenario".into(), Cell::Text(base.name.clone()));
+    if !run.variant.is_empty() {
+        row.insert("variant".into(), Cell::Text(run.variant.clone()));
+    }
+    row.insert("commit".into(), Cell::Text(commit.to_string()));
+    row.insert("run_identity".into(), Cell::Text(run.identity()));
+    // Writing goes through polars' own thread pool. Called from a rayon worker, a
+    // cross-pool wait lets this worker steal another (hours-long) run meanwhile,
+    // delaying this run's files until that one ends; a plain thread's join does not.
+    let (status, written) = std::thread::scope(|scope| {
+        scope
+            .spawn(move || write_run(run, &dir, row, result, csv))
+            .join()
+            .expect("the writer does not panic")
+    });
+    pb.inc(1);
+    (run.index, written.map_err(|e| e.to_string()).and(status))
+}
+
 /// Runs (this shard of) a sweep. Each run's numbers depend only on its scenario and seed, never
 /// on the thread count. A run that fails or panics is recorded with its error; the others go on.
 pub fn run_sweep(
@@ -181,57 +242,7 @@ pub fn run_sweep(
     )?;
     let work = || -> Vec<(usize, Result<(), String>)> {
         todo.par_iter()
-            .map(|run| {
-                let dir = run_dir(root, &base.name, run);
-                // Two processes never compute the same run.
-                let _run_lock = match crate::record::lock::exclusive(&run_lock(&dir)) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        pb.inc(1);
-                        return (run.index, Err(e.to_string()));
-                    }
-                };
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    super::run_one_with(
-                        &run.scenario,
-                        run.seed,
-                        None,
-                        Some(&dir.join("checkpoints")),
-                    )
-                }))
-                .unwrap_or_else(|p| {
-                    Err(super::RunError::Task {
-                        seed: run.seed,
-                        message: format!(
-                            "panicked: {}",
-                            p.downcast_ref::<&str>()
-                                .map(|s| s.to_string())
-                                .or_else(|| p.downcast_ref::<String>().cloned())
-                                .unwrap_or_default()
-                        ),
-                    })
-                });
-                let mut row = flatten_parameters(&run.scenario);
-                row.insert("run".into(), Cell::Id(run.index as u64));
-                row.insert("seed".into(), Cell::Id(run.seed));
-                row.insert("scenario".into(), Cell::Text(base.name.clone()));
-                if !run.variant.is_empty() {
-                    row.insert("variant".into(), Cell::Text(run.variant.clone()));
-                }
-                row.insert("commit".into(), Cell::Text(commit.clone()));
-                row.insert("run_identity".into(), Cell::Text(run.identity()));
-                // Writing goes through polars' own thread pool. Called from a rayon worker, a
-                // cross-pool wait lets this worker steal another (hours-long) run meanwhile,
-                // delaying this run's files until that one ends; a plain thread's join does not.
-                let (status, written) = std::thread::scope(|scope| {
-                    scope
-                        .spawn(move || write_run(run, &dir, row, result, opts.csv))
-                        .join()
-                        .expect("the writer does not panic")
-                });
-                pb.inc(1);
-                (run.index, written.map_err(|e| e.to_string()).and(status))
-            })
+            .map(|run| compute_run(base, run, root, &commit, opts.csv, &pb))
             .collect()
     };
     let results = match opts.threads {
