@@ -176,7 +176,8 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:85%}\
 figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}img{max-width:100%;border:1px solid #eee}";
 
-fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
+/// The run's facts: study, method, seeds, commit, wall time, cost and status.
+fn provenance_table(inputs: &Inputs) -> String {
     let s = inputs.scenario;
     let wall = summary_values(inputs.summary, "wall_time_s");
     let (wall_mean, _) = mean_sd(&wall);
@@ -184,17 +185,6 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
     let statuses = summary_text(inputs.summary, "status");
     let failed = summary_values(inputs.summary, "seed").len() < inputs.summary.height();
     let mut h = String::new();
-    let _ = write!(
-        h,
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>{STYLE}</style></head><body>",
-        esc(&s.name)
-    );
-    let _ = write!(
-        h,
-        "<p><a href=\"../index.html\">← all reports</a></p><h1>{}</h1><p>{}</p>",
-        esc(&s.name),
-        esc(&s.description)
-    );
     let _ = write!(
         h,
         "<table><tr><th>study</th><td>{}</td></tr><tr><th>method</th><td>{}, dt = {} ms</td></tr>\
@@ -216,6 +206,24 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
                 ""
             },
     );
+    h
+}
+
+fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
+    let s = inputs.scenario;
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{0}</title><style>{STYLE}</style></head><body>",
+        esc(&s.name)
+    );
+    let _ = write!(
+        h,
+        "<p><a href=\"../index.html\">← all reports</a></p><h1>{}</h1><p>{}</p>",
+        esc(&s.name),
+        esc(&s.description)
+    );
+    h.push_str(&provenance_table(inputs));
     let _ = write!(
         h,
         "<h2>Headline numbers</h2><p>Mean over seeds (± sample sd where shown in the note). Also in <a href=\"summary.csv\">summary.csv</a>.</p>"
