@@ -313,23 +313,33 @@ fn heat_color(t: f64) -> RGBColor {
     RGBColor(lerp(68.0, 253.0), lerp(1.0, 231.0), lerp(84.0, 37.0))
 }
 
+/// The smallest and largest finite value of a table.
+fn finite_range(values: &[Vec<f64>]) -> (f64, f64) {
+    values
+        .iter()
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        })
+}
+
+/// The label of cell i at axis position i + 0.5 (empty between cells).
+fn cell_label(labels: &[String], v: f64) -> String {
+    let i = (v - 0.5).round();
+    if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+        labels[i as usize].clone()
+    } else {
+        String::new()
+    }
+}
+
 fn draw_heatmap<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, h: &Heatmap) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let finite: Vec<f64> = h
-        .values
-        .iter()
-        .flatten()
-        .cloned()
-        .filter(|v| v.is_finite())
-        .collect();
-    let (lo, hi) = finite
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
-            (a.min(v), b.max(v))
-        });
+    let (lo, hi) = finite_range(&h.values);
     let (nx, ny) = (h.xs.len(), h.ys.len());
     let mut ctx = ChartBuilder::on(&root)
         .caption(&h.title, ("sans-serif", 20))
@@ -345,22 +355,8 @@ where
         .y_desc(&h.y_label)
         .x_labels(nx * 2 + 1)
         .y_labels(ny * 2 + 1)
-        .x_label_formatter(&move |v| {
-            let i = (*v - 0.5).round();
-            if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < xs.len() {
-                xs[i as usize].clone()
-            } else {
-                String::new()
-            }
-        })
-        .y_label_formatter(&move |v| {
-            let i = (*v - 0.5).round();
-            if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < ys.len() {
-                ys[i as usize].clone()
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&move |v| cell_label(&xs, *v))
+        .y_label_formatter(&move |v| cell_label(&ys, *v))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
         .draw()
