@@ -223,15 +223,17 @@ fn push_images(
     }
 }
 
-/// Runs the study for one seed.
-pub fn run(
-    scenario: &Scenario,
-    training: &Training,
-    d: &Disinhibition,
-    seed: u64,
-    progress: Option<&ProgressBar>,
-    checkpoints: Option<&Path>,
-) -> Result<RunOutput, RunError> {
+/// The training and test sets of a run, and the one-hot target potentials.
+struct Sets {
+    train_x: Array2<f64>,
+    train_y: Vec<u8>,
+    test_x: Array2<f64>,
+    test_y: Vec<u8>,
+    levels: (f64, f64),
+}
+
+/// Loads the scenario's MNIST sets and the target potentials {u_low, u_high}.
+fn load_sets(scenario: &Scenario, seed: u64) -> Result<Sets, RunError> {
     let TaskConfig::Mnist {
         dir,
         train,
@@ -257,64 +259,129 @@ pub fn run(
     let (Some(u_low), Some(u_high)) = (phi.inverse(*rate_low), phi.inverse(*rate_high)) else {
         return Err(task_err("target rates outside the range of φ".into()));
     };
-    let train_x = data.train_images.slice(s![..*train, ..]).to_owned();
-    let train_y = &data.train_labels[..*train];
-    let test_x = data.test_images.slice(s![..*test, ..]).to_owned();
-    let test_y = &data.test_labels[..*test];
+    Ok(Sets {
+        train_x: data.train_images.slice(s![..*train, ..]).to_owned(),
+        train_y: data.train_labels[..*train].to_vec(),
+        test_x: data.test_images.slice(s![..*test, ..]).to_owned(),
+        test_y: data.test_labels[..*test].to_vec(),
+        levels: (u_low, u_high),
+    })
+}
+
+/// What phase 1 trains: the microcircuit, its input reconstruction, and the generator of the
+/// minibatch order, with the reconstruction's error per epoch.
+struct Training1 {
+    mc: TwoPassLearner,
+    rec: Reconstruction,
+    rng: Rng,
+    mse_curve: Vec<f64>,
+}
+
+/// Runs the study for one seed.
+pub fn run(
+    scenario: &Scenario,
+    training: &Training,
+    d: &Disinhibition,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+    checkpoints: Option<&Path>,
+) -> Result<RunOutput, RunError> {
+    let sets = load_sets(scenario, seed)?;
+    let phi = scenario.network.phi;
     let b = training.batch;
     let (net, state) = initial_network(scenario.network.clone(), b, scenario, seed)?;
     let (n0, n1) = (net.layout.sizes[0], net.layout.sizes[1]);
     let mut classifier = FeedForward::from_microcircuit(&net, &state);
     classifier.loss = OutputLoss::CrossEntropy;
-    let mut rec = Reconstruction::new(
+    let rec = Reconstruction::new(
         n0,
         n1,
         d.reconstruction_scale,
         phi,
         &mut Rng::derived(seed, RECONSTRUCTION),
     );
-    let mut mc = TwoPassLearner::new(net, state, training, scenario.protocol.dt, seed)
+    let mc = TwoPassLearner::new(net, state, training, scenario.protocol.dt, seed)
         .map_err(|source| RunError::Learn { seed, source })?;
     let mut series = TimeSeries::default();
     let mut summary = SummaryRow::new();
-
+    let mut state = Training1 {
+        mc,
+        rec,
+        rng: Rng::derived(seed, stream::PATTERNS),
+        mse_curve: Vec::new(),
+    };
+    let mut batches = Minibatches::new(&sets.train_x, &sets.train_y, b, sets.levels);
     // 1. The microcircuit and the reconstruction learn together; then (phase 2) the top-down
     // weights learn with the bottom-up weights held.
-    let mut batches = Minibatches::new(&train_x, train_y, b, (u_low, u_high));
+    train(
+        scenario,
+        training,
+        d,
+        seed,
+        progress,
+        checkpoints,
+        &mut state,
+        &mut batches,
+        &mut series,
+    )?;
+    let Training1 { mut mc, rec, .. } = state;
+    let mc_error = mc.error_percent(&sets.test_x, &sets.test_y);
+    let weights = mc.checkpoint().map(super::mnist::weights_only);
+    num(&mut summary, "test_error_microcircuit", mc_error);
+    // 2. The judge: backprop on the same shape and start.
+    judge(&mut classifier, d, seed, &mut batches)?;
+    num(
+        &mut summary,
+        "classifier_test_error",
+        100.0 - accuracy(&classifier, &sets.test_x, &sets.test_y),
+    );
+    // 3. Attention: denoising.
+    let mut att = Attention::new(mc.network(), d, scenario.protocol.dt, seed)?;
+    let judged = Judged {
+        classifier: &classifier,
+        rec: &rec,
+        levels: sets.levels,
+    };
+    denoise(&mut att, &judged, d, seed, &sets, &mut series, &mut summary)?;
+    // 4. Generation: blank input, output nudged to each class, somatic noise.
+    generate(&mut att, &judged, d, seed, n0, &mut series, &mut summary)?;
+    Ok(RunOutput {
+        seed,
+        series,
+        summary,
+        table: Vec::new(),
+        weights,
+    })
+}
+
+/// Phase 1 (and the top-down phase after it): every epoch's minibatches, the reconstruction
+/// learning beside the microcircuit, a checkpoint at each epoch's end; resumes from one.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's settings and its state, named"
+)]
+fn train(
+    scenario: &Scenario,
+    training: &Training,
+    d: &Disinhibition,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+    checkpoints: Option<&Path>,
+    st: &mut Training1,
+    batches: &mut Minibatches,
+    series: &mut TimeSeries,
+) -> Result<(), RunError> {
+    let task_err = |message: String| RunError::Task { seed, message };
     let steps_per_epoch = batches.steps();
-    let mut rng = Rng::derived(seed, stream::PATTERNS);
     // A checkpoint at every epoch's end (learner, reconstruction, generator, the curve so far);
     // a run started again continues after the last one.
     let checkpoint = checkpoints.map(|dir| dir.join(super::mnist::checkpoint_file(scenario, seed)));
     let mut first_epoch = 0;
-    let mut mse_curve: Vec<f64> = Vec::new();
     if let Some(path) = checkpoint.as_ref().filter(|p| p.exists()) {
-        let arrays = crate::record::npz::read(path).map_err(&task_err)?;
-        let restored = (|| -> Result<(), String> {
-            mc.restore(&arrays).map_err(|e| e.to_string())?;
-            let f64s = |k: &str| match arrays.get(k).map(|a| &a.data) {
-                Some(NpyData::F64(v)) => Ok(v.clone()),
-                _ => Err(format!("checkpoint has no float64 '{k}'")),
-            };
-            let w = f64s("reconstruction_w")?;
-            let bias = f64s("reconstruction_b")?;
-            if w.len() != rec.w.len() || bias.len() != rec.b.len() {
-                return Err("checkpoint's reconstruction has another shape".into());
-            }
-            rec.w.iter_mut().zip(&w).for_each(|(d, s)| *d = *s);
-            rec.b.iter_mut().zip(&bias).for_each(|(d, s)| *d = *s);
-            mse_curve = f64s("reconstruction_mse")?;
-            match arrays.get("rng").map(|a| &a.data) {
-                Some(NpyData::U64(v)) if v.len() == 4 => {
-                    rng = Rng::from_state([v[0], v[1], v[2], v[3]]);
-                }
-                _ => return Err("checkpoint has no generator state".into()),
-            }
-            Ok(())
-        })();
-        restored.map_err(|m| task_err(format!("resuming from {}: {m}", path.display())))?;
-        first_epoch = mse_curve.len();
-        for (i, m) in mse_curve.iter().enumerate() {
+        restore(st, path)
+            .map_err(|m| task_err(format!("resuming from {}: {m}", path.display())))?;
+        first_epoch = st.mse_curve.len();
+        for (i, m) in st.mse_curve.iter().enumerate() {
             series.push("training", (i + 1) as f64, "reconstruction_mse", 0, -1, *m);
         }
         tracing::info!(
@@ -325,40 +392,29 @@ pub fn run(
     }
     for epoch in first_epoch..training.epochs + d.top_down_epochs {
         if epoch == training.epochs {
-            if !mc
-                .network()
-                .0
-                .layout
-                .synapses(Projection::Down, 1)
-                .is_plastic()
-            {
-                return Err(task_err(
-                    "disinhibition.top_down_epochs needs plastic top-down weights \
-                     (network.plasticity.eta_down > 0)"
-                        .into(),
-                ));
-            }
-            mc.set_rate(Projection::Up, 0.0);
-            mc.set_rate(Projection::Down, d.eta_top_down);
+            start_top_down(st, d, seed)?;
         }
-        batches.shuffle(&mut rng);
+        batches.shuffle(&mut st.rng);
         let mut rec_mse = 0.0;
         for step in 0..steps_per_epoch {
             batches.fill(step);
-            mc.step(&batches.x, &batches.target).map_err(|m| {
+            st.mc.step(&batches.x, &batches.target).map_err(|m| {
                 task_err(format!(
                     "training epoch {}, minibatch {step}: {m}",
                     epoch + 1
                 ))
             })?;
-            rec_mse += rec.learn(batches.x.view(), mc.rates(1), d.eta_reconstruction);
+            rec_mse += st
+                .rec
+                .learn(batches.x.view(), st.mc.rates(1), d.eta_reconstruction);
             if let Some(pb) = progress {
                 pb.inc(1);
             }
         }
-        mc.check(epoch as f64 + 1.0)
+        st.mc
+            .check(epoch as f64 + 1.0)
             .map_err(|source| RunError::Learn { seed, source })?;
-        if !rec.w.iter().all(|v| v.is_finite()) {
+        if !st.rec.w.iter().all(|v| v.is_finite()) {
             return Err(task_err(format!(
                 "the reconstruction W_01 diverged in epoch {}",
                 epoch + 1
@@ -367,35 +423,14 @@ pub fn run(
         let e = (epoch + 1) as f64;
         let mse_epoch = rec_mse / steps_per_epoch as f64;
         series.push("training", e, "reconstruction_mse", 0, -1, mse_epoch);
-        mse_curve.push(mse_epoch);
+        st.mse_curve.push(mse_epoch);
         if training.eta_decay_per_epoch != 1.0 && epoch + 1 < training.epochs {
-            mc.scale_rates(training.eta_decay_per_epoch);
+            st.mc.scale_rates(training.eta_decay_per_epoch);
         }
         if let Some(path) = &checkpoint
             && epoch + 1 < training.epochs + d.top_down_epochs
         {
-            let mut arrays = mc
-                .checkpoint()
-                .ok_or_else(|| task_err("the microcircuit cannot be checkpointed".into()))?;
-            let vec = |v: Vec<f64>| NpyArray {
-                shape: vec![v.len()],
-                data: NpyData::F64(v),
-            };
-            arrays.insert(
-                "reconstruction_w".into(),
-                vec(rec.w.iter().copied().collect()),
-            );
-            arrays.insert("reconstruction_b".into(), vec(rec.b.to_vec()));
-            arrays.insert("reconstruction_mse".into(), vec(mse_curve.clone()));
-            arrays.insert(
-                "rng".into(),
-                NpyArray {
-                    shape: vec![4],
-                    data: NpyData::U64(rng.state().to_vec()),
-                },
-            );
-            crate::record::npz::write(path, &arrays)
-                .map_err(|e| task_err(format!("writing checkpoint {}: {e}", path.display())))?;
+            save(st, path).map_err(task_err)?;
             if crate::record::test_hook::fires("DENDRITIC_TEST_KILL_AFTER_CHECKPOINT") {
                 crate::record::test_hook::kill_self();
             }
@@ -409,15 +444,103 @@ pub fn run(
             ))
         })?;
     }
-    let mc_error = mc.error_percent(&test_x, test_y);
-    let weights = mc.checkpoint().map(super::mnist::weights_only);
-    num(&mut summary, "test_error_microcircuit", mc_error);
+    Ok(())
+}
 
-    // 2. The judge: backprop on the same shape and start.
+/// The switch to the top-down phase: W^PP_{1,0} held, the top-down weights learning.
+fn start_top_down(st: &mut Training1, d: &Disinhibition, seed: u64) -> Result<(), RunError> {
+    let plastic = st
+        .mc
+        .network()
+        .0
+        .layout
+        .synapses(Projection::Down, 1)
+        .is_plastic();
+    if !plastic {
+        return Err(RunError::Task {
+            seed,
+            message: "disinhibition.top_down_epochs needs plastic top-down weights \
+                      (network.plasticity.eta_down > 0)"
+                .into(),
+        });
+    }
+    st.mc.set_rate(Projection::Up, 0.0);
+    st.mc.set_rate(Projection::Down, d.eta_top_down);
+    Ok(())
+}
+
+/// The level of `levels` nearest to `x`.
+fn nearest(levels: &[f64], x: f64) -> f64 {
+    levels
+        .iter()
+        .copied()
+        .min_by(|a, b| (a - x).abs().total_cmp(&(b - x).abs()))
+        .unwrap_or(x)
+}
+
+/// Restores phase 1 from a checkpoint: learner, reconstruction, error curve, generator.
+fn restore(st: &mut Training1, path: &Path) -> Result<(), String> {
+    let arrays = crate::record::npz::read(path)?;
+    st.mc.restore(&arrays).map_err(|e| e.to_string())?;
+    let f64s = |k: &str| match arrays.get(k).map(|a| &a.data) {
+        Some(NpyData::F64(v)) => Ok(v.clone()),
+        _ => Err(format!("checkpoint has no float64 '{k}'")),
+    };
+    let w = f64s("reconstruction_w")?;
+    let bias = f64s("reconstruction_b")?;
+    if w.len() != st.rec.w.len() || bias.len() != st.rec.b.len() {
+        return Err("checkpoint's reconstruction has another shape".into());
+    }
+    st.rec.w.iter_mut().zip(&w).for_each(|(d, s)| *d = *s);
+    st.rec.b.iter_mut().zip(&bias).for_each(|(d, s)| *d = *s);
+    st.mse_curve = f64s("reconstruction_mse")?;
+    match arrays.get("rng").map(|a| &a.data) {
+        Some(NpyData::U64(v)) if v.len() == 4 => {
+            st.rng = Rng::from_state([v[0], v[1], v[2], v[3]]);
+        }
+        _ => return Err("checkpoint has no generator state".into()),
+    }
+    Ok(())
+}
+
+/// Writes phase 1's checkpoint.
+fn save(st: &Training1, path: &Path) -> Result<(), String> {
+    let mut arrays = st
+        .mc
+        .checkpoint()
+        .ok_or_else(|| "the microcircuit cannot be checkpointed".to_string())?;
+    let vec = |v: Vec<f64>| NpyArray {
+        shape: vec![v.len()],
+        data: NpyData::F64(v),
+    };
+    arrays.insert(
+        "reconstruction_w".into(),
+        vec(st.rec.w.iter().copied().collect()),
+    );
+    arrays.insert("reconstruction_b".into(), vec(st.rec.b.to_vec()));
+    arrays.insert("reconstruction_mse".into(), vec(st.mse_curve.clone()));
+    arrays.insert(
+        "rng".into(),
+        NpyArray {
+            shape: vec![4],
+            data: NpyData::U64(st.rng.state().to_vec()),
+        },
+    );
+    crate::record::npz::write(path, &arrays)
+        .map_err(|e| format!("writing checkpoint {}: {e}", path.display()))
+}
+
+/// Phase 2: the backprop judge, on the same shape, start and minibatches.
+fn judge(
+    classifier: &mut FeedForward,
+    d: &Disinhibition,
+    seed: u64,
+    batches: &mut Minibatches,
+) -> Result<(), RunError> {
     let mut crng = Rng::derived(seed, CLASSIFIER);
     for _ in 0..d.classifier_epochs {
         batches.shuffle(&mut crng);
-        for step in 0..steps_per_epoch {
+        for step in 0..batches.steps() {
             batches.fill(step);
             classifier.step(
                 &batches.x,
@@ -433,45 +556,52 @@ pub fn run(
         .iter()
         .any(|w| w.iter().any(|v| !v.is_finite()))
     {
-        return Err(task_err("the backprop classifier diverged".into()));
+        return Err(RunError::Task {
+            seed,
+            message: "the backprop classifier diverged".into(),
+        });
     }
-    let clean = test_x.slice(s![..d.test_images, ..]).to_owned();
-    let labels = &test_y[..d.test_images];
-    num(
-        &mut summary,
-        "classifier_test_error",
-        100.0 - accuracy(&classifier, &test_x, test_y),
-    );
+    Ok(())
+}
 
-    // 3. Attention: denoising.
-    let mut att = Attention::new(mc.network(), d, scenario.protocol.dt, seed)?;
-    let targets = one_hot(labels, (u_low, u_high));
+/// What phases 3 and 4 read: the judge, the reconstruction and the target potentials.
+struct Judged<'a> {
+    classifier: &'a FeedForward,
+    rec: &'a Reconstruction,
+    levels: (f64, f64),
+}
+
+/// Phase 3: corrupted test digits reconstructed under each gate condition.
+fn denoise(
+    att: &mut Attention,
+    j: &Judged,
+    d: &Disinhibition,
+    seed: u64,
+    sets: &Sets,
+    series: &mut TimeSeries,
+    summary: &mut SummaryRow,
+) -> Result<(), RunError> {
+    let task_err = |message: String| RunError::Task { seed, message };
+    let (classifier, rec) = (j.classifier, j.rec);
+    let clean = sets.test_x.slice(s![..d.test_images, ..]).to_owned();
+    let labels = &sets.test_y[..d.test_images];
+    let targets = one_hot(labels, j.levels);
     // The clean digits' own reconstruction (closed gate, no corruption): the floor.
     let floor = att
-        .reconstruct(&clean, &targets, Condition::Closed, 0.0, &rec, None)
+        .reconstruct(&clean, &targets, Condition::Closed, 0.0, rec, None)
         .map_err(task_err)?;
     num(
-        &mut summary,
+        summary,
         "reconstruction_mse_clean",
         mse(floor.view(), clean.view()),
     );
     let mut crr = Rng::derived(seed, CORRUPTION);
-    let example_level = d
-        .levels
-        .iter()
-        .cloned()
-        .min_by(|a, b| (a - 0.5).abs().total_cmp(&(b - 0.5).abs()))
-        .expect("validated");
-    let headline_level = d
-        .levels
-        .iter()
-        .cloned()
-        .min_by(|a, b| (a - 0.3).abs().total_cmp(&(b - 0.3).abs()))
-        .expect("validated");
-    num(&mut summary, "headline_level", headline_level);
-    num(&mut summary, "example_level", example_level);
+    let example_level = nearest(&d.levels, 0.5);
+    let headline_level = nearest(&d.levels, 0.3);
+    num(summary, "headline_level", headline_level);
+    num(summary, "example_level", example_level);
     let shown = SHOWN.min(d.test_images);
-    push_images(&mut series, "clean", "example_pixel", -1, &clean, 0..shown);
+    push_images(series, "clean", "example_pixel", -1, &clean, 0..shown);
     for (ci, kind) in d.corruptions.iter().enumerate() {
         let ci = ci as i64;
         for &level in &d.levels {
@@ -484,11 +614,11 @@ pub fn run(
                 "accuracy",
                 ci,
                 -1,
-                accuracy(&classifier, &corrupted, labels),
+                accuracy(classifier, &corrupted, labels),
             );
             if level == example_level {
                 push_images(
-                    &mut series,
+                    series,
                     "corrupted",
                     "example_pixel",
                     ci,
@@ -498,7 +628,7 @@ pub fn run(
             }
             for cond in [Condition::Open, Condition::Closed, Condition::NoClass] {
                 let xhat = att
-                    .reconstruct(&corrupted, &targets, cond, 0.0, &rec, None)
+                    .reconstruct(&corrupted, &targets, cond, 0.0, rec, None)
                     .map_err(task_err)?;
                 let m = mse(xhat.view(), clean.view());
                 series.push(cond.name(), level, "mse", ci, -1, m);
@@ -509,30 +639,38 @@ pub fn run(
                     "accuracy",
                     ci,
                     -1,
-                    accuracy(&classifier, &xhat, labels),
+                    accuracy(classifier, &xhat, labels),
                 );
                 if level == headline_level {
                     num(
-                        &mut summary,
+                        summary,
                         &format!("mse_ratio_{}_{}", kind.name(), cond.name()),
                         m / mse_in,
                     );
                 }
                 if level == example_level {
-                    push_images(
-                        &mut series,
-                        cond.name(),
-                        "example_pixel",
-                        ci,
-                        &xhat,
-                        0..shown,
-                    );
+                    push_images(series, cond.name(), "example_pixel", ci, &xhat, 0..shown);
                 }
             }
         }
     }
 
-    // 4. Generation: blank input, output nudged to each class, somatic noise.
+    Ok(())
+}
+
+/// Phase 4: generation from a blank input with the output nudged to each class.
+fn generate(
+    att: &mut Attention,
+    j: &Judged,
+    d: &Disinhibition,
+    seed: u64,
+    n0: usize,
+    series: &mut TimeSeries,
+    summary: &mut SummaryRow,
+) -> Result<(), RunError> {
+    let task_err = |message: String| RunError::Task { seed, message };
+    let (classifier, rec) = (j.classifier, j.rec);
+    let (u_low, u_high) = j.levels;
     let per = d.generation_samples;
     let gen_labels: Vec<u8> = (0..10u8)
         .flat_map(|c| std::iter::repeat_n(c, per))
@@ -546,14 +684,14 @@ pub fn run(
                 &gen_targets,
                 cond,
                 d.generation_sigma,
-                &rec,
+                rec,
                 match d.generation_input {
                     GenerationInput::Blank => None,
                     GenerationInput::Reconstruction => Some(d.generation_tau_ms),
                 },
             )
             .map_err(task_err)?;
-        let acc = accuracy(&classifier, &images, &gen_labels);
+        let acc = accuracy(classifier, &images, &gen_labels);
         // Diversity: the per-pixel standard deviation across the samples of a class, averaged
         // over pixels and classes (0 when every sample of a class is the same image).
         let diversity = (0..10)
@@ -564,18 +702,18 @@ pub fn run(
             .sum::<f64>()
             / 10.0;
         num(
-            &mut summary,
+            summary,
             &format!("generation_diversity_{}", cond.name()),
             diversity,
         );
         num(
-            &mut summary,
+            summary,
             &format!("generation_class_accuracy_{}", cond.name()),
             acc / 100.0,
         );
         for c in 0..10 {
             push_images(
-                &mut series,
+                series,
                 cond.name(),
                 "generated_pixel",
                 c as i64,
@@ -584,13 +722,7 @@ pub fn run(
             );
         }
     }
-    Ok(RunOutput {
-        seed,
-        series,
-        summary,
-        table: Vec::new(),
-        weights,
-    })
+    Ok(())
 }
 
 /// The corruption kinds' names in `layer` order, as the report reads them.
