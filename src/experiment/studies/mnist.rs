@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use indicatif::ProgressBar;
+use ndarray::Array2;
 
 use crate::baseline::{Credit, FeedForward};
 use crate::experiment::protocol::{RunError, RunOutput, initial_network, num, stream};
@@ -70,14 +71,20 @@ pub(crate) fn build_learner(
     })
 }
 
-/// Runs the study for one seed: the scenario's learner over its epochs.
-pub fn run(
-    scenario: &Scenario,
-    training: &Training,
-    seed: u64,
-    progress: Option<&ProgressBar>,
-    checkpoints: Option<&Path>,
-) -> Result<RunOutput, RunError> {
+/// The three sets of a run: training, validation (the end of the training file) and test,
+/// and the one-hot target potentials {u_low, u_high}.
+struct Split {
+    train_x: Array2<f64>,
+    train_y: Vec<u8>,
+    val_x: Array2<f64>,
+    val_y: Vec<u8>,
+    test_x: Array2<f64>,
+    test_y: Vec<u8>,
+    levels: (f64, f64),
+}
+
+/// Loads the scenario's MNIST split.
+fn load_split(scenario: &Scenario, seed: u64) -> Result<Split, RunError> {
     let TaskConfig::Mnist {
         dir,
         train,
@@ -89,62 +96,104 @@ pub fn run(
     else {
         unreachable!("validated")
     };
-    let data: Mnist = load(Path::new(dir)).map_err(|e| RunError::Task {
-        seed,
-        message: format!("{e} (run `make data` to install MNIST)"),
-    })?;
-    crate::task::mnist::check_pixels(&data, Path::new(dir), scenario.network.sizes[0]).map_err(
-        |e| RunError::Task {
-            seed,
-            message: e.to_string(),
-        },
-    )?;
+    let task_error = |message: String| RunError::Task { seed, message };
+    let data: Mnist = load(Path::new(dir))
+        .map_err(|e| task_error(format!("{e} (run `make data` to install MNIST)")))?;
+    crate::task::mnist::check_pixels(&data, Path::new(dir), scenario.network.sizes[0])
+        .map_err(|e| task_error(e.to_string()))?;
     let phi = scenario.network.phi;
     let (Some(u_low), Some(u_high)) = (phi.inverse(*rate_low), phi.inverse(*rate_high)) else {
-        return Err(RunError::Task {
-            seed,
-            message: "target rates outside the range of φ".into(),
-        });
+        return Err(task_error("target rates outside the range of φ".into()));
     };
     if train + validation > data.train_labels.len() || *test > data.test_labels.len() {
-        return Err(RunError::Task {
-            seed,
-            message: format!(
-                "task.train + task.validation = {} and task.test = {test} exceed the data ({} \
-                 training and {} test images)",
-                train + validation,
-                data.train_labels.len(),
-                data.test_labels.len()
-            ),
-        });
+        return Err(task_error(format!(
+            "task.train + task.validation = {} and task.test = {test} exceed the data ({} \
+             training and {} test images)",
+            train + validation,
+            data.train_labels.len(),
+            data.test_labels.len()
+        )));
     }
-    let train_x = data
-        .train_images
-        .slice(ndarray::s![..*train, ..])
-        .to_owned();
-    let train_y = &data.train_labels[..*train];
-    let val_x = data
-        .train_images
-        .slice(ndarray::s![*train..*train + *validation, ..])
-        .to_owned();
-    let val_y = &data.train_labels[*train..*train + *validation];
-    let test_x = data.test_images.slice(ndarray::s![..*test, ..]).to_owned();
-    let test_y = &data.test_labels[..*test];
+    let rows = |from: usize, to: usize| data.train_images.slice(ndarray::s![from..to, ..]);
+    Ok(Split {
+        train_x: rows(0, *train).to_owned(),
+        train_y: data.train_labels[..*train].to_vec(),
+        val_x: rows(*train, *train + *validation).to_owned(),
+        val_y: data.train_labels[*train..*train + *validation].to_vec(),
+        test_x: data.test_images.slice(ndarray::s![..*test, ..]).to_owned(),
+        test_y: data.test_labels[..*test].to_vec(),
+        levels: (u_low, u_high),
+    })
+}
+
+/// The evaluations of a run: validation and test error (and the learner's probes) into the
+/// time series, and the best validation so far as (validation error, test error, epoch).
+struct Evaluations<'a> {
+    name: &'static str,
+    layer: i64,
+    split: &'a Split,
+    series: TimeSeries,
+    best: (f64, f64, f64),
+}
+
+impl Evaluations<'_> {
+    /// Records one evaluation (already computed or restored).
+    fn record(&mut self, epoch: f64, v: f64, te: f64) {
+        self.series
+            .push(self.name, epoch, "validation_error", self.layer, -1, v);
+        self.series
+            .push(self.name, epoch, "test_error", self.layer, -1, te);
+        if v < self.best.0 {
+            self.best = (v, te, epoch);
+        }
+    }
+
+    /// Checks the learner for divergence and evaluates it at `epoch`.
+    fn evaluate(
+        &mut self,
+        learner: &mut dyn Learner,
+        epoch: f64,
+        ps: &mut Progress,
+        seed: u64,
+    ) -> Result<(), RunError> {
+        let t0 = Instant::now();
+        learner
+            .check(epoch)
+            .map_err(|source| RunError::Learn { seed, source })?;
+        let v = learner.error_percent(&self.split.val_x, &self.split.val_y);
+        let te = learner.error_percent(&self.split.test_x, &self.split.test_y);
+        self.record(epoch, v, te);
+        learner.probe(self.name, epoch, &mut self.series);
+        ps.evaluations.push((epoch, v, te));
+        ps.eval_time += t0.elapsed().as_secs_f64();
+        Ok(())
+    }
+}
+
+/// A run's training loop: its learner, minibatches, generator, progress and checkpoint.
+struct Trainer<'a> {
+    learner: Box<dyn Learner>,
+    batches: Minibatches<'a>,
+    rng: Rng,
+    ps: Progress,
+    checkpoint: Option<PathBuf>,
+    seed: u64,
+}
+
+/// Runs the study for one seed: the scenario's learner over its epochs.
+pub fn run(
+    scenario: &Scenario,
+    training: &Training,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+    checkpoints: Option<&Path>,
+) -> Result<RunOutput, RunError> {
+    let split = load_split(scenario, seed)?;
     let b = training.batch;
     let (net, state) = initial_network(scenario.network.clone(), b, scenario, seed)?;
     let n = net.n_layers();
-    let (name, mut learner) = build_learner(scenario, training, net, state, seed)?;
-    let mut batches = Minibatches::new(&train_x, train_y, b, (u_low, u_high));
-    let steps_per_epoch = batches.steps();
-    let eval_every = (steps_per_epoch / training.evaluations_per_epoch).max(1);
-    let mut series = TimeSeries::default();
-    let mut summary = SummaryRow::new();
-    let mut rng = Rng::derived(seed, stream::PATTERNS);
-    // (validation error, test error, epoch) of the best validation so far.
-    let mut best = (f64::INFINITY, f64::NAN, f64::NAN);
+    let (name, learner) = build_learner(scenario, training, net, state, seed)?;
     let started = Instant::now();
-    let mut progress_state = Progress::default();
-    let task_error = |message: String| RunError::Task { seed, message };
     // Every N images (and at epochs' ends) when asked for; at epochs' ends in the driver's
     // directory otherwise.
     let checkpoint = if training.checkpoint_images > 0 {
@@ -152,145 +201,35 @@ pub fn run(
     } else {
         checkpoints.map(|dir| dir.join(checkpoint_file(scenario, seed)))
     };
-    let mut resume_at = None;
-    if let Some(path) = checkpoint.as_ref().filter(|p| p.exists()) {
-        let arrays = npz::read(path).map_err(task_error)?;
-        learner
-            .restore(&arrays)
-            .map_err(|e| e.to_string())
-            .and_then(|()| progress_state.restore(&arrays, &mut rng, &mut batches))
-            .map_err(|m| task_error(format!("resuming from {}: {m}", path.display())))?;
-        for (e, v, t) in progress_state.evaluations.clone() {
-            series.push(name, e, "validation_error", n as i64, -1, v);
-            series.push(name, e, "test_error", n as i64, -1, t);
-            if v < best.0 {
-                best = (v, t, e);
-            }
-        }
-        resume_at = Some((progress_state.epoch, progress_state.next_step));
-        tracing::info!(
-            "{}: resuming seed {seed} from {} (epoch {}, minibatch {})",
-            scenario.name,
-            path.display(),
-            progress_state.epoch + 1,
-            progress_state.next_step
-        );
-    }
-    let mut evaluate = |learner: &mut Box<dyn Learner>,
-                        epoch: f64,
-                        best: &mut (f64, f64, f64),
-                        ps: &mut Progress| {
-        let t0 = Instant::now();
-        learner
-            .check(epoch)
-            .map_err(|source| RunError::Learn { seed, source })?;
-        let v = learner.error_percent(&val_x, val_y);
-        let te = learner.error_percent(&test_x, test_y);
-        series.push(name, epoch, "validation_error", n as i64, -1, v);
-        series.push(name, epoch, "test_error", n as i64, -1, te);
-        learner.probe(name, epoch, &mut series);
-        ps.evaluations.push((epoch, v, te));
-        if v < best.0 {
-            *best = (v, te, epoch);
-        }
-        ps.eval_time += t0.elapsed().as_secs_f64();
-        Ok::<(), RunError>(())
+    let mut trainer = Trainer {
+        learner,
+        batches: Minibatches::new(&split.train_x, &split.train_y, b, split.levels),
+        rng: Rng::derived(seed, stream::PATTERNS),
+        ps: Progress::default(),
+        checkpoint,
+        seed,
     };
+    let mut evals = Evaluations {
+        name,
+        layer: n as i64,
+        split: &split,
+        series: TimeSeries::default(),
+        best: (f64::INFINITY, f64::NAN, f64::NAN),
+    };
+    let resume_at = trainer.resume(scenario, &mut evals)?;
     if resume_at.is_none() {
-        evaluate(&mut learner, 0.0, &mut best, &mut progress_state)?;
+        evals.evaluate(trainer.learner.as_mut(), 0.0, &mut trainer.ps, seed)?;
     }
-    let save_every = if training.checkpoint_images > 0 {
-        training.checkpoint_images.div_ceil(b).max(1)
-    } else {
-        usize::MAX
-    };
-    let mut images_this_run = 0usize;
-    let (first_epoch, first_step) = resume_at.unwrap_or((0, 0));
-    for epoch in first_epoch..training.epochs {
-        // A run resumed in the middle of an epoch has its order; otherwise shuffle.
-        let resumed_here = resume_at.is_some() && epoch == first_epoch && first_step > 0;
-        if !resumed_here {
-            progress_state.rng_at_epoch_start = rng.state();
-            batches.shuffle(&mut rng);
-        }
-        let start = if resumed_here { first_step } else { 0 };
-        for step in start..steps_per_epoch {
-            batches.fill(step);
-            let t0 = Instant::now();
-            learner
-                .step(&batches.x, &batches.target)
-                .map_err(|message| RunError::Task {
-                    seed,
-                    message: format!("epoch {}, minibatch {step}: {message}", epoch + 1),
-                })?;
-            progress_state.train_time += t0.elapsed().as_secs_f64();
-            progress_state.images_seen += b;
-            if let Some(pb) = progress {
-                pb.inc(1);
-            }
-            if (step + 1) % eval_every == 0 || step + 1 == steps_per_epoch {
-                let e = epoch as f64 + (step + 1) as f64 / steps_per_epoch as f64;
-                evaluate(&mut learner, e, &mut best, &mut progress_state)?;
-            }
-            images_this_run += b;
-            let stop =
-                training.stop_after_images > 0 && images_this_run >= training.stop_after_images;
-            if let Some(path) = &checkpoint
-                && stop
-                && (step + 1 < steps_per_epoch || epoch + 1 < training.epochs)
-            {
-                // Asked to stop here: the checkpoint, then an error that says how to go on.
-                progress_state.epoch = epoch;
-                progress_state.next_step = step + 1;
-                if step + 1 == steps_per_epoch {
-                    if training.eta_decay_per_epoch != 1.0 {
-                        learner.scale_rates(training.eta_decay_per_epoch);
-                    }
-                    progress_state.epoch = epoch + 1;
-                    progress_state.next_step = 0;
-                    progress_state.rng_at_epoch_start = rng.state();
-                }
-                save_checkpoint(path, learner.as_ref(), &progress_state, &batches)
-                    .map_err(task_error)?;
-                return Err(task_error(format!(
-                    "stopped after {images_this_run} images as asked (mnist.stop_after_images); \
-                     checkpoint {} (epoch {}, minibatch {}): run again to resume",
-                    path.display(),
-                    progress_state.epoch + 1,
-                    progress_state.next_step
-                )));
-            }
-            if let Some(path) = &checkpoint
-                && (step + 1) % save_every == 0
-                && step + 1 < steps_per_epoch
-            {
-                progress_state.epoch = epoch;
-                progress_state.next_step = step + 1;
-                save_checkpoint(path, learner.as_ref(), &progress_state, &batches)
-                    .map_err(task_error)?;
-            }
-        }
-        if training.eta_decay_per_epoch != 1.0 {
-            learner.scale_rates(training.eta_decay_per_epoch);
-        }
-        if let Some(path) = &checkpoint
-            && epoch + 1 < training.epochs
-        {
-            // At an epoch's end (rates decayed): the next epoch starts with its shuffle.
-            progress_state.epoch = epoch + 1;
-            progress_state.next_step = 0;
-            progress_state.rng_at_epoch_start = rng.state();
-            save_checkpoint(path, learner.as_ref(), &progress_state, &batches)
-                .map_err(task_error)?;
-        }
-    }
+    trainer.train(training, resume_at, &mut evals, progress)?;
+    let mut summary = SummaryRow::new();
     let Progress {
         train_time,
         eval_time,
         images_seen,
         ..
-    } = progress_state;
-    let epochs = images_seen as f64 / *train as f64;
+    } = trainer.ps;
+    let epochs = images_seen as f64 / split.train_y.len() as f64;
+    let best = evals.best;
     num(&mut summary, "test_error", best.1);
     num(&mut summary, "validation_error", best.0);
     num(&mut summary, "best_epoch", best.2);
@@ -303,22 +242,185 @@ pub fn run(
         "total_time_s",
         started.elapsed().as_secs_f64(),
     );
-    learner.report(&mut summary);
-    if let Some(path) = checkpoint.filter(|p| p.exists()) {
-        std::fs::remove_file(&path).map_err(|e| {
-            task_error(format!(
+    trainer.learner.report(&mut summary);
+    trainer.finish()?;
+    Ok(RunOutput {
+        seed,
+        series: evals.series,
+        summary,
+        table: Vec::new(),
+        weights: trainer.learner.checkpoint().map(weights_only),
+    })
+}
+
+impl Trainer<'_> {
+    fn task_error(&self, message: String) -> RunError {
+        RunError::Task {
+            seed: self.seed,
+            message,
+        }
+    }
+
+    /// Restores the learner, the progress and the evaluations so far from an existing
+    /// checkpoint; returns where to go on (epoch, minibatch).
+    fn resume(
+        &mut self,
+        scenario: &Scenario,
+        evals: &mut Evaluations,
+    ) -> Result<Option<(usize, usize)>, RunError> {
+        let Some(path) = self.checkpoint.clone().filter(|p| p.exists()) else {
+            return Ok(None);
+        };
+        let arrays = npz::read(&path).map_err(|m| self.task_error(m))?;
+        let restored = self
+            .learner
+            .restore(&arrays)
+            .map_err(|e| e.to_string())
+            .and_then(|()| self.ps.restore(&arrays, &mut self.rng, &mut self.batches));
+        restored.map_err(|m| self.task_error(format!("resuming from {}: {m}", path.display())))?;
+        for (e, v, t) in self.ps.evaluations.clone() {
+            evals.record(e, v, t);
+        }
+        tracing::info!(
+            "{}: resuming seed {} from {} (epoch {}, minibatch {})",
+            scenario.name,
+            self.seed,
+            path.display(),
+            self.ps.epoch + 1,
+            self.ps.next_step
+        );
+        Ok(Some((self.ps.epoch, self.ps.next_step)))
+    }
+
+    /// The epochs from `resume_at` (or the start): shuffle, minibatch steps, evaluations,
+    /// checkpoints, the per-epoch rate decay; stops with an error when asked to stop early.
+    fn train(
+        &mut self,
+        training: &Training,
+        resume_at: Option<(usize, usize)>,
+        evals: &mut Evaluations,
+        progress: Option<&ProgressBar>,
+    ) -> Result<(), RunError> {
+        let steps_per_epoch = self.batches.steps();
+        let eval_every = (steps_per_epoch / training.evaluations_per_epoch).max(1);
+        let save_every = if training.checkpoint_images > 0 {
+            training.checkpoint_images.div_ceil(training.batch).max(1)
+        } else {
+            usize::MAX
+        };
+        let mut images_this_run = 0usize;
+        let (first_epoch, first_step) = resume_at.unwrap_or((0, 0));
+        for epoch in first_epoch..training.epochs {
+            // A run resumed in the middle of an epoch has its order; otherwise shuffle.
+            let resumed_here = resume_at.is_some() && epoch == first_epoch && first_step > 0;
+            if !resumed_here {
+                self.ps.rng_at_epoch_start = self.rng.state();
+                self.batches.shuffle(&mut self.rng);
+            }
+            let start = if resumed_here { first_step } else { 0 };
+            for step in start..steps_per_epoch {
+                self.step(epoch, step)?;
+                if let Some(pb) = progress {
+                    pb.inc(1);
+                }
+                if (step + 1) % eval_every == 0 || step + 1 == steps_per_epoch {
+                    let e = epoch as f64 + (step + 1) as f64 / steps_per_epoch as f64;
+                    evals.evaluate(self.learner.as_mut(), e, &mut self.ps, self.seed)?;
+                }
+                images_this_run += training.batch;
+                let stop =
+                    training.stop_after_images > 0 && images_this_run >= training.stop_after_images;
+                if stop && (step + 1 < steps_per_epoch || epoch + 1 < training.epochs) {
+                    self.stop_here(training, epoch, step, images_this_run)?;
+                }
+                if (step + 1) % save_every == 0 && step + 1 < steps_per_epoch {
+                    self.ps.epoch = epoch;
+                    self.ps.next_step = step + 1;
+                    self.save()?;
+                }
+            }
+            if training.eta_decay_per_epoch != 1.0 {
+                self.learner.scale_rates(training.eta_decay_per_epoch);
+            }
+            if epoch + 1 < training.epochs {
+                // At an epoch's end (rates decayed): the next epoch starts with its shuffle.
+                self.ps.epoch = epoch + 1;
+                self.ps.next_step = 0;
+                self.ps.rng_at_epoch_start = self.rng.state();
+                self.save()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One minibatch step, timed.
+    fn step(&mut self, epoch: usize, step: usize) -> Result<(), RunError> {
+        self.batches.fill(step);
+        let t0 = Instant::now();
+        self.learner
+            .step(&self.batches.x, &self.batches.target)
+            .map_err(|message| RunError::Task {
+                seed: self.seed,
+                message: format!("epoch {}, minibatch {step}: {message}", epoch + 1),
+            })?;
+        self.ps.train_time += t0.elapsed().as_secs_f64();
+        self.ps.images_seen += self.batches.x.nrows();
+        Ok(())
+    }
+
+    /// Asked to stop after this minibatch (`mnist.stop_after_images`): the checkpoint, then
+    /// an error that says how to go on. Without a checkpoint, nothing happens.
+    fn stop_here(
+        &mut self,
+        training: &Training,
+        epoch: usize,
+        step: usize,
+        images: usize,
+    ) -> Result<(), RunError> {
+        let Some(path) = self.checkpoint.clone() else {
+            return Ok(());
+        };
+        self.ps.epoch = epoch;
+        self.ps.next_step = step + 1;
+        if step + 1 == self.batches.steps() {
+            if training.eta_decay_per_epoch != 1.0 {
+                self.learner.scale_rates(training.eta_decay_per_epoch);
+            }
+            self.ps.epoch = epoch + 1;
+            self.ps.next_step = 0;
+            self.ps.rng_at_epoch_start = self.rng.state();
+        }
+        self.save()?;
+        Err(self.task_error(format!(
+            "stopped after {images} images as asked (mnist.stop_after_images); \
+             checkpoint {} (epoch {}, minibatch {}): run again to resume",
+            path.display(),
+            self.ps.epoch + 1,
+            self.ps.next_step
+        )))
+    }
+
+    /// Writes the checkpoint, when the run has one.
+    fn save(&self) -> Result<(), RunError> {
+        let Some(path) = &self.checkpoint else {
+            return Ok(());
+        };
+        save_checkpoint(path, self.learner.as_ref(), &self.ps, &self.batches)
+            .map_err(|m| self.task_error(m))
+    }
+
+    /// Removes the finished run's checkpoint.
+    fn finish(&self) -> Result<(), RunError> {
+        let Some(path) = self.checkpoint.as_ref().filter(|p| p.exists()) else {
+            return Ok(());
+        };
+        std::fs::remove_file(path).map_err(|e| {
+            self.task_error(format!(
                 "removing the finished run's checkpoint {}: {e}",
                 path.display()
             ))
-        })?;
+        })
     }
-    Ok(RunOutput {
-        seed,
-        series,
-        summary,
-        table: Vec::new(),
-        weights: learner.checkpoint().map(weights_only),
-    })
 }
 
 /// Where a run's checkpoint lives: `<checkpoint_dir>/<name>-<fingerprint>-seed<seed>.npz`,
