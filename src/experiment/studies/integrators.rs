@@ -122,6 +122,21 @@ pub(crate) fn shrinks(
     d < d0
 }
 
+/// Advances a progress bar by one, when there is one.
+fn tick(progress: Option<&ProgressBar>) {
+    if let Some(pb) = progress {
+        pb.inc(1);
+    }
+}
+
+/// What every part of the study reads: the network's settings, the drive and the seed.
+struct Setup<'a> {
+    scenario: &'a Scenario,
+    it: &'a Integrators,
+    seed: u64,
+    drive: Drive<'a>,
+}
+
 /// Runs the study for one seed.
 pub fn run(
     scenario: &Scenario,
@@ -133,16 +148,16 @@ pub fn run(
     let Task::SingleAssociation { input, target } = &task else {
         unreachable!("validated")
     };
-    let drive = Drive::nudged(input.view(), target.view());
-    let solve = |source| RunError::Solve { seed, source };
-    let tick = || {
-        if let Some(pb) = progress {
-            pb.inc(1);
-        }
+    let setup = Setup {
+        scenario,
+        it,
+        seed,
+        drive: Drive::nudged(input.view(), target.view()),
     };
+    let solve = |source| RunError::Solve { seed, source };
     let mut table = Vec::new();
     let mut summary = SummaryRow::new();
-    // 1. Convergence and cost.
+    // 1. Convergence and cost, then work–precision, with the weights frozen and plastic.
     for plastic in [false, true] {
         let mut config = scenario.network.clone();
         if !plastic {
@@ -156,136 +171,194 @@ pub fn run(
             MethodKind::Rk4,
             &net,
             &mut reference,
-            &drive,
+            &setup.drive,
             fine,
             (it.duration_ms / fine).round() as u64,
         )
         .map_err(solve)?;
-        for kind in MethodKind::ALL {
-            let mut points = Vec::new();
-            let dts = if kind == MethodKind::Dopri5 {
-                &it.dopri5_dts
-            } else {
-                &it.dts
-            };
-            for &dt in dts {
-                let mut s = state0.clone();
-                let started = Instant::now();
-                let evals = integrate(
-                    kind,
-                    &net,
-                    &mut s,
-                    &drive,
-                    dt,
-                    (it.duration_ms / dt).round() as u64,
-                )
-                .map_err(solve)?;
-                let wall = started.elapsed().as_secs_f64();
-                let err =
-                    s.y.iter()
-                        .zip(&reference.y)
-                        .map(|(a, b)| (a - b).abs())
-                        .fold(0.0, f64::max);
-                if err > ROUND_OFF {
-                    points.push((dt, err));
-                }
-                let mut row = SummaryRow::new();
-                text(&mut row, "table", "convergence");
-                text(&mut row, "method", kind.name());
-                text(
-                    &mut row,
-                    "weights",
-                    if plastic { "plastic" } else { "frozen" },
-                );
-                num(&mut row, "dt", dt);
-                num(&mut row, "error", err);
-                num(&mut row, "rhs_evaluations", evals as f64);
-                num(&mut row, "wall_time_s", wall);
-                num(&mut row, "seed", seed as f64);
-                table.push(row);
-                tick();
-            }
-            let order = if points.len() >= 3 {
-                loglog_slope(&points)
-            } else {
-                f64::NAN
-            };
-            let suffix = if plastic { "_plastic" } else { "" };
-            num_if_defined(
-                &mut summary,
-                &format!("order_{}{suffix}", kind.name()),
-                order,
-            );
-            if kind == IMPLICIT {
-                num_if_defined(&mut summary, &format!("order_implicit{suffix}"), order);
-            }
-            if kind == MethodKind::Dopri5 {
-                // On this network Dopri5's errors reach round-off before its asymptotic
-                // regime: the fit is kept as `order_dopri5_network`, and `order_dopri5` is
-                // measured on the analytic oracle below.
-                num(
-                    &mut summary,
-                    &format!("order_dopri5_network{suffix}"),
-                    order,
-                );
-                continue;
-            }
-        }
-        // Work–precision: Dopri5 with its controller over the tolerances (rtol = atol), one
-        // call for the whole interval (the controller alone picks the steps).
-        let mut points = Vec::new();
-        for &tol in &it.tolerances {
-            let mut s = state0.clone();
-            let started = Instant::now();
-            let mut m =
-                Dopri5::new(&net, Control::Adaptive(Tolerances::both(tol))).map_err(solve)?;
-            m.step(&net, &mut s, &drive, 0.0, it.duration_ms)
-                .map_err(solve)?;
-            let wall = started.elapsed().as_secs_f64();
-            let stats = m.statistics();
-            let err =
-                s.y.iter()
-                    .zip(&reference.y)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f64::max);
-            if err > ROUND_OFF {
-                points.push((tol, err));
-            }
-            let mut row = SummaryRow::new();
-            text(&mut row, "table", "work_precision");
-            text(&mut row, "method", "dopri5");
-            text(
-                &mut row,
-                "weights",
-                if plastic { "plastic" } else { "frozen" },
-            );
-            num(&mut row, "tolerance", tol);
-            num(&mut row, "error", err);
-            num(&mut row, "steps", stats.steps as f64);
-            num(&mut row, "rejected_steps", stats.rejected_steps as f64);
-            num(&mut row, "rhs_evaluations", stats.rhs_evaluations as f64);
-            num(&mut row, "wall_time_s", wall);
-            num(&mut row, "seed", seed as f64);
-            table.push(row);
-            tick();
-        }
-        let slope = if points.len() >= 3 {
-            loglog_slope(&points)
-        } else {
-            f64::NAN
+        let run = Compared {
+            net: &net,
+            state0: &state0,
+            reference: &reference,
+            plastic,
         };
-        let suffix = if plastic { "_plastic" } else { "" };
-        num_if_defined(
-            &mut summary,
-            &format!("dopri5_error_tolerance_slope{suffix}"),
-            slope,
-        );
+        convergence(&setup, &run, &mut table, &mut summary, progress)?;
+        work_precision(&setup, &run, &mut table, &mut summary, progress)?;
     }
     num(
         &mut summary,
         "order_dopri5",
         dopri5_oracle_order().map_err(solve)?,
     );
+    // 2. Stability: predicted vs observed largest stable dt (weights frozen, no target).
+    stability(&setup, input, &mut table, &mut summary, progress)?;
+    // 3. Steady-state solvers against g_A (self-predicting start, target on).
+    steady_states(&setup, &mut table, &mut summary, progress)?;
+    Ok(RunOutput {
+        seed,
+        series: TimeSeries::default(),
+        summary,
+        table,
+        weights: None,
+    })
+}
+
+/// One network compared: its start, the reference solution at t = T, and whether its
+/// weights learn.
+struct Compared<'a> {
+    net: &'a Network,
+    state0: &'a State,
+    reference: &'a State,
+    plastic: bool,
+}
+
+/// Every fixed-step method over the scenario's dt: the error at t = T, its cost, the order fit.
+fn convergence(
+    setup: &Setup,
+    run: &Compared,
+    table: &mut Vec<SummaryRow>,
+    summary: &mut SummaryRow,
+    progress: Option<&ProgressBar>,
+) -> Result<(), RunError> {
+    let (it, seed, drive) = (setup.it, setup.seed, &setup.drive);
+    let (net, state0, reference, plastic) = (run.net, run.state0, run.reference, run.plastic);
+    let solve = |source| RunError::Solve { seed, source };
+    for kind in MethodKind::ALL {
+        let mut points = Vec::new();
+        let dts = if kind == MethodKind::Dopri5 {
+            &it.dopri5_dts
+        } else {
+            &it.dts
+        };
+        for &dt in dts {
+            let mut s = state0.clone();
+            let started = Instant::now();
+            let evals = integrate(
+                kind,
+                net,
+                &mut s,
+                drive,
+                dt,
+                (it.duration_ms / dt).round() as u64,
+            )
+            .map_err(solve)?;
+            let wall = started.elapsed().as_secs_f64();
+            let err =
+                s.y.iter()
+                    .zip(&reference.y)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f64::max);
+            if err > ROUND_OFF {
+                points.push((dt, err));
+            }
+            let mut row = SummaryRow::new();
+            text(&mut row, "table", "convergence");
+            text(&mut row, "method", kind.name());
+            text(
+                &mut row,
+                "weights",
+                if plastic { "plastic" } else { "frozen" },
+            );
+            num(&mut row, "dt", dt);
+            num(&mut row, "error", err);
+            num(&mut row, "rhs_evaluations", evals as f64);
+            num(&mut row, "wall_time_s", wall);
+            num(&mut row, "seed", seed as f64);
+            table.push(row);
+            tick(progress);
+        }
+        let order = if points.len() >= 3 {
+            loglog_slope(&points)
+        } else {
+            f64::NAN
+        };
+        let suffix = if plastic { "_plastic" } else { "" };
+        num_if_defined(summary, &format!("order_{}{suffix}", kind.name()), order);
+        if kind == IMPLICIT {
+            num_if_defined(summary, &format!("order_implicit{suffix}"), order);
+        }
+        if kind == MethodKind::Dopri5 {
+            // On this network Dopri5's errors reach round-off before its asymptotic
+            // regime: the fit is kept as `order_dopri5_network`, and `order_dopri5` is
+            // measured on the analytic oracle below.
+            num(summary, &format!("order_dopri5_network{suffix}"), order);
+            continue;
+        }
+    }
+    Ok(())
+}
+
+/// Dopri5 with its controller over the tolerances (rtol = atol), one call for the whole
+/// interval (the controller alone picks the steps).
+fn work_precision(
+    setup: &Setup,
+    run: &Compared,
+    table: &mut Vec<SummaryRow>,
+    summary: &mut SummaryRow,
+    progress: Option<&ProgressBar>,
+) -> Result<(), RunError> {
+    let (it, seed, drive) = (setup.it, setup.seed, &setup.drive);
+    let (net, state0, reference, plastic) = (run.net, run.state0, run.reference, run.plastic);
+    let solve = |source| RunError::Solve { seed, source };
+    let mut points = Vec::new();
+    for &tol in &it.tolerances {
+        let mut s = state0.clone();
+        let started = Instant::now();
+        let mut m = Dopri5::new(net, Control::Adaptive(Tolerances::both(tol))).map_err(solve)?;
+        m.step(net, &mut s, drive, 0.0, it.duration_ms)
+            .map_err(solve)?;
+        let wall = started.elapsed().as_secs_f64();
+        let stats = m.statistics();
+        let err =
+            s.y.iter()
+                .zip(&reference.y)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max);
+        if err > ROUND_OFF {
+            points.push((tol, err));
+        }
+        let mut row = SummaryRow::new();
+        text(&mut row, "table", "work_precision");
+        text(&mut row, "method", "dopri5");
+        text(
+            &mut row,
+            "weights",
+            if plastic { "plastic" } else { "frozen" },
+        );
+        num(&mut row, "tolerance", tol);
+        num(&mut row, "error", err);
+        num(&mut row, "steps", stats.steps as f64);
+        num(&mut row, "rejected_steps", stats.rejected_steps as f64);
+        num(&mut row, "rhs_evaluations", stats.rhs_evaluations as f64);
+        num(&mut row, "wall_time_s", wall);
+        num(&mut row, "seed", seed as f64);
+        table.push(row);
+        tick(progress);
+    }
+    let slope = if points.len() >= 3 {
+        loglog_slope(&points)
+    } else {
+        f64::NAN
+    };
+    let suffix = if plastic { "_plastic" } else { "" };
+    num_if_defined(
+        summary,
+        &format!("dopri5_error_tolerance_slope{suffix}"),
+        slope,
+    );
+    Ok(())
+}
+
+/// Euler's and RK4's predicted stability limits against the observed ones (bisection on dt).
+fn stability(
+    setup: &Setup,
+    input: &ndarray::Array2<f64>,
+    table: &mut Vec<SummaryRow>,
+    summary: &mut SummaryRow,
+    progress: Option<&ProgressBar>,
+) -> Result<(), RunError> {
+    let (scenario, it, seed) = (setup.scenario, setup.it, setup.seed);
+    let solve = |source| RunError::Solve { seed, source };
     // 2. Stability: predicted vs observed largest stable dt (weights frozen, no target).
     let mut config = scenario.network.clone();
     config.plasticity = Plasticity::default();
@@ -320,18 +393,30 @@ pub fn run(
         num(&mut row, "seed", seed as f64);
         table.push(row);
         num(
-            &mut summary,
+            summary,
             &format!("stability_limit_ratio_{}", kind.name()),
             observed / predicted,
         );
         num(
-            &mut summary,
+            summary,
             &format!("predicted_dt_limit_{}", kind.name()),
             predicted,
         );
-        tick();
-        tick();
+        tick(progress);
+        tick(progress);
     }
+    Ok(())
+}
+
+/// The two passes and fixed-point iteration against Newton's exact steady state, over g_A.
+fn steady_states(
+    setup: &Setup,
+    table: &mut Vec<SummaryRow>,
+    summary: &mut SummaryRow,
+    progress: Option<&ProgressBar>,
+) -> Result<(), RunError> {
+    let (scenario, it, seed, drive) = (setup.scenario, setup.it, setup.seed, &setup.drive);
+    let solve = |source| RunError::Solve { seed, source };
     // 3. Steady-state solvers against g_A (self-predicting start, target on).
     let mut pts = Vec::new();
     for &g_a in &it.g_a {
@@ -340,14 +425,14 @@ pub fn run(
         config.conductances.g_a = g_a;
         let (net, mut s0) = initial_network(config, 1, scenario, seed)?;
         net.set_self_predicting(&mut s0);
-        net.bottom_up_pass(&mut s0, &drive, &mut Workspace::new(&net));
+        net.bottom_up_pass(&mut s0, drive, &mut Workspace::new(&net));
         let mut exact = s0.clone();
         let newton = SteadyStateConfig::Newton {
             tolerance: 1e-13,
             maximum_iterations: 100,
         }
         .build(&net)
-        .settle(&net, &mut exact, &drive)
+        .settle(&net, &mut exact, drive)
         .map_err(solve)?;
         let mut fp = s0.clone();
         let fixed_point = SteadyStateConfig::FixedPoint {
@@ -356,12 +441,12 @@ pub fn run(
             damping: 0.7,
         }
         .build(&net)
-        .settle(&net, &mut fp, &drive)
+        .settle(&net, &mut fp, drive)
         .map_err(solve)?;
         let mut two = s0.clone();
         let two_pass = SteadyStateConfig::TwoPass
             .build(&net)
-            .settle(&net, &mut two, &drive)
+            .settle(&net, &mut two, drive)
             .map_err(solve)?;
         let np = net.layout.n_potentials;
         let diff = |a: &State| {
@@ -386,14 +471,8 @@ pub fn run(
         num(&mut row, "seed", seed as f64);
         table.push(row);
         pts.push((g_a, diff(&two)));
-        tick();
+        tick(progress);
     }
-    num(&mut summary, "two_pass_error_slope_g_a", loglog_slope(&pts));
-    Ok(RunOutput {
-        seed,
-        series: TimeSeries::default(),
-        summary,
-        table,
-        weights: None,
-    })
+    num(summary, "two_pass_error_slope_g_a", loglog_slope(&pts));
+    Ok(())
 }
