@@ -162,6 +162,60 @@ fn record_traces(
     series.push(window, t, "apical_cancellation", 1, 0, va - td);
 }
 
+/// The largest and the mean |u − u_trgt| of the output, relative to the targets' range.
+fn mismatch_rel(u: &Array2<f64>, target: &Array2<f64>) -> (f64, f64) {
+    let (lo, hi) = target
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &t| {
+            (lo.min(t), hi.max(t))
+        });
+    let worst = u
+        .iter()
+        .zip(target.iter())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let mean = u
+        .iter()
+        .zip(target.iter())
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f64>()
+        / target.len() as f64;
+    (worst / (hi - lo), mean / (hi - lo))
+}
+
+/// The Euclidean distance between two sequences.
+fn distance<'a>(a: impl Iterator<Item = &'a f64>, b: impl Iterator<Item = &'a f64>) -> f64 {
+    a.zip(b).map(|(u, t)| (u - t).powi(2)).sum::<f64>().sqrt()
+}
+
+/// Fig. 1B's numbers: the output's mismatch before and after, the time-averaged apical error
+/// and the apical norm over the first and the last pattern with the target on.
+fn target_summary(
+    target: &Array2<f64>,
+    (before, after): (&Array2<f64>, &Array2<f64>),
+    (v_first, v_last): (&[f64], &[f64]),
+    (a_first, a_last): (f64, f64),
+) -> SummaryRow {
+    let mut summary = SummaryRow::new();
+    let (b_max, _) = mismatch_rel(before, target);
+    let (f_max, f_mean) = mismatch_rel(after, target);
+    num(&mut summary, "output_target_mismatch_rel_initial", b_max);
+    num(&mut summary, "output_target_mismatch_rel", f_max);
+    num(&mut summary, "output_target_mismatch_rel_mean", f_mean);
+    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+    num(&mut summary, "apical_error_initial", norm(v_first));
+    num(&mut summary, "apical_error_final", norm(v_last));
+    num(
+        &mut summary,
+        "apical_error_rel",
+        norm(v_last) / norm(v_first),
+    );
+    num(&mut summary, "apical_norm_initial", a_first);
+    num(&mut summary, "apical_norm_final", a_last);
+    num(&mut summary, "apical_norm_rel", a_last / a_first);
+    summary
+}
+
 /// Fig. 1B: one input, a new target; rule 7 learns it from a self-predicting start.
 pub fn target_learning(
     scenario: &Scenario,
@@ -178,25 +232,6 @@ pub fn target_learning(
     let nudged = Drive::nudged(input.view(), target.view());
     let mut probe = FreeProbe::new(sim.net(), 1, p.test_solver)
         .map_err(|source| RunError::Solve { seed, source })?;
-    let mismatch_rel = |u: &Array2<f64>| {
-        let (lo, hi) = target
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &t| {
-                (lo.min(t), hi.max(t))
-            });
-        let worst = u
-            .iter()
-            .zip(target.iter())
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
-        let mean = u
-            .iter()
-            .zip(target.iter())
-            .map(|(a, b)| (a - b).abs())
-            .sum::<f64>()
-            / target.len() as f64;
-        (worst / (hi - lo), mean / (hi - lo))
-    };
     let before = probe
         .output(sim.net(), sim.state(), input)
         .map_err(|source| RunError::Solve { seed, source })?;
@@ -245,14 +280,7 @@ pub fn target_learning(
         if sim.n() % every == 0 {
             series.push("", sim.t(), "apical_norm", -1, -1, a);
             let n = sim.net().n_layers();
-            let err = sim
-                .net()
-                .u_pyr(sim.state(), n)
-                .iter()
-                .zip(target.iter())
-                .map(|(u, t)| (u - t).powi(2))
-                .sum::<f64>()
-                .sqrt();
+            let err = distance(sim.net().u_pyr(sim.state(), n).iter(), target.iter());
             series.push("", sim.t(), "output_target_distance", n as i64, -1, err);
         }
         if i >= onset
@@ -265,25 +293,60 @@ pub fn target_learning(
     let after = probe
         .output(sim.net(), sim.state(), input)
         .map_err(|source| RunError::Solve { seed, source })?;
-    let mut summary = SummaryRow::new();
-    let (b_max, b_mean) = mismatch_rel(&before);
-    let (f_max, f_mean) = mismatch_rel(&after);
-    num(&mut summary, "output_target_mismatch_rel_initial", b_max);
-    num(&mut summary, "output_target_mismatch_rel", f_max);
-    num(&mut summary, "output_target_mismatch_rel_mean", f_mean);
-    let _ = b_mean;
-    let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
-    num(&mut summary, "apical_error_initial", norm(&v_first));
-    num(&mut summary, "apical_error_final", norm(&v_last));
-    num(
-        &mut summary,
-        "apical_error_rel",
-        norm(&v_last) / norm(&v_first),
+    let summary = target_summary(
+        target,
+        (&before, &after),
+        (&v_first, &v_last),
+        (a_first, a_last),
     );
-    num(&mut summary, "apical_norm_initial", a_first);
-    num(&mut summary, "apical_norm_final", a_last);
-    num(&mut summary, "apical_norm_rel", a_last / a_first);
     finish(sim, seed, series, summary)
+}
+
+/// The held-out test set of the regression: inputs and the teacher's target rates.
+struct TestSet {
+    inputs: Array2<f64>,
+    r_targets: Array2<f64>,
+}
+
+/// `protocol.test_patterns` inputs from the test stream and the teacher's rates for them.
+fn test_set(task: &Task, scenario: &Scenario, seed: u64) -> TestSet {
+    let p = &scenario.protocol;
+    let n0 = scenario.network.sizes[0];
+    let mut test_rng = Rng::derived(seed, stream::TEST);
+    let rows: Vec<Array2<f64>> = (0..p.test_patterns)
+        .map(|_| task.pattern(n0, &mut test_rng).input)
+        .collect();
+    let inputs = ndarray::concatenate(
+        ndarray::Axis(0),
+        &rows.iter().map(|r| r.view()).collect::<Vec<_>>(),
+    )
+    .expect("same widths");
+    let test_targets = task.teacher_target(&inputs).expect("teacher task");
+    let phi = scenario.network.phi;
+    TestSet {
+        r_targets: test_targets.mapv(|u| phi.phi(u)),
+        inputs,
+    }
+}
+
+/// The shallow learner: the same network with only the output weights plastic.
+fn shallow_config(network: &crate::model::NetworkConfig) -> crate::model::NetworkConfig {
+    let mut shallow = network.clone();
+    let n = shallow.n_layers();
+    let eta_out = network.plasticity.eta_up.get(n - 1).copied().unwrap_or(0.0);
+    shallow.plasticity.eta_up = (1..=n)
+        .map(|k| if k == n { eta_out } else { 0.0 })
+        .collect();
+    shallow.plasticity.eta_ip.clear();
+    shallow.plasticity.eta_pi.clear();
+    shallow.plasticity.eta_down.clear();
+    shallow
+}
+
+/// What the regression's learners write into.
+struct Outputs {
+    series: TimeSeries,
+    summary: SummaryRow,
 }
 
 /// Fig. 2: teacher–student regression, microcircuit and shallow learner side by side.
@@ -294,152 +357,20 @@ pub fn regression(
 ) -> Result<RunOutput, RunError> {
     let p = &scenario.protocol;
     let task = build_task(scenario, seed)?;
-    let n0 = scenario.network.sizes[0];
-    let mut test_rng = Rng::derived(seed, stream::TEST);
-    let test_inputs = {
-        let rows: Vec<Array2<f64>> = (0..p.test_patterns)
-            .map(|_| task.pattern(n0, &mut test_rng).input)
-            .collect();
-        ndarray::concatenate(
-            ndarray::Axis(0),
-            &rows.iter().map(|r| r.view()).collect::<Vec<_>>(),
-        )
-        .expect("same widths")
+    let tests = test_set(&task, scenario, seed);
+    let mut out = Outputs {
+        series: TimeSeries::default(),
+        summary: SummaryRow::new(),
     };
-    let test_targets = task.teacher_target(&test_inputs).expect("teacher task");
-    let phi = scenario.network.phi;
-    let r_targets = test_targets.mapv(|u| phi.phi(u));
-    let mut shallow = scenario.network.clone();
-    let n = shallow.n_layers();
-    shallow.plasticity.eta_up = (1..=n)
-        .map(|k| {
-            if k == n {
-                scenario
-                    .network
-                    .plasticity
-                    .eta_up
-                    .get(n - 1)
-                    .copied()
-                    .unwrap_or(0.0)
-            } else {
-                0.0
-            }
-        })
-        .collect();
-    shallow.plasticity.eta_ip.clear();
-    shallow.plasticity.eta_pi.clear();
-    shallow.plasticity.eta_down.clear();
-    let mut series = TimeSeries::default();
-    let mut summary = SummaryRow::new();
     let mut total_stats = (0.0, 0.0, 0.0);
     let mut learners = vec![("microcircuit", scenario.network.clone())];
     if p.shallow_baseline {
-        learners.push(("shallow", shallow));
+        learners.push(("shallow", shallow_config(&scenario.network)));
     }
     for (variant, config) in learners {
-        let (mut sim, mut ws) = simulation(scenario, config, seed)?;
-        let mut probe = FreeProbe::new(sim.net(), p.test_patterns, p.test_solver)
-            .map_err(|source| RunError::Solve { seed, source })?;
-        let mut rng = Rng::derived(seed, stream::PATTERNS);
-        let per = steps(p.pattern_ms, p.dt);
-        let window = steps(p.trace_window_ms, p.dt);
-        let total = per * p.patterns as u64;
-        let every = steps(scenario.record.interval_ms, p.dt).max(1);
-        let mut test = |sim: &Simulation, series: &mut TimeSeries| -> Result<f64, RunError> {
-            let u = probe
-                .output(sim.net(), sim.state(), &test_inputs)
-                .map_err(|source| RunError::Solve { seed, source })?;
-            let err = u
-                .mapv(|x| phi.phi(x))
-                .iter()
-                .zip(r_targets.iter())
-                .map(|(a, b)| (a - b).powi(2))
-                .sum::<f64>()
-                / p.test_patterns as f64;
-            series.push(variant, sim.t(), "test_error", n as i64, -1, err);
-            series.push(
-                variant,
-                sim.t(),
-                "alignment_angle_deg",
-                1,
-                -1,
-                alignment_angle_deg(sim.net(), sim.state(), 1),
-            );
-            Ok(err)
-        };
-        let initial_error = test(&sim, &mut series)?;
-        let mut recent = Vec::new();
-        for pat in 0..p.patterns {
-            let pattern = task.pattern(n0, &mut rng);
-            let target = pattern.target.expect("teacher targets");
-            let drive = Drive::nudged(pattern.input.view(), target.view());
-            for _ in 0..per {
-                let i = sim.n();
-                sim.step(&drive)
-                    .map_err(|source| RunError::Solve { seed, source })?;
-                let record_trace = variant == "microcircuit" && (i < window || i >= total - window);
-                if record_trace || sim.n() % every == 0 {
-                    observe(&sim, &drive, &mut ws);
-                }
-                if record_trace {
-                    record_traces(
-                        &sim,
-                        &ws,
-                        &drive,
-                        if i < window { "before" } else { "after" },
-                        &mut series,
-                    );
-                }
-                if sim.n() % every == 0 {
-                    series.push(
-                        variant,
-                        sim.t(),
-                        "apical_norm",
-                        -1,
-                        -1,
-                        apical_norm(sim.net(), &ws),
-                    );
-                    series.push(
-                        variant,
-                        sim.t(),
-                        "interneuron_mismatch",
-                        -1,
-                        -1,
-                        interneuron_mismatch(sim.net(), sim.state()),
-                    );
-                }
-            }
-            if (pat + 1) % p.test_every == 0 && pat + 1 < p.patterns {
-                recent.push(test(&sim, &mut series)?);
-            }
-            if let Some(pb) = progress {
-                pb.inc(1);
-            }
-        }
-        let last_error = test(&sim, &mut series)?;
-        recent.push(last_error);
-        // The final error is the mean of the last (up to) 5 tests, a smoothing like the
-        // paper's exponential moving average; the last test alone is kept beside it.
-        let tail = &recent[recent.len().saturating_sub(5)..];
-        let final_error = tail.iter().sum::<f64>() / tail.len() as f64;
-        num(
-            &mut summary,
-            &format!("test_error_{variant}_last"),
-            last_error,
-        );
-        num(
-            &mut summary,
-            &format!("test_error_{variant}_initial"),
-            initial_error,
-        );
-        num(&mut summary, &format!("test_error_{variant}"), final_error);
-        if variant == "microcircuit" {
-            num(
-                &mut summary,
-                "alignment_angle_deg",
-                alignment_angle_deg(sim.net(), sim.state(), 1),
-            );
-        }
+        let sim = train_regression(
+            scenario, &task, &tests, variant, config, seed, progress, &mut out,
+        )?;
         let stats = sim.statistics();
         total_stats.0 += stats.steps as f64;
         total_stats.1 += stats.rhs_evaluations as f64;
@@ -449,51 +380,12 @@ pub fn regression(
     // initial weights, biases and attenuations; feedback = its fixed top-down weights), trained
     // on the same pattern sequence, one step per pattern (issue: backprop equivalence).
     if let Some(eta) = &p.baseline_eta {
-        use crate::baseline::{Credit, FeedForward};
-        let (net, state) = initial_network(scenario.network.clone(), 1, scenario, seed)?;
-        for (variant, credit) in [
-            ("backprop", Credit::Backprop),
-            ("feedback_alignment", Credit::FeedbackAlignment),
-        ] {
-            let mut ff = FeedForward::from_microcircuit(&net, &state);
-            let mut rng = Rng::derived(seed, stream::PATTERNS);
-            let per_ms = p.pattern_ms;
-            let test = |ff: &FeedForward, t: f64, series: &mut TimeSeries| -> f64 {
-                let r = ff.forward(&test_inputs).r[n].clone();
-                let err = r
-                    .iter()
-                    .zip(r_targets.iter())
-                    .map(|(a, b)| (a - b).powi(2))
-                    .sum::<f64>()
-                    / p.test_patterns as f64;
-                series.push(variant, t, "test_error", n as i64, -1, err);
-                if n >= 2 {
-                    let angle = crate::experiment::probe::angle_deg(
-                        &ff.w[1],
-                        &ff.feedback[0].t().to_owned(),
-                    );
-                    series.push(variant, t, "alignment_angle_deg", 1, -1, angle);
-                }
-                err
-            };
-            test(&ff, 0.0, &mut series);
-            let mut recent = Vec::new();
-            for pat in 0..p.patterns {
-                let pattern = task.pattern(n0, &mut rng);
-                let target = pattern.target.expect("teacher targets");
-                ff.step(&pattern.input, &target, credit, eta, scenario.network.bias);
-                if (pat + 1) % p.test_every == 0 || pat + 1 == p.patterns {
-                    recent.push(test(&ff, (pat + 1) as f64 * per_ms, &mut series));
-                }
-            }
-            let tail = &recent[recent.len().saturating_sub(5)..];
-            num(
-                &mut summary,
-                &format!("test_error_{variant}"),
-                tail.iter().sum::<f64>() / tail.len() as f64,
-            );
-        }
+        feed_forward_baselines(scenario, &task, &tests, eta, seed, &mut out)?;
     }
+    let Outputs {
+        series,
+        mut summary,
+    } = out;
     let ratio = match (
         summary.get("test_error_shallow"),
         summary.get("test_error_microcircuit"),
@@ -512,4 +404,190 @@ pub fn regression(
         table: Vec::new(),
         weights: None,
     })
+}
+
+/// The test error (mean squared rate error over the test set) and the alignment angle of a
+/// learner, recorded at its current time.
+fn regression_test(
+    probe: &mut FreeProbe,
+    sim: &Simulation,
+    tests: &TestSet,
+    variant: &'static str,
+    series: &mut TimeSeries,
+) -> Result<f64, RunError> {
+    let net = sim.net();
+    let (n, phi) = (net.n_layers(), net.config.phi);
+    let u = probe
+        .output(net, sim.state(), &tests.inputs)
+        .map_err(|source| RunError::Solve { seed: 0, source })?;
+    let err = u
+        .mapv(|x| phi.phi(x))
+        .iter()
+        .zip(tests.r_targets.iter())
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        / tests.inputs.nrows() as f64;
+    series.push(variant, sim.t(), "test_error", n as i64, -1, err);
+    series.push(
+        variant,
+        sim.t(),
+        "alignment_angle_deg",
+        1,
+        -1,
+        alignment_angle_deg(net, sim.state(), 1),
+    );
+    Ok(err)
+}
+
+/// One learner of the regression in simulated time: every pattern's steps, the traces of the
+/// first and last window, the recorded norms, a test every `test_every` patterns; its numbers
+/// into the summary. Returns the simulation at its end.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the run's settings and its outputs, named"
+)]
+fn train_regression(
+    scenario: &Scenario,
+    task: &Task,
+    tests: &TestSet,
+    variant: &'static str,
+    config: crate::model::NetworkConfig,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+    out: &mut Outputs,
+) -> Result<Simulation, RunError> {
+    let p = &scenario.protocol;
+    let n0 = scenario.network.sizes[0];
+    let (mut sim, mut ws) = simulation(scenario, config, seed)?;
+    let mut probe = FreeProbe::new(sim.net(), p.test_patterns, p.test_solver)
+        .map_err(|source| RunError::Solve { seed, source })?;
+    let mut rng = Rng::derived(seed, stream::PATTERNS);
+    let per = steps(p.pattern_ms, p.dt);
+    let window = steps(p.trace_window_ms, p.dt);
+    let total = per * p.patterns as u64;
+    let every = steps(scenario.record.interval_ms, p.dt).max(1);
+    let with_seed = |e: RunError| match e {
+        RunError::Solve { source, .. } => RunError::Solve { seed, source },
+        e => e,
+    };
+    let mut test = |sim: &Simulation, series: &mut TimeSeries| {
+        regression_test(&mut probe, sim, tests, variant, series).map_err(with_seed)
+    };
+    let series = &mut out.series;
+    let initial_error = test(&sim, series)?;
+    let mut recent = Vec::new();
+    for pat in 0..p.patterns {
+        let pattern = task.pattern(n0, &mut rng);
+        let target = pattern.target.expect("teacher targets");
+        let drive = Drive::nudged(pattern.input.view(), target.view());
+        for _ in 0..per {
+            let i = sim.n();
+            sim.step(&drive)
+                .map_err(|source| RunError::Solve { seed, source })?;
+            let record_trace = variant == "microcircuit" && (i < window || i >= total - window);
+            if record_trace || sim.n() % every == 0 {
+                observe(&sim, &drive, &mut ws);
+            }
+            if record_trace {
+                let when = if i < window { "before" } else { "after" };
+                record_traces(&sim, &ws, &drive, when, series);
+            }
+            if sim.n() % every == 0 {
+                let net = sim.net();
+                series.push(
+                    variant,
+                    sim.t(),
+                    "apical_norm",
+                    -1,
+                    -1,
+                    apical_norm(net, &ws),
+                );
+                let m = interneuron_mismatch(net, sim.state());
+                series.push(variant, sim.t(), "interneuron_mismatch", -1, -1, m);
+            }
+        }
+        if (pat + 1) % p.test_every == 0 && pat + 1 < p.patterns {
+            recent.push(test(&sim, series)?);
+        }
+        if let Some(pb) = progress {
+            pb.inc(1);
+        }
+    }
+    let last_error = test(&sim, series)?;
+    recent.push(last_error);
+    // The final error is the mean of the last (up to) 5 tests, a smoothing like the
+    // paper's exponential moving average; the last test alone is kept beside it.
+    let tail = &recent[recent.len().saturating_sub(5)..];
+    let final_error = tail.iter().sum::<f64>() / tail.len() as f64;
+    let summary = &mut out.summary;
+    num(summary, &format!("test_error_{variant}_last"), last_error);
+    num(
+        summary,
+        &format!("test_error_{variant}_initial"),
+        initial_error,
+    );
+    num(summary, &format!("test_error_{variant}"), final_error);
+    if variant == "microcircuit" {
+        let angle = alignment_angle_deg(sim.net(), sim.state(), 1);
+        num(summary, "alignment_angle_deg", angle);
+    }
+    Ok(sim)
+}
+
+/// Backprop and feedback alignment on the microcircuit's feed-forward limit, one step per
+/// pattern of the same sequence, tested as the microcircuit is.
+fn feed_forward_baselines(
+    scenario: &Scenario,
+    task: &Task,
+    tests: &TestSet,
+    eta: &[f64],
+    seed: u64,
+    out: &mut Outputs,
+) -> Result<(), RunError> {
+    use crate::baseline::{Credit, FeedForward};
+    let p = &scenario.protocol;
+    let n0 = scenario.network.sizes[0];
+    let n = scenario.network.n_layers();
+    let (net, state) = initial_network(scenario.network.clone(), 1, scenario, seed)?;
+    for (variant, credit) in [
+        ("backprop", Credit::Backprop),
+        ("feedback_alignment", Credit::FeedbackAlignment),
+    ] {
+        let mut ff = FeedForward::from_microcircuit(&net, &state);
+        let mut rng = Rng::derived(seed, stream::PATTERNS);
+        let per_ms = p.pattern_ms;
+        let test = |ff: &FeedForward, t: f64, series: &mut TimeSeries| -> f64 {
+            let r = ff.forward(&tests.inputs).r[n].clone();
+            let err = r
+                .iter()
+                .zip(tests.r_targets.iter())
+                .map(|(a, b)| (a - b).powi(2))
+                .sum::<f64>()
+                / p.test_patterns as f64;
+            series.push(variant, t, "test_error", n as i64, -1, err);
+            if n >= 2 {
+                let angle =
+                    crate::experiment::probe::angle_deg(&ff.w[1], &ff.feedback[0].t().to_owned());
+                series.push(variant, t, "alignment_angle_deg", 1, -1, angle);
+            }
+            err
+        };
+        test(&ff, 0.0, &mut out.series);
+        let mut recent = Vec::new();
+        for pat in 0..p.patterns {
+            let pattern = task.pattern(n0, &mut rng);
+            let target = pattern.target.expect("teacher targets");
+            ff.step(&pattern.input, &target, credit, eta, scenario.network.bias);
+            if (pat + 1) % p.test_every == 0 || pat + 1 == p.patterns {
+                recent.push(test(&ff, (pat + 1) as f64 * per_ms, &mut out.series));
+            }
+        }
+        let tail = &recent[recent.len().saturating_sub(5)..];
+        num(
+            &mut out.summary,
+            &format!("test_error_{variant}"),
+            tail.iter().sum::<f64>() / tail.len() as f64,
+        );
+    }
+    Ok(())
 }
