@@ -129,6 +129,35 @@ struct Cost {
     wall_s: f64,
 }
 
+/// The table row of one method's cost at factor s.
+fn cost_row(kind: MethodKind, s: f64, cost: &Cost, limits: (f64, f64), seed: u64) -> SummaryRow {
+    let mut row = SummaryRow::new();
+    text(&mut row, "table", "cost");
+    text(&mut row, "method", kind.name());
+    num(&mut row, "factor", s);
+    num(&mut row, "setting", cost.setting);
+    num(&mut row, "wall_time_s", cost.wall_s);
+    num(&mut row, "reached", if cost.reached { 1.0 } else { 0.0 });
+    num(&mut row, "euler_dt_limit", limits.0);
+    num(&mut row, "rk4_dt_limit", limits.1);
+    num(&mut row, "seed", seed as f64);
+    row
+}
+
+/// The fastest explicit method's time to the target ÷ `kind`'s (NaN when either did not
+/// reach it).
+fn speedup_of(costs: &[(MethodKind, Cost)], kind: MethodKind) -> f64 {
+    let best_explicit = costs
+        .iter()
+        .filter(|c| c.0.is_explicit() && c.1.reached)
+        .map(|c| c.1.wall_s)
+        .fold(f64::INFINITY, f64::min);
+    match costs.iter().find(|c| c.0 == kind) {
+        Some((_, c)) if c.reached && best_explicit.is_finite() => best_explicit / c.wall_s,
+        _ => f64::NAN,
+    }
+}
+
 /// Runs the study for one seed.
 pub fn run(
     scenario: &Scenario,
@@ -173,44 +202,21 @@ pub fn run(
                 &mut table,
             )
             .map_err(solve)?;
-            let mut row = SummaryRow::new();
-            text(&mut row, "table", "cost");
-            text(&mut row, "method", kind.name());
-            num(&mut row, "factor", s);
-            num(&mut row, "setting", cost.setting);
-            num(&mut row, "wall_time_s", cost.wall_s);
-            num(&mut row, "reached", if cost.reached { 1.0 } else { 0.0 });
-            num(&mut row, "euler_dt_limit", limits.0);
-            num(&mut row, "rk4_dt_limit", limits.1);
-            num(&mut row, "seed", seed as f64);
-            table.push(row);
+            table.push(cost_row(kind, s, &cost, limits, seed));
             costs.push((kind, cost));
             if let Some(pb) = progress {
                 pb.inc(1);
             }
         }
-        let best_explicit = costs
-            .iter()
-            .filter(|c| c.0.is_explicit() && c.1.reached)
-            .map(|c| c.1.wall_s)
-            .fold(f64::INFINITY, f64::min);
-        let speedup_of = |kind: MethodKind| {
-            let c = &costs.iter().find(|c| c.0 == kind).expect("compared").1;
-            if c.reached && best_explicit.is_finite() {
-                best_explicit / c.wall_s
-            } else {
-                f64::NAN
-            }
-        };
-        let speedup = speedup_of(IMPLICIT);
+        let speedup = speedup_of(&costs, IMPLICIT);
         num_if_defined(&mut summary, &format!("speedup_s{s}"), speedup);
         num_if_defined(
             &mut summary,
             &format!("speedup_ros2_s{s}"),
-            speedup_of(MethodKind::Ros2),
+            speedup_of(&costs, MethodKind::Ros2),
         );
         speedup_last = speedup;
-        if s == *st.factors.last().expect("validated") {
+        if st.factors.last() == Some(&s) {
             num(&mut summary, "euler_dt_limit_stiffest", limits.0);
             num(&mut summary, "rk4_dt_limit_stiffest", limits.1);
             let ratio = ros2_stable_ratio(scenario, &config, st, input, seed, limits.0)?;
