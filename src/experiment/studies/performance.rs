@@ -371,6 +371,59 @@ fn numpy_epoch_s(dir: &Path, epochs: usize) -> Result<f64, String> {
     Ok(median(&s))
 }
 
+/// A text cell of the summary.
+fn text(s: &mut SummaryRow, k: &str, v: String) {
+    s.insert(k.into(), Cell::Text(v));
+}
+
+/// NumPy's Euler steps of the small and the large network, beside ours (µs), when python3
+/// with numpy can run `numpy_step.py`; `numpy_status` says which.
+fn numpy_steps(
+    perf: &Performance,
+    large: &[usize],
+    (small_us, large_us): (f64, f64),
+    s: &mut SummaryRow,
+) {
+    let (dir, reps) = (Path::new(&perf.numpy_dir), perf.repetitions);
+    let numpy =
+        numpy_step_us(dir, &perf.small_sizes, perf.steps_small, reps).and_then(|(small, blas)| {
+            numpy_step_us(dir, large, perf.steps_large, reps).map(|(large, _)| (small, large, blas))
+        });
+    match numpy {
+        Ok((np_small, np_large, blas)) => {
+            num(s, "numpy_step_us_small", np_small);
+            num(s, "numpy_step_us_large", np_large);
+            num(s, "speedup_vs_numpy_small", np_small / small_us);
+            num(s, "speedup_vs_numpy_large", np_large / large_us);
+            text(s, "numpy_blas", blas);
+            text(s, "numpy_status", "measured".into());
+        }
+        Err(e) => text(s, "numpy_status", format!("not measured: {e}")),
+    }
+}
+
+/// NumPy's backprop epoch beside our two learners' (s), for the full 55,000-image epoch.
+fn numpy_epoch(perf: &Performance, (two_pass, backprop): (f64, f64), s: &mut SummaryRow) {
+    let dir = Path::new(&perf.numpy_dir);
+    if perf.epoch_images == 55_000 {
+        match numpy_epoch_s(dir, perf.epoch_repetitions) {
+            Ok(np) => {
+                num(s, "numpy_backprop_epoch_s", np);
+                num(s, "twopass_over_numpy_backprop", two_pass / np);
+                num(s, "backprop_over_numpy_backprop", backprop / np);
+                text(s, "numpy_epoch_status", "measured".into());
+            }
+            Err(e) => text(s, "numpy_epoch_status", format!("not measured: {e}")),
+        }
+    } else {
+        text(
+            s,
+            "numpy_epoch_status",
+            "not measured: numpy_mlp.py trains 55,000 images, the scenario another number".into(),
+        );
+    }
+}
+
 /// Runs the study (one seed: the numbers are timings, the seed fixes weights and inputs).
 pub fn run(
     scenario: &Scenario,
@@ -381,9 +434,6 @@ pub fn run(
     let reps = perf.repetitions;
     let large = scenario.network.sizes.clone();
     let mut s = SummaryRow::new();
-    let text = |s: &mut SummaryRow, k: &str, v: String| {
-        s.insert(k.into(), Cell::Text(v));
-    };
     text(&mut s, "blas_core", crate::linalg::blas_core());
     text(&mut s, "isa", format!("{:?}", crate::linalg::isa()));
     text(
@@ -431,45 +481,13 @@ pub fn run(
         "large_step_bandwidth_fraction",
         bytes / (large_us * 1e-6) / 1e9 / triad,
     );
-    let dir = Path::new(&perf.numpy_dir);
-    let numpy =
-        numpy_step_us(dir, &perf.small_sizes, perf.steps_small, reps).and_then(|(small, blas)| {
-            numpy_step_us(dir, &large, perf.steps_large, reps)
-                .map(|(large, _)| (small, large, blas))
-        });
-    match numpy {
-        Ok((np_small, np_large, blas)) => {
-            num(&mut s, "numpy_step_us_small", np_small);
-            num(&mut s, "numpy_step_us_large", np_large);
-            num(&mut s, "speedup_vs_numpy_small", np_small / small_us);
-            num(&mut s, "speedup_vs_numpy_large", np_large / large_us);
-            text(&mut s, "numpy_blas", blas);
-            text(&mut s, "numpy_status", "measured".into());
-        }
-        Err(e) => text(&mut s, "numpy_status", format!("not measured: {e}")),
-    }
+    numpy_steps(perf, &large, (small_us, large_us), &mut s);
     tick();
     let (two_pass, _) = epoch_s(perf, "microcircuit", seed, progress)?;
     num(&mut s, "twopass_epoch_s", two_pass);
     let (backprop, _) = epoch_s(perf, "backprop", seed, progress)?;
     num(&mut s, "backprop_epoch_s", backprop);
-    if perf.epoch_images == 55_000 {
-        match numpy_epoch_s(dir, perf.epoch_repetitions) {
-            Ok(np) => {
-                num(&mut s, "numpy_backprop_epoch_s", np);
-                num(&mut s, "twopass_over_numpy_backprop", two_pass / np);
-                num(&mut s, "backprop_over_numpy_backprop", backprop / np);
-                text(&mut s, "numpy_epoch_status", "measured".into());
-            }
-            Err(e) => text(&mut s, "numpy_epoch_status", format!("not measured: {e}")),
-        }
-    } else {
-        text(
-            &mut s,
-            "numpy_epoch_status",
-            "not measured: numpy_mlp.py trains 55,000 images, the scenario another number".into(),
-        );
-    }
+    numpy_epoch(perf, (two_pass, backprop), &mut s);
     tick();
     Ok(RunOutput {
         seed,
