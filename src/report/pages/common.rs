@@ -197,3 +197,10 @@ pub(super) fn sorted(mut v: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     v.sort_by(|a, b| a.0.total_cmp(&b.0));
     v
 }
+
+/// Seed means of summary columns named as the metrics: (column, unit, how measured).
+pub(super) fn means(inputs: &Inputs, rows: &[(&str, &str, &str)]) -> Vec<Metric> {
+    rows.iter()
+        .map(|(column, unit, note)| metric_mean(inputs, column, column, unit, note))
+        .collect()
+}

@@ -4,39 +4,34 @@ use super::common::*;
 use crate::report::data::seeds;
 use crate::report::error::ReportResult;
 use crate::report::page::{Inputs, Page};
+use crate::report::plot::Chart;
 
-pub(super) fn target_learning(inputs: &Inputs) -> ReportResult<Page> {
-    let metrics = vec![
-        metric_mean(
-            inputs,
-            "output_target_mismatch_rel",
-            "output_target_mismatch_rel",
-            "",
-            "after learning: max over output cells of |u_N − u_trgt| ÷ range of u_trgt, u_N the network's own steady state with the target removed and σ = 0",
-        ),
-        metric_mean(
-            inputs,
-            "apical_error_rel",
-            "apical_error_rel",
-            "",
-            "‖time-averaged v_A‖ over the last pattern ÷ over the first pattern after the target appears (the systematic apical deflection; averaging over the pattern removes the noise)",
-        ),
-        metric_mean(
-            inputs,
-            "apical_norm_rel",
-            "apical_norm_rel",
-            "",
-            "the same ratio for the mean of the instantaneous ‖v_A‖, noise included (its floor is set by σ)",
-        ),
-        metric_mean(
-            inputs,
-            "output_target_mismatch_rel_initial",
-            "output_target_mismatch_rel_initial",
-            "",
-            "the same mismatch before learning",
-        ),
-    ];
-    let seed = *seeds(inputs.timeseries)?.first().unwrap_or(&0);
+/// The headline numbers: (summary column, unit, how measured).
+const METRICS: [(&str, &str, &str); 4] = [
+    (
+        "output_target_mismatch_rel",
+        "",
+        "after learning: max over output cells of |u_N − u_trgt| ÷ range of u_trgt, u_N the network's own steady state with the target removed and σ = 0",
+    ),
+    (
+        "apical_error_rel",
+        "",
+        "‖time-averaged v_A‖ over the last pattern ÷ over the first pattern after the target appears (the systematic apical deflection; averaging over the pattern removes the noise)",
+    ),
+    (
+        "apical_norm_rel",
+        "",
+        "the same ratio for the mean of the instantaneous ‖v_A‖, noise included (its floor is set by σ)",
+    ),
+    (
+        "output_target_mismatch_rel_initial",
+        "",
+        "the same mismatch before learning",
+    ),
+];
+
+/// Seed `seed`'s traces before and after learning: output and target, apical inputs, input.
+fn trace_charts(inputs: &Inputs, seed: u64) -> ReportResult<Vec<Chart>> {
     let mut charts = Vec::new();
     for (window, label) in [("before", "before learning"), ("after", "after learning")] {
         charts.push(trace_chart(
@@ -78,6 +73,14 @@ pub(super) fn target_learning(inputs: &Inputs) -> ReportResult<Page> {
             "rate",
         )?);
     }
+    Ok(charts)
+}
+
+/// Fig. 1B: the output reaches its target; the apical error appears and cancels again.
+pub(super) fn target_learning(inputs: &Inputs) -> ReportResult<Page> {
+    let metrics = means(inputs, &METRICS);
+    let seed = *seeds(inputs.timeseries)?.first().unwrap_or(&0);
+    let mut charts = trace_charts(inputs, seed)?;
     charts.push(chart(
         "apical_norm",
         "Apical error norm during learning",
