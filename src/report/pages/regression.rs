@@ -4,14 +4,14 @@ use super::common::*;
 use crate::report::data::{ema, mean_sd, mean_series, seeds, summary_values};
 use crate::report::error::ReportResult;
 use crate::report::page::{Inputs, Metric, Page};
-use crate::report::plot::Line;
+use crate::report::plot::{Chart, Line};
 
-pub(super) fn regression(inputs: &Inputs) -> ReportResult<Page> {
-    let w = inputs.scenario.protocol.ema_weight;
+/// The headline numbers: the learners' test errors, their ratio, the alignment angle.
+fn metrics(inputs: &Inputs) -> Vec<Metric> {
     let micro = summary_values(inputs.summary, "test_error_microcircuit");
     let shallow = summary_values(inputs.summary, "test_error_shallow");
     let ratio = mean_sd(&shallow).0 / mean_sd(&micro).0;
-    let metrics = vec![
+    vec![
         metric_mean(
             inputs,
             "test_error_microcircuit",
@@ -54,7 +54,42 @@ pub(super) fn regression(inputs: &Inputs) -> ReportResult<Page> {
             "angle between W_up(2,1) and the transposed fixed feedback W_down(1,2)ᵀ at the end",
         )
         .paper(45.0),
-    ];
+    ]
+}
+
+/// Seed `seed`'s traces before and after learning: rates against the target, apical potential.
+fn trace_charts(inputs: &Inputs, seed: u64) -> ReportResult<Vec<Chart>> {
+    let mut charts = Vec::new();
+    for (window, label) in [("before", "before learning"), ("after", "after learning")] {
+        charts.push(trace_chart(
+            inputs,
+            window,
+            seed,
+            &[
+                ("output_rate", "output rate r_N (cell 0)", false),
+                ("target_rate", "target rate", true),
+                ("input_rate", "input rate r_0 (cell 0)", false),
+            ],
+            &format!("rates_{window}"),
+            &format!("Output rate and target, {label} (Fig. 2B)"),
+            "rate",
+        )?);
+        charts.push(trace_chart(
+            inputs,
+            window,
+            seed,
+            &[("apical_u", "apical v_A (hidden cell 0)", false)],
+            &format!("apical_{window}"),
+            &format!("Hidden apical potential, {label} (Fig. 2B)"),
+            "potential",
+        )?);
+    }
+    Ok(charts)
+}
+
+/// Each learner's test error, an exponential moving average of the seeds' mean.
+fn error_lines(inputs: &Inputs) -> ReportResult<Vec<Line>> {
+    let w = inputs.scenario.protocol.ema_weight;
     let mut err_lines = Vec::new();
     for v in ["microcircuit", "shallow", "backprop", "feedback_alignment"] {
         let pts = mean_series(inputs.timeseries, "test_error", v)?;
@@ -65,6 +100,14 @@ pub(super) fn regression(inputs: &Inputs) -> ReportResult<Page> {
             ));
         }
     }
+    Ok(err_lines)
+}
+
+/// Fig. 2: the microcircuit against the shallow learner, backprop and feedback alignment.
+pub(super) fn regression(inputs: &Inputs) -> ReportResult<Page> {
+    let w = inputs.scenario.protocol.ema_weight;
+    let metrics = metrics(inputs);
+    let err_lines = error_lines(inputs)?;
     let mut angle_lines = seeds_and_mean(
         inputs,
         "alignment_angle_deg",
@@ -122,30 +165,7 @@ pub(super) fn regression(inputs: &Inputs) -> ReportResult<Page> {
             true,
         ),
     ];
-    for (window, label) in [("before", "before learning"), ("after", "after learning")] {
-        charts.push(trace_chart(
-            inputs,
-            window,
-            seed,
-            &[
-                ("output_rate", "output rate r_N (cell 0)", false),
-                ("target_rate", "target rate", true),
-                ("input_rate", "input rate r_0 (cell 0)", false),
-            ],
-            &format!("rates_{window}"),
-            &format!("Output rate and target, {label} (Fig. 2B)"),
-            "rate",
-        )?);
-        charts.push(trace_chart(
-            inputs,
-            window,
-            seed,
-            &[("apical_u", "apical v_A (hidden cell 0)", false)],
-            &format!("apical_{window}"),
-            &format!("Hidden apical potential, {label} (Fig. 2B)"),
-            "potential",
-        )?);
-    }
+    charts.extend(trace_charts(inputs, seed)?);
     Ok(Page {
         heatmaps: Vec::new(),
         images: Vec::new(),
