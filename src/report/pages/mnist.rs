@@ -2,9 +2,9 @@
 
 use super::common::*;
 use crate::report::data::{mean_sd, summary_values};
-use crate::report::error::ReportResult;
+use crate::report::error::{ReportError, ReportResult};
 use crate::report::page::{Inputs, Metric, Page};
-use crate::report::plot::Line;
+use crate::report::plot::{Chart, Line};
 
 /// The paper's MNIST test errors (%), by our variant names (paper-spec §6.3).
 const MNIST_PAPER: [(&str, f64, &str); 5] = [
@@ -171,6 +171,196 @@ fn dynamics_metrics(inputs: &Inputs, runs: &[(String, f64, f64)]) -> ReportResul
     Ok(out)
 }
 
+/// One variant's headline numbers (test error, epoch time, settle shift) and its table row.
+fn variant_metrics(inputs: &Inputs, v: &str) -> (Vec<Metric>, String) {
+    let mut metrics = Vec::new();
+    let errors = mnist_values(inputs.summary, v, "test_error");
+    let (m, sd) = mean_sd(&errors);
+    let paper = MNIST_PAPER.iter().find(|p| p.0 == v);
+    let (mt, _) = mean_sd(&mnist_values(inputs.summary, v, "epoch_time_s"));
+    let (be, _) = mean_sd(&mnist_values(inputs.summary, v, "best_epoch"));
+    let (ep, _) = mean_sd(&mnist_values(inputs.summary, v, "epochs_trained"));
+    let mut metric = Metric::new(
+        &format!("test_error_{v}"),
+        m,
+        "%",
+        &format!(
+            "{}: test error at the best-validation epoch, mean of {} seeds (sd {sd:.2}; {})",
+            paper.map(|p| p.2).unwrap_or(v),
+            errors.len(),
+            errors
+                .iter()
+                .map(|e| format!("{e:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    if let Some(p) = paper {
+        metric = metric.paper(p.1);
+    }
+    metrics.push(metric);
+    metrics.push(Metric::new(
+        &format!("epoch_time_{v}_s"),
+        mt,
+        "s",
+        "training wall time per epoch (minibatch steps only, evaluations excluded), mean over seeds",
+    ));
+    let shift = mnist_values(inputs.summary, v, "settle_shift_mean");
+    if !shift.is_empty() {
+        metrics.push(Metric::new(
+            &format!("settle_shift_{v}"),
+            mean_sd(&shift).0,
+            "",
+            "mean over minibatches of max |u_settled − u_two-pass| over all potentials: how far the settled state lies from the paper's two-pass shortcut",
+        ));
+    }
+    let row = format!(
+        "<tr><td>{v}</td><td>{m:.2} ± {sd:.2}</td><td>{}</td><td>{}</td><td>{be:.0} of {ep:.0}</td><td>{mt:.1}</td></tr>",
+        errors.len(),
+        paper
+            .map(|p| format!("{:.2}", p.1))
+            .unwrap_or_else(|| "—".into()),
+    );
+    (metrics, row)
+}
+
+/// The mean over a variant's seeds of one recorded curve (`layer` None: any layer).
+fn mean_curve(
+    inputs: &Inputs,
+    runs: &[(String, f64, f64)],
+    v: &str,
+    q: &str,
+    layer: Option<i64>,
+) -> ReportResult<Vec<(f64, f64)>> {
+    let mut acc: Vec<(f64, f64, usize)> = Vec::new();
+    for (_, run, seed) in runs.iter().filter(|r| r.0 == v) {
+        for (i, (t, y)) in mnist_curve(inputs.timeseries, q, layer, *run, *seed)?
+            .into_iter()
+            .enumerate()
+        {
+            if i < acc.len() {
+                acc[i].1 += y;
+                acc[i].2 += 1;
+            } else {
+                acc.push((t, y, 1));
+            }
+        }
+    }
+    Ok(acc.iter().map(|a| (a.0, a.1 / a.2 as f64)).collect())
+}
+
+/// The headline number of a probe curve at its last evaluation, for the probes that have one.
+fn curve_metric(q: &str, v: &str, layer: Option<i64>, pts: &[(f64, f64)]) -> Option<Metric> {
+    let about = match q {
+        "top_down_alignment" => {
+            "cosine between the learned top-down weights W^PP_{k,k+1} and (W^PP_{k+1,k})^T at the last evaluation, mean over seeds (1 = the transpose, as backprop; 0 = unrelated)"
+        }
+        "interneuron_mismatch" => {
+            "‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F at the last evaluation, mean over seeds: how far the interneurons are from predicting the layer above (0 = self-predicting)"
+        }
+        _ => return None,
+    };
+    let last = pts.last()?;
+    Some(Metric::new(
+        &format!("{q}_{v}_layer{}", layer.unwrap_or(0)),
+        last.1,
+        "",
+        about,
+    ))
+}
+
+/// The curves of the page, over every variant.
+#[derive(Default)]
+struct Curves {
+    test: Vec<Line>,
+    validation: Vec<Line>,
+    mismatch: Vec<Line>,
+    top_down: Vec<Line>,
+}
+
+/// One variant's curves into `curves` (per-seed means), and the metrics of its probes.
+fn variant_curves(
+    inputs: &Inputs,
+    runs: &[(String, f64, f64)],
+    v: &str,
+    curves: &mut Curves,
+) -> ReportResult<Vec<Metric>> {
+    let hidden = inputs.scenario.network.sizes.len().saturating_sub(1) as i64;
+    let mut metrics = Vec::new();
+    let mut one = |q: &str, layer: Option<i64>, label: String, lines: &mut Vec<Line>| {
+        let pts = mean_curve(inputs, runs, v, q, layer)?;
+        metrics.extend(curve_metric(q, v, layer, &pts));
+        if !pts.is_empty() {
+            lines.push(Line::new(label, pts));
+        }
+        Ok::<(), ReportError>(())
+    };
+    one("test_error", None, v.to_string(), &mut curves.test)?;
+    one(
+        "validation_error",
+        None,
+        v.to_string(),
+        &mut curves.validation,
+    )?;
+    let (mut alignment, mut common) = (Vec::new(), Vec::new());
+    for k in 1..hidden {
+        let label = format!("{v}, layer {k}");
+        one("interneuron_mismatch", Some(k), label, &mut curves.mismatch)?;
+        // Probes of plastic top-down weights (empty unless η_down ≠ 0).
+        let label = format!("{v}, layer {k}: cos(W^down, W^PP^T)");
+        one("top_down_alignment", Some(k), label, &mut alignment)?;
+        let label = format!("{v}, layer {k}: common-mode fraction");
+        one("top_down_common_mode", Some(k), label, &mut common)?;
+    }
+    curves.top_down.extend(alignment);
+    curves.top_down.extend(common);
+    Ok(metrics)
+}
+
+/// The page's charts: test and validation error, and the probes when recorded.
+fn mnist_charts(curves: Curves) -> Vec<Chart> {
+    let mut charts = vec![
+        chart(
+            "test_error",
+            "MNIST test error during training, mean over seeds (Fig. 3B)",
+            "epoch",
+            "test error (%)",
+            curves.test,
+            true,
+        ),
+        chart(
+            "validation_error",
+            "MNIST validation error (5000 held-out training images), mean over seeds",
+            "epoch",
+            "validation error (%)",
+            curves.validation,
+            true,
+        ),
+    ];
+    if !curves.mismatch.is_empty() {
+        charts.push(chart(
+            "interneuron_mismatch",
+            "Interneurons off self-prediction: ‖W^IP_k − c_k W^PP_{k+1,k}‖ / ‖c_k W^PP_{k+1,k}‖",
+            "epoch",
+            "relative mismatch",
+            curves.mismatch,
+            false,
+        ));
+    }
+    if !curves.top_down.is_empty() {
+        charts.push(chart(
+            "top_down",
+            "Learned top-down weights: cos with W^PP^T, common-mode share",
+            "epoch",
+            "cosine / fraction",
+            curves.top_down,
+            false,
+        ));
+    }
+    charts
+}
+
+/// Fig. 3: every variant's test error, its curves and probes, the time per epoch.
 pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
     let runs = mnist_runs(inputs.summary);
     let mut variants: Vec<String> = Vec::new();
@@ -184,131 +374,12 @@ pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
         metrics.extend(dynamics_metrics(inputs, &runs)?);
     }
     let mut rows = String::new();
-    let mut charts = Vec::new();
-    let mut test_lines = Vec::new();
-    let mut val_lines = Vec::new();
-    let mut top_down_lines: Vec<Line> = Vec::new();
-    let mut mismatch_lines = Vec::new();
+    let mut curves = Curves::default();
     for v in &variants {
-        let errors = mnist_values(inputs.summary, v, "test_error");
-        let (m, sd) = mean_sd(&errors);
-        let paper = MNIST_PAPER.iter().find(|p| p.0 == v);
-        let (mt, _) = mean_sd(&mnist_values(inputs.summary, v, "epoch_time_s"));
-        let (be, _) = mean_sd(&mnist_values(inputs.summary, v, "best_epoch"));
-        let (ep, _) = mean_sd(&mnist_values(inputs.summary, v, "epochs_trained"));
-        let mut metric = Metric::new(
-            &format!("test_error_{v}"),
-            m,
-            "%",
-            &format!(
-                "{}: test error at the best-validation epoch, mean of {} seeds (sd {sd:.2}; {})",
-                paper.map(|p| p.2).unwrap_or(v),
-                errors.len(),
-                errors
-                    .iter()
-                    .map(|e| format!("{e:.2}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        );
-        if let Some(p) = paper {
-            metric = metric.paper(p.1);
-        }
-        metrics.push(metric);
-        metrics.push(Metric::new(
-            &format!("epoch_time_{v}_s"),
-            mt,
-            "s",
-            "training wall time per epoch (minibatch steps only, evaluations excluded), mean over seeds",
-        ));
-        let shift = mnist_values(inputs.summary, v, "settle_shift_mean");
-        if !shift.is_empty() {
-            metrics.push(Metric::new(
-                &format!("settle_shift_{v}"),
-                mean_sd(&shift).0,
-                "",
-                "mean over minibatches of max |u_settled − u_two-pass| over all potentials: how far the settled state lies from the paper's two-pass shortcut",
-            ));
-        }
-        rows.push_str(&format!(
-            "<tr><td>{v}</td><td>{m:.2} ± {sd:.2}</td><td>{}</td><td>{}</td><td>{be:.0} of {ep:.0}</td><td>{mt:.1}</td></tr>",
-            errors.len(),
-            paper.map(|p| format!("{:.2}", p.1)).unwrap_or_else(|| "—".into()),
-        ));
-        // Mean curve over this variant's seeds, per-seed curves faint.
-        let hidden = inputs.scenario.network.sizes.len().saturating_sub(1) as i64;
-        let mut curves: Vec<(&str, Option<i64>, &mut Vec<Line>, String)> = vec![
-            ("test_error", None, &mut test_lines, v.clone()),
-            ("validation_error", None, &mut val_lines, v.clone()),
-        ];
-        let mut layer_lines: Vec<Vec<Line>> = (1..hidden).map(|_| Vec::new()).collect();
-        let mut alignment_lines: Vec<Vec<Line>> = (1..hidden).map(|_| Vec::new()).collect();
-        let mut common_lines: Vec<Vec<Line>> = (1..hidden).map(|_| Vec::new()).collect();
-        for (((k, lines), al), cm) in (1..hidden)
-            .zip(layer_lines.iter_mut())
-            .zip(alignment_lines.iter_mut())
-            .zip(common_lines.iter_mut())
-        {
-            curves.push((
-                "interneuron_mismatch",
-                Some(k),
-                lines,
-                format!("{v}, layer {k}"),
-            ));
-            // Probes of plastic top-down weights (empty unless η_down ≠ 0).
-            curves.push((
-                "top_down_alignment",
-                Some(k),
-                al,
-                format!("{v}, layer {k}: cos(W^down, W^PP^T)"),
-            ));
-            curves.push((
-                "top_down_common_mode",
-                Some(k),
-                cm,
-                format!("{v}, layer {k}: common-mode fraction"),
-            ));
-        }
-        for (q, layer, lines, label) in curves {
-            let mut acc: Vec<(f64, f64, usize)> = Vec::new();
-            for (_, run, seed) in runs.iter().filter(|r| &r.0 == v) {
-                for (i, (t, y)) in mnist_curve(inputs.timeseries, q, layer, *run, *seed)?
-                    .into_iter()
-                    .enumerate()
-                {
-                    if i < acc.len() {
-                        acc[i].1 += y;
-                        acc[i].2 += 1;
-                    } else {
-                        acc.push((t, y, 1));
-                    }
-                }
-            }
-            let pts: Vec<(f64, f64)> = acc.iter().map(|a| (a.0, a.1 / a.2 as f64)).collect();
-            let about = match q {
-                "top_down_alignment" => Some(
-                    "cosine between the learned top-down weights W^PP_{k,k+1} and (W^PP_{k+1,k})^T at the last evaluation, mean over seeds (1 = the transpose, as backprop; 0 = unrelated)",
-                ),
-                "interneuron_mismatch" => Some(
-                    "‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F at the last evaluation, mean over seeds: how far the interneurons are from predicting the layer above (0 = self-predicting)",
-                ),
-                _ => None,
-            };
-            if let (Some(about), Some(last)) = (about, pts.last()) {
-                metrics.push(Metric::new(
-                    &format!("{q}_{v}_layer{}", layer.unwrap_or(0)),
-                    last.1,
-                    "",
-                    about,
-                ));
-            }
-            if !pts.is_empty() {
-                lines.push(Line::new(label, pts));
-            }
-        }
-        mismatch_lines.extend(layer_lines.into_iter().flatten());
-        top_down_lines.extend(alignment_lines.into_iter().flatten());
-        top_down_lines.extend(common_lines.into_iter().flatten());
+        let (m, row) = variant_metrics(inputs, v);
+        metrics.extend(m);
+        rows.push_str(&row);
+        metrics.extend(variant_curves(inputs, &runs, v, &mut curves)?);
     }
     let time = |v: &str| mean_sd(&mnist_values(inputs.summary, v, "epoch_time_s")).0;
     let ratio = time("microcircuit") / time("backprop");
@@ -318,42 +389,6 @@ pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
             ratio,
             "",
             "training wall time per epoch, microcircuit ÷ backprop, same binary and machine (target ≤ 3)",
-        ));
-    }
-    charts.push(chart(
-        "test_error",
-        "MNIST test error during training, mean over seeds (Fig. 3B)",
-        "epoch",
-        "test error (%)",
-        test_lines,
-        true,
-    ));
-    charts.push(chart(
-        "validation_error",
-        "MNIST validation error (5000 held-out training images), mean over seeds",
-        "epoch",
-        "validation error (%)",
-        val_lines,
-        true,
-    ));
-    if !mismatch_lines.is_empty() {
-        charts.push(chart(
-            "interneuron_mismatch",
-            "Interneurons off self-prediction: ‖W^IP_k − c_k W^PP_{k+1,k}‖ / ‖c_k W^PP_{k+1,k}‖",
-            "epoch",
-            "relative mismatch",
-            mismatch_lines,
-            false,
-        ));
-    }
-    if !top_down_lines.is_empty() {
-        charts.push(chart(
-            "top_down",
-            "Learned top-down weights: cos with W^PP^T, common-mode share",
-            "epoch",
-            "cosine / fraction",
-            top_down_lines,
-            false,
         ));
     }
     let (train, epochs) = match (&inputs.scenario.task, inputs.scenario.study.training()) {
@@ -367,7 +402,7 @@ pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
         heatmaps: Vec::new(),
         images: Vec::new(),
         metrics,
-        charts,
+        charts: mnist_charts(curves),
         table: Some(table),
         notes: vec![format!(
             "{train} training images for {epochs} epoch(s). The result of a run is its test error at the epoch of lowest validation error. \
