@@ -1,32 +1,32 @@
 //! The integrators page: orders, work–precision, stability limits, steady-state solvers.
 
+use polars::prelude::DataFrame;
+
 use super::common::*;
 use super::stiffness::{STIFF_METRICS, stiff_chart};
 use crate::experiment::scenario::StudyConfig;
 use crate::report::data::{mean_sd, summary_values};
 use crate::report::error::{ReportError, ReportResult};
 use crate::report::page::{Inputs, Metric, Page};
-use crate::report::plot::Line;
+use crate::report::plot::{Chart, Line};
 
-pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
-    let table = inputs.table.ok_or_else(|| {
-        ReportError::Invalid("integrators results have no table.parquet".to_string())
-    })?;
-    // (scenario name, theoretical order, what the order is measured on)
-    let methods = [
-        ("euler", 1.0, "the network"),
-        ("rk4", 4.0, "the network"),
-        ("exponential_euler", 1.0, "the network"),
-        (
-            "dopri5",
-            5.0,
-            "the analytic oracle (one compartment relaxing exponentially), controller off",
-        ),
-        ("ros2", 2.0, "the network"),
-        ("bdf2", 2.0, "the network"),
-    ];
+const METHODS: [(&str, f64, &str); 6] = [
+    ("euler", 1.0, "the network"),
+    ("rk4", 4.0, "the network"),
+    ("exponential_euler", 1.0, "the network"),
+    (
+        "dopri5",
+        5.0,
+        "the analytic oracle (one compartment relaxing exponentially), controller off",
+    ),
+    ("ros2", 2.0, "the network"),
+    ("bdf2", 2.0, "the network"),
+];
+
+/// The fitted orders, with and without plasticity, against theory.
+fn order_metrics(inputs: &Inputs) -> Vec<Metric> {
     let mut metrics = Vec::new();
-    for (m, p, on) in methods {
+    for (m, p, on) in METHODS {
         let mut metric = metric_mean(
             inputs,
             &format!("order_{m}"),
@@ -47,7 +47,7 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
         "",
         "the implicit method (BDF2), as order_bdf2; theory 2",
     ));
-    for (m, _, _) in methods {
+    for (m, _, _) in METHODS {
         let col = if m == "dopri5" {
             "order_dopri5_network_plastic".to_string()
         } else {
@@ -61,6 +61,13 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
             "the same on the network with every plasticity rule on (weights and traces integrated)",
         ));
     }
+    metrics
+}
+
+/// Every headline number: orders, Dopri5's tolerance slope, stability limits, the two-pass
+/// slope over g_A, and the stiffness study's numbers when its results are there.
+fn integrator_metrics(inputs: &Inputs, stiff: Option<&DataFrame>) -> Vec<Metric> {
+    let mut metrics = order_metrics(inputs);
     for (col, note) in [
         (
             "dopri5_error_tolerance_slope",
@@ -90,8 +97,7 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
         "",
         "fitted log–log slope of the two-pass scheme's error (against Newton) over g_A",
     ));
-    let stiff = sibling(inputs, "stiff")?;
-    if let Some((summary, _)) = &stiff {
+    if let Some(summary) = stiff {
         for (col, unit, note) in STIFF_METRICS {
             let v = summary_values(summary, col);
             let (m, sd) = mean_sd(&v);
@@ -105,55 +111,33 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
             }
         }
     }
+    metrics
+}
+
+/// Error against dt, against right-hand sides and wall time (work–precision), and Dopri5's
+/// error against its tolerance, for `weights` frozen or plastic.
+fn work_precision_charts(table: &DataFrame, weights: &str) -> ReportResult<Vec<Chart>> {
     let mut charts = Vec::new();
-    for weights in ["frozen", "plastic"] {
-        let mut by_dt = Vec::new();
-        let mut by_cost = Vec::new();
-        let mut by_wall = Vec::new();
-        for (m, _, _) in methods {
-            let f = [
-                ("table", "convergence"),
-                ("method", m),
-                ("weights", weights),
-            ];
-            let err = table_xy(table, &f, "dt", "error")?;
-            let evals = table_xy(table, &f, "dt", "rhs_evaluations")?;
-            let wall = table_xy(table, &f, "dt", "wall_time_s")?;
-            let name = if m == "dopri5" {
-                "dopri5 (fixed dt)"
-            } else {
-                m
-            };
-            by_dt.push(Line::new(name, err.clone()));
-            by_cost.push(Line::new(
-                name,
-                sorted(
-                    err.iter()
-                        .zip(&evals)
-                        .map(|(&(_, e), &(_, c))| (c, e))
-                        .collect(),
-                ),
-            ));
-            by_wall.push(Line::new(
-                name,
-                sorted(
-                    err.iter()
-                        .zip(&wall)
-                        .map(|(&(_, e), &(_, w))| (w, e))
-                        .collect(),
-                ),
-            ));
-        }
+    let mut by_dt = Vec::new();
+    let mut by_cost = Vec::new();
+    let mut by_wall = Vec::new();
+    for (m, _, _) in METHODS {
         let f = [
-            ("table", "work_precision"),
-            ("method", "dopri5"),
+            ("table", "convergence"),
+            ("method", m),
             ("weights", weights),
         ];
-        let err = table_xy(table, &f, "tolerance", "error")?;
-        let evals = table_xy(table, &f, "tolerance", "rhs_evaluations")?;
-        let wall = table_xy(table, &f, "tolerance", "wall_time_s")?;
+        let err = table_xy(table, &f, "dt", "error")?;
+        let evals = table_xy(table, &f, "dt", "rhs_evaluations")?;
+        let wall = table_xy(table, &f, "dt", "wall_time_s")?;
+        let name = if m == "dopri5" {
+            "dopri5 (fixed dt)"
+        } else {
+            m
+        };
+        by_dt.push(Line::new(name, err.clone()));
         by_cost.push(Line::new(
-            "dopri5 (adaptive, over rtol)",
+            name,
             sorted(
                 err.iter()
                     .zip(&evals)
@@ -162,7 +146,7 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
             ),
         ));
         by_wall.push(Line::new(
-            "dopri5 (adaptive, over rtol)",
+            name,
             sorted(
                 err.iter()
                     .zip(&wall)
@@ -170,42 +154,70 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
                     .collect(),
             ),
         ));
-        charts.push(loglog(
-            &format!("error_vs_dt_{weights}"),
-            &format!("Error at t = T against dt ({weights} weights)"),
-            "dt (ms)",
-            "max |y − y_ref|",
-            by_dt,
-        ));
-        charts.push(loglog(
-            &format!("error_vs_cost_{weights}"),
-            &format!("Work–precision: error against right-hand sides ({weights} weights)"),
-            "right-hand-side evaluations",
-            "max |y − y_ref|",
-            by_cost,
-        ));
-        charts.push(loglog(
-            &format!("error_vs_wall_{weights}"),
-            &format!("Work–precision: error against wall time ({weights} weights)"),
-            "wall time (s)",
-            "max |y − y_ref|",
-            by_wall,
-        ));
-        let ideal: Vec<(f64, f64)> = err.iter().map(|&(t, _)| (t, t)).collect();
-        charts.push(loglog(
-            &format!("error_vs_tolerance_{weights}"),
-            &format!("Dormand–Prince: achieved error against tolerance ({weights} weights)"),
-            "rtol = atol",
-            "max |y − y_ref|",
-            vec![
-                Line::new("dopri5", err.clone()),
-                Line::dashed("error = tolerance", ideal),
-            ],
-        ));
     }
-    if let Some((_, Some(stiff_table))) = &stiff {
-        charts.push(stiff_chart(stiff_table, "stiff_wall_time")?);
-    }
+    let f = [
+        ("table", "work_precision"),
+        ("method", "dopri5"),
+        ("weights", weights),
+    ];
+    let err = table_xy(table, &f, "tolerance", "error")?;
+    let evals = table_xy(table, &f, "tolerance", "rhs_evaluations")?;
+    let wall = table_xy(table, &f, "tolerance", "wall_time_s")?;
+    by_cost.push(Line::new(
+        "dopri5 (adaptive, over rtol)",
+        sorted(
+            err.iter()
+                .zip(&evals)
+                .map(|(&(_, e), &(_, c))| (c, e))
+                .collect(),
+        ),
+    ));
+    by_wall.push(Line::new(
+        "dopri5 (adaptive, over rtol)",
+        sorted(
+            err.iter()
+                .zip(&wall)
+                .map(|(&(_, e), &(_, w))| (w, e))
+                .collect(),
+        ),
+    ));
+    charts.push(loglog(
+        &format!("error_vs_dt_{weights}"),
+        &format!("Error at t = T against dt ({weights} weights)"),
+        "dt (ms)",
+        "max |y − y_ref|",
+        by_dt,
+    ));
+    charts.push(loglog(
+        &format!("error_vs_cost_{weights}"),
+        &format!("Work–precision: error against right-hand sides ({weights} weights)"),
+        "right-hand-side evaluations",
+        "max |y − y_ref|",
+        by_cost,
+    ));
+    charts.push(loglog(
+        &format!("error_vs_wall_{weights}"),
+        &format!("Work–precision: error against wall time ({weights} weights)"),
+        "wall time (s)",
+        "max |y − y_ref|",
+        by_wall,
+    ));
+    let ideal: Vec<(f64, f64)> = err.iter().map(|&(t, _)| (t, t)).collect();
+    charts.push(loglog(
+        &format!("error_vs_tolerance_{weights}"),
+        &format!("Dormand–Prince: achieved error against tolerance ({weights} weights)"),
+        "rtol = atol",
+        "max |y − y_ref|",
+        vec![
+            Line::new("dopri5", err.clone()),
+            Line::dashed("error = tolerance", ideal),
+        ],
+    ));
+    Ok(charts)
+}
+
+/// The steady-state solvers' error against Newton over g_A.
+fn steady_chart(table: &DataFrame) -> ReportResult<Chart> {
     let two = table_xy(table, &[("table", "steady_state")], "g_a", "two_pass_error")?;
     let fp = table_xy(
         table,
@@ -213,7 +225,7 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
         "g_a",
         "fixed_point_error",
     )?;
-    charts.push(chart(
+    Ok(chart(
         "steady_state_vs_g_a",
         "Steady-state solvers against Newton, by g_A",
         "log10 g_A (1/ms)",
@@ -229,7 +241,11 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
             ),
         ],
         true,
-    ));
+    ))
+}
+
+/// Predicted against observed stability limits, per seed.
+fn stability_table(table: &DataFrame) -> ReportResult<String> {
     let mut t = String::from(
         "<h2>Stability limits</h2><table><tr><th>method</th><th>predicted dt (ms)</th><th>observed dt (ms)</th><th>ratio</th></tr>",
     );
@@ -257,12 +273,30 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
         }
     }
     t.push_str("</table>");
+    Ok(t)
+}
+
+/// Integrators: orders, work–precision, stability limits, steady-state solvers.
+pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
+    let table = inputs.table.ok_or_else(|| {
+        ReportError::Invalid("integrators results have no table.parquet".to_string())
+    })?;
+    let stiff = sibling(inputs, "stiff")?;
+    let metrics = integrator_metrics(inputs, stiff.as_ref().map(|s| &s.0));
+    let mut charts = Vec::new();
+    for weights in ["frozen", "plastic"] {
+        charts.extend(work_precision_charts(table, weights)?);
+    }
+    if let Some((_, Some(stiff_table))) = &stiff {
+        charts.push(stiff_chart(stiff_table, "stiff_wall_time")?);
+    }
+    charts.push(steady_chart(table)?);
     Ok(Page {
         heatmaps: Vec::new(),
         images: Vec::new(),
         metrics,
         charts,
-        table: Some(t),
+        table: Some(stability_table(table)?),
         notes: vec![format!(
             "Errors are the largest absolute difference over the whole integrated state (potentials, input filter, plastic weights and traces) against RK4 at dt/{}; points below {:e} (round-off) are left out of the fits. \
              The observed stability limit is found by bisection on dt: the largest dt for which a 10⁻⁶ perturbation of the fixed point shrinks over the run (with a saturating φ the potentials stay bounded above the limit, but the fixed point loses stability).",
