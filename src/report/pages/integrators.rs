@@ -114,6 +114,16 @@ fn integrator_metrics(inputs: &Inputs, stiff: Option<&DataFrame>) -> Vec<Metric>
     metrics
 }
 
+/// Error against a cost (right-hand sides or wall time), sorted by cost.
+fn against(err: &[(f64, f64)], cost: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    sorted(
+        err.iter()
+            .zip(cost)
+            .map(|(&(_, e), &(_, c))| (c, e))
+            .collect(),
+    )
+}
+
 /// Error against dt, against right-hand sides and wall time (work–precision), and Dopri5's
 /// error against its tolerance, for `weights` frozen or plastic.
 fn work_precision_charts(table: &DataFrame, weights: &str) -> ReportResult<Vec<Chart>> {
@@ -136,24 +146,8 @@ fn work_precision_charts(table: &DataFrame, weights: &str) -> ReportResult<Vec<C
             m
         };
         by_dt.push(Line::new(name, err.clone()));
-        by_cost.push(Line::new(
-            name,
-            sorted(
-                err.iter()
-                    .zip(&evals)
-                    .map(|(&(_, e), &(_, c))| (c, e))
-                    .collect(),
-            ),
-        ));
-        by_wall.push(Line::new(
-            name,
-            sorted(
-                err.iter()
-                    .zip(&wall)
-                    .map(|(&(_, e), &(_, w))| (w, e))
-                    .collect(),
-            ),
-        ));
+        by_cost.push(Line::new(name, against(&err, &evals)));
+        by_wall.push(Line::new(name, against(&err, &wall)));
     }
     let f = [
         ("table", "work_precision"),
@@ -165,21 +159,11 @@ fn work_precision_charts(table: &DataFrame, weights: &str) -> ReportResult<Vec<C
     let wall = table_xy(table, &f, "tolerance", "wall_time_s")?;
     by_cost.push(Line::new(
         "dopri5 (adaptive, over rtol)",
-        sorted(
-            err.iter()
-                .zip(&evals)
-                .map(|(&(_, e), &(_, c))| (c, e))
-                .collect(),
-        ),
+        against(&err, &evals),
     ));
     by_wall.push(Line::new(
         "dopri5 (adaptive, over rtol)",
-        sorted(
-            err.iter()
-                .zip(&wall)
-                .map(|(&(_, e), &(_, w))| (w, e))
-                .collect(),
-        ),
+        against(&err, &wall),
     ));
     charts.push(loglog(
         &format!("error_vs_dt_{weights}"),
