@@ -1,11 +1,13 @@
 //! The disinhibition study: denoising and generation under gate schedules.
 
+use polars::prelude::DataFrame;
+
 use super::common::*;
 use crate::experiment::scenario::StudyConfig;
 use crate::report::data::{mean_sd, seeds, summary_values};
 use crate::report::error::{ReportError, ReportResult};
 use crate::report::page::{Inputs, Metric, Page};
-use crate::report::plot::Line;
+use crate::report::plot::{Chart, Line};
 
 /// Mean over seeds of a disinhibition quantity against corruption level, for one condition
 /// and corruption kind (`layer`).
@@ -67,20 +69,17 @@ const CONDITIONS: [(&str, &str); 3] = [
     ("no_class", "gate open, no class signal"),
 ];
 
-pub(super) fn disinhibition(inputs: &Inputs) -> ReportResult<Page> {
+/// The headline numbers: the denoising ratios (worst over kinds and per kind), the worst
+/// gate-open ratio at ≥ 30 %, generation's class accuracy and diversity, the judges.
+fn disinhibition_metrics(
+    inputs: &Inputs,
+    d: &crate::experiment::scenario::Disinhibition,
+    kinds: &[&str],
+) -> ReportResult<Vec<Metric>> {
     let ts = inputs.timeseries;
-    let StudyConfig::Disinhibition { settings: d, .. } = &inputs.scenario.study else {
-        return Err(ReportError::Invalid(
-            "the scenario has no [disinhibition] table".to_string(),
-        ));
-    };
-    let kinds = crate::experiment::disinhibition::corruption_names(d);
     let mean = |c: &str| mean_sd(&summary_values(inputs.summary, c));
     let headline = mean("headline_level").0;
     let mut metrics = Vec::new();
-    let mut charts = Vec::new();
-    let mut images = Vec::new();
-    let mut rows = String::new();
     // Worst case over corruption kinds of each condition's MSE ratio at the headline level.
     for (cond, label) in CONDITIONS {
         let per_kind: Vec<(f64, f64)> = kinds
@@ -130,6 +129,36 @@ pub(super) fn disinhibition(inputs: &Inputs) -> ReportResult<Page> {
         "",
         "the largest gate-open MSE ratio over every corruption kind and level ≥ 30 % (< 1: the reconstruction is closer to the clean digits at all of them)",
     ));
+    metrics.extend(generation_metrics(inputs, d));
+    for (c, unit, note) in [
+        (
+            "classifier_test_error",
+            "%",
+            "the judge: backprop (cross-entropy) on the same network shape, test error",
+        ),
+        (
+            "test_error_microcircuit",
+            "%",
+            "the trained microcircuit's own test error (free bottom-up state)",
+        ),
+        (
+            "reconstruction_mse_clean",
+            "",
+            "MSE of the reconstruction of clean test digits (gate closed): the floor of the denoising",
+        ),
+    ] {
+        metrics.push(Metric::new(c, mean(c).0, unit, note));
+    }
+    Ok(metrics)
+}
+
+/// Generation's class accuracy (gate open and closed) and diversity.
+fn generation_metrics(
+    inputs: &Inputs,
+    d: &crate::experiment::scenario::Disinhibition,
+) -> Vec<Metric> {
+    let mean = |c: &str| mean_sd(&summary_values(inputs.summary, c));
+    let mut metrics = Vec::new();
     let (g_open, _) = mean("generation_class_accuracy_gate_open");
     let (g_closed, _) = mean("generation_class_accuracy_gate_closed");
     metrics.push(Metric::new(
@@ -153,101 +182,101 @@ pub(super) fn disinhibition(inputs: &Inputs) -> ReportResult<Page> {
         "",
         "the same with the gate held closed (ablation); chance is 0.1",
     ));
-    for (c, unit, note) in [
-        (
-            "classifier_test_error",
-            "%",
-            "the judge: backprop (cross-entropy) on the same network shape, test error",
-        ),
-        (
-            "test_error_microcircuit",
-            "%",
-            "the trained microcircuit's own test error (free bottom-up state)",
-        ),
-        (
-            "reconstruction_mse_clean",
-            "",
-            "MSE of the reconstruction of clean test digits (gate closed): the floor of the denoising",
-        ),
-    ] {
-        metrics.push(Metric::new(c, mean(c).0, unit, note));
+    metrics
+}
+
+/// One corruption kind's rows of the numbers table, its two charts and its image grid.
+struct KindOutputs {
+    rows: String,
+    charts: Vec<Chart>,
+    images: Vec<crate::report::plot::ImageGrid>,
+}
+
+/// Denoising of one corruption kind: MSE and accuracy against the level, the example grid.
+fn kind_outputs(inputs: &Inputs, kind: &str, ki: i64, out: &mut KindOutputs) -> ReportResult<()> {
+    let ts = inputs.timeseries;
+    let mean = |c: &str| mean_sd(&summary_values(inputs.summary, c));
+    let (rows, charts, images) = (&mut out.rows, &mut out.charts, &mut out.images);
+    let input_mse = level_curve(ts, "mse", "input", ki)?;
+    let input_acc = level_curve(ts, "accuracy", "input", ki)?;
+    let mut mse_lines = vec![Line::dashed("corrupted input", input_mse.clone())];
+    let mut acc_lines = vec![Line::dashed("corrupted input", input_acc.clone())];
+    let mut per_cond = Vec::new();
+    for (cond, label) in CONDITIONS {
+        let m = level_curve(ts, "mse", cond, ki)?;
+        let a = level_curve(ts, "accuracy", cond, ki)?;
+        mse_lines.push(Line::new(label, m.clone()));
+        acc_lines.push(Line::new(label, a.clone()));
+        per_cond.push((m, a));
     }
-    for (ki, kind) in kinds.iter().enumerate() {
-        let ki = ki as i64;
-        let input_mse = level_curve(ts, "mse", "input", ki)?;
-        let input_acc = level_curve(ts, "accuracy", "input", ki)?;
-        let mut mse_lines = vec![Line::dashed("corrupted input", input_mse.clone())];
-        let mut acc_lines = vec![Line::dashed("corrupted input", input_acc.clone())];
-        let mut per_cond = Vec::new();
-        for (cond, label) in CONDITIONS {
-            let m = level_curve(ts, "mse", cond, ki)?;
-            let a = level_curve(ts, "accuracy", cond, ki)?;
-            mse_lines.push(Line::new(label, m.clone()));
-            acc_lines.push(Line::new(label, a.clone()));
-            per_cond.push((m, a));
-        }
-        for (i, &(level, mi)) in input_mse.iter().enumerate() {
-            let cell =
-                |v: Option<&(f64, f64)>| v.map(|p| format!("{:.4}", p.1)).unwrap_or_default();
-            let _ = std::fmt::Write::write_fmt(
-                &mut rows,
-                format_args!(
-                    "<tr><td>{kind}</td><td>{:.0}</td><td>{mi:.4}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    100.0 * level,
-                    cell(per_cond[0].0.get(i)),
-                    cell(per_cond[1].0.get(i)),
-                    cell(per_cond[2].0.get(i)),
-                    input_acc.get(i).map(|p| p.1).unwrap_or(f64::NAN),
-                    cell(per_cond[0].1.get(i)),
-                    cell(per_cond[1].1.get(i)),
-                    cell(per_cond[2].1.get(i)),
-                ),
-            );
-        }
-        charts.push(chart(
-            &format!("mse_{kind}"),
-            &format!(
-                "Denoising, {kind}: MSE to the clean digit against the fraction of corrupted pixels"
+    for (i, &(level, mi)) in input_mse.iter().enumerate() {
+        let cell = |v: Option<&(f64, f64)>| v.map(|p| format!("{:.4}", p.1)).unwrap_or_default();
+        let _ = std::fmt::Write::write_fmt(
+            rows,
+            format_args!(
+                "<tr><td>{kind}</td><td>{:.0}</td><td>{mi:.4}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                100.0 * level,
+                cell(per_cond[0].0.get(i)),
+                cell(per_cond[1].0.get(i)),
+                cell(per_cond[2].0.get(i)),
+                input_acc.get(i).map(|p| p.1).unwrap_or(f64::NAN),
+                cell(per_cond[0].1.get(i)),
+                cell(per_cond[1].1.get(i)),
+                cell(per_cond[2].1.get(i)),
             ),
-            "corruption level (fraction of pixels)",
-            "MSE to the clean digit",
-            mse_lines,
-            false,
-        ));
-        charts.push(chart(
-            &format!("accuracy_{kind}"),
-            &format!("Denoising, {kind}: backprop classifier accuracy on corrupted and reconstructed digits"),
-            "corruption level (fraction of pixels)",
-            "accuracy (%)",
-            acc_lines,
-            false,
-        ));
-        let mut grid_rows = vec![
-            (
-                "clean".to_string(),
-                stored_images(ts, "example_pixel", "clean", -1)?,
-            ),
-            (
-                "corrupted".to_string(),
-                stored_images(ts, "example_pixel", "corrupted", ki)?,
-            ),
-        ];
-        for (cond, _) in CONDITIONS {
-            grid_rows.push((
-                cond.replace('_', " "),
-                stored_images(ts, "example_pixel", cond, ki)?,
-            ));
-        }
-        images.push(crate::report::plot::ImageGrid {
-            stem: format!("examples_{kind}"),
-            title: format!(
-                "Denoising, {kind} at {:.0} %: clean test digits, corrupted, and the settled reconstruction in each condition (first seed)",
-                100.0 * mean("example_level").0
-            ),
-            side: 28,
-            rows: grid_rows,
-        });
+        );
     }
+    charts.push(chart(
+        &format!("mse_{kind}"),
+        &format!(
+            "Denoising, {kind}: MSE to the clean digit against the fraction of corrupted pixels"
+        ),
+        "corruption level (fraction of pixels)",
+        "MSE to the clean digit",
+        mse_lines,
+        false,
+    ));
+    charts.push(chart(
+        &format!("accuracy_{kind}"),
+        &format!(
+            "Denoising, {kind}: backprop classifier accuracy on corrupted and reconstructed digits"
+        ),
+        "corruption level (fraction of pixels)",
+        "accuracy (%)",
+        acc_lines,
+        false,
+    ));
+    let mut grid_rows = vec![
+        (
+            "clean".to_string(),
+            stored_images(ts, "example_pixel", "clean", -1)?,
+        ),
+        (
+            "corrupted".to_string(),
+            stored_images(ts, "example_pixel", "corrupted", ki)?,
+        ),
+    ];
+    for (cond, _) in CONDITIONS {
+        grid_rows.push((
+            cond.replace('_', " "),
+            stored_images(ts, "example_pixel", cond, ki)?,
+        ));
+    }
+    images.push(crate::report::plot::ImageGrid {
+        stem: format!("examples_{kind}"),
+        title: format!(
+            "Denoising, {kind} at {:.0} %: clean test digits, corrupted, and the settled reconstruction in each condition (first seed)",
+            100.0 * mean("example_level").0
+        ),
+        side: 28,
+        rows: grid_rows,
+    });
+    Ok(())
+}
+
+/// The generated digits, one grid per gate condition.
+fn generated_grids(ts: &DataFrame) -> ReportResult<Vec<crate::report::plot::ImageGrid>> {
+    let mut images = Vec::new();
     for (cond, label) in [
         ("gate_open", "gate open"),
         ("gate_closed", "gate closed (ablation)"),
@@ -267,22 +296,21 @@ pub(super) fn disinhibition(inputs: &Inputs) -> ReportResult<Page> {
             rows,
         });
     }
-    let table = format!(
-        "<table><tr><th>corruption</th><th>level (%)</th><th>MSE input</th><th>MSE gate open</th><th>MSE gate closed</th><th>MSE no class</th><th>accuracy input (%)</th><th>accuracy gate open</th><th>accuracy gate closed</th><th>accuracy no class</th></tr>{rows}</table>"
-    );
+    Ok(images)
+}
+
+/// The page's prose: design, training, settling, how to read it.
+fn disinhibition_notes(
+    inputs: &Inputs,
+    d: &crate::experiment::scenario::Disinhibition,
+) -> Vec<String> {
     let gate = d
         .gate_schedule
         .iter()
         .map(|g| format!("from {} ms: {:?}", g.t_ms, g.gate))
         .collect::<Vec<_>>()
         .join("; ");
-    Ok(Page {
-        metrics,
-        charts,
-        heatmaps: Vec::new(),
-        images,
-        table: Some(table),
-        notes: vec![
+    vec![
             "<b>Design (ours; the paper's mechanism and protocol are not public, paper-spec §8.4).</b> \
              A gate g_k per hidden layer multiplies the interneurons' input to the apical dendrite, \
              v_A = W^PP_{k,k+1} r_{k+1} + g_k W^PI r^I_k (Eq. 4 with a VIP-like disinhibition of the SST-like interneurons). \
@@ -325,6 +353,37 @@ pub(super) fn disinhibition(inputs: &Inputs) -> ReportResult<Page> {
              the top-down input is added on top of it and overshoots, so the open gate can cost MSE there; \
              where the evidence is missing (occlusion, heavy noise) it fills in the class. Compare the gate-closed column kind by kind before drawing a conclusion."
                 .to_string(),
-        ],
+    ]
+}
+
+/// The disinhibition study: denoising and generation with the gate open and closed.
+pub(super) fn disinhibition(inputs: &Inputs) -> ReportResult<Page> {
+    let StudyConfig::Disinhibition { settings: d, .. } = &inputs.scenario.study else {
+        return Err(ReportError::Invalid(
+            "the scenario has no [disinhibition] table".to_string(),
+        ));
+    };
+    let kinds = crate::experiment::disinhibition::corruption_names(d);
+    let metrics = disinhibition_metrics(inputs, d, &kinds)?;
+    let mut out = KindOutputs {
+        rows: String::new(),
+        charts: Vec::new(),
+        images: Vec::new(),
+    };
+    for (ki, kind) in kinds.iter().enumerate() {
+        kind_outputs(inputs, kind, ki as i64, &mut out)?;
+    }
+    out.images.extend(generated_grids(inputs.timeseries)?);
+    let rows = &out.rows;
+    let table = format!(
+        "<table><tr><th>corruption</th><th>level (%)</th><th>MSE input</th><th>MSE gate open</th><th>MSE gate closed</th><th>MSE no class</th><th>accuracy input (%)</th><th>accuracy gate open</th><th>accuracy gate closed</th><th>accuracy no class</th></tr>{rows}</table>"
+    );
+    Ok(Page {
+        metrics,
+        charts: out.charts,
+        heatmaps: Vec::new(),
+        images: out.images,
+        table: Some(table),
+        notes: disinhibition_notes(inputs, d),
     })
 }
