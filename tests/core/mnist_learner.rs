@@ -47,6 +47,21 @@ fn affine(w: &[Vec<f64>], b: &[f64], x: &[f64]) -> Vec<f64> {
         .collect()
 }
 
+/// A 3-2-2 network with biases, the hand computation's conductances and rates, no traces.
+fn hand_config() -> NetworkConfig {
+    let mut config = NetworkConfig::new(&[3, 2, 2]);
+    config.bias = true;
+    let c = &mut config.conductances;
+    (c.g_lk, c.g_b, c.g_a, c.g_d, c.g_som) = (0.1, 1.0, 0.3, 1.2, 0.7);
+    let p = &mut config.plasticity;
+    p.eta_up = vec![0.3, 0.2];
+    p.eta_ip = vec![0.15];
+    p.eta_pi = vec![0.05];
+    p.eta_down = vec![0.07];
+    p.tau_w = 0.0;
+    config
+}
+
 /// The weights of the hand computation.
 struct HandWeights<'a> {
     w1: &'a [Vec<f64>],
@@ -112,16 +127,7 @@ fn hand_factors(w: &HandWeights, x: &[f64], t: &[f64; 2]) -> [(Vec<f64>, Vec<f64
 )]
 #[test]
 fn one_minibatch_step_matches_the_hand_computed_update() {
-    let mut config = NetworkConfig::new(&[3, 2, 2]);
-    config.bias = true;
-    let c = &mut config.conductances;
-    (c.g_lk, c.g_b, c.g_a, c.g_d, c.g_som) = (0.1, 1.0, 0.3, 1.2, 0.7);
-    let p = &mut config.plasticity;
-    p.eta_up = vec![0.3, 0.2];
-    p.eta_ip = vec![0.15];
-    p.eta_pi = vec![0.05];
-    p.eta_down = vec![0.07];
-    p.tau_w = 0.0;
+    let config = hand_config();
     let net = Network::new(config.clone(), 2).expect("valid");
     let mut state = net.zero_state();
     fill_distinct(&net, &mut state, 0.37);
