@@ -34,10 +34,8 @@ use crate::record::npz::{NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};
 use crate::rng::Rng;
 use crate::solve::{Method, MethodKind, Simulation, SolveError};
-use crate::task::TaskConfig;
 use crate::task::corrupt::{Corruption, mse};
 use crate::task::minibatch::{Minibatches, argmax};
-use crate::task::mnist::load;
 
 /// Random stream of the reconstruction's initial weights.
 const RECONSTRUCTION: u64 = 11;
@@ -223,51 +221,6 @@ fn push_images(
     }
 }
 
-/// The training and test sets of a run, and the one-hot target potentials.
-struct Sets {
-    train_x: Array2<f64>,
-    train_y: Vec<u8>,
-    test_x: Array2<f64>,
-    test_y: Vec<u8>,
-    levels: (f64, f64),
-}
-
-/// Loads the scenario's MNIST sets and the target potentials {u_low, u_high}.
-fn load_sets(scenario: &Scenario, seed: u64) -> Result<Sets, RunError> {
-    let TaskConfig::Mnist {
-        dir,
-        train,
-        test,
-        rate_low,
-        rate_high,
-        ..
-    } = &scenario.task
-    else {
-        unreachable!("validated")
-    };
-    let task_err = |message: String| RunError::Task { seed, message };
-    let data = load(Path::new(dir))
-        .map_err(|e| task_err(format!("{e} (run `make data` to install MNIST)")))?;
-    crate::task::mnist::check_pixels(&data, Path::new(dir), scenario.network.sizes[0])
-        .map_err(|e| task_err(e.to_string()))?;
-    if *train > data.train_labels.len() || *test > data.test_labels.len() {
-        return Err(task_err(format!(
-            "task.train = {train} and task.test = {test} exceed the data"
-        )));
-    }
-    let phi = scenario.network.phi;
-    let (Some(u_low), Some(u_high)) = (phi.inverse(*rate_low), phi.inverse(*rate_high)) else {
-        return Err(task_err("target rates outside the range of φ".into()));
-    };
-    Ok(Sets {
-        train_x: data.train_images.slice(s![..*train, ..]).to_owned(),
-        train_y: data.train_labels[..*train].to_vec(),
-        test_x: data.test_images.slice(s![..*test, ..]).to_owned(),
-        test_y: data.test_labels[..*test].to_vec(),
-        levels: (u_low, u_high),
-    })
-}
-
 /// What phase 1 trains: the microcircuit, its input reconstruction, and the generator of the
 /// minibatch order, with the reconstruction's error per epoch.
 struct Training1 {
@@ -286,7 +239,7 @@ pub fn run(
     progress: Option<&ProgressBar>,
     checkpoints: Option<&Path>,
 ) -> Result<RunOutput, RunError> {
-    let sets = load_sets(scenario, seed)?;
+    let sets = super::mnist::load_split(scenario, seed)?;
     let phi = scenario.network.phi;
     let b = training.batch;
     let (net, state) = initial_network(scenario.network.clone(), b, scenario, seed)?;
@@ -577,7 +530,7 @@ fn denoise(
     j: &Judged,
     d: &Disinhibition,
     seed: u64,
-    sets: &Sets,
+    sets: &super::mnist::Split,
     series: &mut TimeSeries,
     summary: &mut SummaryRow,
 ) -> Result<(), RunError> {

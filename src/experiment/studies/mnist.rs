@@ -73,18 +73,18 @@ pub(crate) fn build_learner(
 
 /// The three sets of a run: training, validation (the end of the training file) and test,
 /// and the one-hot target potentials {u_low, u_high}.
-struct Split {
-    train_x: Array2<f64>,
-    train_y: Vec<u8>,
-    val_x: Array2<f64>,
-    val_y: Vec<u8>,
-    test_x: Array2<f64>,
-    test_y: Vec<u8>,
-    levels: (f64, f64),
+pub(crate) struct Split {
+    pub(crate) train_x: Array2<f64>,
+    pub(crate) train_y: Vec<u8>,
+    pub(crate) val_x: Array2<f64>,
+    pub(crate) val_y: Vec<u8>,
+    pub(crate) test_x: Array2<f64>,
+    pub(crate) test_y: Vec<u8>,
+    pub(crate) levels: (f64, f64),
 }
 
 /// Loads the scenario's MNIST split.
-fn load_split(scenario: &Scenario, seed: u64) -> Result<Split, RunError> {
+pub(crate) fn load_split(scenario: &Scenario, seed: u64) -> Result<Split, RunError> {
     let TaskConfig::Mnist {
         dir,
         train,
