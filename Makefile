@@ -10,7 +10,7 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence s
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: lint examples slurm-check all deps test test-slow report robustness mnist disinhibition performance dynamics bench build clean fmt check data
+.PHONY: cycles lint examples slurm-check all deps test test-slow report robustness mnist disinhibition performance dynamics bench build clean fmt check data
 MNIST_DIR := data/mnist
 
 all: test
@@ -28,6 +28,10 @@ deps:
 lint: deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets $(CARGO_FLAGS) -- -D warnings
+
+## cycles: list import cycles between files of src/ (none allowed; needs python3)
+cycles:
+	python3 scripts/import-cycles.py
 
 ## examples: build and run the three examples on small settings (CI runs them)
 examples: deps

@@ -75,7 +75,15 @@ pub struct LayerComparison {
 }
 
 fn angle(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
-    crate::experiment::probe::angle_deg(a, b)
+    angle_deg(a, b)
+}
+
+/// Angle in degrees between two matrices seen as vectors.
+pub fn angle_deg(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    let dot: f64 = a.iter().zip(b.iter()).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
+    (dot / (na * nb)).clamp(-1.0, 1.0).acos().to_degrees()
 }
 
 fn relerr(a: &Array2<f64>, b: &Array2<f64>) -> f64 {

@@ -26,13 +26,7 @@ pub fn interneuron_mismatch(net: &Network, state: &State) -> f64 {
     s
 }
 
-/// Angle in degrees between two matrices seen as vectors.
-pub fn angle_deg(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
-    let dot: f64 = a.iter().zip(b.iter()).map(|(x, y)| x * y).sum();
-    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
-    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
-    (dot / (na * nb)).clamp(-1.0, 1.0).acos().to_degrees()
-}
+pub use crate::analysis::equivalence::angle_deg;
 
 /// Angle between the forward weights W^PP_{k+1,k} and the transposed feedback (W^PP_{k,k+1})^T.
 pub fn alignment_angle_deg(net: &Network, state: &State, k: usize) -> f64 {
