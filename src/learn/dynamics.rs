@@ -12,7 +12,7 @@ use super::two_pass::{TwoPassLearner, learning_rates};
 use crate::model::{Drive, Network, Projection};
 use crate::record::npz::{NpyArray, NpyData};
 use crate::record::{SummaryRow, TimeSeries};
-use crate::solve::{Euler, Method};
+use crate::solve::{Euler, Simulation};
 
 /// The full continuous-time learner (issue 17): the microcircuit's ODE with plasticity on
 /// while each minibatch is presented, integrated by the fused forward Euler at `dt`. Each
@@ -95,14 +95,13 @@ impl Learner for DynamicsLearner {
     fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), LearnError> {
         let drive = Drive::nudged(x.view(), target.view());
         let state = &mut self.inner.state;
+        let mut sim =
+            Simulation::new(&self.net, state, &mut self.euler, self.dt)?.starting_at(self.steps);
         for (n, learning) in [(self.settle_steps, 0.0), (self.learn_steps, 1.0)] {
-            self.euler.set_learning(learning);
-            for _ in 0..n {
-                let t = self.steps as f64 * self.dt;
-                self.euler.step(&self.net, state, &drive, t, self.dt)?;
-                self.steps += 1;
-            }
+            sim.method_mut().set_learning(learning);
+            sim.run(n as u64, &drive, &mut [])?;
         }
+        self.steps = sim.n();
         Ok(())
     }
 

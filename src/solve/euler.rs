@@ -28,6 +28,20 @@ pub struct Euler {
     stats: Statistics,
 }
 
+/// An Euler stepper borrowed by a [`super::Simulation`] that needs its own methods too
+/// (`set_learning` between runs).
+impl std::borrow::Borrow<dyn Method> for &mut Euler {
+    fn borrow(&self) -> &(dyn Method + 'static) {
+        &**self
+    }
+}
+
+impl std::borrow::BorrowMut<dyn Method> for &mut Euler {
+    fn borrow_mut(&mut self) -> &mut (dyn Method + 'static) {
+        &mut **self
+    }
+}
+
 impl Euler {
     /// Scales every weight and trace change of the following steps by `factor` (1 after
     /// [`Euler::new`]); 0 holds the weights and traces while the potentials move, as in a

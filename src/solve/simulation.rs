@@ -107,6 +107,19 @@ impl<N: Borrow<Network>, S: BorrowMut<State>, M: BorrowMut<dyn Method>> Simulati
         })
     }
 
+    /// The same simulation with its clock at step `n` (t = n·dt): a run that goes on from where
+    /// an earlier one stopped (a learner presenting one minibatch after another).
+    #[must_use]
+    pub fn starting_at(mut self, n: u64) -> Self {
+        self.n = n;
+        self
+    }
+
+    /// The method, to change between runs (e.g. `Euler::set_learning`).
+    pub fn method_mut(&mut self) -> &mut M {
+        &mut self.method
+    }
+
     /// Simulated time, n·dt ms.
     pub fn t(&self) -> f64 {
         self.n as f64 * self.dt

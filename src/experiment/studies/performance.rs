@@ -30,7 +30,7 @@ use crate::experiment::scenario::{Performance, Scenario};
 use crate::model::{Drive, Network, State};
 use crate::record::{Cell, SummaryRow, TimeSeries};
 use crate::rng::Rng;
-use crate::solve::{Euler, Method};
+use crate::solve::{Euler, Simulation};
 use crate::task::minibatch::Minibatches;
 
 /// The median of a non-empty sample.
@@ -109,22 +109,12 @@ fn euler_step_us(
     let dt = scenario.protocol.dt;
     let mut euler = Euler::new(&net, seed);
     let fail = |e| RunError::Solve { seed, source: e };
-    let mut n = 0u64;
-    for _ in 0..50 {
-        euler
-            .step(&net, &mut state, &drive, n as f64 * dt, dt)
-            .map_err(fail)?;
-        n += 1;
-    }
+    let mut sim = Simulation::new(&net, &mut state, &mut euler, dt).map_err(fail)?;
+    sim.run(50, &drive, &mut []).map_err(fail)?;
     let mut per_step = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t0 = Instant::now();
-        for _ in 0..steps {
-            euler
-                .step(&net, &mut state, &drive, n as f64 * dt, dt)
-                .map_err(fail)?;
-            n += 1;
-        }
+        sim.run(steps as u64, &drive, &mut []).map_err(fail)?;
         per_step.push(t0.elapsed().as_secs_f64() * 1e6 / (steps * batch) as f64);
     }
     Ok((median(&per_step), step_bytes(&net)))
