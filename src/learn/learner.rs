@@ -30,9 +30,22 @@ pub enum LearnError {
     /// A weight or potential left the finite range: the learner diverged.
     #[error("{0}")]
     Diverged(String),
-    /// A checkpoint that does not fit the learner.
+    /// A checkpoint that cannot be read, written or does not fit the learner.
     #[error("checkpoint: {0}")]
     Checkpoint(String),
+    /// A minibatch step that failed.
+    #[error("epoch {epoch}, minibatch {minibatch}: {source}")]
+    Step {
+        /// The epoch (from 1).
+        epoch: usize,
+        /// The minibatch of that epoch (from 0).
+        minibatch: usize,
+        /// What failed.
+        source: Box<LearnError>,
+    },
+    /// Stopped early, as asked (`mnist.stop_after_images`), after writing a checkpoint.
+    #[error("{0}")]
+    Stopped(String),
 }
 
 /// A learner: one minibatch step, and the classification error of its current weights.

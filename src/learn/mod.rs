@@ -8,6 +8,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod dynamics;
 mod learner;
+pub mod trainer;
 pub mod two_pass;
 
 pub use backprop::BackpropLearner;
