@@ -127,7 +127,10 @@ pub struct RowUpdate {
 
 macro_rules! kernels {
     ($modname:ident, $($feature:literal),*) => {
-        #[allow(unsafe_op_in_unsafe_fn)]
+        #[allow(
+            unsafe_op_in_unsafe_fn,
+            reason = "the kernels are unsafe for their target features only; every intrinsic is in bounds"
+        )]
         mod $modname {
             use super::RowUpdate;
 
@@ -600,7 +603,10 @@ pub fn update_row_direct(w: &mut [f64], x: &[f64], e: &[f64], clip: Option<f64>)
 /// arithmetic of the portable bodies (`row_dot_body`, `dot8_body`, `update_*_body`), so the results are the same
 /// bits.
 #[cfg(target_arch = "x86_64")]
-#[allow(unsafe_op_in_unsafe_fn)]
+#[allow(
+    unsafe_op_in_unsafe_fn,
+    reason = "the kernels are unsafe for their target features only; every intrinsic is in bounds"
+)]
 mod x86 {
     use super::{RowUpdate, UPDATE_LANES};
     use core::arch::x86_64::*;
@@ -888,7 +894,10 @@ mod x86 {
     /// `update_*_body`.
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the masked AVX-512 tail of the row update: pointers, lengths and the update's factors"
+    )]
     unsafe fn masked_chunks_512(
         wp: *mut f64,
         dp: Option<*mut f64>,

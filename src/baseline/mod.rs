@@ -285,7 +285,10 @@ impl FeedForward {
     /// One gradient step, as [`FeedForward::step`] followed by the weight decay
     /// W_k ← (1 − η_k β) W_k, computed in `ws` without allocating: one matrix product per layer
     /// forward, one per layer back, and the update accumulated straight into the weights.
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one allocation-free training step: the minibatch, its buffers and the rule's settings"
+    )]
     pub fn train_step(
         &mut self,
         ws: &mut TrainWorkspace,

@@ -244,6 +244,23 @@ pub(crate) fn build_task(scenario: &Scenario, seed: u64) -> Result<Task, RunErro
         .map_err(|message| RunError::Task { seed, message })
 }
 
+/// The input and target of a single-association task (the studies that validation pairs
+/// with `task.kind = "single_association"`); an error for any other kind.
+pub(crate) fn single_association(
+    scenario: &Scenario,
+    seed: u64,
+) -> Result<(ndarray::Array2<f64>, ndarray::Array2<f64>), RunError> {
+    match build_task(scenario, seed)? {
+        Task::SingleAssociation { input, target } => Ok((input, target)),
+        _ => Err(RunError::Task {
+            seed,
+            message:
+                "this study presents one input and its target: task.kind = \"single_association\""
+                    .into(),
+        }),
+    }
+}
+
 /// A text cell of a summary row.
 pub(crate) fn text(row: &mut SummaryRow, key: &str, v: &str) {
     row.insert(key.to_string(), Cell::Text(v.to_string()));

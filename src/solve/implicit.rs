@@ -94,7 +94,10 @@ impl ShiftedSystem {
 
     /// x ← (I − c J)⁻¹ v. `state` is where J is taken (its weights give the filter's drive) and
     /// `f0` = f(state) (used by the sweeps' directional differences).
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the shifted system (I − cJ) x = v at one state: network, state, drive, shift and buffers"
+    )]
     pub fn solve(
         &mut self,
         net: &Network,

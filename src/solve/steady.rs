@@ -194,7 +194,10 @@ impl SteadyState for TwoPass {
 /// The loop both iterative solvers share: set the input filter to the input, evaluate du/dt,
 /// stop below the tolerance, give up at the cap (or on a non-finite residual), else `update`
 /// the state (which returns the extra right-hand-side evaluations it spent).
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the loop both iterative solvers share: their state, buffers, stopping rule and update"
+)]
 fn iterate(
     net: &Network,
     state: &mut State,

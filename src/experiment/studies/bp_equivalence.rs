@@ -2,12 +2,11 @@
 
 use indicatif::ProgressBar;
 
-use crate::experiment::protocol::{RunError, RunOutput, build_task, num, stream, text};
+use crate::experiment::protocol::{RunError, RunOutput, num, single_association, stream, text};
 use crate::experiment::scenario::{Equivalence, Scenario};
 use crate::model::Network;
 use crate::record::{SummaryRow, TimeSeries};
 use crate::rng::Rng;
-use crate::task::Task;
 
 /// The settling of a scenario's `equivalence.settle` name.
 fn settle_of(name: &str, eq: &Equivalence) -> crate::analysis::equivalence::Settle {
@@ -71,10 +70,8 @@ pub fn run(
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
     use crate::analysis::equivalence::{Settle, compare, conductance_for_lambda};
-    let task = build_task(scenario, seed)?;
-    let Task::SingleAssociation { input, target } = &task else {
-        unreachable!("validated")
-    };
+    let (input, target) = single_association(scenario, seed)?;
+    let (input, target) = (&input, &target);
     let mut table = Vec::new();
     let mut evals = 0.0;
     for &top_down in &eq.top_down {

@@ -8,7 +8,7 @@ use indicatif::ProgressBar;
 
 use crate::analysis::stability::dt_limit;
 use crate::experiment::protocol::{
-    RunError, RunOutput, build_task, initial_network, num, num_if_defined, text,
+    RunError, RunOutput, initial_network, num, num_if_defined, single_association, text,
 };
 use crate::experiment::scenario::{Integrators, Scenario};
 use crate::model::{Drive, Network, Plasticity, State, Workspace};
@@ -16,7 +16,6 @@ use crate::record::{SummaryRow, TimeSeries};
 use crate::solve::{
     Control, Dopri5, Method, MethodKind, Simulation, SolveError, SteadyStateConfig, Tolerances,
 };
-use crate::task::Task;
 
 /// Errors below this are round-off and left out of the order fits.
 pub const ROUND_OFF: f64 = 1e-11;
@@ -144,10 +143,8 @@ pub fn run(
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
-    let task = build_task(scenario, seed)?;
-    let Task::SingleAssociation { input, target } = &task else {
-        unreachable!("validated")
-    };
+    let (input, target) = single_association(scenario, seed)?;
+    let (input, target) = (&input, &target);
     let setup = Setup {
         scenario,
         it,

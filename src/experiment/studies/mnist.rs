@@ -94,7 +94,10 @@ pub(crate) fn load_split(scenario: &Scenario, seed: u64) -> Result<Split, RunErr
         rate_high,
     } = &scenario.task
     else {
-        unreachable!("validated")
+        return Err(RunError::Task {
+            seed,
+            message: "the mnist study reads task.kind = \"mnist\"".into(),
+        });
     };
     let task_error = |message: String| RunError::Task { seed, message };
     let data: Mnist = load(Path::new(dir))

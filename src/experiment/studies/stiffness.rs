@@ -30,7 +30,7 @@ use indicatif::ProgressBar;
 use super::integrators::shrinks;
 use crate::analysis::stability::dt_limit;
 use crate::experiment::protocol::{
-    RunError, RunOutput, build_task, initial_network, num, num_if_defined, text,
+    RunError, RunOutput, initial_network, num, num_if_defined, single_association, text,
 };
 use crate::experiment::scenario::{Scenario, Stiffness};
 use crate::model::{Drive, Network, NetworkConfig, Plasticity, State, Workspace};
@@ -38,7 +38,6 @@ use crate::record::{SummaryRow, TimeSeries};
 use crate::solve::{
     Bdf2, Method, MethodKind, Ros2, Simulation, SolveError, SteadyStateConfig, Tolerances,
 };
-use crate::task::Task;
 
 /// Ratios dt / (Euler's predicted limit) tried for ROS2's stability, ascending.
 pub const STABILITY_RATIOS: [f64; 9] = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 300.0, 1000.0];
@@ -165,10 +164,8 @@ pub fn run(
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
-    let task = build_task(scenario, seed)?;
-    let Task::SingleAssociation { input, target } = &task else {
-        unreachable!("validated")
-    };
+    let (input, target) = single_association(scenario, seed)?;
+    let (input, target) = (&input, &target);
     let drive = Drive::nudged(input.view(), target.view());
     let solve = |source| RunError::Solve { seed, source };
     let mut table = Vec::new();
@@ -239,7 +236,10 @@ pub fn run(
 
 /// The cheapest setting of `kind` that reaches the target error (see the module doc); every
 /// run tried is a row of `table`.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one method at one stiffness: the network, its start, the reference and the table"
+)]
 fn cost(
     kind: MethodKind,
     st: &Stiffness,

@@ -8,8 +8,8 @@ use ndarray::Array2;
 
 use crate::experiment::probe::{FreeProbe, alignment_angle_deg, apical_norm, interneuron_mismatch};
 use crate::experiment::protocol::{
-    RunError, RunOutput, build_task, check_stable_dt, initial_network, num, num_if_defined, steps,
-    stream,
+    RunError, RunOutput, build_task, check_stable_dt, initial_network, num, num_if_defined,
+    single_association, steps, stream,
 };
 use crate::experiment::scenario::Scenario;
 use crate::model::{Drive, Workspace};
@@ -224,10 +224,8 @@ pub fn target_learning(
 ) -> Result<RunOutput, RunError> {
     let p = &scenario.protocol;
     let (mut sim, mut ws) = simulation(scenario, scenario.network.clone(), seed)?;
-    let task = build_task(scenario, seed)?;
-    let Task::SingleAssociation { input, target } = &task else {
-        unreachable!("validated")
-    };
+    let (input, target) = single_association(scenario, seed)?;
+    let (input, target) = (&input, &target);
     let free = Drive::free(input.view());
     let nudged = Drive::nudged(input.view(), target.view());
     let mut probe = FreeProbe::new(sim.net(), 1, p.test_solver)
