@@ -5,6 +5,7 @@
 pub mod compare;
 pub mod lock;
 pub mod npz;
+pub mod observe;
 pub mod test_hook;
 
 use std::collections::BTreeMap;

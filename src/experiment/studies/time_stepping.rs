@@ -13,6 +13,7 @@ use crate::experiment::protocol::{
 };
 use crate::experiment::scenario::Scenario;
 use crate::model::{Drive, Workspace};
+use crate::record::observe::{Recorder, Sample};
 use crate::record::{Cell, SummaryRow, TimeSeries};
 use crate::rng::Rng;
 use crate::solve::{Moment, Simulation};
@@ -60,6 +61,7 @@ pub fn self_predicting(
     let per = steps(p.pattern_ms, p.dt);
     let every = steps(scenario.record.interval_ms, p.dt).max(1);
     let mut series = TimeSeries::default();
+    let mut record_ws = Workspace::new(sim.net());
     let (mut first, mut last) = ((0.0, 0.0), Vec::new());
     for pat in 0..p.patterns {
         let pattern = task.pattern(sim.net().layout.sizes[0], &mut rng);
@@ -68,19 +70,22 @@ pub fn self_predicting(
         let mut watch = |at: Moment<'_, '_>| {
             at.net
                 .dendrites(&at.state.y, &at.state.p, at.drive, &mut ws);
-            let (a, m) = (
-                apical_norm(at.net, &ws),
-                interneuron_mismatch(at.net, at.state),
-            );
-            a_sum += a;
-            m_sum += m;
-            if at.n.is_multiple_of(every) {
-                series.push("", at.t, "apical_norm", -1, -1, a);
-                series.push("", at.t, "interneuron_mismatch", -1, -1, m);
-            }
+            a_sum += apical_norm(at.net, &ws);
+            m_sum += interneuron_mismatch(at.net, at.state);
             ControlFlow::Continue(())
         };
-        sim.run(per, &drive, &mut [&mut watch])
+        let mut record = Recorder::new(&mut series, "", every, |at| {
+            at.net
+                .dendrites(&at.state.y, &at.state.p, at.drive, &mut record_ws);
+            vec![
+                Sample::global("apical_norm", apical_norm(at.net, &record_ws)),
+                Sample::global(
+                    "interneuron_mismatch",
+                    interneuron_mismatch(at.net, at.state),
+                ),
+            ]
+        });
+        sim.run(per, &drive, &mut [&mut watch, &mut record])
             .map_err(|source| RunError::Solve { seed, source })?;
         let means = (a_sum / per as f64, m_sum / per as f64);
         if pat == 0 {
