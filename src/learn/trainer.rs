@@ -12,8 +12,8 @@ use ndarray::Array2;
 use super::checkpoint::{f64_array, u64_array};
 use super::config::Training;
 use super::learner::{LearnError, Learner};
-use crate::record::TimeSeries;
 use crate::record::npz::{self, NpyArray, NpyData};
+use crate::record::{TimeSeries, X};
 use crate::rng::Rng;
 use crate::task::minibatch::Minibatches;
 
@@ -37,10 +37,16 @@ pub struct Evaluations<'a> {
 impl Evaluations<'_> {
     /// Records one evaluation (already computed or restored).
     pub fn record(&mut self, epoch: f64, v: f64, te: f64) {
+        self.series.push_at(
+            X::Epoch(epoch),
+            self.name,
+            "validation_error",
+            self.layer,
+            -1,
+            v,
+        );
         self.series
-            .push(self.name, epoch, "validation_error", self.layer, -1, v);
-        self.series
-            .push(self.name, epoch, "test_error", self.layer, -1, te);
+            .push_at(X::Epoch(epoch), self.name, "test_error", self.layer, -1, te);
         if v < self.best.0 {
             self.best = (v, te, epoch);
         }

@@ -11,7 +11,7 @@ use super::config::{InterneuronRescaling, InterneuronTeaching, SettleBy, Trainin
 use super::learner::{LearnError, Learner, num};
 use crate::model::{Drive, Network, Projection, State, Workspace, copy_parameters};
 use crate::record::npz::{NpyArray, NpyData};
-use crate::record::{SummaryRow, TimeSeries};
+use crate::record::{SummaryRow, TimeSeries, X};
 use crate::solve::{FixedPoint, MethodKind, Relax, SteadyState, TwoPass};
 use crate::task::minibatch::argmax;
 
@@ -250,16 +250,30 @@ impl Learner for TwoPassLearner {
     fn probe(&self, name: &str, epoch: f64, series: &mut TimeSeries) {
         for k in 1..self.net.n_layers() {
             let m = self.net.interneuron_mismatch(&self.state, k);
-            series.push(name, epoch, "interneuron_mismatch", k as i64, -1, m);
+            series.push_at(
+                X::Epoch(epoch),
+                name,
+                "interneuron_mismatch",
+                k as i64,
+                -1,
+                m,
+            );
             if self.net.config.eta_down(k) != 0.0 {
                 let (net, state) = (&self.net, &self.state);
                 let down = state.view(&net.w(Projection::Down, k));
                 let rms = (down.iter().map(|w| w * w).sum::<f64>() / down.len() as f64).sqrt();
-                series.push(name, epoch, "top_down_rms", k as i64, -1, rms);
+                series.push_at(X::Epoch(epoch), name, "top_down_rms", k as i64, -1, rms);
                 let a = net.top_down_alignment(state, k);
-                series.push(name, epoch, "top_down_alignment", k as i64, -1, a);
+                series.push_at(X::Epoch(epoch), name, "top_down_alignment", k as i64, -1, a);
                 let c = net.top_down_common_mode(state, k);
-                series.push(name, epoch, "top_down_common_mode", k as i64, -1, c);
+                series.push_at(
+                    X::Epoch(epoch),
+                    name,
+                    "top_down_common_mode",
+                    k as i64,
+                    -1,
+                    c,
+                );
                 let pi = state.view(&net.w(Projection::Pi, k));
                 let (mut diff, mut norm) = (0.0, 0.0);
                 for (&p, &d) in pi.iter().zip(down.iter()) {
@@ -267,7 +281,7 @@ impl Learner for TwoPassLearner {
                     norm += d * d;
                 }
                 let m = (diff / norm).sqrt();
-                series.push(name, epoch, "lateral_mismatch", k as i64, -1, m);
+                series.push_at(X::Epoch(epoch), name, "lateral_mismatch", k as i64, -1, m);
             }
         }
     }

@@ -14,13 +14,48 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-/// A long time series: one row per (t, quantity, layer, neuron) sample.
+/// The x value of a recorded row: simulated time, a training epoch, a corruption level or an
+/// image index. Written as the `axis` column beside the value (`t_ms`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum X {
+    /// Simulated time, ms.
+    Time(f64),
+    /// Training epochs (fractions during an epoch).
+    Epoch(f64),
+    /// A corruption level (fraction of pixels).
+    Level(f64),
+    /// The index of a stored image.
+    Image(f64),
+}
+
+impl X {
+    /// The `axis` column's name for this kind.
+    pub fn axis(self) -> &'static str {
+        match self {
+            X::Time(_) => "time_ms",
+            X::Epoch(_) => "epoch",
+            X::Level(_) => "level",
+            X::Image(_) => "image",
+        }
+    }
+
+    /// The value.
+    pub fn value(self) -> f64 {
+        match self {
+            X::Time(v) | X::Epoch(v) | X::Level(v) | X::Image(v) => v,
+        }
+    }
+}
+
+/// A long time series: one row per (x, quantity, layer, neuron) sample.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct TimeSeries {
     /// Which learner of a run ("microcircuit", "shallow", …; "" when there is one).
     pub variant: Vec<String>,
-    /// Simulated time in ms.
+    /// The x value: simulated time in ms, or what `axis` says.
     pub t_ms: Vec<f64>,
+    /// What the x value is (`X::axis`): "time_ms", "epoch", "level" or "image".
+    pub axis: Vec<&'static str>,
     /// What was measured (e.g. "apical_norm", "test_error").
     pub quantity: Vec<&'static str>,
     /// Layer k (−1 when not layer-specific).
@@ -32,7 +67,7 @@ pub struct TimeSeries {
 }
 
 impl TimeSeries {
-    /// Appends one sample.
+    /// Appends one sample at simulated time `t_ms` (layer and neuron −1 when not specific).
     pub fn push(
         &mut self,
         variant: &str,
@@ -42,8 +77,22 @@ impl TimeSeries {
         neuron: i64,
         value: f64,
     ) {
+        self.push_at(X::Time(t_ms), variant, quantity, layer, neuron, value);
+    }
+
+    /// Appends one sample at `x` (an epoch, a level, an image index or a time).
+    pub fn push_at(
+        &mut self,
+        x: X,
+        variant: &str,
+        quantity: &'static str,
+        layer: i64,
+        neuron: i64,
+        value: f64,
+    ) {
         self.variant.push(variant.to_string());
-        self.t_ms.push(t_ms);
+        self.t_ms.push(x.value());
+        self.axis.push(x.axis());
         self.quantity.push(quantity);
         self.layer.push(layer);
         self.neuron.push(neuron);
@@ -54,6 +103,7 @@ impl TimeSeries {
     pub fn extend(&mut self, other: TimeSeries) {
         self.variant.extend(other.variant);
         self.t_ms.extend(other.t_ms);
+        self.axis.extend(other.axis);
         self.quantity.extend(other.quantity);
         self.layer.extend(other.layer);
         self.neuron.extend(other.neuron);
@@ -77,6 +127,7 @@ impl TimeSeries {
             "seed" => vec![seed; n],
             "variant" => self.variant.clone(),
             "t_ms" => self.t_ms.clone(),
+            "axis" => self.axis.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
             "quantity" => self.quantity.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
             "layer" => self.layer.clone(),
             "neuron" => self.neuron.clone(),

@@ -31,7 +31,7 @@ use crate::experiment::scenario::{
 use crate::learn::{Learner, TwoPassLearner};
 use crate::model::{Drive, Network, Projection, Reconstruction, State};
 use crate::record::npz::{NpyArray, NpyData};
-use crate::record::{SummaryRow, TimeSeries};
+use crate::record::{SummaryRow, TimeSeries, X};
 use crate::rng::Rng;
 use crate::solve::{Method, MethodKind, Simulation, SolveError};
 use crate::task::corrupt::{Corruption, mse};
@@ -216,7 +216,7 @@ fn push_images(
 ) {
     for (i, row) in rows.enumerate() {
         for (p, &v) in images.row(row).iter().enumerate() {
-            series.push(variant, i as f64, quantity, layer, p as i64, v);
+            series.push_at(X::Image(i as f64), variant, quantity, layer, p as i64, v);
         }
     }
 }
@@ -335,7 +335,14 @@ fn train(
             .map_err(|m| task_err(format!("resuming from {}: {m}", path.display())))?;
         first_epoch = st.mse_curve.len();
         for (i, m) in st.mse_curve.iter().enumerate() {
-            series.push("training", (i + 1) as f64, "reconstruction_mse", 0, -1, *m);
+            series.push_at(
+                X::Epoch((i + 1) as f64),
+                "training",
+                "reconstruction_mse",
+                0,
+                -1,
+                *m,
+            );
         }
         tracing::info!(
             "{}: resuming seed {seed} from {} (after epoch {first_epoch})",
@@ -375,7 +382,14 @@ fn train(
         }
         let e = (epoch + 1) as f64;
         let mse_epoch = rec_mse / steps_per_epoch as f64;
-        series.push("training", e, "reconstruction_mse", 0, -1, mse_epoch);
+        series.push_at(
+            X::Epoch(e),
+            "training",
+            "reconstruction_mse",
+            0,
+            -1,
+            mse_epoch,
+        );
         st.mse_curve.push(mse_epoch);
         if training.eta_decay_per_epoch != 1.0 && epoch + 1 < training.epochs {
             st.mc.scale_rates(training.eta_decay_per_epoch);
@@ -389,15 +403,7 @@ fn train(
             }
         }
     }
-    if let Some(path) = checkpoint.as_ref().filter(|p| p.exists()) {
-        std::fs::remove_file(path).map_err(|e| {
-            task_err(format!(
-                "removing the finished training's checkpoint {}: {e}",
-                path.display()
-            ))
-        })?;
-    }
-    Ok(())
+    remove_checkpoint(checkpoint.as_deref(), seed)
 }
 
 /// The switch to the top-down phase: W^PP_{1,0} held, the top-down weights learning.
@@ -429,6 +435,20 @@ fn nearest(levels: &[f64], x: f64) -> f64 {
         .copied()
         .min_by(|a, b| (a - x).abs().total_cmp(&(b - x).abs()))
         .unwrap_or(x)
+}
+
+/// Removes the finished training's checkpoint, when there is one.
+fn remove_checkpoint(checkpoint: Option<&Path>, seed: u64) -> Result<(), RunError> {
+    let Some(path) = checkpoint.filter(|p| p.exists()) else {
+        return Ok(());
+    };
+    std::fs::remove_file(path).map_err(|e| RunError::Task {
+        seed,
+        message: format!(
+            "removing the finished training's checkpoint {}: {e}",
+            path.display()
+        ),
+    })
 }
 
 /// Restores phase 1 from a checkpoint: learner, reconstruction, error curve, generator.
@@ -560,10 +580,10 @@ fn denoise(
         for &level in &d.levels {
             let corrupted = kind.apply(clean.view(), level, &mut crr);
             let mse_in = mse(corrupted.view(), clean.view());
-            series.push("input", level, "mse", ci, -1, mse_in);
-            series.push(
+            series.push_at(X::Level(level), "input", "mse", ci, -1, mse_in);
+            series.push_at(
+                X::Level(level),
                 "input",
-                level,
                 "accuracy",
                 ci,
                 -1,
@@ -584,11 +604,18 @@ fn denoise(
                     .reconstruct(&corrupted, &targets, cond, 0.0, rec, None)
                     .map_err(task_err)?;
                 let m = mse(xhat.view(), clean.view());
-                series.push(cond.name(), level, "mse", ci, -1, m);
-                series.push(cond.name(), level, "mse_ratio", ci, -1, m / mse_in);
-                series.push(
+                series.push_at(X::Level(level), cond.name(), "mse", ci, -1, m);
+                series.push_at(
+                    X::Level(level),
                     cond.name(),
-                    level,
+                    "mse_ratio",
+                    ci,
+                    -1,
+                    m / mse_in,
+                );
+                series.push_at(
+                    X::Level(level),
+                    cond.name(),
                     "accuracy",
                     ci,
                     -1,
