@@ -113,11 +113,7 @@ pub(crate) fn shrinks(
         return false;
     }
     drop(sim);
-    let d = s.y[..np]
-        .iter()
-        .zip(&fixed.y[..np])
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
+    let d = max_abs_diff(&s.y[..np], &fixed.y[..np]);
     d < d0
 }
 
@@ -134,6 +130,23 @@ struct Setup<'a> {
     it: &'a Integrators,
     seed: u64,
     drive: Drive<'a>,
+}
+
+/// The largest |a − b| over two states (0 for empty ones).
+fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max)
+}
+
+/// The log–log slope of (x, error) points; undefined (NaN) with fewer than 3.
+fn fitted_slope(points: &[(f64, f64)]) -> f64 {
+    if points.len() >= 3 {
+        loglog_slope(points)
+    } else {
+        f64::NAN
+    }
 }
 
 /// Runs the study for one seed.
@@ -240,11 +253,7 @@ fn convergence(
             )
             .map_err(solve)?;
             let wall = started.elapsed().as_secs_f64();
-            let err =
-                s.y.iter()
-                    .zip(&reference.y)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f64::max);
+            let err = max_abs_diff(&s.y, &reference.y);
             if err > ROUND_OFF {
                 points.push((dt, err));
             }
@@ -264,11 +273,7 @@ fn convergence(
             table.push(row);
             tick(progress);
         }
-        let order = if points.len() >= 3 {
-            loglog_slope(&points)
-        } else {
-            f64::NAN
-        };
+        let order = fitted_slope(&points);
         let suffix = if plastic { "_plastic" } else { "" };
         num_if_defined(summary, &format!("order_{}{suffix}", kind.name()), order);
         if kind == IMPLICIT {
@@ -309,11 +314,7 @@ fn work_precision(
         let wall = started.elapsed().as_secs_f64();
         let stats = sim.statistics();
         drop(sim);
-        let err =
-            s.y.iter()
-                .zip(&reference.y)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f64::max);
+        let err = max_abs_diff(&s.y, &reference.y);
         if err > ROUND_OFF {
             points.push((tol, err));
         }
@@ -335,11 +336,7 @@ fn work_precision(
         table.push(row);
         tick(progress);
     }
-    let slope = if points.len() >= 3 {
-        loglog_slope(&points)
-    } else {
-        f64::NAN
-    };
+    let slope = fitted_slope(&points);
     let suffix = if plastic { "_plastic" } else { "" };
     num_if_defined(
         summary,
