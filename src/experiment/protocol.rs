@@ -25,7 +25,7 @@ pub struct RunOutput {
     /// Study-specific measurements, one row each (written as table.parquet when present).
     pub table: Vec<SummaryRow>,
     /// The trained network's weights by name (`w_up_1`, …, `b_w_up_1`, …), written as
-    /// `weights-seed<seed>.npz` (a sweep run: `weights.npz` in its directory) when present.
+    /// `weights.npz` in the run's directory when present.
     pub weights: Option<std::collections::BTreeMap<String, crate::record::npz::NpyArray>>,
 }
 

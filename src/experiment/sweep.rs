@@ -80,6 +80,42 @@ pub fn only_seeds(
         .collect())
 }
 
+/// The runs of a scenario without a `[sweep]` table: one per seed, in the order of `seeds`, each
+/// the scenario itself with `seeds = [seed]` (what [`expand`] makes of such a file).
+pub fn plain_runs(base: &Scenario) -> Vec<SweepRun> {
+    base.seeds
+        .iter()
+        .enumerate()
+        .map(|(index, &seed)| {
+            let mut scenario = base.clone();
+            scenario.seeds = vec![seed];
+            SweepRun {
+                index,
+                variant: String::new(),
+                params: Vec::new(),
+                seed,
+                scenario,
+            }
+        })
+        .collect()
+}
+
+/// The runs of any scenario: [`plain_runs`] without a `[sweep]` table, else its grid and
+/// variants expanded (from the scenario as it stands, written out as TOML).
+///
+/// # Errors
+/// A [`ScenarioError`] when a grid point or variant is invalid.
+pub fn runs_of(base: &Scenario) -> Result<Vec<SweepRun>, ScenarioError> {
+    if base.sweep.is_none() {
+        return Ok(plain_runs(base));
+    }
+    let text = toml::to_string(base).map_err(|e| ScenarioError::Parse {
+        file: base.name.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(expand(&text, &base.name)?.1)
+}
+
 fn run_dir(root: &Path, name: &str, run: &SweepRun) -> PathBuf {
     root.join(name).join("runs").join(run.dir_name())
 }
@@ -298,6 +334,15 @@ fn write_run(
                     ))?;
                 }
                 write_frame(&mut ts, &dir.join("timeseries.parquet"), csv)?;
+                let table = dir.join("table.parquet");
+                if out.table.is_empty() {
+                    if table.exists() {
+                        std::fs::remove_file(&table)
+                            .with_context(|| format!("removing {}", table.display()))?;
+                    }
+                } else {
+                    write_frame(&mut summary_dataframe(&out.table)?, &table, csv)?;
+                }
                 if let Some(w) = &out.weights {
                     let path = dir.join("weights.npz");
                     crate::record::npz::write(&path, w)
@@ -306,6 +351,15 @@ fn write_run(
                 Ok(())
             };
             write().map_err(|e| e.to_string())
+        }
+        Err(e) if finished_ok(dir, &run.identity()) => {
+            // Nothing new worth keeping: the run's earlier results stay as they were.
+            tracing::error!(
+                "run {} failed again; its earlier results in {} are kept: {e}",
+                run.index,
+                dir.display()
+            );
+            return (Err(e.to_string()), Ok(()));
         }
         Err(e) => {
             row.insert("status".into(), Cell::Text("failed".into()));
@@ -380,6 +434,7 @@ pub fn merge(root: &Path, name: &str, csv: bool) -> DriverResult<(DataFrame, Dat
     dirs.sort();
     let mut summaries = Vec::new();
     let mut series = Vec::new();
+    let mut tables = Vec::new();
     let mut stale = Vec::new();
     for d in &dirs {
         let summary_path = d.join("summary.parquet");
@@ -395,12 +450,17 @@ pub fn merge(root: &Path, name: &str, csv: bool) -> DriverResult<(DataFrame, Dat
             continue;
         }
         summaries.push(summary);
-        let ts_path = d.join("timeseries.parquet");
-        if ts_path.exists() {
-            series.push(crate::error::Context::with_context(
-                read_frame(&ts_path),
-                || format!("reading {}", ts_path.display()),
-            )?);
+        for (file, into) in [
+            ("timeseries.parquet", &mut series),
+            ("table.parquet", &mut tables),
+        ] {
+            let path = d.join(file);
+            if path.exists() {
+                into.push(crate::error::Context::with_context(
+                    read_frame(&path),
+                    || format!("reading {}", path.display()),
+                )?);
+            }
         }
     }
     if !stale.is_empty() {
@@ -419,6 +479,15 @@ pub fn merge(root: &Path, name: &str, csv: bool) -> DriverResult<(DataFrame, Dat
         &root.join(name).join("timeseries.parquet"),
         csv,
     )?;
+    let table = root.join(name).join("table.parquet");
+    if tables.is_empty() {
+        if table.exists() {
+            std::fs::remove_file(&table)
+                .with_context(|| format!("removing {}", table.display()))?;
+        }
+    } else {
+        write_frame(&mut stack_diagonal(tables)?, &table, csv)?;
+    }
     Ok((summary, timeseries))
 }
 

@@ -88,6 +88,32 @@ pub struct Training {
     /// the default; the paper states no schedule). Applies to both learners.
     #[serde(default = "one_f64")]
     pub eta_decay_per_epoch: f64,
+    /// A named deviation, off by default: "presynaptic" divides the two-pass learner's rate of
+    /// every synapse group, at every minibatch, by 1 + ⟨‖r_pre‖²⟩, the mean power of its
+    /// presynaptic rates (1 for the bias input) — a normalised delta rule, whose gain no longer
+    /// grows with the rates' power (which differs between data sets and grows in training).
+    /// The rates η then carry that power's units' inverse: they are not the "none" rates.
+    #[serde(default, skip_serializing_if = "RateNormalization::is_none")]
+    pub rate_normalization: RateNormalization,
+}
+
+/// How the two-pass learner scales its rates per minibatch (see [`Training`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateNormalization {
+    /// The configured rates as they are (the paper).
+    #[default]
+    None,
+    /// Divided by 1 + ⟨‖r_pre‖²⟩ of the minibatch, per synapse group.
+    Presynaptic,
+}
+
+impl RateNormalization {
+    /// Whether this is the default (not written to saved scenarios, so older run identities
+    /// stay as they were).
+    pub fn is_none(&self) -> bool {
+        *self == RateNormalization::None
+    }
 }
 
 fn one_f64() -> f64 {

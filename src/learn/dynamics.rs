@@ -131,8 +131,14 @@ impl Learner for DynamicsLearner {
         }
     }
 
-    fn probe(&self, name: &str, epoch: f64, series: &mut TimeSeries) {
-        self.inner.probe(name, epoch, series);
+    fn probe(
+        &self,
+        name: &str,
+        epoch: f64,
+        series: &mut TimeSeries,
+        probe_set: Option<(&Array2<f64>, &Array2<f64>)>,
+    ) {
+        self.inner.probe(name, epoch, series, probe_set);
     }
 
     /// As the two-pass learner's, plus the learning rates (they decay per epoch) and the

@@ -60,8 +60,16 @@ pub trait Learner {
     fn report(&self, _summary: &mut SummaryRow) {}
     /// Multiplies every learning rate by `factor` (the per-epoch decay).
     fn scale_rates(&mut self, factor: f64);
-    /// Quantities of its own recorded at every evaluation.
-    fn probe(&self, _name: &str, _epoch: f64, _series: &mut TimeSeries) {}
+    /// Quantities of its own recorded at every evaluation; `probe_set` holds fixed images and
+    /// their target potentials to measure on, when the run has them.
+    fn probe(
+        &self,
+        _name: &str,
+        _epoch: f64,
+        _series: &mut TimeSeries,
+        _probe_set: Option<(&Array2<f64>, &Array2<f64>)>,
+    ) {
+    }
     /// The arrays that restore the learner (weights, potentials, …), or None when it cannot
     /// be checkpointed.
     fn checkpoint(&self) -> Option<BTreeMap<String, NpyArray>> {

@@ -8,11 +8,14 @@ pub mod checkpoint;
 pub mod config;
 pub mod dynamics;
 mod learner;
+pub mod probes;
 pub mod trainer;
 pub mod two_pass;
 
 pub use backprop::BackpropLearner;
-pub use config::{InterneuronRescaling, InterneuronTeaching, LearnerKind, SettleBy, Training};
+pub use config::{
+    InterneuronRescaling, InterneuronTeaching, LearnerKind, RateNormalization, SettleBy, Training,
+};
 pub use dynamics::DynamicsLearner;
 pub use learner::{LearnError, Learner};
 pub use two_pass::{TwoPassLearner, learning_rates};

@@ -32,6 +32,8 @@ pub struct Evaluations<'a> {
     pub series: TimeSeries,
     /// (validation error, test error, epoch) of the best validation so far.
     pub best: (f64, f64, f64),
+    /// Fixed images and their target potentials the learner's probes measure on.
+    pub probe_set: Option<(Array2<f64>, Array2<f64>)>,
 }
 
 impl Evaluations<'_> {
@@ -67,7 +69,8 @@ impl Evaluations<'_> {
         let v = learner.error_percent(self.validation.0, self.validation.1);
         let te = learner.error_percent(self.test.0, self.test.1);
         self.record(epoch, v, te);
-        learner.probe(self.name, epoch, &mut self.series);
+        let probe_set = self.probe_set.as_ref().map(|(x, t)| (x, t));
+        learner.probe(self.name, epoch, &mut self.series, probe_set);
         ps.evaluations.push((epoch, v, te));
         ps.eval_time += t0.elapsed().as_secs_f64();
         Ok(())

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use ndarray::{Array2, Axis};
 
 use super::checkpoint::{f64_array, restore_state, state_arrays};
-use super::config::{InterneuronRescaling, InterneuronTeaching, SettleBy, Training};
+use super::config::{
+    InterneuronRescaling, InterneuronTeaching, RateNormalization, SettleBy, Training,
+};
 use super::learner::{LearnError, Learner, num};
 use crate::model::{Drive, Network, Projection, State, Workspace, copy_parameters};
 use crate::record::npz::{NpyArray, NpyData};
@@ -74,6 +76,10 @@ pub struct TwoPassLearner {
     eta_free: Option<Vec<f64>>,
     /// Which state the lateral weights learn from.
     teaching: InterneuronTeaching,
+    /// Whether the rates are divided by the presynaptic power per minibatch.
+    normalization: RateNormalization,
+    /// The rates of the current minibatch after that normalisation (scratch).
+    eta_step: Vec<f64>,
     /// With `interneuron_teaching = "ideal"`: the hidden layers k whose W^IP is set to
     /// c_k W^PP_{k+1,k} after every minibatch (empty otherwise).
     ideal_layers: Vec<usize>,
@@ -119,6 +125,7 @@ impl TwoPassLearner {
             }
         };
         let eval = Network::new(net.config.clone(), 500)?;
+        let net_groups = net.layout.synapses.len();
         Ok(TwoPassLearner {
             settle,
             two_pass_u: vec![0.0; net.layout.n_potentials],
@@ -132,6 +139,8 @@ impl TwoPassLearner {
             eta,
             eta_free,
             teaching: training.interneuron_teaching,
+            normalization: training.rate_normalization,
+            eta_step: vec![0.0; net_groups],
             ideal_layers,
         })
     }
@@ -162,20 +171,59 @@ impl TwoPassLearner {
     }
 }
 
+/// The rates of one minibatch: `eta` as configured, or divided per synapse group by
+/// 1 + ⟨‖r_pre‖²⟩ over the batch (the presynaptic rates in `ws`) under
+/// [`RateNormalization::Presynaptic`].
+fn step_rates(
+    normalization: RateNormalization,
+    net: &Network,
+    ws: &Workspace,
+    eta: &[f64],
+    out: &mut [f64],
+) {
+    out.copy_from_slice(eta);
+    if normalization == RateNormalization::None {
+        return;
+    }
+    for (i, syn) in net.layout.synapses.iter().enumerate() {
+        if eta[i] != 0.0 {
+            let pre = net.pre_rates(syn, ws);
+            let power = pre.iter().map(|r| r * r).sum::<f64>() / pre.nrows() as f64;
+            out[i] = eta[i] / (1.0 + power);
+        }
+    }
+}
+
 impl Learner for TwoPassLearner {
     fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), LearnError> {
         if let Some(eta_free) = &self.eta_free {
             self.two_pass
                 .passes(&self.net, &mut self.state, &Drive::free(x.view()));
+            let ws = self.two_pass.workspace();
+            step_rates(
+                self.normalization,
+                &self.net,
+                ws,
+                eta_free,
+                &mut self.eta_step,
+            );
             self.two_pass
-                .apply_plasticity(&self.net, &mut self.state, eta_free);
+                .apply_plasticity(&self.net, &mut self.state, &self.eta_step);
         }
         let drive = Drive::nudged(x.view(), target.view());
         self.two_pass.passes(&self.net, &mut self.state, &drive);
         match &mut self.settle {
             Settler::TwoPass => {
+                let ws = self.two_pass.workspace();
+                step_rates(
+                    self.normalization,
+                    &self.net,
+                    ws,
+                    &self.eta,
+                    &mut self.eta_step,
+                );
                 self.two_pass
-                    .apply_plasticity(&self.net, &mut self.state, &self.eta);
+                    .apply_plasticity(&self.net, &mut self.state, &self.eta_step);
             }
             settled => {
                 let np = self.net.layout.n_potentials;
@@ -189,8 +237,15 @@ impl Learner for TwoPassLearner {
                 self.shift.1 += 1;
                 let ws = settled.workspace();
                 self.net.dendrites(&self.state.y, &self.state.p, &drive, ws);
+                step_rates(
+                    self.normalization,
+                    &self.net,
+                    ws,
+                    &self.eta,
+                    &mut self.eta_step,
+                );
                 self.net
-                    .apply_minibatch_plasticity(&mut self.state, ws, &self.eta);
+                    .apply_minibatch_plasticity(&mut self.state, ws, &self.eta_step);
             }
         }
         for &k in &self.ideal_layers {
@@ -246,8 +301,30 @@ impl Learner for TwoPassLearner {
 
     /// `interneuron_mismatch` of every hidden layer (see [`Network::interneuron_mismatch`]);
     /// with plastic top-down weights also their RMS entry, `top_down_alignment` and
-    /// `top_down_common_mode`.
-    fn probe(&self, name: &str, epoch: f64, series: &mut TimeSeries) {
+    /// `top_down_common_mode`; with a probe set the credit probes of every layer
+    /// ([`super::probes::credit_probes`]).
+    fn probe(
+        &self,
+        name: &str,
+        epoch: f64,
+        series: &mut TimeSeries,
+        probe_set: Option<(&Array2<f64>, &Array2<f64>)>,
+    ) {
+        if let Some((x, target)) = probe_set {
+            for p in super::probes::credit_probes(&self.net, &self.state, x, target) {
+                let k = p.layer as i64;
+                let mut push =
+                    |q: &'static str, v: f64| series.push_at(X::Epoch(epoch), name, q, k, -1, v);
+                push("update_angle_bp_deg", p.angle_bp_deg);
+                push("update_angle_fa_deg", p.angle_fa_deg);
+                push("presynaptic_power", p.presynaptic_power);
+                if p.layer < self.net.n_layers() {
+                    push("apical_rms_free", p.apical_rms_free);
+                    push("apical_rms_nudged", p.apical_rms_nudged);
+                    push("feedback_angle_deg", p.feedback_angle_deg);
+                }
+            }
+        }
         for k in 1..self.net.n_layers() {
             let m = self.net.interneuron_mismatch(&self.state, k);
             series.push_at(

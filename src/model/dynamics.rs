@@ -408,6 +408,20 @@ impl Network {
         }
     }
 
+    /// The weight changes per unit η that [`Network::apply_minibatch_plasticity`] would make,
+    /// ⟨e rᵀ⟩ over the batch for every synapse group (plastic or not, `layout.synapses` order),
+    /// from the rates and dendrites in `ws`, without applying them (a probe; allocates).
+    pub fn minibatch_updates(&self, state: &State, ws: &mut Workspace) -> Vec<Array2<f64>> {
+        self.post_factors(&state.y, &state.p, ws, false);
+        let inv_b = 1.0 / self.batch() as f64;
+        self.layout
+            .synapses
+            .iter()
+            .enumerate()
+            .map(|(i, syn)| ws.post[i].t().dot(&self.pre_rates(syn, ws)) * inv_b)
+            .collect()
+    }
+
     /// The plasticity induction terms of rules 7–10 at a state, for every synapse group (plastic
     /// or not): ⟨e rᵀ⟩ over the batch (and ⟨e⟩ for biases), in the order of `layout.synapses`.
     /// At a settled state these are the steady-state weight changes per unit η (paper-spec §5,

@@ -160,6 +160,11 @@ impl TwoPass {
         &self.ws
     }
 
+    /// The same, for measurements that recompute factors in it (probes).
+    pub fn workspace_mut(&mut self) -> &mut Workspace {
+        &mut self.ws
+    }
+
     /// The MNIST learner's weight changes after [`TwoPass::passes`] (paper-spec §6.4):
     /// [`Network::apply_minibatch_plasticity`] on the two passes' rates and dendrites, so the
     /// prediction terms v̂_B,k and v̂^I_k are those of the upward (bottom-up) pass.

@@ -136,6 +136,17 @@ pub struct Mnist {
     pub test_labels: Vec<u8>,
 }
 
+/// Which data set the training labels are: "mnist" (LeCun's original 60k), "fashion-mnist"
+/// (Zalando's), else "unknown", by the CRC-32 of the 60,000 training labels. Decides which
+/// paper numbers a report quotes (the paper's are for MNIST only).
+pub fn dataset_name(data: &Mnist) -> &'static str {
+    match crate::record::npz::crc32(&data.train_labels) {
+        0xba07_e8ef => "mnist",
+        0x2ed6_e46a => "fashion-mnist",
+        _ => "unknown",
+    }
+}
+
 fn find(dir: &Path, stem: &str) -> PathBuf {
     let raw = dir.join(stem);
     if raw.exists() {

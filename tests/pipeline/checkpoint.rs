@@ -377,3 +377,48 @@ fn a_killed_disinhibition_run_resumes_after_its_last_epoch() {
     );
     std::fs::remove_dir_all(&root).ok();
 }
+
+/// One executor (issue 18): a plain scenario runs as a sweep with an empty grid. Its run
+/// directory holds the weights, and a rerun that fails (here: the data set is gone) keeps the
+/// run's earlier results, merged as before, while the failure is reported.
+#[test]
+fn a_plain_run_that_fails_again_keeps_its_earlier_results() {
+    let (root, data) = synthetic_set("fails-again", 11, 120, 40);
+    let mut s = on_synthetic("mnist_short", &data, &[784, 30, 20, 10], (80, 40, 40));
+    let m = s.study.training_mut().unwrap();
+    m.epochs = 1;
+    s.check().unwrap();
+    let results = root.join("results");
+    let first = dendritic::experiment::run_scenario(&s, &results, false, false).unwrap();
+    assert!(first.failures.is_empty());
+    assert!(
+        results
+            .join("mnist_short/runs/run00000/weights.npz")
+            .exists()
+    );
+    let error_of = |df: &polars::prelude::DataFrame| {
+        let c = df.column("test_error").unwrap().f64().unwrap().clone();
+        c.get(0).unwrap()
+    };
+    let before = error_of(&first.summary);
+    std::fs::remove_dir_all(&data).unwrap();
+    let again = dendritic::experiment::run_scenario(&s, &results, false, false).unwrap();
+    assert_eq!(again.failures.len(), 1);
+    assert_eq!(again.failures[0].0, 1);
+    assert!(
+        again.failures[0].1.contains("make data"),
+        "{:?}",
+        again.failures
+    );
+    let kept = dendritic::record::read_frame(&results.join("mnist_short/summary.parquet")).unwrap();
+    let status = kept
+        .column("status")
+        .unwrap()
+        .str()
+        .unwrap()
+        .get(0)
+        .map(str::to_string);
+    assert_eq!(status.as_deref(), Some("ok"));
+    assert_eq!(error_of(&kept).to_bits(), before.to_bits());
+    std::fs::remove_dir_all(&root).ok();
+}

@@ -342,3 +342,27 @@ fn a_transpose_gain_must_be_finite_and_positive() {
         &["bad.toml", "init.transpose_gain", "finite positive", "-2"],
     );
 }
+
+/// Issue 20: the Fashion-MNIST study is the MNIST study with only `name`, `description` and
+/// `task.dir` changed, so that every setting (and every later change of one) holds for both.
+#[test]
+fn the_fashion_study_is_the_mnist_study_on_another_data_set() {
+    let text = |name: &str| EMBEDDED.iter().find(|(n, _)| *n == name).unwrap().1;
+    let mnist = Scenario::parse(text("mnist"), "mnist").unwrap();
+    let mut fashion = Scenario::parse(text("fashion"), "fashion").unwrap();
+    assert_eq!(fashion.name, "fashion");
+    assert_ne!(fashion.description, mnist.description);
+    let dir = |s: &Scenario| match &s.task {
+        dendritic::task::TaskConfig::Mnist { dir, .. } => dir.clone(),
+        other => panic!("not an MNIST task: {other:?}"),
+    };
+    assert_eq!(dir(&mnist), "data/mnist");
+    assert_eq!(dir(&fashion), "data/fashion");
+    fashion.name = mnist.name.clone();
+    fashion.description = mnist.description.clone();
+    if let dendritic::task::TaskConfig::Mnist { dir, .. } = &mut fashion.task {
+        *dir = "data/mnist".into();
+    }
+    assert_eq!(fashion, mnist);
+    assert!(mnist.sweep.as_ref().is_some_and(|s| s.variants.len() >= 6));
+}

@@ -43,6 +43,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../../scenarios/mnist_short.toml"),
     ),
     ("mnist", include_str!("../../../scenarios/mnist.toml")),
+    ("fashion", include_str!("../../../scenarios/fashion.toml")),
     (
         "mnist_dynamics",
         include_str!("../../../scenarios/mnist_dynamics.toml"),

@@ -454,6 +454,14 @@ impl RawScenario {
                 }
                 _ => {}
             }
+            if m.rate_normalization != crate::learn::RateNormalization::None
+                && m.settle == crate::learn::SettleBy::Dynamics
+            {
+                return e(
+                    "mnist.rate_normalization",
+                    "is a rule of the two-pass learner; settle = \"dynamics\" learns in continuous time without it".into(),
+                );
+            }
             if !(m.backprop_weight_decay >= 0.0 && m.backprop_weight_decay.is_finite()) {
                 return e(
                     "mnist.backprop_weight_decay",

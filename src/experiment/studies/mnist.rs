@@ -81,6 +81,8 @@ pub(crate) struct Split {
     pub(crate) test_x: Array2<f64>,
     pub(crate) test_y: Vec<u8>,
     pub(crate) levels: (f64, f64),
+    /// Which data set the files hold ([`crate::task::mnist::dataset_name`]).
+    pub(crate) dataset: &'static str,
 }
 
 /// Loads the scenario's MNIST split.
@@ -126,6 +128,7 @@ pub(crate) fn load_split(scenario: &Scenario, seed: u64) -> Result<Split, RunErr
         test_x: data.test_images.slice(ndarray::s![..*test, ..]).to_owned(),
         test_y: data.test_labels[..*test].to_vec(),
         levels: (u_low, u_high),
+        dataset: crate::task::mnist::dataset_name(&data),
     })
 }
 
@@ -164,6 +167,7 @@ pub fn run(
         test: (&split.test_x, &split.test_y),
         series: TimeSeries::default(),
         best: (f64::INFINITY, f64::NAN, f64::NAN),
+        probe_set: probe_set(&split, b),
     };
     let learn = |source| RunError::Learn { seed, source };
     let resume_at = trainer.resume(&mut evals).map_err(learn)?;
@@ -190,6 +194,10 @@ pub fn run(
     } = trainer.ps;
     let epochs = images_seen as f64 / split.train_y.len() as f64;
     let best = evals.best;
+    summary.insert(
+        "dataset".into(),
+        crate::record::Cell::Text(split.dataset.into()),
+    );
     num(&mut summary, "test_error", best.1);
     num(&mut summary, "validation_error", best.0);
     num(&mut summary, "best_epoch", best.2);
@@ -211,6 +219,19 @@ pub fn run(
         table: Vec::new(),
         weights: trainer.learner.checkpoint().map(weights_only),
     })
+}
+
+/// The images the learner's probes measure on: the first 100 validation images (rounded down
+/// to whole minibatches, at least one) with their target potentials; none when the
+/// validation set is smaller than a minibatch.
+fn probe_set(split: &Split, batch: usize) -> Option<(Array2<f64>, Array2<f64>)> {
+    let n = ((100 / batch).max(1) * batch).min(split.val_y.len() / batch * batch);
+    if n == 0 {
+        return None;
+    }
+    let mut batches = Minibatches::new(&split.val_x, &split.val_y, n, split.levels);
+    batches.fill(0);
+    Some((batches.x, batches.target))
 }
 
 /// Where a run's checkpoint lives: `<checkpoint_dir>/<name>-<fingerprint>-seed<seed>.npz`,

@@ -23,6 +23,21 @@ const MNIST_PAPER: [(&str, f64, &str); 5] = [
     ),
 ];
 
+/// The data set the runs trained on (the summary's `dataset`, written by the study since
+/// Fashion-MNIST joined; results from before are MNIST): its display name, and whether the
+/// paper's numbers apply (they are for MNIST only).
+fn dataset(summary: &polars::prelude::DataFrame) -> (&'static str, bool) {
+    let name = summary
+        .column("dataset")
+        .ok()
+        .and_then(|c| c.str().ok().and_then(|s| s.get(0).map(str::to_string)));
+    match name.as_deref() {
+        None | Some("mnist") => ("MNIST", true),
+        Some("fashion-mnist") => ("Fashion-MNIST", false),
+        Some(_) => ("an MNIST-format data set", false),
+    }
+}
+
 /// Per MNIST run: (variant, run index, seed) of the successful runs. The variant is the
 /// sweep variant, else the learner.
 fn mnist_runs(summary: &polars::prelude::DataFrame) -> Vec<(String, f64, f64)> {
@@ -176,7 +191,10 @@ fn variant_metrics(inputs: &Inputs, v: &str) -> (Vec<Metric>, String) {
     let mut metrics = Vec::new();
     let errors = mnist_values(inputs.summary, v, "test_error");
     let (m, sd) = mean_sd(&errors);
-    let paper = MNIST_PAPER.iter().find(|p| p.0 == v);
+    let paper = MNIST_PAPER
+        .iter()
+        .find(|p| p.0 == v)
+        .filter(|_| dataset(inputs.summary).1);
     let (mt, _) = mean_sd(&mnist_values(inputs.summary, v, "epoch_time_s"));
     let (be, _) = mean_sd(&mnist_values(inputs.summary, v, "best_epoch"));
     let (ep, _) = mean_sd(&mnist_values(inputs.summary, v, "epochs_trained"));
@@ -258,6 +276,15 @@ fn curve_metric(q: &str, v: &str, layer: Option<i64>, pts: &[(f64, f64)]) -> Opt
         "interneuron_mismatch" => {
             "‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F at the last evaluation, mean over seeds: how far the interneurons are from predicting the layer above (0 = self-predicting)"
         }
+        "update_angle_bp_deg" => {
+            "angle (deg) between the learner's update of W^PP_{k,k−1} and backprop's −∂L/∂W_k on the same minibatches (100 fixed validation images, L its own loss) at the last evaluation, mean over seeds"
+        }
+        "apical_rms_nudged" => {
+            "RMS apical potential v_A,k with the target applied (the error layer k learns from) on the probe images at the last evaluation, mean over seeds"
+        }
+        "presynaptic_power" => {
+            "⟨‖r_{k−1}‖²⟩ on the probe images at the last evaluation, mean over seeds: the power of the rates W^PP_{k,k−1} learns from; the gain of its delta rule grows with it"
+        }
         _ => return None,
     };
     let last = pts.last()?;
@@ -276,6 +303,10 @@ struct Curves {
     validation: Vec<Line>,
     mismatch: Vec<Line>,
     top_down: Vec<Line>,
+    angle: Vec<Line>,
+    apical: Vec<Line>,
+    power: Vec<Line>,
+    feedback: Vec<Line>,
 }
 
 /// One variant's curves into `curves` (per-seed means), and the metrics of its probes.
@@ -314,15 +345,40 @@ fn variant_curves(
     }
     curves.top_down.extend(alignment);
     curves.top_down.extend(common);
+    // The credit probes of the two-pass learner (issue 20), when recorded.
+    for k in 1..=hidden {
+        let label = format!("{v}, layer {k}");
+        one(
+            "update_angle_bp_deg",
+            Some(k),
+            label.clone(),
+            &mut curves.angle,
+        )?;
+        one(
+            "presynaptic_power",
+            Some(k),
+            label.clone(),
+            &mut curves.power,
+        )?;
+        if k < hidden {
+            one(
+                "apical_rms_nudged",
+                Some(k),
+                label.clone(),
+                &mut curves.apical,
+            )?;
+            one("feedback_angle_deg", Some(k), label, &mut curves.feedback)?;
+        }
+    }
     Ok(metrics)
 }
 
 /// The page's charts: test and validation error, and the probes when recorded.
-fn mnist_charts(curves: Curves) -> Vec<Chart> {
+fn mnist_charts(curves: Curves, data: &str, validation: usize) -> Vec<Chart> {
     let mut charts = vec![
         chart(
             "test_error",
-            "MNIST test error during training, mean over seeds (Fig. 3B)",
+            &format!("{data} test error during training, mean over seeds (Fig. 3B)"),
             "epoch",
             "test error (%)",
             curves.test,
@@ -330,7 +386,9 @@ fn mnist_charts(curves: Curves) -> Vec<Chart> {
         ),
         chart(
             "validation_error",
-            "MNIST validation error (5000 held-out training images), mean over seeds",
+            &format!(
+                "{data} validation error ({validation} held-out training images), mean over seeds"
+            ),
             "epoch",
             "validation error (%)",
             curves.validation,
@@ -357,8 +415,80 @@ fn mnist_charts(curves: Curves) -> Vec<Chart> {
             false,
         ));
     }
+    let probes = [
+        (
+            "update_angle_bp",
+            "Angle between the update of W^PP_{k,k−1} and backprop's on the same minibatches",
+            "angle (deg)",
+            curves.angle,
+            false,
+        ),
+        (
+            "apical_error",
+            "Apical error: RMS v_A,k with the target applied, on the probe images",
+            "RMS v_A (a.u.)",
+            curves.apical,
+            true,
+        ),
+        (
+            "presynaptic_power",
+            "Presynaptic power ⟨‖r_{k−1}‖²⟩ of W^PP_{k,k−1} on the probe images",
+            "⟨‖r‖²⟩",
+            curves.power,
+            true,
+        ),
+        (
+            "feedback_angle",
+            "Angle between the top-down weights W^PP_{k,k+1} and (W^PP_{k+1,k})^T",
+            "angle (deg)",
+            curves.feedback,
+            false,
+        ),
+    ];
+    for (stem, title, y, lines, log_y) in probes {
+        if !lines.is_empty() {
+            charts.push(chart(stem, title, "epoch", y, lines, log_y));
+        }
+    }
     charts
 }
+
+/// The page's notes: what a result is, where the paper's numbers apply, and what the credit
+/// probes show.
+fn mnist_notes(
+    data: &str,
+    paper_applies: bool,
+    train: usize,
+    epochs: usize,
+    has_probes: bool,
+) -> Vec<String> {
+    let paper = if paper_applies {
+        "The paper's numbers are for its own study, whose epoch count and rates are not public."
+    } else {
+        "The paper reports MNIST only: there is no paper number for this data set."
+    };
+    let mut notes = vec![format!(
+        "{data}: {train} training images for {epochs} epoch(s). The result of a run is its test error at the epoch of lowest validation error. \
+         Errors are those of the free bottom-up prediction state (no target), the exact steady state of a self-predicting network; \
+         backprop and feedback alignment are evaluated on their feed-forward network. {paper} \
+         Wall times were measured with two runs sharing the machine's two cores."
+    )];
+    if has_probes {
+        notes.push(PROBES_NOTE.to_string());
+        notes.push(FINDING.to_string());
+    }
+    notes
+}
+
+/// What the credit probes are.
+const PROBES_NOTE: &str = "Credit probes (two-pass learners, at every evaluation, on the first 100 validation images in minibatches of 10, with the weights of that moment): \
+    the angle between the learner's own update of W^PP_{k,k−1} and backprop's −∂L/∂W_k on the same minibatch (L the microcircuit's loss); \
+    the RMS apical potential of each hidden layer with the target applied (the error it learns from); \
+    the angle between the fixed top-down weights and the transposed forward weights; \
+    and the presynaptic power ⟨‖r_{k−1}‖²⟩, which sets the gain of every delta rule on those rates.";
+
+/// The finding of issue 20, from the probes of both data sets.
+const FINDING: &str = "Finding: TODO";
 
 /// Fig. 3: every variant's test error, its curves and probes, the time per epoch.
 pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
@@ -391,10 +521,18 @@ pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
             "training wall time per epoch, microcircuit ÷ backprop, same binary and machine (target ≤ 3)",
         ));
     }
-    let (train, epochs) = match (&inputs.scenario.task, inputs.scenario.study.training()) {
-        (crate::task::TaskConfig::Mnist { train, .. }, Some(m)) => (*train, m.epochs),
-        _ => (0, 0),
-    };
+    let (train, validation, epochs) =
+        match (&inputs.scenario.task, inputs.scenario.study.training()) {
+            (
+                crate::task::TaskConfig::Mnist {
+                    train, validation, ..
+                },
+                Some(m),
+            ) => (*train, *validation, m.epochs),
+            _ => (0, 0, 0),
+        };
+    let (data, paper_applies) = dataset(inputs.summary);
+    let has_probes = !curves.angle.is_empty();
     let table = format!(
         "<table><tr><th>variant</th><th>test error (%) mean ± sd</th><th>seeds</th><th>paper (%)</th><th>best-validation epoch (mean)</th><th>wall time per epoch (s)</th></tr>{rows}</table>"
     );
@@ -402,13 +540,8 @@ pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
         heatmaps: Vec::new(),
         images: Vec::new(),
         metrics,
-        charts: mnist_charts(curves),
+        charts: mnist_charts(curves, data, validation),
         table: Some(table),
-        notes: vec![format!(
-            "{train} training images for {epochs} epoch(s). The result of a run is its test error at the epoch of lowest validation error. \
-             Errors are those of the free bottom-up prediction state (no target), the exact steady state of a self-predicting network; \
-             backprop is evaluated on its feed-forward network. The paper's numbers are for its own study, whose epoch count and rates are not public. \
-             Wall times were measured with two runs sharing the machine's two cores (OPENBLAS_CORETYPE=Haswell; the GEMMs are ndarray's matrixmultiply)."
-        )],
+        notes: mnist_notes(data, paper_applies, train, epochs, has_probes),
     })
 }
