@@ -457,3 +457,87 @@ fn tracking_interneurons_correct_themselves_with_the_predicted_gain_and_diverge_
     let (_, grown) = run(2.5, 12);
     assert!(grown > 50.0, "gain 2.5: error × {grown} after 12 steps");
 }
+
+/// `mnist.rate_normalization = "presynaptic"` (issue 20): the learner's step is the hand step
+/// with every group's rate divided by 1 + ⟨‖r_pre‖²⟩ over the minibatch, the presynaptic rates
+/// being those of that group's hand-computed factors.
+#[test]
+fn presynaptic_normalisation_divides_each_rate_by_one_plus_the_presynaptic_power() {
+    let config = hand_config();
+    let net = Network::new(config.clone(), 2).expect("valid");
+    let mut state = net.zero_state();
+    fill_distinct(&net, &mut state, 0.37);
+    let x: Array2<f64> = array![[0.2, 0.9, 0.4], [0.7, 0.1, 0.5]];
+    let t: Array2<f64> = array![[1.386, -2.197], [-2.197, 1.386]];
+    let order = [
+        (Projection::Up, 1),
+        (Projection::Up, 2),
+        (Projection::Ip, 1),
+        (Projection::Pi, 1),
+        (Projection::Down, 1),
+    ];
+    let before: Vec<(Vec<Vec<f64>>, Vec<f64>)> =
+        order.iter().map(|&(p, k)| get(&net, &state, p, k)).collect();
+    let weights = HandWeights {
+        w1: &before[0].0,
+        b1: &before[0].1,
+        w2: &before[1].0,
+        b2: &before[1].1,
+        wip: &before[2].0,
+        bip: &before[2].1,
+        wpi: &before[3].0,
+        wd: &before[4].0,
+    };
+    let factors: Vec<_> = (0..2)
+        .map(|s| hand_factors(&weights, &x.row(s).to_vec(), &[t[[s, 0]], t[[s, 1]]]))
+        .collect();
+    // The configured rate of each group, in the hand's order.
+    let eta: Vec<f64> = order
+        .iter()
+        .map(|&(p, k)| net.layout.synapses(p, k).eta)
+        .collect();
+    let mut expect = before.clone();
+    for g in 0..5 {
+        let power: f64 = (0..2)
+            .map(|s| factors[s][g].1.iter().map(|r| r * r).sum::<f64>())
+            .sum::<f64>()
+            / 2.0;
+        let rate = eta[g] / (1.0 + power);
+        for f in &factors {
+            let (e, pre) = &f[g];
+            for i in 0..2 {
+                for (j, r) in pre.iter().enumerate() {
+                    expect[g].0[i][j] += rate * e[i] * r / 2.0;
+                }
+                expect[g].1[i] += rate * e[i] / 2.0;
+            }
+        }
+    }
+    let training: Training = toml::from_str(
+        "epochs = 1\nrescale_by_mixing = false\nrate_normalization = \"presynaptic\"",
+    )
+    .expect("settings");
+    let mut learner =
+        dendritic::TwoPassLearner::new(net, state, &training, 0.1, 1).expect("learner");
+    dendritic::Learner::step(&mut learner, &x, &t).expect("step");
+    let (net, state) = learner.network();
+    for (g, &(proj, k)) in order.iter().enumerate() {
+        let (w, b) = get(net, state, proj, k);
+        for i in 0..2 {
+            for j in 0..w[i].len() {
+                assert!(
+                    (w[i][j] - expect[g].0[i][j]).abs() < 1e-13,
+                    "{proj:?} {k} W[{i},{j}]: {} vs hand {}",
+                    w[i][j],
+                    expect[g].0[i][j]
+                );
+            }
+            if net.layout.synapses(proj, k).bias.is_some() {
+                assert!((b[i] - expect[g].1[i]).abs() < 1e-13, "{proj:?} {k} b[{i}]");
+            }
+        }
+    }
+    // The normalisation matters here: every power is well above 0 (x alone gives 1.01 and 0.75).
+    let changed = (0..5).all(|g| (expect[g].0[0][0] - before[g].0[0][0]).abs() > 1e-5);
+    assert!(changed, "the step is not trivially zero");
+}
