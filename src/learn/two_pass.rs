@@ -299,7 +299,8 @@ impl Learner for TwoPassLearner {
         }
     }
 
-    /// `interneuron_mismatch` of every hidden layer (see [`Network::interneuron_mismatch`]);
+    /// `interneuron_weight_mismatch` of every hidden layer (see
+    /// [`Network::interneuron_weight_mismatch`]);
     /// with plastic top-down weights also their RMS entry, `top_down_alignment` and
     /// `top_down_common_mode`; with a probe set the credit probes of every layer
     /// ([`super::probes::credit_probes`]).
@@ -326,11 +327,11 @@ impl Learner for TwoPassLearner {
             }
         }
         for k in 1..self.net.n_layers() {
-            let m = self.net.interneuron_mismatch(&self.state, k);
+            let m = self.net.interneuron_weight_mismatch(&self.state, k);
             series.push_at(
                 X::Epoch(epoch),
                 name,
-                "interneuron_mismatch",
+                "interneuron_weight_mismatch",
                 k as i64,
                 -1,
                 m,

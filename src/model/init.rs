@@ -175,7 +175,7 @@ impl Network {
     /// self-predicting state. Any offset (a lag behind a learning W^PP_{k+1,k}, or a teaching
     /// signal learned from the nudged state) reaches the apical dendrites of layer k through
     /// the top-down weights, as an error the layer above does not carry.
-    pub fn interneuron_mismatch(&self, state: &State, k: usize) -> f64 {
+    pub fn interneuron_weight_mismatch(&self, state: &State, k: usize) -> f64 {
         let c = self.self_predicting_factor(k);
         let up = state.view(&self.w(Projection::Up, k + 1));
         let ip = state.view(&self.w(Projection::Ip, k));

@@ -476,8 +476,10 @@ fn presynaptic_normalisation_divides_each_rate_by_one_plus_the_presynaptic_power
         (Projection::Pi, 1),
         (Projection::Down, 1),
     ];
-    let before: Vec<(Vec<Vec<f64>>, Vec<f64>)> =
-        order.iter().map(|&(p, k)| get(&net, &state, p, k)).collect();
+    let before: Vec<(Vec<Vec<f64>>, Vec<f64>)> = order
+        .iter()
+        .map(|&(p, k)| get(&net, &state, p, k))
+        .collect();
     let weights = HandWeights {
         w1: &before[0].0,
         b1: &before[0].1,

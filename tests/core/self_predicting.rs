@@ -132,13 +132,13 @@ fn rules_8_and_9_learn_the_self_predicting_state() {
 }
 
 #[test]
-fn interneuron_mismatch_measures_the_distance_from_self_prediction() {
+fn interneuron_weight_mismatch_measures_the_distance_from_self_prediction() {
     // 0 in the closed-form state. W^IP = c W^PP + E with E_ij = ±0.5 c W^PP_ij (alternating
     // signs) has ‖E‖_F = 0.5 ‖c W^PP‖_F exactly, so the mismatch is 0.5.
     let config = NetworkConfig::new(&[6, 5, 4, 3]);
     let (net, mut state) = network(config, 1, 1.0, TopDown::Random, true, 5);
     for k in 1..net.n_layers() {
-        assert!(net.interneuron_mismatch(&state, k) < 1e-15);
+        assert!(net.interneuron_weight_mismatch(&state, k) < 1e-15);
     }
     let k = 2;
     let c = net.self_predicting_factor(k);
@@ -150,8 +150,8 @@ fn interneuron_mismatch_measures_the_distance_from_self_prediction() {
     });
     net.set_weights(&mut state, Projection::Ip, k, ip.view())
         .unwrap();
-    assert!((net.interneuron_mismatch(&state, k) - 0.5).abs() < 1e-14);
-    assert!(net.interneuron_mismatch(&state, 1) < 1e-15);
+    assert!((net.interneuron_weight_mismatch(&state, k) - 0.5).abs() < 1e-14);
+    assert!(net.interneuron_weight_mismatch(&state, 1) < 1e-15);
 }
 
 #[test]

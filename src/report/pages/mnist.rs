@@ -273,7 +273,7 @@ fn curve_metric(q: &str, v: &str, layer: Option<i64>, pts: &[(f64, f64)]) -> Opt
         "top_down_alignment" => {
             "cosine between the learned top-down weights W^PP_{k,k+1} and (W^PP_{k+1,k})^T at the last evaluation, mean over seeds (1 = the transpose, as backprop; 0 = unrelated)"
         }
-        "interneuron_mismatch" => {
+        "interneuron_weight_mismatch" | "interneuron_mismatch" => {
             "‖W^IP_k − c_k W^PP_{k+1,k}‖_F / ‖c_k W^PP_{k+1,k}‖_F at the last evaluation, mean over seeds: how far the interneurons are from predicting the layer above (0 = self-predicting)"
         }
         "update_angle_bp_deg" => {
@@ -294,6 +294,15 @@ fn curve_metric(q: &str, v: &str, layer: Option<i64>, pts: &[(f64, f64)]) -> Opt
         "",
         about,
     ))
+}
+
+/// Whether the time series records quantity `q` anywhere.
+fn has_quantity(timeseries: &polars::prelude::DataFrame, q: &str) -> bool {
+    timeseries
+        .column("quantity")
+        .ok()
+        .and_then(|c| c.str().ok().map(|s| s.iter().any(|x| x == Some(q))))
+        .unwrap_or(false)
 }
 
 /// The curves of the page, over every variant.
@@ -336,7 +345,14 @@ fn variant_curves(
     let (mut alignment, mut common) = (Vec::new(), Vec::new());
     for k in 1..hidden {
         let label = format!("{v}, layer {k}");
-        one("interneuron_mismatch", Some(k), label, &mut curves.mismatch)?;
+        // Recorded as `interneuron_mismatch` before it was told apart from the potential
+        // mismatch of the self-predicting study.
+        let q = if has_quantity(inputs.timeseries, "interneuron_weight_mismatch") {
+            "interneuron_weight_mismatch"
+        } else {
+            "interneuron_mismatch"
+        };
+        one(q, Some(k), label, &mut curves.mismatch)?;
         // Probes of plastic top-down weights (empty unless η_down ≠ 0).
         let label = format!("{v}, layer {k}: cos(W^down, W^PP^T)");
         one("top_down_alignment", Some(k), label, &mut alignment)?;
@@ -397,7 +413,7 @@ fn mnist_charts(curves: Curves, data: &str, validation: usize) -> Vec<Chart> {
     ];
     if !curves.mismatch.is_empty() {
         charts.push(chart(
-            "interneuron_mismatch",
+            "interneuron_weight_mismatch",
             "Interneurons off self-prediction: ‖W^IP_k − c_k W^PP_{k+1,k}‖ / ‖c_k W^PP_{k+1,k}‖",
             "epoch",
             "relative mismatch",
