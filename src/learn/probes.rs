@@ -21,8 +21,8 @@ pub struct LayerProbe {
     pub angle_bp_deg: f64,
     /// The same against feedback alignment through the network's own top-down weights.
     pub angle_fa_deg: f64,
-    /// RMS of the apical potentials v_A,k after the passes without a target (the interneurons'
-    /// prediction error; 0 when self-predicting). Hidden layers only (0 at the output).
+    /// RMS of the apical potentials v_A,k at the bottom-up state without a target (what the
+    /// interneurons fail to cancel; 0 when self-predicting). Hidden layers only (0 at the output).
     pub apical_rms_free: f64,
     /// RMS of v_A,k after the passes with the target (the error the layer learns from).
     pub apical_rms_nudged: f64,
@@ -63,7 +63,11 @@ pub fn credit_probes(
         let rows = ndarray::s![c * b..(c + 1) * b, ..];
         let (xc, tc) = (x.slice(rows).to_owned(), target.slice(rows).to_owned());
         let mut st = state.clone();
-        two_pass.passes(net, &mut st, &Drive::free(xc.view()));
+        let free = Drive::free(xc.view());
+        two_pass.passes(net, &mut st, &free);
+        // The bottom-up pass leaves the apical potentials alone (it assumes them 0): evaluate
+        // them at its state.
+        net.dendrites(&st.y, &st.p, &free, two_pass.workspace_mut());
         for p in out.iter_mut() {
             let k = p.layer;
             let ws = two_pass.workspace();

@@ -543,3 +543,44 @@ fn presynaptic_normalisation_divides_each_rate_by_one_plus_the_presynaptic_power
     let changed = (0..5).all(|g| (expect[g].0[0][0] - before[g].0[0][0]).abs() > 1e-5);
     assert!(changed, "the step is not trivially zero");
 }
+
+/// The credit probes (issue 20) on a self-predicting 4-3-3-2 network whose top-down weights
+/// are the transposed forward weights: nothing is left in the apical dendrites without a
+/// target, the feedback is aligned (0°), feedback alignment through it is backprop (same
+/// angle to the learner's update), the input's power is ⟨‖x‖²⟩; with a target the apical
+/// error is not 0. After the top-down weights are perturbed, the free apical error and the
+/// feedback angle are no longer 0.
+#[test]
+fn credit_probes_see_a_self_predicting_transposed_network_as_backprop() {
+    let (net, mut state, _) = self_predicting_net(Projection::Ip, 0.1, 0.41);
+    net.set_top_down_transpose(&mut state);
+    net.set_self_predicting(&mut state);
+    let (x, t) = two_samples();
+    let power = (0..2)
+        .map(|s| x.row(s).iter().map(|v| v * v).sum::<f64>())
+        .sum::<f64>()
+        / 2.0;
+    let probes = dendritic::learn::probes::credit_probes(&net, &state, &x, &t);
+    assert_eq!(probes.len(), 3);
+    assert!((probes[0].presynaptic_power - power).abs() < 1e-14);
+    for p in &probes {
+        assert!((p.angle_fa_deg - p.angle_bp_deg).abs() < 1e-6, "{p:?}");
+        assert!(p.angle_bp_deg > 0.0 && p.angle_bp_deg < 90.0, "{p:?}");
+    }
+    for p in &probes[..2] {
+        assert!(p.apical_rms_free < 1e-12, "{p:?}");
+        assert!(p.feedback_angle_deg < 1e-5, "{p:?}");
+        assert!(p.apical_rms_nudged > 1e-3, "{p:?}");
+    }
+    // Perturb W^PP_{1,2}: feedback and interneuron cancellation are off, the angle is not 0.
+    let down = net.layout.synapses(Projection::Down, 1).w;
+    state.view_mut(&down)[[0, 1]] += 0.5;
+    let off = dendritic::learn::probes::credit_probes(&net, &state, &x, &t);
+    assert!(off[0].apical_rms_free > 1e-3, "{:?}", off[0]);
+    assert!(off[0].feedback_angle_deg > 1.0, "{:?}", off[0]);
+    assert!(
+        (off[0].angle_fa_deg - off[0].angle_bp_deg).abs() > 1e-3,
+        "{:?}",
+        off[0]
+    );
+}
