@@ -1,6 +1,7 @@
 //! Reports: static HTML pages with PNG and SVG figures, rendered from results/ alone (a report
 //! never re-simulates). Each page states scenario, parameters, commit, method and wall time and
-//! writes its headline numbers to summary.csv (`metric,value,paper,unit`).
+//! writes its headline numbers to summary.csv (`metric,value,paper,unit,sd,status`; status is
+//! "reproduced" when |ours − paper| ≤ max(2 sd over seeds, the paper's stated spread)).
 
 pub mod data;
 mod error;
@@ -17,7 +18,7 @@ use crate::experiment::Scenario;
 use crate::record::read_frame;
 use data::{mean_sd, summary_text, summary_values};
 pub use error::{ReportError, ReportResult};
-pub use page::{Inputs, Metric, Page};
+pub use page::{Inputs, Metric, Page, Status};
 pub use plot::{Chart, Line};
 
 /// Renders the reports of the named scenarios (or of every results/<name>/ with a summary),
@@ -135,15 +136,17 @@ pub fn render_one(results: &Path, out: &Path) -> ReportResult<PathBuf> {
     for g in &page.images {
         plot::render_grid(g, out)?;
     }
-    let mut csv = String::from("metric,value,paper,unit\n");
+    let mut csv = String::from("metric,value,paper,unit,sd,status\n");
     for m in &page.metrics {
         let _ = writeln!(
             csv,
-            "{},{},{},{}",
+            "{},{},{},{},{},{}",
             m.name,
             m.value,
             m.paper.map(|p| p.to_string()).unwrap_or_default(),
-            m.unit
+            m.unit,
+            m.sd.map(|p| p.to_string()).unwrap_or_default(),
+            m.status().name()
         );
     }
     std::fs::write(out.join("summary.csv"), csv)?;
@@ -171,10 +174,87 @@ fn fmt(x: f64) -> String {
     }
 }
 
-const STYLE: &str = "body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}\
+/// The CSS class of a status cell.
+fn status_class(s: Status) -> &'static str {
+    match s {
+        Status::Reproduced => "ok",
+        Status::Differs => "bad",
+        Status::NoPaper => "none",
+    }
+}
+
+const STYLE: &str = ".warn{color:#fff;background:#b00;padding:.6em 1em;font-weight:bold}.ok{color:#070}.bad{color:#b00}.none{color:#777}\
+body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}\
 th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:85%}\
 figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}img{max-width:100%;border:1px solid #eee}";
+
+/// The distinct commits the runs were built from, in order of first appearance.
+fn commits(inputs: &Inputs) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in summary_text(inputs.summary, "commit") {
+        if !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A red warning at the top of a page built from more than one commit or from a dirty tree
+/// (a reader could not rebuild what produced its numbers); empty otherwise.
+fn provenance_warning(commits: &[String]) -> String {
+    let dirty = commits
+        .iter()
+        .any(|c| c.ends_with("+dirty") || c == "unknown");
+    if commits.len() <= 1 && !dirty {
+        return String::new();
+    }
+    let mut why = Vec::new();
+    if commits.len() > 1 {
+        why.push(format!("{} commits", commits.len()));
+    }
+    if dirty {
+        why.push("a tree with uncommitted changes".into());
+    }
+    format!(
+        "<p class=\"warn\">Built from {}: {}. Re-run from one clean commit to make the numbers reproducible.</p>",
+        why.join(" and "),
+        esc(&commits.join(", "))
+    )
+}
+
+/// How the runs advanced: the learner of an MNIST-style study, else the time stepper and dt.
+fn method_text(inputs: &Inputs) -> String {
+    let s = inputs.scenario;
+    match s.study.training() {
+        Some(m) => {
+            let mut learners = summary_text(inputs.summary, "mnist.learner");
+            learners.sort();
+            learners.dedup();
+            let learners = if learners.is_empty() {
+                "microcircuit".to_string()
+            } else {
+                learners.join(", ")
+            };
+            format!(
+                "learners: {learners}; the microcircuit settles by {} per minibatch of {} (no time stepping)",
+                match m.settle {
+                    crate::learn::SettleBy::TwoPass =>
+                        "the two passes (paper-spec §6.4)".to_string(),
+                    crate::learn::SettleBy::FixedPoint => "fixed-point iteration".to_string(),
+                    crate::learn::SettleBy::Euler =>
+                        format!("Euler relaxation, dt = {} ms", s.protocol.dt),
+                    crate::learn::SettleBy::Dynamics => format!(
+                        "the full dynamics, forward Euler at dt = {} ms",
+                        s.protocol.dt
+                    ),
+                },
+                m.batch
+            )
+        }
+        None => format!("{}, dt = {} ms", s.method.name(), s.protocol.dt),
+    }
+}
 
 /// The run's facts: study, method, seeds, commit, wall time, cost and status.
 fn provenance_table(inputs: &Inputs) -> String {
@@ -187,24 +267,36 @@ fn provenance_table(inputs: &Inputs) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
-        "<table><tr><th>study</th><td>{}</td></tr><tr><th>method</th><td>{}, dt = {} ms</td></tr>\
-         <tr><th>seeds</th><td>{:?}</td></tr><tr><th>commit</th><td>{}</td></tr>\
-         <tr><th>wall time</th><td>{:.1} s per run (mean), {:.1} s in all</td></tr>\
-         <tr><th>right-hand-side evaluations</th><td>{:.3e} per run (mean)</td></tr><tr><th>run status</th><td>{}</td></tr></table>",
+        "<table><tr><th>study</th><td>{}</td></tr><tr><th>method</th><td>{}</td></tr>\
+         <tr><th>seeds</th><td>{:?}</td></tr><tr><th>commit</th><td>{}</td></tr>",
         s.study.kind().name(),
-        s.method.name(),
-        s.protocol.dt,
+        esc(&method_text(inputs)),
         s.seeds,
-        esc(&summary_text(inputs.summary, "commit").join(", ")),
-        wall_mean,
-        wall.iter().sum::<f64>(),
-        mean_sd(&evals).0,
+        esc(&commits(inputs).join(", ")),
+    );
+    if !wall.is_empty() {
+        let _ = write!(
+            h,
+            "<tr><th>wall time</th><td>{wall_mean:.1} s per run (mean), {:.1} s in all</td></tr>",
+            wall.iter().sum::<f64>()
+        );
+    }
+    let (evals_mean, _) = mean_sd(&evals);
+    if evals_mean.is_finite() {
+        let _ = write!(
+            h,
+            "<tr><th>right-hand-side evaluations</th><td>{evals_mean:.3e} per run (mean)</td></tr>"
+        );
+    }
+    let _ = write!(
+        h,
+        "<tr><th>run status</th><td>{}</td></tr></table>",
         esc(&statuses.join(", "))
             + if failed {
                 " (see summary.parquet for errors)"
             } else {
                 ""
-            },
+            }
     );
     h
 }
@@ -219,7 +311,8 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
     );
     let _ = write!(
         h,
-        "<p><a href=\"../index.html\">← all reports</a></p><h1>{}</h1><p>{}</p>",
+        "<p><a href=\"../index.html\">← all reports</a></p>{}<h1>{}</h1><p>{}</p>",
+        provenance_warning(&commits(inputs)),
         esc(&s.name),
         esc(&s.description)
     );
@@ -230,16 +323,21 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
     );
     let _ = write!(
         h,
-        "<table><tr><th>metric</th><th>ours</th><th>paper</th><th>unit</th><th>how measured</th></tr>"
+        "<table><tr><th>metric</th><th>ours</th><th>paper</th><th>unit</th><th>status</th><th>how measured</th></tr>"
     );
     for m in &page.metrics {
+        let ours = match m.sd {
+            Some(sd) => format!("{} ± {}", fmt(m.value), fmt(sd)),
+            None => fmt(m.value),
+        };
         let _ = write!(
             h,
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td><code>{}</code></td><td>{ours}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
             esc(&m.name),
-            fmt(m.value),
             m.paper.map(fmt).unwrap_or_else(|| "—".into()),
             esc(&m.unit),
+            status_class(m.status()),
+            m.status().name(),
             m.note
         );
     }
@@ -275,7 +373,82 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
     h
 }
 
-/// Writes reports/index.html linking every reports/<name>/index.html with its headline numbers.
+/// One page's row of the index: its status over the metrics with a paper number, those
+/// numbers (or the first three when none has one), and its first figure as a thumbnail.
+fn index_row(reports: &Path, n: &str) -> String {
+    let csv = std::fs::read_to_string(reports.join(n).join("summary.csv")).unwrap_or_default();
+    let rows: Vec<Vec<String>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .filter(|f: &Vec<String>| f.len() >= 4 && f[1].parse::<f64>().is_ok())
+        .collect();
+    let with_paper: Vec<&Vec<String>> = rows.iter().filter(|f| !f[2].is_empty()).collect();
+    let shown: Vec<&Vec<String>> = if with_paper.is_empty() {
+        rows.iter().take(3).collect()
+    } else {
+        with_paper.clone()
+    };
+    let count = |s: &str| {
+        with_paper
+            .iter()
+            .filter(|f| f.get(5).map(String::as_str) == Some(s))
+            .count()
+    };
+    let (ok, bad) = (count("reproduced"), count("differs"));
+    let status = if with_paper.is_empty() {
+        "<span class=\"none\">no paper number</span>".to_string()
+    } else if bad == 0 {
+        format!(
+            "<span class=\"ok\">reproduced ({ok} of {})</span>",
+            with_paper.len()
+        )
+    } else {
+        format!(
+            "<span class=\"bad\">differs ({bad} of {})</span>{}",
+            with_paper.len(),
+            if ok > 0 {
+                format!("<br><span class=\"ok\">{ok} reproduced</span>")
+            } else {
+                String::new()
+            }
+        )
+    };
+    let nums: Vec<String> = shown
+        .iter()
+        .map(|f| {
+            let v: f64 = f[1].parse().unwrap_or(f64::NAN);
+            let sd = f.get(4).and_then(|s| s.parse::<f64>().ok());
+            let ours = sd.map_or_else(|| fmt(v), |sd| format!("{} ± {}", fmt(v), fmt(sd)));
+            let paper = if f[2].is_empty() {
+                String::new()
+            } else {
+                format!(" (paper {})", f[2])
+            };
+            format!("<code>{}</code> {ours}{paper} {}", esc(&f[0]), esc(&f[3]))
+        })
+        .collect();
+    // The page's first figure.
+    let html = std::fs::read_to_string(reports.join(n).join("index.html")).unwrap_or_default();
+    let thumb = html
+        .split("<img src=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .filter(|src| src.ends_with(".png"))
+        .map(|src| {
+            format!(
+                "<a href=\"{n}/index.html\"><img src=\"{n}/{src}\" alt=\"{n}\" width=\"180\"></a>"
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<tr><td><a href=\"{n}/index.html\">{n}</a></td><td>{status}</td><td>{}</td><td>{thumb}</td></tr>",
+        nums.join("<br>")
+    )
+}
+
+/// Writes reports/index.html: a dashboard with one row per page under reports/ (its status
+/// against the paper, its headline numbers, a thumbnail of its first figure).
 pub fn write_index(reports: &Path, failed: &[(String, String)]) -> ReportResult<PathBuf> {
     std::fs::create_dir_all(reports)?;
     let mut names: Vec<String> = std::fs::read_dir(reports)?
@@ -287,34 +460,9 @@ pub fn write_index(reports: &Path, failed: &[(String, String)]) -> ReportResult<
     let mut h = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>dendritic reports</title><style>{STYLE}</style></head><body>"
     );
-    h.push_str("<h1>dendritic reports</h1><p>Reproductions of Sacramento, Costa, Bengio &amp; Senn, <i>Dendritic cortical microcircuits approximate the backpropagation algorithm</i> (NeurIPS 2018). Each page is rendered from results/ by <code>dendritic report</code>.</p><table><tr><th>report</th><th>headline numbers (ours / paper)</th></tr>");
+    h.push_str("<h1>dendritic reports</h1><p>Reproductions of Sacramento, Costa, Bengio &amp; Senn, <i>Dendritic cortical microcircuits approximate the backpropagation algorithm</i> (NeurIPS 2018). Each page is rendered from results/ by <code>dendritic report</code>. A number is <span class=\"ok\">reproduced</span> when |ours − paper| ≤ max(2 sd over our seeds, the paper's stated spread).</p><table><tr><th>report</th><th>status</th><th>headline numbers: ours (paper)</th><th>main figure</th></tr>");
     for n in &names {
-        let csv = std::fs::read_to_string(reports.join(n).join("summary.csv")).unwrap_or_default();
-        let nums: Vec<String> = csv
-            .lines()
-            .skip(1)
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split(',').collect();
-                let v: f64 = f.get(1)?.parse().ok()?;
-                let paper = f
-                    .get(2)
-                    .filter(|p| !p.is_empty())
-                    .map(|p| format!(" / {p}"))
-                    .unwrap_or_default();
-                Some(format!(
-                    "<code>{}</code> = {}{} {}",
-                    f[0],
-                    fmt(v),
-                    paper,
-                    f.get(3).unwrap_or(&"")
-                ))
-            })
-            .collect();
-        let _ = write!(
-            h,
-            "<tr><td><a href=\"{n}/index.html\">{n}</a></td><td>{}</td></tr>",
-            nums.join("<br>")
-        );
+        h.push_str(&index_row(reports, n));
     }
     h.push_str("</table>");
     if !failed.is_empty() {

@@ -20,6 +20,32 @@ pub struct Metric {
     pub unit: String,
     /// How it is measured, for the page.
     pub note: String,
+    /// The sample sd of our value over seeds, when it is a mean over seeds.
+    pub sd: Option<f64>,
+    /// The spread the paper states for its value (± half-width), when it states one.
+    pub paper_spread: Option<f64>,
+}
+
+/// How a headline number compares with the paper's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// |ours − paper| ≤ max(2 sd over our seeds, the paper's stated spread).
+    Reproduced,
+    /// Further apart than that.
+    Differs,
+    /// The paper has no number for it.
+    NoPaper,
+}
+
+impl Status {
+    /// The word in summary.csv and on the pages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Reproduced => "reproduced",
+            Status::Differs => "differs",
+            Status::NoPaper => "no paper number",
+        }
+    }
 }
 
 impl Metric {
@@ -31,6 +57,30 @@ impl Metric {
             paper: None,
             unit: unit.into(),
             note: note.into(),
+            sd: None,
+            paper_spread: None,
+        }
+    }
+    /// The same metric with the sample sd over seeds of its value.
+    pub fn sd(mut self, sd: f64) -> Metric {
+        self.sd = sd.is_finite().then_some(sd);
+        self
+    }
+    /// The same metric with the paper's stated spread.
+    pub fn paper_spread(mut self, spread: f64) -> Metric {
+        self.paper_spread = Some(spread);
+        self
+    }
+    /// Whether it reproduces the paper: |ours − paper| ≤ max(2 sd, the paper's spread).
+    pub fn status(&self) -> Status {
+        let Some(paper) = self.paper else {
+            return Status::NoPaper;
+        };
+        let tolerance = (2.0 * self.sd.unwrap_or(0.0)).max(self.paper_spread.unwrap_or(0.0));
+        if (self.value - paper).abs() <= tolerance {
+            Status::Reproduced
+        } else {
+            Status::Differs
         }
     }
     /// The same metric with the paper's value.

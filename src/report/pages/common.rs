@@ -76,6 +76,7 @@ pub(super) fn metric_mean(
             v.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
         ),
     )
+    .sd(if v.len() > 1 { sd } else { f64::NAN })
 }
 
 pub(super) fn trace_chart(

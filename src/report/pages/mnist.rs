@@ -216,6 +216,9 @@ fn variant_metrics(inputs: &Inputs, v: &str) -> (Vec<Metric>, String) {
     if let Some(p) = paper {
         metric = metric.paper(p.1);
     }
+    if errors.len() > 1 {
+        metric = metric.sd(sd);
+    }
     metrics.push(metric);
     metrics.push(Metric::new(
         &format!("epoch_time_{v}_s"),
