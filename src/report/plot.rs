@@ -19,6 +19,8 @@ pub struct Line {
     pub dashed: bool,
     /// Thin and pale (individual seeds behind a mean).
     pub faint: bool,
+    /// A shaded band (x, low, high) drawn behind the curve, e.g. mean ± sd over seeds.
+    pub band: Option<Vec<(f64, f64, f64)>>,
 }
 
 impl Line {
@@ -29,7 +31,13 @@ impl Line {
             points,
             dashed: false,
             faint: false,
+            band: None,
         }
+    }
+    /// The same curve with a shaded band (x, low, high) behind it.
+    pub fn with_band(mut self, band: Vec<(f64, f64, f64)>) -> Line {
+        self.band = Some(band);
+        self
     }
     /// A dashed curve.
     pub fn dashed(name: impl Into<String>, points: Vec<(f64, f64)>) -> Line {
@@ -38,6 +46,7 @@ impl Line {
             points,
             dashed: true,
             faint: false,
+            band: None,
         }
     }
 }
@@ -108,6 +117,86 @@ pub fn tick(v: f64) -> String {
 /// Series with at most this many points get a marker at each point.
 const MARKERS_UP_TO: usize = 40;
 
+/// Series longer than this are drawn as a min/max envelope of [`ENVELOPE_BUCKETS`] buckets.
+const DECIMATE_ABOVE: usize = 2000;
+/// Buckets of a decimated series (two points each: its lowest and highest, in x order).
+const ENVELOPE_BUCKETS: usize = 700;
+
+/// A long series reduced to the lowest and highest point of each of `buckets` consecutive
+/// groups, kept in x order: the drawn line still reaches every extreme of the original (a band
+/// stays a band), with ~2 × `buckets` points instead of all of them. Shorter series are kept.
+pub fn envelope(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
+    if points.len() <= 2 * buckets || buckets == 0 {
+        return points.to_vec();
+    }
+    let size = points.len().div_ceil(buckets);
+    let mut out = Vec::with_capacity(2 * buckets);
+    for group in points.chunks(size) {
+        let lo = group
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.1.total_cmp(&b.1.1))
+            .map_or(0, |(i, _)| i);
+        let hi = group
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.1.total_cmp(&b.1.1))
+            .map_or(0, |(i, _)| i);
+        let (first, second) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+        out.push(group[first]);
+        if second != first {
+            out.push(group[second]);
+        }
+    }
+    out
+}
+
+/// A time axis in ms that reaches 10 s or more is shown in s: the label's "(ms)" becomes "(s)"
+/// and the x values are divided by 1000 (a copy of the chart; others are returned as they are).
+fn si_time(chart: &Chart) -> Option<Chart> {
+    if !chart.x_label.contains("(ms)") {
+        return None;
+    }
+    let max = chart
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.0.abs()))
+        .fold(0.0_f64, f64::max);
+    if max < 10_000.0 {
+        return None;
+    }
+    let mut c = chart.clone();
+    c.x_label = c.x_label.replace("(ms)", "(s)");
+    for l in &mut c.lines {
+        l.points.iter_mut().for_each(|p| p.0 /= 1000.0);
+        if let Some(b) = &mut l.band {
+            b.iter_mut().for_each(|p| p.0 /= 1000.0);
+        }
+    }
+    Some(c)
+}
+
+/// The colour of a learner or method wherever it appears (a line named after it, e.g.
+/// "microcircuit, layer 1" or "rk4"), so that pages agree; None for other names.
+fn fixed_color(name: &str) -> Option<RGBColor> {
+    let key = name
+        .split([',', ' ', '('])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let i = match key.as_str() {
+        "microcircuit" | "euler" => 0,
+        "backprop" | "rk4" => 1,
+        "frozen_hidden" | "exponential_euler" => 2,
+        "feedback_alignment" | "dopri5" => 3,
+        "single_layer" | "ros2" => 4,
+        "learned_topdown" | "bdf2" => 5,
+        "dynamics" => 7,
+        _ => return None,
+    };
+    Some(PALETTE[i])
+}
+
 /// The data range of the finite points (positive ones on a log axis), padded.
 fn axis_range(values: impl Iterator<Item = f64>, log: bool) -> (f64, f64) {
     let (mut lo, mut hi) = values
@@ -138,15 +227,19 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> Resu
 where
     DB::ErrorType: 'static,
 {
+    let scaled = si_time(chart);
+    let chart = scaled.as_ref().unwrap_or(chart);
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let xs = chart
         .lines
         .iter()
         .flat_map(|l| l.points.iter().map(|p| p.0));
-    let ys = chart
-        .lines
-        .iter()
-        .flat_map(|l| l.points.iter().map(|p| p.1));
+    let ys = chart.lines.iter().flat_map(|l| {
+        l.points
+            .iter()
+            .map(|p| p.1)
+            .chain(l.band.iter().flatten().flat_map(|&(_, lo, hi)| [lo, hi]))
+    });
     let (x0, x1) = axis_range(xs, chart.log_x);
     let (y0, y1) = axis_range(ys, chart.log_y);
     let mut builder = ChartBuilder::on(&root);
@@ -211,9 +304,31 @@ where
         .map_err(|e| e.to_string())?;
     let mut color_index = 0;
     for line in &chart.lines {
-        let color = PALETTE[color_index % PALETTE.len()];
+        let color = fixed_color(&line.name).unwrap_or(PALETTE[color_index % PALETTE.len()]);
         if !line.faint {
             color_index += 1;
+        }
+        if let Some(band) = &line.band {
+            let ok = |x: f64, y: f64| {
+                x.is_finite()
+                    && y.is_finite()
+                    && (!chart.log_x || x > 0.0)
+                    && (!chart.log_y || y > 0.0)
+            };
+            let band: Vec<(f64, f64, f64)> = band
+                .iter()
+                .copied()
+                .filter(|&(x, lo, hi)| ok(x, lo) && ok(x, hi))
+                .collect();
+            if band.len() > 1 {
+                let mut outline: Vec<(f64, f64)> = band.iter().map(|&(x, lo, _)| (x, lo)).collect();
+                outline.extend(band.iter().rev().map(|&(x, _, hi)| (x, hi)));
+                ctx.draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    color.mix(0.18).filled(),
+                )))
+                .map_err(|e| e.to_string())?;
+            }
         }
         let style = if line.faint {
             color.mix(0.25).stroke_width(1)
@@ -231,6 +346,11 @@ where
                     && (!chart.log_y || *y > 0.0)
             })
             .collect();
+        let data = if data.len() > DECIMATE_ABOVE {
+            envelope(&data, ENVELOPE_BUCKETS)
+        } else {
+            data
+        };
         let markers = !line.faint && data.len() <= MARKERS_UP_TO;
         let series = if line.dashed {
             ctx.draw_series(DashedLineSeries::new(data.clone(), 8, 5, style))
@@ -507,7 +627,53 @@ pub fn render_grid(g: &ImageGrid, dir: &Path) -> ReportResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::tick;
+    use super::{Chart, Line, envelope, si_time, tick};
+
+    /// The envelope of a long noisy trace keeps every bucket's extremes (so the global ones), in
+    /// x order, with at most two points per bucket; short traces are kept whole.
+    #[test]
+    fn an_envelope_keeps_the_extremes_in_order() {
+        let pts: Vec<(f64, f64)> = (0..100_000)
+            .map(|i| {
+                let x = i as f64 * 0.1;
+                (x, (x * 0.37).sin() + 0.1 * ((i * 7919) % 13) as f64)
+            })
+            .collect();
+        let e = envelope(&pts, 700);
+        assert!(e.len() <= 1400 && e.len() > 700, "{}", e.len());
+        assert!(e.windows(2).all(|w| w[0].0 < w[1].0));
+        let range = |v: &[(f64, f64)]| {
+            v.iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                    (a.min(p.1), b.max(p.1))
+                })
+        };
+        let ((lo, hi), (elo, ehi)) = (range(&pts), range(&e));
+        assert_eq!((lo.to_bits(), hi.to_bits()), (elo.to_bits(), ehi.to_bits()));
+        // Every point of the envelope is a point of the trace.
+        assert!(e.iter().all(|p| pts[(p.0 / 0.1).round() as usize] == *p));
+        let short: Vec<(f64, f64)> = pts[..1000].to_vec();
+        assert_eq!(envelope(&short, 700), short);
+    }
+
+    /// A long time axis in ms is shown in s; a short one, or another axis, is left alone.
+    #[test]
+    fn long_millisecond_axes_become_seconds() {
+        let chart = |xmax: f64, label: &str| Chart {
+            stem: "c".into(),
+            title: "t".into(),
+            x_label: label.into(),
+            y_label: "y".into(),
+            lines: vec![Line::new("a", vec![(0.0, 1.0), (xmax, 2.0)])],
+            log_y: false,
+            log_x: false,
+        };
+        let s = si_time(&chart(100_000.0, "time (ms)")).expect("scaled");
+        assert_eq!(s.x_label, "time (s)");
+        assert_eq!(s.lines[0].points[1].0, 100.0);
+        assert!(si_time(&chart(5_000.0, "time (ms)")).is_none());
+        assert!(si_time(&chart(100_000.0, "epoch")).is_none());
+    }
 
     #[test]
     fn tick_labels_are_short() {

@@ -32,26 +32,41 @@ pub(super) fn loglog(stem: &str, title: &str, x: &str, y: &str, lines: Vec<Line>
     }
 }
 
-/// Per-seed faint lines plus their mean.
+/// The mean over seeds with a mean ± sd band when the seeds share their x values (else the
+/// seeds as faint lines behind the mean).
 pub(super) fn seeds_and_mean(
     inputs: &Inputs,
     quantity: &str,
     variant: &str,
     name: &str,
 ) -> ReportResult<Vec<Line>> {
-    let mut lines = Vec::new();
-    for s in seeds(inputs.timeseries)? {
-        lines.push(Line {
-            name: String::new(),
-            points: series(inputs.timeseries, quantity, variant, Some(s))?,
-            dashed: false,
-            faint: true,
+    let per_seed: Vec<Vec<(f64, f64)>> = seeds(inputs.timeseries)?
+        .into_iter()
+        .map(|s| series(inputs.timeseries, quantity, variant, Some(s)))
+        .collect::<Result<_, _>>()?;
+    let mean = Line::new(name, mean_series(inputs.timeseries, quantity, variant)?);
+    let shared = per_seed.len() > 1
+        && per_seed.iter().all(|p| {
+            p.len() == per_seed[0].len() && p.iter().zip(&per_seed[0]).all(|(a, b)| a.0 == b.0)
         });
+    if shared {
+        let band = (0..per_seed[0].len())
+            .map(|i| {
+                let ys: Vec<f64> = per_seed.iter().map(|p| p[i].1).collect();
+                let (m, sd) = crate::report::data::mean_sd(&ys);
+                (per_seed[0][i].0, m - sd, m + sd)
+            })
+            .collect();
+        return Ok(vec![mean.with_band(band)]);
     }
-    lines.push(Line::new(
-        name,
-        mean_series(inputs.timeseries, quantity, variant)?,
-    ));
+    let mut lines: Vec<Line> = per_seed
+        .into_iter()
+        .map(|points| Line {
+            faint: true,
+            ..Line::new(String::new(), points)
+        })
+        .collect();
+    lines.push(mean);
     Ok(lines)
 }
 
@@ -91,11 +106,10 @@ pub(super) fn trace_chart(
     let mut lines = Vec::new();
     for &(q, name, dashed) in quantities {
         let pts = series(inputs.timeseries, q, window, Some(seed))?;
-        lines.push(Line {
-            name: name.into(),
-            points: pts,
-            dashed,
-            faint: false,
+        lines.push(if dashed {
+            Line::dashed(name, pts)
+        } else {
+            Line::new(name, pts)
         });
     }
     Ok(chart(stem, title, "time (ms)", y, lines, false))
