@@ -151,6 +151,19 @@ pub fn envelope(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
     out
 }
 
+/// A long band reduced to `buckets` groups, each drawn from its first to its last x at the
+/// group's lowest low and highest high.
+fn band_envelope(band: &[(f64, f64, f64)], buckets: usize) -> Vec<(f64, f64, f64)> {
+    let size = band.len().div_ceil(buckets.max(1));
+    band.chunks(size)
+        .flat_map(|g| {
+            let lo = g.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+            let hi = g.iter().map(|p| p.2).fold(f64::NEG_INFINITY, f64::max);
+            [(g[0].0, lo, hi), (g[g.len() - 1].0, lo, hi)]
+        })
+        .collect()
+}
+
 /// A time axis in ms that reaches 10 s or more is shown in s: the label's "(ms)" becomes "(s)"
 /// and the x values are divided by 1000 (a copy of the chart; others are returned as they are).
 fn si_time(chart: &Chart) -> Option<Chart> {
@@ -315,11 +328,27 @@ where
                     && (!chart.log_x || x > 0.0)
                     && (!chart.log_y || y > 0.0)
             };
+            // On a log axis a band reaching 0 or below is cut at the curve's smallest
+            // positive value.
+            let floor = if chart.log_y {
+                line.points
+                    .iter()
+                    .map(|p| p.1)
+                    .filter(|y| *y > 0.0)
+                    .fold(f64::INFINITY, f64::min)
+            } else {
+                f64::NEG_INFINITY
+            };
             let band: Vec<(f64, f64, f64)> = band
                 .iter()
-                .copied()
+                .map(|&(x, lo, hi)| (x, lo.max(floor), hi))
                 .filter(|&(x, lo, hi)| ok(x, lo) && ok(x, hi))
                 .collect();
+            let band = if band.len() > DECIMATE_ABOVE {
+                band_envelope(&band, ENVELOPE_BUCKETS)
+            } else {
+                band
+            };
             if band.len() > 1 {
                 let mut outline: Vec<(f64, f64)> = band.iter().map(|&(x, lo, _)| (x, lo)).collect();
                 outline.extend(band.iter().rev().map(|&(x, _, hi)| (x, hi)));
