@@ -70,6 +70,10 @@ struct RunArgs {
     /// file's seeds, which fix the run indices).
     #[arg(long, value_delimiter = ',')]
     seeds: Option<Vec<u64>>,
+    /// Sweeps with `[[sweep.variant]]`: run only these variants, e.g. --variants a,b (the run
+    /// indices stay the file's; a name the file does not have is an error naming it).
+    #[arg(long, value_delimiter = ',')]
+    variants: Option<Vec<String>>,
     /// Hide the progress bar.
     #[arg(long)]
     quiet: bool,
@@ -466,6 +470,12 @@ fn run_runs(
     use dendritic::experiment::scenario::expand;
     use dendritic::experiment::sweep::{SweepOptions, only_seeds, plain_runs, run_sweep};
     let (base, runs) = if scenario.sweep.is_none() {
+        if let Some(v) = &args.variants {
+            anyhow::bail!(
+                "--variants {}: scenario '{name}' has no [[sweep.variant]]",
+                v.join(",")
+            );
+        }
         (scenario.clone(), plain_runs(scenario))
     } else {
         // Expanded from the file's text, so that errors name its lines.
@@ -477,6 +487,9 @@ fn run_runs(
         }
         if let Some(s) = &args.seeds {
             runs = only_seeds(&base, runs, s, name)?;
+        }
+        if let Some(v) = &args.variants {
+            runs = dendritic::experiment::sweep::only_variants(&base, runs, v, name)?;
         }
         (base, runs)
     };

@@ -116,6 +116,36 @@ pub fn runs_of(base: &Scenario) -> Result<Vec<SweepRun>, ScenarioError> {
     Ok(expand(&text, &base.name)?.1)
 }
 
+/// Keeps the runs of the named variants (`dendritic run --variants`); their indices stay the
+/// file's, so `--resume` and `merge` see them as the same runs.
+///
+/// # Errors
+/// [`ScenarioError::Invalid`] on key `sweep.variant` naming a variant the file does not have.
+pub fn only_variants(
+    base: &Scenario,
+    runs: Vec<SweepRun>,
+    names: &[String],
+    file: &str,
+) -> Result<Vec<SweepRun>, ScenarioError> {
+    let known: Vec<&str> = base
+        .sweep
+        .iter()
+        .flat_map(|s| s.variants.iter().map(|v| v.name.as_str()))
+        .collect();
+    if let Some(bad) = names.iter().find(|n| !known.contains(&n.as_str())) {
+        return Err(ScenarioError::Invalid {
+            file: file.into(),
+            line: None,
+            key: "sweep.variant".into(),
+            message: format!("--variants: no variant \"{bad}\"; the file has {known:?}"),
+        });
+    }
+    Ok(runs
+        .into_iter()
+        .filter(|r| names.contains(&r.variant))
+        .collect())
+}
+
 fn run_dir(root: &Path, name: &str, run: &SweepRun) -> PathBuf {
     root.join(name).join("runs").join(run.dir_name())
 }

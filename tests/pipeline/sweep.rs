@@ -357,3 +357,23 @@ fn seeds_select_runs_with_their_file_indices_and_an_unlisted_seed_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn variants_select_runs_with_their_file_indices_and_an_unknown_variant_is_named() {
+    let text = sweep_text("[1, 2]", "\"network.conductances.g_som\" = [0.5, 0.8]")
+        + "[[sweep.variant]]\nname = \"a\"\nset = { \"network.plasticity.tau_w\" = 10.0 }\n\
+           [[sweep.variant]]\nname = \"b\"\nset = { \"network.plasticity.tau_w\" = 20.0 }\n";
+    let (base, runs) = expand(&text, "v.toml").unwrap();
+    assert_eq!(runs.len(), 8);
+    let kept =
+        dendritic::experiment::sweep::only_variants(&base, runs.clone(), &["b".into()], "v.toml")
+            .unwrap();
+    // Variants are outermost: b holds the second half of the indices.
+    let idx: Vec<usize> = kept.iter().map(|r| r.index).collect();
+    assert_eq!(idx, vec![4, 5, 6, 7]);
+    assert!(kept.iter().all(|r| r.variant == "b"));
+    let err = dendritic::experiment::sweep::only_variants(&base, runs, &["c".into()], "v.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("v.toml") && err.contains("\"c\""), "{err}");
+}
