@@ -70,11 +70,22 @@ fn every_referenced_figure_exists_and_is_valid() {
     let pages = render(&[], &results, &reports).unwrap();
     assert_eq!(pages.len(), 4, "three pages and the index");
     let index = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    assert!(
+        index.contains("<th>status</th>"),
+        "the index is a dashboard"
+    );
     for name in ["self_predicting", "target_learning", "regression"] {
         assert!(
             index.contains(&format!("href=\"{name}/index.html\"")),
             "index links {name}"
         );
+        // Its thumbnail is one of the page's figures.
+        let thumb = index
+            .split(&format!("<img src=\"{name}/"))
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("no thumbnail of {name}"));
+        assert!(reports.join(name).join(thumb).exists(), "{name}/{thumb}");
         let page_dir = reports.join(name);
         let html = std::fs::read_to_string(page_dir.join("index.html")).unwrap();
         for needle in ["commit", "method", "wall time", "Scenario as run"] {
@@ -96,8 +107,27 @@ fn every_referenced_figure_exists_and_is_valid() {
         for svg in &svgs {
             check_svg(&page_dir.join(svg));
         }
+        // No NaN shown, and the page (its HTML and SVGs; PNGs aside) stays under 1.5 MB.
+        assert!(!html.contains("NaN"), "{name}: the page shows NaN");
+        let bytes: u64 = std::iter::once(page_dir.join("index.html"))
+            .chain(svgs.iter().map(|s| page_dir.join(s)))
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum();
+        assert!(bytes < 1_500_000, "{name}: {bytes} bytes of HTML and SVG");
         let csv = std::fs::read_to_string(page_dir.join("summary.csv")).unwrap();
-        assert_eq!(csv.lines().next(), Some("metric,value,paper,unit"));
+        assert_eq!(
+            csv.lines().next(),
+            Some("metric,value,paper,unit,sd,status")
+        );
+        for line in csv.lines().skip(1) {
+            let status = line.rsplit(',').next().unwrap();
+            let paper = line.split(',').nth(2).unwrap();
+            match status {
+                "no paper number" => assert!(paper.is_empty(), "{name}: {line}"),
+                "reproduced" | "differs" => assert!(!paper.is_empty(), "{name}: {line}"),
+                other => panic!("{name}: status {other:?} in {line}"),
+            }
+        }
         let want: &[&str] = match name {
             "self_predicting" => &[
                 "apical_norm_drop_factor",
