@@ -437,28 +437,28 @@ fn mnist_charts(curves: Curves, data: &str, validation: usize) -> Vec<Chart> {
     let probes = [
         (
             "update_angle_bp",
-            "Angle between the update of W^PP_{k,k−1} and backprop's on the same minibatches",
+            "Rule-7 update of W^PP_{k,k−1} vs backprop's, same minibatches",
             "angle (deg)",
             curves.angle,
             false,
         ),
         (
             "apical_error",
-            "Apical error: RMS v_A,k with the target applied, on the probe images",
+            "Apical error: RMS v_A,k with the target applied",
             "RMS v_A (a.u.)",
             curves.apical,
             true,
         ),
         (
             "presynaptic_power",
-            "Presynaptic power ⟨‖r_{k−1}‖²⟩ of W^PP_{k,k−1} on the probe images",
+            "Presynaptic power ⟨‖r_{k−1}‖²⟩ of W^PP_{k,k−1}",
             "⟨‖r‖²⟩",
             curves.power,
             true,
         ),
         (
             "feedback_angle",
-            "Angle between the top-down weights W^PP_{k,k+1} and (W^PP_{k+1,k})^T",
+            "Top-down W^PP_{k,k+1} vs (W^PP_{k+1,k})^T (angle)",
             "angle (deg)",
             curves.feedback,
             false,
