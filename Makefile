@@ -10,7 +10,7 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence s
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: cycles lint examples slurm-check all deps test test-slow report robustness mnist fashion disinhibition performance dynamics bench build clean fmt check data
+.PHONY: check-pages cycles lint examples slurm-check all deps test test-slow report robustness mnist fashion disinhibition performance dynamics bench build clean fmt check data
 MNIST_DIR := data/mnist
 FASHION_DIR := data/fashion
 
@@ -80,6 +80,11 @@ robustness: build
 	$(BIN) run robustness --resume
 	$(BIN) speedup robustness --runs 4
 	$(BIN) report robustness
+
+## check-pages: open reports/index.html and every page in headless Chromium (installed when
+## missing); fails on a console message or an image that does not load. Run after `make report`.
+check-pages:
+	bash scripts/check-pages.sh reports
 
 ## slurm-check: Slurm end to end on this machine (installs slurm-wlm and munge if missing, starts
 ## munged, slurmctld and slurmd for one node, submits robustness_small as a 4-task job array plus
