@@ -301,6 +301,39 @@ fn provenance_table(inputs: &Inputs) -> String {
     h
 }
 
+/// The table "paper vs ours": every headline number the paper also reports, with the distance,
+/// the tolerance max(2 sd over our seeds, the paper's stated spread) and the status.
+fn paper_vs_ours(page: &Page) -> String {
+    let rows: Vec<&Metric> = page.metrics.iter().filter(|m| m.paper.is_some()).collect();
+    if rows.is_empty() {
+        return "<h2>Paper vs ours</h2><p>The paper reports no number for this study's headline quantities.</p>".into();
+    }
+    let mut h = String::from(
+        "<h2>Paper vs ours</h2><table><tr><th>quantity</th><th>paper</th><th>ours</th><th>|ours − paper|</th><th>tolerance</th><th>status</th></tr>",
+    );
+    for m in rows {
+        let paper = m.paper.unwrap_or(f64::NAN);
+        let tolerance = (2.0 * m.sd.unwrap_or(0.0)).max(m.paper_spread.unwrap_or(0.0));
+        let ours = match m.sd {
+            Some(sd) => format!("{} ± {}", fmt(m.value), fmt(sd)),
+            None => fmt(m.value),
+        };
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code> ({})</td><td>{}</td><td>{ours}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+            esc(&m.name),
+            esc(&m.unit),
+            fmt(paper),
+            fmt((m.value - paper).abs()),
+            if tolerance > 0.0 { fmt(tolerance) } else { "0 (no spread known)".into() },
+            status_class(m.status()),
+            m.status().name()
+        );
+    }
+    h.push_str("</table>");
+    h
+}
+
 fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
     let s = inputs.scenario;
     let mut h = String::new();
@@ -317,6 +350,7 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
         esc(&s.description)
     );
     h.push_str(&provenance_table(inputs));
+    h.push_str(&paper_vs_ours(page));
     let _ = write!(
         h,
         "<h2>Headline numbers</h2><p>Mean over seeds (± sample sd where shown in the note). Also in <a href=\"summary.csv\">summary.csv</a>.</p>"
