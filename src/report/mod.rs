@@ -325,7 +325,11 @@ fn paper_vs_ours(page: &Page) -> String {
             esc(&m.unit),
             fmt(paper),
             fmt((m.value - paper).abs()),
-            if tolerance > 0.0 { fmt(tolerance) } else { "0 (no spread known)".into() },
+            if tolerance > 0.0 {
+                fmt(tolerance)
+            } else {
+                "0 (no spread known)".into()
+            },
             status_class(m.status()),
             m.status().name()
         );

@@ -291,6 +291,59 @@ where
     Ok(())
 }
 
+/// A shaded band behind a curve (on a log y axis cut at the curve's smallest positive value;
+/// decimated like the curves when long).
+fn draw_band<'a, DB, X, Y>(
+    ctx: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    chart: &Chart,
+    line: &Line,
+    band: &[(f64, f64, f64)],
+    color: RGBColor,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>
+        + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    let ok = |x: f64, y: f64| {
+        x.is_finite() && y.is_finite() && (!chart.log_x || x > 0.0) && (!chart.log_y || y > 0.0)
+    };
+    // On a log axis a band reaching 0 or below is cut at the curve's smallest
+    // positive value.
+    let floor = if chart.log_y {
+        line.points
+            .iter()
+            .map(|p| p.1)
+            .filter(|y| *y > 0.0)
+            .fold(f64::INFINITY, f64::min)
+    } else {
+        f64::NEG_INFINITY
+    };
+    let band: Vec<(f64, f64, f64)> = band
+        .iter()
+        .map(|&(x, lo, hi)| (x, lo.max(floor), hi))
+        .filter(|&(x, lo, hi)| ok(x, lo) && ok(x, hi))
+        .collect();
+    let band = if band.len() > DECIMATE_ABOVE {
+        band_envelope(&band, ENVELOPE_BUCKETS)
+    } else {
+        band
+    };
+    if band.len() > 1 {
+        let mut outline: Vec<(f64, f64)> = band.iter().map(|&(x, lo, _)| (x, lo)).collect();
+        outline.extend(band.iter().rev().map(|&(x, _, hi)| (x, hi)));
+        ctx.draw_series(std::iter::once(Polygon::new(
+            outline,
+            color.mix(0.18).filled(),
+        )))
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 /// Mesh, curves (with markers on sparse ones) and legend, on linear or log axes.
 fn body<'a, DB, X, Y>(
     mut ctx: ChartContext<'a, DB, Cartesian2d<X, Y>>,
@@ -322,42 +375,7 @@ where
             color_index += 1;
         }
         if let Some(band) = &line.band {
-            let ok = |x: f64, y: f64| {
-                x.is_finite()
-                    && y.is_finite()
-                    && (!chart.log_x || x > 0.0)
-                    && (!chart.log_y || y > 0.0)
-            };
-            // On a log axis a band reaching 0 or below is cut at the curve's smallest
-            // positive value.
-            let floor = if chart.log_y {
-                line.points
-                    .iter()
-                    .map(|p| p.1)
-                    .filter(|y| *y > 0.0)
-                    .fold(f64::INFINITY, f64::min)
-            } else {
-                f64::NEG_INFINITY
-            };
-            let band: Vec<(f64, f64, f64)> = band
-                .iter()
-                .map(|&(x, lo, hi)| (x, lo.max(floor), hi))
-                .filter(|&(x, lo, hi)| ok(x, lo) && ok(x, hi))
-                .collect();
-            let band = if band.len() > DECIMATE_ABOVE {
-                band_envelope(&band, ENVELOPE_BUCKETS)
-            } else {
-                band
-            };
-            if band.len() > 1 {
-                let mut outline: Vec<(f64, f64)> = band.iter().map(|&(x, lo, _)| (x, lo)).collect();
-                outline.extend(band.iter().rev().map(|&(x, _, hi)| (x, hi)));
-                ctx.draw_series(std::iter::once(Polygon::new(
-                    outline,
-                    color.mix(0.18).filled(),
-                )))
-                .map_err(|e| e.to_string())?;
-            }
+            draw_band(&mut ctx, chart, line, band, color)?;
         }
         let style = if line.faint {
             color.mix(0.25).stroke_width(1)

@@ -461,6 +461,10 @@ fn tracking_interneurons_correct_themselves_with_the_predicted_gain_and_diverge_
 /// `mnist.rate_normalization = "presynaptic"` (issue 20): the learner's step is the hand step
 /// with every group's rate divided by 1 + ⟨‖r_pre‖²⟩ over the minibatch, the presynaptic rates
 /// being those of that group's hand-computed factors.
+#[allow(
+    clippy::needless_range_loop,
+    reason = "i and j index the post- and presynaptic neurons of e, the weights and the hand's copy"
+)]
 #[test]
 fn presynaptic_normalisation_divides_each_rate_by_one_plus_the_presynaptic_power() {
     let config = hand_config();

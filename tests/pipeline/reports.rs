@@ -58,6 +58,45 @@ fn referenced(html: &str, attr: &str) -> Vec<String> {
         .collect()
 }
 
+/// summary.csv: the contract's columns, a status consistent with the paper column, and the
+/// page's headline metrics finite.
+fn check_summary_csv(name: &str, path: &Path) {
+    let csv = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        csv.lines().next(),
+        Some("metric,value,paper,unit,sd,status")
+    );
+    for line in csv.lines().skip(1) {
+        let status = line.rsplit(',').next().unwrap();
+        let paper = line.split(',').nth(2).unwrap();
+        match status {
+            "no paper number" => assert!(paper.is_empty(), "{name}: {line}"),
+            "reproduced" | "differs" => assert!(!paper.is_empty(), "{name}: {line}"),
+            other => panic!("{name}: status {other:?} in {line}"),
+        }
+    }
+    let want: &[&str] = match name {
+        "self_predicting" => &[
+            "apical_norm_drop_factor",
+            "interneuron_mismatch_drop_factor",
+        ],
+        "target_learning" => &["output_target_mismatch_rel", "apical_error_rel"],
+        _ => &[
+            "test_error_microcircuit",
+            "test_error_shallow",
+            "alignment_angle_deg",
+        ],
+    };
+    for m in want {
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{m},")))
+            .unwrap_or_else(|| panic!("{name}: no {m}"));
+        let value: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
+        assert!(value.is_finite(), "{name}: {m} = {value}");
+    }
+}
+
 #[test]
 fn every_referenced_figure_exists_and_is_valid() {
     let dir = scratch("reports");
@@ -114,40 +153,7 @@ fn every_referenced_figure_exists_and_is_valid() {
             .map(|p| std::fs::metadata(p).unwrap().len())
             .sum();
         assert!(bytes < 1_500_000, "{name}: {bytes} bytes of HTML and SVG");
-        let csv = std::fs::read_to_string(page_dir.join("summary.csv")).unwrap();
-        assert_eq!(
-            csv.lines().next(),
-            Some("metric,value,paper,unit,sd,status")
-        );
-        for line in csv.lines().skip(1) {
-            let status = line.rsplit(',').next().unwrap();
-            let paper = line.split(',').nth(2).unwrap();
-            match status {
-                "no paper number" => assert!(paper.is_empty(), "{name}: {line}"),
-                "reproduced" | "differs" => assert!(!paper.is_empty(), "{name}: {line}"),
-                other => panic!("{name}: status {other:?} in {line}"),
-            }
-        }
-        let want: &[&str] = match name {
-            "self_predicting" => &[
-                "apical_norm_drop_factor",
-                "interneuron_mismatch_drop_factor",
-            ],
-            "target_learning" => &["output_target_mismatch_rel", "apical_error_rel"],
-            _ => &[
-                "test_error_microcircuit",
-                "test_error_shallow",
-                "alignment_angle_deg",
-            ],
-        };
-        for m in want {
-            let line = csv
-                .lines()
-                .find(|l| l.starts_with(&format!("{m},")))
-                .unwrap_or_else(|| panic!("{name}: no {m}"));
-            let value: f64 = line.split(',').nth(1).unwrap().parse().unwrap();
-            assert!(value.is_finite(), "{name}: {m} = {value}");
-        }
+        check_summary_csv(name, &page_dir.join("summary.csv"));
     }
     std::fs::remove_dir_all(&dir).ok();
 }
