@@ -14,8 +14,9 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use super::error::{DriverError, DriverResult};
+use super::protocol::{RunError, RunOutput};
+use super::provenance::{commit, flatten_parameters};
 use super::scenario::{Scenario, ScenarioError, SweepRun, expand};
-use super::{commit, flatten_parameters};
 use crate::error::Context;
 use crate::record::{Cell, read_frame, summary_dataframe, write_frame};
 
@@ -222,7 +223,7 @@ fn compute_run(
         }
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
-        super::run_one_with(
+        super::execute::run_one_with(
             &run.scenario,
             run.seed,
             None,
@@ -230,7 +231,7 @@ fn compute_run(
         )
     }))
     .unwrap_or_else(|p| {
-        Err(super::RunError::Task {
+        Err(RunError::Task {
             seed: run.seed,
             message: format!(
                 "panicked: {}",
@@ -340,7 +341,7 @@ fn write_run(
     run: &SweepRun,
     dir: &Path,
     mut row: crate::record::SummaryRow,
-    result: Result<super::RunOutput, super::RunError>,
+    result: Result<RunOutput, RunError>,
     csv: bool,
 ) -> (Result<(), String>, DriverResult<()>) {
     let status = match result {
