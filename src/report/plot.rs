@@ -151,6 +151,30 @@ pub fn envelope(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
     out
 }
 
+/// Tick values of a log axis over [lo, hi]: 1, 2 and 5 × 10^k (every integer multiple when
+/// that gives fewer than four ticks; only the powers of ten over more than six decades).
+pub fn log_keys(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo && hi.is_finite()) {
+        return Vec::new();
+    }
+    let (d0, d1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let pick = |mantissas: &[f64]| -> Vec<f64> {
+        (d0..=d1)
+            .flat_map(|d| mantissas.iter().map(move |m| m * 10f64.powi(d)))
+            .filter(|v| *v >= lo * (1.0 - 1e-12) && *v <= hi * (1.0 + 1e-12))
+            .collect()
+    };
+    if d1 - d0 > 6 {
+        return pick(&[1.0]);
+    }
+    let keys = pick(&[1.0, 2.0, 5.0]);
+    if keys.len() >= 4 {
+        keys
+    } else {
+        pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    }
+}
+
 /// A long band reduced to `buckets` groups, each drawn from its first to its last x at the
 /// group's lowest low and highest high.
 fn band_envelope(band: &[(f64, f64, f64)], buckets: usize) -> Vec<(f64, f64, f64)> {
@@ -270,19 +294,28 @@ where
         )?,
         (true, false) => body(
             builder
-                .build_cartesian_2d((x0..x1).log_scale(), y0..y1)
+                .build_cartesian_2d(
+                    (x0..x1).log_scale().with_key_points(log_keys(x0, x1)),
+                    y0..y1,
+                )
                 .map_err(|e| e.to_string())?,
             chart,
         )?,
         (false, true) => body(
             builder
-                .build_cartesian_2d(x0..x1, (y0..y1).log_scale())
+                .build_cartesian_2d(
+                    x0..x1,
+                    (y0..y1).log_scale().with_key_points(log_keys(y0, y1)),
+                )
                 .map_err(|e| e.to_string())?,
             chart,
         )?,
         (true, true) => body(
             builder
-                .build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())
+                .build_cartesian_2d(
+                    (x0..x1).log_scale().with_key_points(log_keys(x0, x1)),
+                    (y0..y1).log_scale().with_key_points(log_keys(y0, y1)),
+                )
                 .map_err(|e| e.to_string())?,
             chart,
         )?,
@@ -361,11 +394,17 @@ where
         .x_desc(&chart.x_label)
         .y_desc(&chart.y_label)
         .x_labels(if chart.log_x { 8 } else { 10 })
+        .y_labels(if chart.log_y { 12 } else { 10 })
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
         .label_style(("sans-serif", 14))
         .axis_desc_style(("sans-serif", 16))
-        .light_line_style(RGBColor(235, 235, 235))
+        // Log axes: no light lines (plotters draws dozens of them near each decade's top).
+        .light_line_style(if chart.log_x || chart.log_y {
+            RGBColor(255, 255, 255)
+        } else {
+            RGBColor(235, 235, 235)
+        })
         .draw()
         .map_err(|e| e.to_string())?;
     let mut color_index = 0;
@@ -674,7 +713,21 @@ pub fn render_grid(g: &ImageGrid, dir: &Path) -> ReportResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Chart, Line, envelope, si_time, tick};
+    use super::{Chart, Line, envelope, log_keys, si_time, tick};
+
+    #[test]
+    fn log_axes_get_ticks_in_every_decade() {
+        let close = |a: &[f64], b: &[f64]| {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x / y - 1.0).abs() < 1e-12)
+        };
+        let k = log_keys(1.3, 95.0);
+        assert!(close(&k, &[2.0, 5.0, 10.0, 20.0, 50.0]), "{k:?}");
+        let k = log_keys(1.5, 4.5);
+        assert!(close(&k, &[2.0, 3.0, 4.0]), "{k:?}");
+        let k = log_keys(1e-9, 1.0);
+        assert_eq!(k.len(), 10, "{k:?}");
+        assert!(log_keys(0.0, 1.0).is_empty());
+    }
 
     /// The envelope of a long noisy trace keeps every bucket's extremes (so the global ones), in
     /// x order, with at most two points per bucket; short traces are kept whole.
