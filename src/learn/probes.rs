@@ -57,7 +57,9 @@ pub fn credit_probes(
         return out;
     }
     let mut two_pass = TwoPass::new(net);
+    // Backprop and feedback alignment on the microcircuit's own loss.
     let mut ff = FeedForward::from_microcircuit(net, state);
+    ff.loss = crate::baseline::OutputLoss::Bregman;
     let rms = |a: &Array2<f64>| (a.iter().map(|v| v * v).sum::<f64>() / a.len() as f64).sqrt();
     for c in 0..chunks {
         let rows = ndarray::s![c * b..(c + 1) * b, ..];
@@ -80,7 +82,6 @@ pub fn credit_probes(
         let mut st = state.clone();
         two_pass.passes(net, &mut st, &Drive::nudged(xc.view(), tc.view()));
         let updates = net.minibatch_updates(&st, two_pass.workspace_mut());
-        ff.loss = crate::baseline::OutputLoss::Bregman;
         let bp = ff.updates(&xc, &tc, Credit::Backprop);
         let fa = ff.updates(&xc, &tc, Credit::FeedbackAlignment);
         for p in out.iter_mut() {
