@@ -356,16 +356,16 @@ fn variant_curves(
         &mut curves.validation,
     )?;
     let (mut alignment, mut common) = (Vec::new(), Vec::new());
+    // Recorded as `interneuron_mismatch` before it was told apart from the potential mismatch
+    // of the self-predicting study.
+    let mismatch = if has_quantity(inputs.timeseries, "interneuron_weight_mismatch") {
+        "interneuron_weight_mismatch"
+    } else {
+        "interneuron_mismatch"
+    };
     for k in 1..hidden {
         let label = format!("{v}, layer {k}");
-        // Recorded as `interneuron_mismatch` before it was told apart from the potential
-        // mismatch of the self-predicting study.
-        let q = if has_quantity(inputs.timeseries, "interneuron_weight_mismatch") {
-            "interneuron_weight_mismatch"
-        } else {
-            "interneuron_mismatch"
-        };
-        one(q, Some(k), label, &mut curves.mismatch)?;
+        one(mismatch, Some(k), label, &mut curves.mismatch)?;
         // Probes of plastic top-down weights (empty unless η_down ≠ 0).
         let label = format!("{v}, layer {k}: cos(W^down, W^PP^T)");
         one("top_down_alignment", Some(k), label, &mut alignment)?;
