@@ -187,7 +187,62 @@ const STYLE: &str = ".warn{color:#fff;background:#b00;padding:.6em 1em;font-weig
 body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}\
 th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:85%}\
-figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}img{max-width:100%;border:1px solid #eee}";
+figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}img{max-width:100%;border:1px solid #eee}\
+.fig-row{display:flex;gap:1em;align-items:flex-start}.fig-row figure{flex:1 1 0;min-width:0;margin:.5em 0;position:relative}\
+.diag{background:#fff6d5;border-left:4px solid #c90;padding:.6em 1em}.panel-label{display:inline-block;font-weight:bold;background:#222;color:#fff;padding:1px 6px;margin-bottom:2px;font-size:90%}";
+
+/// The pages that are diagnostic screens, not headline studies, with what each was for: the
+/// page says so at its top and the index lists them apart.
+pub const DIAGNOSTICS: [(&str, &str); 7] = [
+    (
+        "mnist_fa",
+        "the feedback-alignment and random-feedback settings screened for the MNIST study (one seed each)",
+    ),
+    (
+        "mnist_long",
+        "the microcircuit trained for 50 epochs, to see whether longer training closes the gap to the paper",
+    ),
+    (
+        "mnist_tracking",
+        "the interneuron-rescaling and top-down-gain settings screened for the MNIST study (2 epochs each)",
+    ),
+    (
+        "mnist_solvers",
+        "the two-pass steady state against the iterated fixed point on 3,000 images",
+    ),
+    (
+        "mnist_short",
+        "the MNIST study reduced to minutes (what `make test` checks end to end)",
+    ),
+    (
+        "disinhibition_short",
+        "the disinhibition study reduced to minutes (what `make test` checks end to end)",
+    ),
+    (
+        "disinhibition_3epochs",
+        "the disinhibition study with 3 epochs of phase-1 training instead of 1 (the trade-off its scenario describes)",
+    ),
+];
+
+/// What diagnostic screen `name` is for, or None for a headline study.
+pub fn diagnostic(name: &str) -> Option<&'static str> {
+    DIAGNOSTICS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, why)| *why)
+}
+
+/// The banner of a diagnostic screen's page: what it is for and its commits.
+fn diagnostic_banner(name: &str, commits: &[String]) -> String {
+    diagnostic(name).map_or_else(String::new, |why| {
+        format!(
+            "<p class=\"diag\">Diagnostic screen, not a headline study: {}. Built from commit{} {}.</p>",
+            esc(why),
+            if commits.len() == 1 { "" } else { "s" },
+            esc(&commits.join(", "))
+        )
+    })
+}
 
 /// The distinct commits the runs were built from, in order of first appearance.
 fn commits(inputs: &Inputs) -> Vec<String> {
@@ -348,8 +403,9 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
     );
     let _ = write!(
         h,
-        "<p><a href=\"../index.html\">← all reports</a></p>{}<h1>{}</h1><p>{}</p>",
+        "<p><a href=\"../index.html\">← all reports</a></p>{}{}<h1>{}</h1><p>{}</p>",
         provenance_warning(&commits(inputs)),
+        diagnostic_banner(&s.name, &commits(inputs)),
         esc(&s.name),
         esc(&s.description)
     );
@@ -386,15 +442,7 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
     if let Some(t) = &page.table {
         h.push_str(t);
     }
-    h.push_str("<h2>Figures</h2>");
-    for c in &page.charts {
-        let _ = write!(
-            h,
-            "<figure><img src=\"{0}.png\" alt=\"{1}\"><figcaption>{1} (<a href=\"{0}.svg\">SVG</a>)</figcaption></figure>",
-            esc(&c.stem),
-            esc(&c.title)
-        );
-    }
+    h.push_str(&figure_html(page));
     for g in &page.images {
         let _ = write!(
             h,
@@ -408,6 +456,59 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
         "<h2>Scenario as run</h2><pre>{}</pre></body></html>",
         esc(scenario_text)
     );
+    h
+}
+
+/// The page's figures: the paper's figure first, panel by panel under the paper's panel
+/// labels, then every chart not in it ("further figures").
+fn figure_html(page: &Page) -> String {
+    let mut h = String::new();
+    let one = |h: &mut String, c: &plot::Chart, label: Option<&str>| {
+        let label = label.map_or_else(String::new, |l| {
+            format!("<span class=\"panel-label\">{}</span>", esc(l))
+        });
+        let _ = write!(
+            h,
+            "<figure class=\"panel\">{label}<img src=\"{0}.png\" alt=\"{1}\"><figcaption>{1} (<a href=\"{0}.svg\">SVG</a>)</figcaption></figure>",
+            esc(&c.stem),
+            esc(&c.title)
+        );
+    };
+    let chart = |stem: &str| page.charts.iter().find(|c| c.stem == stem);
+    let mut shown: Vec<&str> = Vec::new();
+    if let Some(f) = &page.figure {
+        let _ = write!(
+            h,
+            "<h2>{0}, panel by panel</h2><p class=\"fig-caption\">{1}</p>",
+            esc(f.figure),
+            f.caption
+        );
+        for row in &f.rows {
+            h.push_str("<div class=\"fig-row\">");
+            for (label, stem) in row {
+                if let Some(c) = chart(stem) {
+                    one(&mut h, c, Some(&format!("{} {label}", f.figure)));
+                    shown.push(stem);
+                }
+            }
+            h.push_str("</div>");
+        }
+    }
+    let rest: Vec<&plot::Chart> = page
+        .charts
+        .iter()
+        .filter(|c| !shown.contains(&c.stem.as_str()))
+        .collect();
+    if !rest.is_empty() {
+        h.push_str(if page.figure.is_some() {
+            "<h2>Further figures</h2>"
+        } else {
+            "<h2>Figures</h2>"
+        });
+        for c in rest {
+            one(&mut h, c, None);
+        }
+    }
     h
 }
 
@@ -499,10 +600,18 @@ pub fn write_index(reports: &Path, failed: &[(String, String)]) -> ReportResult<
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>dendritic reports</title><style>{STYLE}</style></head><body>"
     );
     h.push_str("<h1>dendritic reports</h1><p>Reproductions of Sacramento, Costa, Bengio &amp; Senn, <i>Dendritic cortical microcircuits approximate the backpropagation algorithm</i> (NeurIPS 2018). Each page is rendered from results/ by <code>dendritic report</code>. A number is <span class=\"ok\">reproduced</span> when |ours − paper| ≤ max(2 sd over our seeds, the paper's stated spread).</p><table><tr><th>report</th><th>status</th><th>headline numbers: ours (paper)</th><th>main figure</th></tr>");
-    for n in &names {
+    for n in names.iter().filter(|n| diagnostic(n).is_none()) {
         h.push_str(&index_row(reports, n));
     }
     h.push_str("</table>");
+    let diagnostics: Vec<&String> = names.iter().filter(|n| diagnostic(n).is_some()).collect();
+    if !diagnostics.is_empty() {
+        h.push_str("<h2>Diagnostic screens</h2><p>Settings screens and reduced checks behind the studies above; each page lists the commits it was built from.</p><table><tr><th>report</th><th>status</th><th>headline numbers: ours (paper)</th><th>main figure</th></tr>");
+        for n in diagnostics {
+            h.push_str(&index_row(reports, n));
+        }
+        h.push_str("</table>");
+    }
     if !failed.is_empty() {
         h.push_str("<h2>Not rendered</h2><table><tr><th>scenario</th><th>why</th></tr>");
         for (n, why) in failed {

@@ -104,6 +104,28 @@ pub struct Page {
     pub heatmaps: Vec<plot::Heatmap>,
     /// Image grids (PNG), shown after the charts.
     pub images: Vec<plot::ImageGrid>,
+    /// The paper's figure this page reproduces, laid out panel by panel (its charts are
+    /// shown there, labelled with the paper's panels; the other charts follow).
+    pub figure: Option<PaperFigure>,
+}
+
+/// One of the paper's figures, laid out as the paper does: rows of panels, each a chart of
+/// the page under the paper's panel label. Schematic panels (no data) are named in
+/// `caption`, not drawn: we show no copy of the paper's images.
+pub struct PaperFigure {
+    /// The paper's figure, e.g. "Fig. 1".
+    pub figure: &'static str,
+    /// What the paper's figure shows, which panels are ours, which are not reproduced.
+    pub caption: String,
+    /// Rows of panels: (the paper's panel label, e.g. "B(i)", the chart's stem).
+    pub rows: Vec<Vec<(&'static str, String)>>,
+}
+
+impl PaperFigure {
+    /// The stems the layout shows.
+    pub fn stems(&self) -> impl Iterator<Item = &str> {
+        self.rows.iter().flatten().map(|(_, s)| s.as_str())
+    }
 }
 
 /// Everything a study report reads.

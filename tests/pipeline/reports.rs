@@ -154,7 +154,54 @@ fn every_referenced_figure_exists_and_is_valid() {
             .sum();
         assert!(bytes < 1_500_000, "{name}: {bytes} bytes of HTML and SVG");
         check_summary_csv(name, &page_dir.join("summary.csv"));
+        // The paper's figure, panel by panel: each of its panels is labelled and shows an
+        // image of the page.
+        let (figure, panels): (&str, &[&str]) = match name {
+            "target_learning" => ("Fig. 1", &["B(i)", "B(ii)", "C(i)", "C(ii)"]),
+            "regression" => ("Fig. 2", &["B(i)", "B(ii)", "C", "C(i)", "C(ii)"]),
+            _ => ("Fig. S1", &["(i)", "(ii)"]),
+        };
+        assert!(
+            html.contains(&format!("<h2>{figure}, panel by panel</h2>")),
+            "{name}: no {figure} layout"
+        );
+        for panel in panels {
+            let label = format!("<span class=\"panel-label\">{figure} {panel}</span><img src=\"");
+            let src = html
+                .split(&label)
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .unwrap_or_else(|| panic!("{name}: no panel {figure} {panel}"));
+            assert!(page_dir.join(src).exists(), "{name}: {figure} {panel}: {src}");
+        }
     }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_diagnostic_screen_says_so_and_the_index_lists_it_apart() {
+    let dir = scratch("reports-diagnostic");
+    let results = dir.join("results");
+    let reports = dir.join("reports");
+    let mut s = tiny("self_predicting");
+    s.name = "mnist_short".into();
+    run_scenario(&s, &results, false, false).unwrap();
+    run_scenario(&tiny("self_predicting"), &results, false, false).unwrap();
+    render(&[], &results, &reports).unwrap();
+    let page = std::fs::read_to_string(reports.join("mnist_short/index.html")).unwrap();
+    let commit = dendritic::experiment::commit();
+    assert!(
+        page.contains("Diagnostic screen, not a headline study")
+            && page.contains(&format!("Built from commit {commit}.")),
+        "the diagnostic banner names its one commit"
+    );
+    let headline = std::fs::read_to_string(reports.join("self_predicting/index.html")).unwrap();
+    assert!(!headline.contains("Diagnostic screen"));
+    let index = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    let (main, diagnostics) = index.split_once("<h2>Diagnostic screens</h2>").unwrap();
+    assert!(main.contains("href=\"self_predicting/index.html\""));
+    assert!(!main.contains("href=\"mnist_short/index.html\""));
+    assert!(diagnostics.contains("href=\"mnist_short/index.html\""));
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -282,6 +282,7 @@ pub(super) fn bp_equivalence(inputs: &Inputs) -> ReportResult<Page> {
     ));
     let t = numbers_table(table, &settle);
     Ok(Page {
+        figure: None,
         heatmaps: Vec::new(),
         images: Vec::new(),
         metrics,

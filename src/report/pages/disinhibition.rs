@@ -379,6 +379,7 @@ pub(super) fn disinhibition(inputs: &Inputs) -> ReportResult<Page> {
         "<table><tr><th>corruption</th><th>level (%)</th><th>MSE input</th><th>MSE gate open</th><th>MSE gate closed</th><th>MSE no class</th><th>accuracy input (%)</th><th>accuracy gate open</th><th>accuracy gate closed</th><th>accuracy no class</th></tr>{rows}</table>"
     );
     Ok(Page {
+        figure: None,
         metrics,
         charts: out.charts,
         heatmaps: Vec::new(),

@@ -276,6 +276,7 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
     }
     charts.push(steady_chart(table)?);
     Ok(Page {
+        figure: None,
         heatmaps: Vec::new(),
         images: Vec::new(),
         metrics,

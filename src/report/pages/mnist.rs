@@ -3,7 +3,7 @@
 use super::common::*;
 use crate::report::data::{mean_sd, summary_values};
 use crate::report::error::{ReportError, ReportResult};
-use crate::report::page::{Inputs, Metric, Page};
+use crate::report::page::{Inputs, Metric, Page, PaperFigure};
 use crate::report::plot::{Chart, Line};
 
 /// The paper's MNIST test errors (%), by our variant names (paper-spec §6.3).
@@ -531,6 +531,37 @@ const FINDING: &str = "Finding (issue 20, from these probes on MNIST and Fashion
     Learning the hidden→hidden weights moves the layer-1 feedback away from the transpose while adding little: \
     the microcircuit and its frozen control are within their seed spread of each other on both data sets (the table above).";
 
+/// Fig. 3B: the paper's three learners (single layer, microcircuit, backprop) on a linear
+/// axis as the paper's, each with the paper's final error as a dashed line.
+fn fig_3b(test: &[Line]) -> Chart {
+    let mut lines = Vec::new();
+    for (v, paper) in [
+        ("single_layer", 8.4),
+        ("microcircuit", 1.96),
+        ("backprop", 1.53),
+    ] {
+        if let Some(l) = test.iter().find(|l| l.name == v) {
+            let (x0, x1) = (
+                l.points.first().map_or(0.0, |p| p.0),
+                l.points.last().map_or(0.0, |p| p.0),
+            );
+            lines.push(l.clone());
+            lines.push(Line::dashed(
+                format!("{v}, paper ({paper} %)"),
+                vec![(x0, paper), (x1, paper)],
+            ));
+        }
+    }
+    chart(
+        "fig3b",
+        "MNIST test error during training: single layer, microcircuit, backprop (Fig. 3B)",
+        "epoch",
+        "test error (%)",
+        lines,
+        false,
+    )
+}
+
 /// Fig. 3: every variant's test error, its curves and probes, the time per epoch.
 pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
     let runs = mnist_runs(inputs.summary);
@@ -578,12 +609,63 @@ pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
     let table = format!(
         "<table><tr><th>variant</th><th>test error (%) mean ± sd</th><th>seeds</th><th>paper (%)</th><th>best-validation epoch (mean)</th><th>wall time per epoch (s)</th></tr>{rows}</table>"
     );
+    let has = |v: &str| curves.test.iter().any(|l| l.name == v);
+    let fig3b = (paper_applies
+        && crate::report::diagnostic(&inputs.scenario.name).is_none()
+        && has("microcircuit")
+        && has("backprop"))
+    .then(|| fig_3b(&curves.test));
+    let mut charts = mnist_charts(curves, data, validation);
+    let figure = fig3b.map(|c| {
+        charts.insert(0, c);
+        PaperFigure {
+            figure: "Fig. 3",
+            caption: "As the paper's Fig. 3B: test error over training of the single-layer learner, the dendritic microcircuit and backprop,                 mean over seeds, with the paper's final errors as dashed lines of the same colour (8.4 %, 1.96 %, 1.53 %).                 The paper's x axis is in trials of a multiplier we could not read; ours is in epochs of 55,000 images.                 Panel A (the network's schematic) is not reproduced. The frozen-hidden and learned-top-down controls, which the paper quotes in its text, are in the full chart below."
+                .to_string(),
+            rows: vec![vec![("B", "fig3b".to_string())]],
+        }
+    });
     Ok(Page {
+        figure,
         heatmaps: Vec::new(),
         images: Vec::new(),
         metrics,
-        charts: mnist_charts(curves, data, validation),
+        charts,
         table: Some(table),
         notes: mnist_notes(data, paper_applies, train, epochs, has_probes),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fig_3b_shows_the_papers_three_learners_beside_the_papers_final_errors() {
+        let curve = |v: &str, y: f64| Line::new(v, vec![(1.0, y + 1.0), (20.0, y)]);
+        let test = vec![
+            curve("microcircuit", 1.85),
+            curve("frozen_hidden", 1.9),
+            curve("backprop", 1.56),
+            curve("single_layer", 9.3),
+        ];
+        let c = fig_3b(&test);
+        let names: Vec<&str> = c.lines.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "single_layer",
+                "single_layer, paper (8.4 %)",
+                "microcircuit",
+                "microcircuit, paper (1.96 %)",
+                "backprop",
+                "backprop, paper (1.53 %)"
+            ]
+        );
+        // The paper's numbers span our epochs, dashed; ours are the curves unchanged.
+        assert_eq!(c.lines[3].points, vec![(1.0, 1.96), (20.0, 1.96)]);
+        assert!(c.lines[3].dashed && !c.lines[2].dashed);
+        assert_eq!(c.lines[2].points, test[0].points);
+        assert!(!c.log_y, "a linear axis, as the paper's");
+    }
 }

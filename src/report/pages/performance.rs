@@ -108,6 +108,7 @@ pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {
             .to_string(),
     ];
     Ok(Page {
+        figure: None,
         metrics,
         charts: Vec::new(),
         notes,

@@ -3,7 +3,7 @@
 use super::common::*;
 use crate::report::data::{ema, mean_sd, mean_series, seeds, summary_values};
 use crate::report::error::ReportResult;
-use crate::report::page::{Inputs, Metric, Page};
+use crate::report::page::{Inputs, Metric, Page, PaperFigure};
 use crate::report::plot::{Chart, Line};
 
 /// The headline numbers: the learners' test errors, their ratio, the alignment angle.
@@ -166,7 +166,29 @@ pub(super) fn regression(inputs: &Inputs) -> ReportResult<Page> {
         ),
     ];
     charts.extend(trace_charts(inputs, seed)?);
+    let figure = PaperFigure {
+        figure: "Fig. 2",
+        caption: format!(
+            "As the paper's Fig. 2: B(i) before and B(ii) after learning, output rate with its target and the input rate above the hidden cell's apical potential              (seed {seed}); C the test error of the microcircuit and of the shallow learner (with backprop and feedback alignment added),              its insets C(i) the apical norm and C(ii) the interneuron mismatch (the order of the insets' axis labels in the paper's text).              Panel A (the teacher–student schematic) is not reproduced; the alignment angle the paper attributes to Fig. S1 follows under further figures."
+        ),
+        rows: vec![
+            vec![
+                ("B(i)", "rates_before".to_string()),
+                ("B(ii)", "rates_after".to_string()),
+            ],
+            vec![
+                ("B(i)", "apical_before".to_string()),
+                ("B(ii)", "apical_after".to_string()),
+            ],
+            vec![("C", "test_error".to_string())],
+            vec![
+                ("C(i)", "apical_norm".to_string()),
+                ("C(ii)", "interneuron_mismatch".to_string()),
+            ],
+        ],
+    };
     Ok(Page {
+        figure: Some(figure),
         heatmaps: Vec::new(),
         images: Vec::new(),
         metrics,

@@ -146,6 +146,7 @@ pub(super) fn robustness(inputs: &Inputs) -> ReportResult<Page> {
     let runs = s.height();
     let failed = summary_values(s, "seed").len();
     Ok(Page {
+        figure: None,
         metrics,
         charts: Vec::new(),
         heatmaps,

@@ -2,7 +2,7 @@
 
 use super::common::*;
 use crate::report::error::ReportResult;
-use crate::report::page::{Inputs, Page};
+use crate::report::page::{Inputs, Page, PaperFigure};
 
 pub(super) fn self_predicting(inputs: &Inputs) -> ReportResult<Page> {
     let metrics = vec![
@@ -53,7 +53,17 @@ pub(super) fn self_predicting(inputs: &Inputs) -> ReportResult<Page> {
             true,
         ),
     ];
+    let figure = PaperFigure {
+        figure: "Fig. S1",
+        caption: "The Supplementary Material that holds Fig. S1 is not public (paper-spec §4.3): its panels are not known to us.             We show the two quantities the main text says it shows, the self-predicting state emerging from a random start,             in the order of Fig. 1C: (i) the interneurons' mismatch with the layer above, (ii) the apical norm."
+            .to_string(),
+        rows: vec![vec![
+            ("(i)", "interneuron_mismatch".to_string()),
+            ("(ii)", "apical_norm".to_string()),
+        ]],
+    };
     Ok(Page {
+        figure: Some(figure),
         heatmaps: Vec::new(),
         images: Vec::new(),
         metrics,

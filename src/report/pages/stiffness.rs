@@ -88,6 +88,7 @@ pub(super) fn stiffness(inputs: &Inputs) -> ReportResult<Page> {
         by_cost,
     ));
     Ok(Page {
+        figure: None,
         heatmaps: Vec::new(),
         images: Vec::new(),
         metrics,

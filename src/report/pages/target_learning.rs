@@ -3,7 +3,7 @@
 use super::common::*;
 use crate::report::data::seeds;
 use crate::report::error::ReportResult;
-use crate::report::page::{Inputs, Page};
+use crate::report::page::{Inputs, Page, PaperFigure};
 use crate::report::plot::Chart;
 
 /// The headline numbers: (summary column, unit, how measured).
@@ -89,6 +89,18 @@ pub(super) fn target_learning(inputs: &Inputs) -> ReportResult<Page> {
         seeds_and_mean(inputs, "apical_norm", "", "mean over seeds")?,
         true,
     ));
+    let mismatch = seeds_and_mean(inputs, "interneuron_mismatch", "", "mean over seeds")?;
+    let has_mismatch = !mismatch.is_empty();
+    if has_mismatch {
+        charts.push(chart(
+            "interneuron_mismatch",
+            "Interneurons predicting the output layer during learning",
+            "time (ms)",
+            "‖u_P(2) − u_I(1)‖²",
+            mismatch,
+            true,
+        ));
+    }
     charts.push(chart(
         "output_target_distance",
         "Distance of the (nudged) output from its target",
@@ -97,7 +109,35 @@ pub(super) fn target_learning(inputs: &Inputs) -> ReportResult<Page> {
         seeds_and_mean(inputs, "output_target_distance", "", "mean over seeds")?,
         false,
     ));
+    let mut rows = vec![
+        vec![
+            ("B(i)", "input_before".to_string()),
+            ("B(ii)", "input_after".to_string()),
+        ],
+        vec![
+            ("B(i)", "output_before".to_string()),
+            ("B(ii)", "output_after".to_string()),
+        ],
+        vec![
+            ("B(i)", "apical_before".to_string()),
+            ("B(ii)", "apical_after".to_string()),
+        ],
+    ];
+    let mut c_row = Vec::new();
+    if has_mismatch {
+        c_row.push(("C(i)", "interneuron_mismatch".to_string()));
+    }
+    c_row.push(("C(ii)", "apical_norm".to_string()));
+    rows.push(c_row);
+    let figure = PaperFigure {
+        figure: "Fig. 1",
+        caption: format!(
+            "As the paper's Fig. 1: B(i) before and B(ii) after learning, each a column of sensory input, output with its target, and the hidden cell's apical inputs              (top-down and interneuron cancellation); C(i) the interneurons' mismatch with the layer above and C(ii) the apical norm over the whole run.              Panel A (the circuit's schematic) is not reproduced. Traces of seed {seed}; the paper's network size and φ for Fig. 1 are not stated (paper-spec §3), so ours are in the scenario below."
+        ),
+        rows,
+    };
     Ok(Page {
+        figure: Some(figure),
         heatmaps: Vec::new(),
         images: Vec::new(),
         metrics,
