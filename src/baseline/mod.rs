@@ -357,9 +357,17 @@ impl FeedForward {
                     gemm(a, &upper[0], &self.feedback[k - 1].t(), 0.0, &mut lower[k])
                 }
             }
-            ndarray::Zip::from(&mut lower[k])
-                .and(&u[k])
-                .for_each(|d, &u| *d *= phi.dphi(u));
+            if phi == Transfer::Logistic {
+                // φ' = φ(1 − φ) from the rates of the forward pass: the same bits as
+                // `phi.dphi(u)`, which recomputes φ(u), without a second exponential per cell.
+                ndarray::Zip::from(&mut lower[k])
+                    .and(&r[k])
+                    .for_each(|d, &r| *d *= r * (1.0 - r));
+            } else {
+                ndarray::Zip::from(&mut lower[k])
+                    .and(&u[k])
+                    .for_each(|d, &u| *d *= phi.dphi(u));
+            }
         }
         let m = input.nrows() as f64;
         for k in 1..=n {

@@ -308,6 +308,13 @@ pub fn run_sweep(
             .as_bytes(),
     )?;
     let work = || -> Vec<(usize, Result<(), String>)> {
+        // One run alone on the pool may split its Euler steps over two threads (the same
+        // bits); several keep one thread each.
+        crate::solve::set_run_threads(if todo.len() == 1 {
+            rayon::current_num_threads()
+        } else {
+            1
+        });
         todo.par_iter()
             .map(|run| compute_run(base, run, root, &commit, opts.csv, &pb))
             .collect()

@@ -13,6 +13,18 @@ use super::method::{Method, SolveError, Statistics, add_noise, begin_step, check
 use crate::linalg::{self, RowUpdate};
 use crate::model::{Drive, Network, Projection, Segment, State, Synapses, Workspace};
 use crate::rng::Rng;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The threads a new [`Euler`] splits its large synapse groups over (see
+/// [`Euler::set_threads`]): 1, unless the executor runs a single run with more threads.
+static RUN_THREADS: AtomicUsize = AtomicUsize::new(1);
+
+/// Sets the threads each [`Euler`] created afterwards splits its large groups over (clamped to
+/// 1..=2). The executor sets 2 when one run has the pool to itself, 1 otherwise (a sweep's
+/// runs already fill the cores). Results are the same bits either way.
+pub fn set_run_threads(threads: usize) {
+    RUN_THREADS.store(threads.clamp(1, 2), Ordering::Relaxed);
+}
 
 /// Forward Euler over one snapshot: every derivative is computed from the state at t, then all
 /// are applied (the order layers are visited in cannot matter).
@@ -24,6 +36,8 @@ pub struct Euler {
     /// Multiplies every weight change: 1 by default, 0 holds the weights (see
     /// [`Euler::set_learning`]).
     learning: f64,
+    /// Threads a group's rows are split over (1 or 2; see [`Euler::set_threads`]).
+    threads: usize,
     rng: Rng,
     stats: Statistics,
 }
@@ -50,6 +64,14 @@ impl Euler {
         self.learning = factor;
     }
 
+    /// Splits each large synapse group's rows between two threads (`threads` ≥ 2; rayon's
+    /// pool) or keeps the step on the calling thread (1, the default). Every row is computed
+    /// as before, so the results are the same bits either way (a test checks it); a sweep
+    /// keeps 1, its runs already fill the cores.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.clamp(1, 2);
+    }
+
     /// Scratch for `net`; `seed` drives the noise.
     pub fn new(net: &Network, seed: u64) -> Self {
         Euler {
@@ -58,6 +80,8 @@ impl Euler {
             scratch: Scratch {
                 v: vec![0.0; MAX_BLOCK * net.batch()],
                 e: vec![0.0; MAX_BLOCK * net.batch()],
+                v2: vec![0.0; MAX_BLOCK * net.batch()],
+                e2: vec![0.0; MAX_BLOCK * net.batch()],
                 full: vec![
                     0.0;
                     if net.batch() >= GEMM_MIN_BATCH {
@@ -68,6 +92,7 @@ impl Euler {
                 ],
             },
             learning: 1.0,
+            threads: RUN_THREADS.load(Ordering::Relaxed),
             rng: Rng::derived(seed, 0x6e6f697365),
             stats: Statistics::default(),
         }
@@ -97,11 +122,14 @@ enum Post<'a> {
     Negative,
 }
 
-/// Scratch of [`rows`]: values and factors of a block of rows, per sample.
+/// Scratch of [`rows`]: values and factors of a block of rows, per sample; `v2`/`e2` are the
+/// second thread's when a group's rows are split between two (see [`Euler::set_threads`]).
 #[derive(Clone, Debug)]
 struct Scratch {
     v: Vec<f64>,
     e: Vec<f64>,
+    v2: Vec<f64>,
+    e2: Vec<f64>,
     /// batch × n_post dendritic products of a whole group, when they come from one GEMM.
     full: Vec<f64>,
 }
@@ -125,109 +153,185 @@ fn block_rows(n_pre: usize, batch: usize) -> usize {
 
 const MAX_BLOCK: usize = 64;
 
-/// Rows of one synapse group, a block at a time: for every post-synaptic cell i,
-/// `out[s, i] = value(s, i, W_i · x_s + b_i)` and, when the group is plastic, the Euler step of
-/// row i with the factors of its rule (`post`), while the rows are in cache. `x` is the
-/// batch's pre-synaptic rates (batch × n_pre), `out` is batch × n_post, both row-major.
+/// A group is split between two threads only from this many weights × samples on: below it
+/// the hand-over costs more than half the work.
+const SPLIT_MIN_WORK: usize = 1 << 15;
+
+/// `out` (batch × n_post, row-major) shared by the two halves of a split group: each writes
+/// only the columns of its own rows.
+#[derive(Clone, Copy)]
+struct Out(*mut f64, usize);
+// SAFETY: the halves write disjoint columns (rows of the group), and `rows` joins both before
+// `out` is read.
+unsafe impl Send for Out {}
+unsafe impl Sync for Out {}
+
+/// The parameters of one synapse group as the row kernel reads them: plastic weights, trace,
+/// bias and bias trace (empty when absent or frozen), or the frozen weights and bias.
+struct Params<'a> {
+    w: &'a mut [f64],
+    trace: &'a mut [f64],
+    bias: &'a mut [f64],
+    trace_bias: &'a mut [f64],
+    frozen_w: &'a [f64],
+    frozen_b: &'a [f64],
+}
+
+impl<'a> Params<'a> {
+    /// Rows `0..at` and `at..` (weights and traces cut at row `at` of `n_pre` columns).
+    fn split(self, at: usize, n_pre: usize) -> (Params<'a>, Params<'a>) {
+        let cut = |v: &'a mut [f64], k: usize| {
+            if v.is_empty() {
+                (&mut [][..], &mut [][..])
+            } else {
+                v.split_at_mut(k)
+            }
+        };
+        let cut_ref = |v: &'a [f64], k: usize| {
+            if v.is_empty() {
+                (&[][..], &[][..])
+            } else {
+                v.split_at(k)
+            }
+        };
+        let (w0, w1) = cut(self.w, at * n_pre);
+        let (t0, t1) = cut(self.trace, at * n_pre);
+        let (b0, b1) = cut(self.bias, at);
+        let (tb0, tb1) = cut(self.trace_bias, at);
+        let (fw0, fw1) = cut_ref(self.frozen_w, at * n_pre);
+        let (fb0, fb1) = cut_ref(self.frozen_b, at);
+        (
+            Params {
+                w: w0,
+                trace: t0,
+                bias: b0,
+                trace_bias: tb0,
+                frozen_w: fw0,
+                frozen_b: fb0,
+            },
+            Params {
+                w: w1,
+                trace: t1,
+                bias: b1,
+                trace_bias: tb1,
+                frozen_w: fw1,
+                frozen_b: fb1,
+            },
+        )
+    }
+}
+
+/// What every row of a group shares in [`rows`].
+#[derive(Clone, Copy)]
+struct Shared<'a> {
+    n_post: usize,
+    n_pre: usize,
+    block: usize,
+    plastic: bool,
+    is_plastic: bool,
+    traced: bool,
+    scale: f64,
+    update: RowUpdate,
+    rule: Rule,
+    x: &'a [f64],
+    /// The scratch of the group's dendritic products (batch × n_post) when they come from a
+    /// GEMM: each call of [`row_range`] fills and reads the columns of its own rows.
+    full: Option<Out>,
+}
+
+/// Rows `first ..` of one synapse group (as many as `params` holds), a block at a time: for
+/// every post-synaptic cell i, `out[s, i] = value(s, i, W_i · x_s + b_i)` and, when the group
+/// is plastic, the Euler step of row i with the factors of its rule (`post`), while the rows
+/// are in cache. `params` starts at row `first`.
 #[allow(
     clippy::too_many_arguments,
     clippy::too_many_lines,
     reason = "the fused row kernel of the hot loop: its slices stay borrowed across the whole block"
 )]
-fn rows(
-    syn: &Synapses,
-    y: &mut [f64],
-    p: &[f64],
-    x: &[f64],
-    out: &mut [f64],
-    rule: Rule,
-    scratch: &mut Scratch,
-    value: impl Fn(usize, usize, f64) -> f64,
+fn row_range(
+    sh: Shared,
+    params: Params,
+    first: usize,
+    out: Out,
+    v_scratch: &mut [f64],
+    e_scratch: &mut [f64],
+    value: &(impl Fn(usize, usize, f64) -> f64 + Sync),
     post: Post,
 ) {
-    let (n_post, n_pre) = (syn.w.rows, syn.w.cols);
+    let Shared {
+        n_post,
+        n_pre,
+        block,
+        plastic,
+        is_plastic,
+        traced,
+        scale,
+        update,
+        rule,
+        x,
+        full,
+    } = sh;
     let batch = rule.batch;
-    let block = block_rows(n_pre, batch);
-    let plastic = syn.is_plastic() && rule.learning != 0.0;
-    let none = 0..0;
-    let range = |b: Option<crate::model::Block>| b.map_or(none.clone(), |b| b.range());
-    // Plastic blocks live in y; a frozen group's weights and bias are read from their segment.
-    let (w, trace, bias, trace_bias): (&mut [f64], &mut [f64], &mut [f64], &mut [f64]);
-    let frozen_w: &[f64];
-    let frozen_b: &[f64];
-    if syn.is_plastic() {
-        let [a, b, c, d] = y
-            .get_disjoint_mut([
-                syn.w.range(),
-                range(syn.trace_w),
-                range(syn.bias),
-                range(syn.trace_bias),
-            ])
-            .expect("blocks of one synapse group are disjoint");
-        (w, trace, bias, trace_bias) = (a, b, c, d);
-        (frozen_w, frozen_b) = (&[], &[]);
-    } else {
-        let y: &[f64] = y;
-        frozen_w = segment(syn.w, y, p);
-        frozen_b = syn.bias.map_or(&[][..], |b| segment(b, y, p));
-        (w, trace, bias, trace_bias) = (&mut [], &mut [], &mut [], &mut []);
-    }
-    let traced = syn.trace_w.is_some();
-    // The factor each e_s carries into the row update: dt/(τ_w B) into the trace, or dt η/B
-    // straight into the weights.
-    let scale = rule.learning
-        * if traced {
-            rule.dt / rule.tau_w * rule.inv_batch
-        } else {
-            rule.dt * syn.eta * rule.inv_batch
-        };
-    let update = RowUpdate {
-        a: 1.0 - rule.dt / rule.tau_w,
-        c: rule.dt * syn.eta * rule.learning,
-        clip: rule.clip,
-    };
-    let use_gemm = batch >= GEMM_MIN_BATCH;
-    if use_gemm {
-        let wv = if syn.is_plastic() { &*w } else { frozen_w };
-        let wv = ndarray::ArrayView2::from_shape((n_post, n_pre), wv).expect("weights");
+    let Params {
+        w,
+        trace,
+        bias,
+        trace_bias,
+        frozen_w,
+        frozen_b,
+    } = params;
+    let n_rows = if is_plastic { w.len() } else { frozen_w.len() } / n_pre.max(1);
+    if let Some(f) = full {
+        let wv = if is_plastic { &*w } else { frozen_w };
+        let wv = ndarray::ArrayView2::from_shape((n_rows, n_pre), wv).expect("weights");
         let xv =
             ndarray::ArrayView2::from_shape((batch, n_pre), &x[..batch * n_pre]).expect("rates");
-        let mut t = ndarray::ArrayViewMut2::from_shape(
-            (batch, n_post),
-            &mut scratch.full[..batch * n_post],
-        )
-        .expect("scratch");
+        // SAFETY: columns first .. first + n_rows of the batch × n_post scratch (row stride
+        // f.1 = n_post) are this call's alone.
+        let mut t = unsafe {
+            ndarray::ArrayViewMut2::from_shape_ptr(
+                ndarray::ShapeBuilder::strides((batch, n_rows), (f.1, 1)),
+                f.0.add(first),
+            )
+        };
         linalg::gemm(1.0, &xv, &wv.t(), 0.0, &mut t);
     }
-    for i0 in (0..n_post).step_by(block) {
-        let rows = block.min(n_post - i0);
-        let v = &mut scratch.v[..rows * batch];
-        let block_w = i0 * n_pre..(i0 + rows) * n_pre;
-        if use_gemm {
+    for j0 in (0..n_rows).step_by(block) {
+        let i0 = first + j0;
+        let rows = block.min(n_rows - j0);
+        let v = &mut v_scratch[..rows * batch];
+        let block_w = j0 * n_pre..(j0 + rows) * n_pre;
+        if let Some(f) = full {
             for r in 0..rows {
                 for s in 0..batch {
-                    v[r * batch + s] = scratch.full[s * n_post + i0 + r];
+                    // SAFETY: inside the scratch, in this call's columns (filled above).
+                    v[r * batch + s] = unsafe { *f.0.add(s * f.1 + i0 + r) };
                 }
             }
-        } else if syn.is_plastic() {
-            linalg::block_dots(&w[block_w], n_pre, x, v);
+        } else if is_plastic {
+            linalg::block_dots(&w[block_w.clone()], n_pre, x, v);
         } else {
-            linalg::block_dots(&frozen_w[block_w], n_pre, x, v);
+            linalg::block_dots(&frozen_w[block_w.clone()], n_pre, x, v);
         }
-        let biases = if syn.is_plastic() { &*bias } else { frozen_b };
         for r in 0..rows {
             let i = i0 + r;
-            let b = if biases.is_empty() { 0.0 } else { biases[i] };
+            let biases: &[f64] = if is_plastic { &*bias } else { frozen_b };
+            let b = if biases.is_empty() {
+                0.0
+            } else {
+                biases[j0 + r]
+            };
             for s in 0..batch {
                 let vs = &mut v[r * batch + s];
                 *vs = value(s, i, *vs + b);
-                out[s * n_post + i] = *vs;
+                // SAFETY: (s, i) is inside out (batch × n_post); row i is this call's alone.
+                unsafe { *out.0.add(s * out.1 + i) = *vs };
             }
         }
         if !plastic {
             continue;
         }
-        let e = &mut scratch.e[..rows * batch];
+        let e = &mut e_scratch[..rows * batch];
         match post {
             Post::Rate { rate, att } => {
                 rule.phi.phi_map(att, v, e);
@@ -244,22 +348,130 @@ fn rows(
                 }
             }
         }
-        let block_range = i0 * n_pre..(i0 + rows) * n_pre;
-        let d = traced.then(|| &mut trace[block_range.clone()]);
-        linalg::update_rows(&mut w[block_range], d, n_pre, x, e, update);
+        let d = traced.then(|| &mut trace[block_w.clone()]);
+        linalg::update_rows(&mut w[block_w], d, n_pre, x, e, update);
         if !bias.is_empty() {
             for r in 0..rows {
-                let i = i0 + r;
+                let j = j0 + r;
                 let e_sum: f64 = e[r * batch..(r + 1) * batch].iter().sum();
                 if traced {
-                    let old = trace_bias[i];
-                    bias[i] += update.c * old;
-                    trace_bias[i] = update.a * old + e_sum;
+                    let old = trace_bias[j];
+                    bias[j] += update.c * old;
+                    trace_bias[j] = update.a * old + e_sum;
                 } else {
-                    bias[i] += e_sum;
+                    bias[j] += e_sum;
                 }
             }
         }
+    }
+}
+
+/// Rows of one synapse group, a block at a time (see [`row_range`]); `x` is the batch's
+/// pre-synaptic rates (batch × n_pre), `out` is batch × n_post, both row-major. With
+/// `threads` = 2 and enough work, the rows are cut in two at a block boundary and the halves
+/// run side by side: every row's arithmetic is the same, so are the results, bit for bit.
+#[allow(
+    clippy::too_many_arguments,
+    clippy::too_many_lines,
+    reason = "one synapse group's set-up for the row kernel: its blocks, factors and the split"
+)]
+fn rows(
+    syn: &Synapses,
+    y: &mut [f64],
+    p: &[f64],
+    x: &[f64],
+    out: &mut [f64],
+    rule: Rule,
+    scratch: &mut Scratch,
+    threads: usize,
+    value: impl Fn(usize, usize, f64) -> f64 + Sync,
+    post: Post,
+) {
+    let (n_post, n_pre) = (syn.w.rows, syn.w.cols);
+    let batch = rule.batch;
+    let block = block_rows(n_pre, batch);
+    let plastic = syn.is_plastic() && rule.learning != 0.0;
+    let none = 0..0;
+    let range = |b: Option<crate::model::Block>| b.map_or(none.clone(), |b| b.range());
+    // Plastic blocks live in y; a frozen group's weights and bias are read from their segment.
+    let params = if syn.is_plastic() {
+        let [w, trace, bias, trace_bias] = y
+            .get_disjoint_mut([
+                syn.w.range(),
+                range(syn.trace_w),
+                range(syn.bias),
+                range(syn.trace_bias),
+            ])
+            .expect("blocks of one synapse group are disjoint");
+        Params {
+            w,
+            trace,
+            bias,
+            trace_bias,
+            frozen_w: &[],
+            frozen_b: &[],
+        }
+    } else {
+        let y: &[f64] = y;
+        Params {
+            w: &mut [],
+            trace: &mut [],
+            bias: &mut [],
+            trace_bias: &mut [],
+            frozen_w: segment(syn.w, y, p),
+            frozen_b: syn.bias.map_or(&[][..], |b| segment(b, y, p)),
+        }
+    };
+    let traced = syn.trace_w.is_some();
+    // The factor each e_s carries into the row update: dt/(τ_w B) into the trace, or dt η/B
+    // straight into the weights.
+    let scale = rule.learning
+        * if traced {
+            rule.dt / rule.tau_w * rule.inv_batch
+        } else {
+            rule.dt * syn.eta * rule.inv_batch
+        };
+    let update = RowUpdate {
+        a: 1.0 - rule.dt / rule.tau_w,
+        c: rule.dt * syn.eta * rule.learning,
+        clip: rule.clip,
+    };
+    let Scratch { v, e, v2, e2, full } = scratch;
+    let use_gemm = batch >= GEMM_MIN_BATCH;
+    assert!(
+        !use_gemm || full.len() >= batch * n_post,
+        "the GEMM scratch"
+    );
+    let sh = Shared {
+        n_post,
+        n_pre,
+        block,
+        plastic,
+        is_plastic: syn.is_plastic(),
+        traced,
+        scale,
+        update,
+        rule,
+        x,
+        full: use_gemm.then_some(Out(full.as_mut_ptr(), n_post)),
+    };
+    let out = Out(out.as_mut_ptr(), n_post);
+    // Cut at a block boundary, so that both halves see the blocks (and the GEMM kernel's
+    // row groups) of one thread; above `linalg::SKINNY_GEMM` samples the GEMM is OpenBLAS's,
+    // whose order of summation over a part of the rows is not promised: no split there.
+    let half = n_post.div_ceil(2 * block) * block;
+    if threads >= 2
+        && n_post * n_pre * batch >= SPLIT_MIN_WORK
+        && half < n_post
+        && batch <= linalg::SKINNY_GEMM
+    {
+        let (lo, hi) = params.split(half, n_pre);
+        rayon::join(
+            || row_range(sh, lo, 0, out, v, e, &value, post),
+            || row_range(sh, hi, half, out, v2, e2, &value, post),
+        );
+    } else {
+        row_range(sh, params, 0, out, v, e, &value, post);
     }
 }
 
@@ -323,6 +535,7 @@ impl Euler {
         } = ws;
         let (y, p) = (&mut state.y, &state.p);
         let scratch = &mut self.scratch;
+        let threads = self.threads;
         for &k in &net.visit_order {
             // Eq. 3, rule 7: e = φ(u_k) − φ(v̂_B,k), v̂_B = g_B/(g_lk+g_B+g_A) v_B.
             let att = c.basal_attenuation(k == n);
@@ -335,6 +548,7 @@ impl Euler {
                 v_basal[k].as_slice_mut().expect("standard"),
                 rule,
                 scratch,
+                threads,
                 |_, _, v| v,
                 Post::Rate {
                     rate: slice(r_k),
@@ -353,6 +567,7 @@ impl Euler {
                 v_td[k].as_slice_mut().expect("standard"),
                 rule,
                 scratch,
+                threads,
                 |_, _, v| v,
                 Post::Rate {
                     rate: slice(&r[k]),
@@ -370,6 +585,7 @@ impl Euler {
                 v_apical[k].as_slice_mut().expect("standard"),
                 rule,
                 scratch,
+                threads,
                 |s, i, v| td[[s, i]] + gate * v,
                 Post::Negative,
             );
@@ -384,6 +600,7 @@ impl Euler {
                 v_int[k].as_slice_mut().expect("standard"),
                 rule,
                 scratch,
+                threads,
                 |_, _, v| v,
                 Post::Rate {
                     rate: slice(ri),

@@ -19,7 +19,7 @@ mod steady;
 
 pub use bdf2::Bdf2;
 pub use dopri5::{Control, Dopri5};
-pub use euler::Euler;
+pub use euler::{Euler, set_run_threads};
 pub use exp_euler::ExponentialEuler;
 pub use kind::MethodKind;
 pub use method::{DIVERGENCE_BOUND, Method, SolveError, Statistics, Tolerances, check_divergence};

@@ -108,3 +108,61 @@ fn the_fused_euler_step_is_y_plus_dt_times_the_right_hand_side() {
         }
     }
 }
+
+#[test]
+fn euler_on_two_threads_gives_the_bits_of_one() {
+    // 300-200-120-10: W^PP_{1,0} (200 × 300) and the hidden groups are large enough to be cut in
+    // two at batch 1 (the row kernels) and batch 6 (the GEMM path); every rule on with τ_w
+    // traces, biases, noise and a target, 30 Euler–Maruyama steps.
+    for batch in [1, 6] {
+        let mut config = NetworkConfig::new(&[300, 200, 120, 10]);
+        config.bias = true;
+        config.tau_in = 3.0;
+        config.noise = Noise {
+            sigma: 0.1,
+            ..Noise::default()
+        };
+        config.plasticity = Plasticity {
+            eta_up: vec![0.01, 0.01, 0.01],
+            eta_down: vec![0.005, 0.005],
+            eta_ip: vec![0.01, 0.01],
+            eta_pi: vec![0.01, 0.01],
+            tau_w: 30.0,
+            eta_scale: 1.0,
+            clip: None,
+        };
+        let (net, state0) = network(config, batch, 1.0, TopDown::Random, false, 86);
+        let input = uniform(batch, 300, 0.0, 1.0, 87);
+        let trg = uniform(batch, 10, -1.0, 1.0, 88);
+        let drive = Drive::nudged(input.view(), trg.view());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let run = |threads: usize| {
+            pool.install(|| {
+                assert_eq!(rayon::current_num_threads(), 2);
+                let mut s = state0.clone();
+                let mut m = Euler::new(&net, 89);
+                m.set_threads(threads);
+                for n in 0..30 {
+                    m.step(&net, &mut s, &drive, n as f64 * 0.1, 0.1).unwrap();
+                }
+                s
+            })
+        };
+        let (one, two) = (run(1), run(2));
+        assert_ne!(one.y, state0.y, "the state must have moved");
+        let same = one
+            .y
+            .iter()
+            .zip(&two.y)
+            .filter(|(a, b)| a.to_bits() == b.to_bits())
+            .count();
+        assert_eq!(
+            same,
+            one.y.len(),
+            "batch {batch}: two threads changed the result"
+        );
+    }
+}

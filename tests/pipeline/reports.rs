@@ -172,7 +172,10 @@ fn every_referenced_figure_exists_and_is_valid() {
                 .nth(1)
                 .and_then(|s| s.split('"').next())
                 .unwrap_or_else(|| panic!("{name}: no panel {figure} {panel}"));
-            assert!(page_dir.join(src).exists(), "{name}: {figure} {panel}: {src}");
+            assert!(
+                page_dir.join(src).exists(),
+                "{name}: {figure} {panel}: {src}"
+            );
         }
     }
     std::fs::remove_dir_all(&dir).ok();

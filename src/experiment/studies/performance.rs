@@ -90,7 +90,12 @@ pub fn step_bytes(net: &Network) -> f64 {
     bytes
 }
 
-/// Median µs per Euler step (per image when batch > 1) over `reps` repetitions of `steps`.
+/// Median µs per Euler step (per image when batch > 1) over `reps` repetitions of `steps`,
+/// with each large synapse group's rows split over `threads` (1 or 2; [`Euler::set_threads`]).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the measured step's network, batch, length, repetitions, seed and threads"
+)]
 fn euler_step_us(
     scenario: &Scenario,
     perf: &Performance,
@@ -99,6 +104,7 @@ fn euler_step_us(
     steps: usize,
     reps: usize,
     seed: u64,
+    threads: usize,
 ) -> Result<(f64, f64), RunError> {
     let (net, mut state) = step_network(scenario, sizes, perf.eta, batch, seed)?;
     let mut rng = Rng::derived(seed, crate::experiment::protocol::stream::TASK);
@@ -108,6 +114,7 @@ fn euler_step_us(
     let drive = Drive::nudged(input.view(), target.view());
     let dt = scenario.protocol.dt;
     let mut euler = Euler::new(&net, seed);
+    euler.set_threads(threads);
     let fail = |e| RunError::Solve { seed, source: e };
     let mut sim = Simulation::new(&net, &mut state, &mut euler, dt).map_err(fail)?;
     sim.run(50, &drive, &mut []).map_err(fail)?;
@@ -415,6 +422,10 @@ fn numpy_epoch(perf: &Performance, (two_pass, backprop): (f64, f64), s: &mut Sum
 }
 
 /// Runs the study (one seed: the numbers are timings, the seed fixes weights and inputs).
+#[allow(
+    clippy::too_many_lines,
+    reason = "the study's rows in the order of the page, each measured in turn"
+)]
 pub fn run(
     scenario: &Scenario,
     perf: &Performance,
@@ -444,10 +455,12 @@ pub fn run(
         perf.steps_small,
         reps,
         seed,
+        1,
     )?;
     num(&mut s, "euler_step_us_small", small_us);
     tick();
-    let (large_us, bytes) = euler_step_us(scenario, perf, &large, 1, perf.steps_large, reps, seed)?;
+    let (large_us, bytes) =
+        euler_step_us(scenario, perf, &large, 1, perf.steps_large, reps, seed, 1)?;
     num(&mut s, "euler_step_us_large", large_us);
     num(&mut s, "large_step_bytes", bytes);
     tick();
@@ -459,9 +472,38 @@ pub fn run(
         perf.steps_batch,
         reps,
         seed,
+        1,
     )?;
     num(&mut s, "euler_step_us_per_image_large_b10", b_us);
     num(&mut s, "batch_per_image_over_batch1", b_us / large_us);
+    tick();
+    // One large run alone on the machine: each group's rows split over two threads (the same
+    // bits as one thread), in a pool of its own.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .map_err(|e| RunError::Task {
+            seed,
+            message: format!("a two-thread pool: {e}"),
+        })?;
+    let (large_2t, _) =
+        pool.install(|| euler_step_us(scenario, perf, &large, 1, perf.steps_large, reps, seed, 2))?;
+    let (b_2t, _) = pool.install(|| {
+        euler_step_us(
+            scenario,
+            perf,
+            &large,
+            perf.batch,
+            perf.steps_batch,
+            reps,
+            seed,
+            2,
+        )
+    })?;
+    num(&mut s, "euler_step_us_large_2threads", large_2t);
+    num(&mut s, "euler_step_us_per_image_large_b10_2threads", b_2t);
+    num(&mut s, "two_thread_speedup_large", large_us / large_2t);
+    num(&mut s, "two_thread_speedup_large_b10", b_us / b_2t);
     tick();
     let triad = triad_gb_s(reps);
     num(&mut s, "triad_gb_s", triad);

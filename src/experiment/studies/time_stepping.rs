@@ -285,15 +285,8 @@ pub fn target_learning(
             let n = sim.net().n_layers();
             let err = distance(sim.net().u_pyr(sim.state(), n).iter(), target.iter());
             series.push("", sim.t(), "output_target_distance", n as i64, -1, err);
-            // Fig. 1C(i): the interneurons' prediction of the layer above.
-            series.push(
-                "",
-                sim.t(),
-                "interneuron_mismatch",
-                -1,
-                -1,
-                interneuron_mismatch(sim.net(), sim.state()),
-            );
+            let mismatch = interneuron_mismatch(sim.net(), sim.state()); // Fig. 1C(i)
+            series.push("", sim.t(), "interneuron_mismatch", -1, -1, mismatch);
         }
         if i >= onset
             && (i - onset + 1).is_multiple_of(per)

@@ -5,7 +5,7 @@ use crate::report::error::ReportResult;
 use crate::report::page::{Inputs, Metric, Page};
 
 /// The rows of the page: summary column, unit, how it is measured.
-const ROWS: [(&str, &str, &str); 16] = [
+const ROWS: [(&str, &str, &str); 20] = [
     (
         "euler_step_us_small",
         "µs",
@@ -21,6 +21,26 @@ const ROWS: [(&str, &str, &str); 16] = [
         "batch_per_image_over_batch1",
         "",
         "per-image step time at batch 10 ÷ the batch-1 step",
+    ),
+    (
+        "euler_step_us_large_2threads",
+        "µs",
+        "784-500-500-10, batch 1, each large synapse group's rows split over two threads (one run alone on the machine; the same bits as one thread)",
+    ),
+    (
+        "euler_step_us_per_image_large_b10_2threads",
+        "µs",
+        "the same at batch 10, per image",
+    ),
+    (
+        "two_thread_speedup_large",
+        "",
+        "euler_step_us_large ÷ euler_step_us_large_2threads",
+    ),
+    (
+        "two_thread_speedup_large_b10",
+        "",
+        "euler_step_us_per_image_large_b10 ÷ euler_step_us_per_image_large_b10_2threads",
     ),
     (
         "numpy_step_us_small",
@@ -96,7 +116,7 @@ pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {
     let text = |k: &str| crate::report::data::summary_text(inputs.summary, k).join(", ");
     let notes = vec![
         format!(
-            "Measured in one run, one thread, medians of the scenario's repetitions. OpenBLAS              kernel: <b>{}</b> (OPENBLAS_CORETYPE = {}); our loops: {}. NumPy's BLAS: {}.              NumPy step: {}; NumPy epoch: {}.",
+            "Measured in one run, one thread (but the two-thread rows), medians of the scenario's repetitions. OpenBLAS              kernel: <b>{}</b> (OPENBLAS_CORETYPE = {}); our loops: {}. NumPy's BLAS: {}.              NumPy step: {}; NumPy epoch: {}.",
             text("blas_core"),
             text("openblas_coretype_env"),
             text("isa"),
