@@ -10,7 +10,7 @@ DEFAULT_SCENARIOS := self_predicting target_learning regression bp_equivalence s
 # OpenBLAS threads would fight rayon's for the 2 cores: runs are parallel across seeds.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: check-pages cycles lint examples slurm-check all deps test test-slow report robustness mnist fashion disinhibition performance dynamics bench build clean fmt check data
+.PHONY: headline diagnostics check-pages cycles lint examples slurm-check all deps test test-slow report robustness mnist fashion disinhibition performance dynamics bench build clean fmt check data
 MNIST_DIR := data/mnist
 FASHION_DIR := data/fashion
 
@@ -80,6 +80,18 @@ robustness: build
 	$(BIN) run robustness --resume
 	$(BIN) speedup robustness --runs 4
 	$(BIN) report robustness
+
+## headline: the headline studies (mnist, fashion, disinhibition, robustness) from ONE clean
+## commit's binary (HEAD, or COMMIT=<hash>), built once into target/headline/<commit>/ and reused
+## across sessions (--resume); then their pages. ~3 h on 2 cores. `make diagnostics`: the same
+## for the diagnostic screens (mnist_long, disinhibition_3epochs, mnist_fa, mnist_tracking; ~2 h).
+headline: build data
+	bash scripts/headline.sh
+	$(BIN) report mnist mnist_solvers fashion disinhibition robustness
+
+diagnostics: build data
+	bash scripts/headline.sh --diagnostics
+	$(BIN) report mnist_long disinhibition_3epochs mnist_fa mnist_tracking
 
 ## check-pages: open reports/index.html and every page in headless Chromium (installed when
 ## missing); fails on a console message or an image that does not load. Run after `make report`.
