@@ -291,7 +291,7 @@ pub(super) fn integrators(inputs: &Inputs) -> ReportResult<Page> {
             },
             crate::experiment::integrators::ROUND_OFF
         ),
-        "Methods: euler (Euler–Maruyama), rk4, exponential_euler, dopri5 (Dormand–Prince 5(4), PI step control, dense output: records fall on the output grid whatever its internal steps), ros2 (the L-stable Rosenbrock–W method of Verwer et al. 1999) and bdf2 (second-order BDF, simplified Newton).          The work–precision diagrams put the fixed-step methods over dt and Dormand–Prince with its controller over the tolerance on one plot: the method whose curve lies lowest for a given cost is the one to choose at that accuracy.".into(),
+        "Methods: euler (Euler–Maruyama), rk4, exponential_euler, dopri5 (Dormand–Prince 5(4), PI step control, dense output: records fall on the output grid whatever its internal steps), ros2 (the L-stable Rosenbrock–W method of Verwer et al. 1999) and bdf2 (second-order BDF, simplified Newton). The work–precision diagrams put the fixed-step methods over dt and Dormand–Prince with its controller over the tolerance on one plot: the method whose curve lies lowest for a given cost is the one to choose at that accuracy.".into(),
         "The stiffness sweep (scenarios/stiff.toml, its own page) stiffens the dendritic coupling until the explicit methods' stable dt is far below what an error of 1e-6 needs; its headline numbers are quoted above and its wall-time plot is the last figure here.".into()],
     })
 }

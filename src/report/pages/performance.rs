@@ -116,7 +116,7 @@ pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {
     let text = |k: &str| crate::report::data::summary_text(inputs.summary, k).join(", ");
     let notes = vec![
         format!(
-            "Measured in one run, one thread (but the two-thread rows), medians of the scenario's repetitions. OpenBLAS              kernel: <b>{}</b> (OPENBLAS_CORETYPE = {}); our loops: {}. NumPy's BLAS: {}.              NumPy step: {}; NumPy epoch: {}.",
+            "Measured in one run, one thread (but the two-thread rows), medians of the scenario's repetitions. OpenBLAS kernel: <b>{}</b> (OPENBLAS_CORETYPE = {}); our loops: {}. NumPy's BLAS: {}. NumPy step: {}; NumPy epoch: {}.",
             text("blas_core"),
             text("openblas_coretype_env"),
             text("isa"),
@@ -124,7 +124,7 @@ pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {
             text("numpy_status"),
             text("numpy_epoch_status"),
         ),
-        "A batch-1 Euler step reads and writes every plastic weight and its trace once and reads          every fixed weight once (the step is fused row by row: dendritic potential,          post-synaptic factor, weight and trace update while the row is in cache), so its floor          is the memory bandwidth; larger batches stream the weights once for all images."
+        "A batch-1 Euler step reads and writes every plastic weight and its trace once and reads every fixed weight once (the step is fused row by row: dendritic potential, post-synaptic factor, weight and trace update while the row is in cache), so its floor is the memory bandwidth; larger batches stream the weights once for all images."
             .to_string(),
     ];
     Ok(Page {

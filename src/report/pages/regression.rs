@@ -173,7 +173,7 @@ pub(super) fn regression(inputs: &Inputs) -> ReportResult<Page> {
     let figure = PaperFigure {
         figure: "Fig. 2",
         caption: format!(
-            "As the paper's Fig. 2: B(i) before and B(ii) after learning, output rate with its target and the input rate above the hidden cell's apical potential              (seed {seed}); C the test error of the microcircuit and of the shallow learner (with backprop and feedback alignment added),              its insets C(i) the apical norm and C(ii) the interneuron mismatch (the order of the insets' axis labels in the paper's text).              Panel A (the teacher–student schematic) is not reproduced; the alignment angle the paper attributes to Fig. S1 follows under further figures."
+            "As the paper's Fig. 2: B(i) before and B(ii) after learning, output rate with its target and the input rate above the hidden cell's apical potential (seed {seed}); C the test error of the microcircuit and of the shallow learner (with backprop and feedback alignment added), its insets C(i) the apical norm and C(ii) the interneuron mismatch (the order of the insets' axis labels in the paper's text). Panel A (the teacher–student schematic) is not reproduced; the alignment angle the paper attributes to Fig. S1 follows under further figures."
         ),
         rows: vec![
             vec![

@@ -55,7 +55,7 @@ pub(super) fn self_predicting(inputs: &Inputs) -> ReportResult<Page> {
     ];
     let figure = PaperFigure {
         figure: "Fig. S1",
-        caption: "The Supplementary Material that holds Fig. S1 is not public (paper-spec §4.3): its panels are not known to us.             We show the two quantities the main text says it shows, the self-predicting state emerging from a random start,             in the order of Fig. 1C: (i) the interneurons' mismatch with the layer above, (ii) the apical norm."
+        caption: "The Supplementary Material that holds Fig. S1 is not public (paper-spec §4.3): its panels are not known to us. We show the two quantities the main text says it shows, the self-predicting state emerging from a random start, in the order of Fig. 1C: (i) the interneurons' mismatch with the layer above, (ii) the apical norm."
             .to_string(),
         rows: vec![vec![
             ("(i)", "interneuron_mismatch".to_string()),

@@ -132,7 +132,7 @@ pub(super) fn target_learning(inputs: &Inputs) -> ReportResult<Page> {
     let figure = PaperFigure {
         figure: "Fig. 1",
         caption: format!(
-            "As the paper's Fig. 1: B(i) before and B(ii) after learning, each a column of sensory input, output with its target, and the hidden cell's apical inputs              (top-down and interneuron cancellation); C(i) the interneurons' mismatch with the layer above and C(ii) the apical norm over the whole run.              Panel A (the circuit's schematic) is not reproduced. Traces of seed {seed}; the paper's network size and φ for Fig. 1 are not stated (paper-spec §3), so ours are in the scenario below."
+            "As the paper's Fig. 1: B(i) before and B(ii) after learning, each a column of sensory input, output with its target, and the hidden cell's apical inputs (top-down and interneuron cancellation); C(i) the interneurons' mismatch with the layer above and C(ii) the apical norm over the whole run. Panel A (the circuit's schematic) is not reproduced. Traces of seed {seed}; the paper's network size and φ for Fig. 1 are not stated (paper-spec §3), so ours are in the scenario below."
         ),
         rows,
     };
