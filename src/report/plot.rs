@@ -437,7 +437,8 @@ where
         } else {
             data
         };
-        let markers = !line.faint && data.len() <= MARKERS_UP_TO;
+        // Markers on a sparse measured curve; a dashed line is a target or reference.
+        let markers = !line.faint && !line.dashed && data.len() <= MARKERS_UP_TO;
         let series = if line.dashed {
             ctx.draw_series(DashedLineSeries::new(data.clone(), 8, 5, style))
                 .map_err(|e| e.to_string())?
@@ -446,8 +447,12 @@ where
                 .map_err(|e| e.to_string())?
         };
         if !line.faint && !line.name.is_empty() {
+            // The legend's sample drawn as the curve is: two dashes or one stroke.
+            let gap = if line.dashed { (8, 13) } else { (10, 10) };
             series.label(line.name.clone()).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (gap.0, 0)], color.stroke_width(2))
+                    + PathElement::new(vec![(gap.1, 0), (20, 0)], color.stroke_width(2))
             });
         }
         if markers {
