@@ -537,6 +537,9 @@ fn index_row(reports: &Path, n: &str) -> String {
     let (ok, bad) = (count("reproduced"), count("differs"));
     let status = if with_paper.is_empty() {
         "<span class=\"none\">no paper number</span>".to_string()
+    } else if ok + bad == 0 {
+        // A page rendered before summary.csv carried a status column.
+        "<span class=\"none\">no status recorded (an older page)</span>".to_string()
     } else if bad == 0 {
         format!(
             "<span class=\"ok\">reproduced ({ok} of {})</span>",

@@ -205,6 +205,25 @@ fn a_diagnostic_screen_says_so_and_the_index_lists_it_apart() {
     assert!(main.contains("href=\"self_predicting/index.html\""));
     assert!(!main.contains("href=\"mnist_short/index.html\""));
     assert!(diagnostics.contains("href=\"mnist_short/index.html\""));
+    // A page kept from before summary.csv had a status: listed, with no status claimed.
+    let old = reports.join("old_page");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(old.join("index.html"), "<html></html>").unwrap();
+    std::fs::write(
+        old.join("summary.csv"),
+        "metric,value,paper,unit\ntest_error,3.03,1.96,%\n",
+    )
+    .unwrap();
+    render(&["self_predicting".to_string()], &results, &reports).unwrap();
+    let index = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    let row = index.split("href=\"old_page/index.html\"").nth(1).unwrap();
+    assert!(
+        row.split("</tr>")
+            .next()
+            .unwrap()
+            .contains("no status recorded"),
+        "an old page is neither reproduced nor differing"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
