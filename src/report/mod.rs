@@ -499,7 +499,7 @@ fn figure_html(page: &Page) -> String {
         .iter()
         .filter(|c| !shown.contains(&c.stem.as_str()))
         .collect();
-    if !rest.is_empty() {
+    if !rest.is_empty() || !page.heatmaps.is_empty() {
         h.push_str(if page.figure.is_some() {
             "<h2>Further figures</h2>"
         } else {
@@ -508,6 +508,14 @@ fn figure_html(page: &Page) -> String {
         for c in rest {
             one(&mut h, c, None);
         }
+    }
+    for m in &page.heatmaps {
+        let _ = write!(
+            h,
+            "<figure><img src=\"{0}.png\" alt=\"{1}\"><figcaption>{1} (<a href=\"{0}.svg\">SVG</a>)</figcaption></figure>",
+            esc(&m.stem),
+            esc(&m.title)
+        );
     }
     h
 }

@@ -262,3 +262,36 @@ fn a_bad_scenario_does_not_stop_the_others_and_the_index_is_written() {
     assert!(err.contains("is the results directory"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_sweep_page_shows_every_heatmap_it_draws() {
+    let dir = scratch("reports-heatmaps");
+    let results = dir.join("results");
+    let reports = dir.join("reports");
+    let text = dendritic::experiment::scenario::EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == "robustness_small")
+        .unwrap()
+        .1
+        .replace("patterns = 600", "patterns = 2")
+        .replace("test_every = 200", "test_every = 1")
+        .replace("test_patterns = 100", "test_patterns = 2");
+    let s = dendritic::experiment::Scenario::parse(&text, "robustness_small").unwrap();
+    run_scenario(&s, &results, false, false).unwrap();
+    render(&["robustness_small".to_string()], &results, &reports).unwrap();
+    let page = reports.join("robustness_small");
+    let html = std::fs::read_to_string(page.join("index.html")).unwrap();
+    let drawn: Vec<String> = std::fs::read_dir(&page)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    assert!(drawn.len() >= 2, "the sweep draws its heatmaps: {drawn:?}");
+    for png in &drawn {
+        assert!(
+            html.contains(&format!("<img src=\"{png}\"")),
+            "{png} is drawn but not shown"
+        );
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
