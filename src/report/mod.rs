@@ -189,7 +189,7 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:85%}\
 figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}img{max-width:100%;border:1px solid #eee}\
 .fig-row{display:flex;gap:1em;align-items:flex-start}.fig-row figure{flex:1 1 0;min-width:0;margin:.5em 0;position:relative}\
-.diag{background:#fff6d5;border-left:4px solid #c90;padding:.6em 1em}.panel-label{display:inline-block;font-weight:bold;background:#222;color:#fff;padding:1px 6px;margin-bottom:2px;font-size:90%}";
+.diag{background:#fff6d5;border-left:4px solid #c90;padding:.6em 1em}.panel-label{display:block;width:max-content;font-weight:bold;background:#222;color:#fff;padding:1px 6px;margin-bottom:2px;font-size:90%}";
 
 /// The pages that are diagnostic screens, not headline studies, with what each was for: the
 /// page says so at its top and the index lists them apart.

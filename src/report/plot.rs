@@ -226,7 +226,7 @@ fn fixed_color(name: &str) -> Option<RGBColor> {
         "backprop" | "rk4" => 1,
         "frozen_hidden" | "exponential_euler" => 2,
         "feedback_alignment" | "dopri5" => 3,
-        "single_layer" | "ros2" => 4,
+        "single_layer" | "shallow" | "ros2" => 4,
         "learned_topdown" | "bdf2" => 5,
         "dynamics" => 7,
         _ => return None,
