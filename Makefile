@@ -56,15 +56,15 @@ report: build data
 	$(BIN) run $(DEFAULT_SCENARIOS) mnist_short disinhibition_short
 	$(BIN) report $(DEFAULT_SCENARIOS) mnist_short disinhibition_short
 
-## mnist: the full MNIST study (5 variants × 3 seeds, 20 epochs of 55k images; ~75 min on
-## 2 cores; --resume keeps finished runs), the two-pass vs fixed-point check (~3 min), reports
+## mnist: the full MNIST study (6 variants × 3 seeds, 20 epochs of 55k images; ~50 min on
+## 2 cores; --resume keeps finished runs), the solver check mnist_solvers (~2 min), reports
 mnist: build data
 	$(BIN) run mnist --resume
 	$(BIN) run scenarios/mnist_solvers.toml
 	$(BIN) report mnist mnist_solvers
 
 ## fashion: the MNIST study unchanged on Fashion-MNIST (6 variants × 3 seeds, 20 epochs;
-## ~75 min on 2 cores; --resume keeps finished runs) → reports/fashion/
+## ~45 min on 2 cores; --resume keeps finished runs) → reports/fashion/
 fashion: build data
 	$(BIN) run fashion --resume
 	$(BIN) report fashion
