@@ -463,15 +463,16 @@ fn page_html(inputs: &Inputs, scenario_text: &str, page: &Page) -> String {
 /// labels, then every chart not in it ("further figures").
 fn figure_html(page: &Page) -> String {
     let mut h = String::new();
-    let one = |h: &mut String, c: &plot::Chart, label: Option<&str>| {
+    // One figure: a chart's or a heatmap's PNG with its SVG link, under a panel label if any.
+    let one = |h: &mut String, stem: &str, title: &str, label: Option<&str>| {
         let label = label.map_or_else(String::new, |l| {
             format!("<span class=\"panel-label\">{}</span>", esc(l))
         });
         let _ = write!(
             h,
             "<figure class=\"panel\">{label}<img src=\"{0}.png\" alt=\"{1}\"><figcaption>{1} (<a href=\"{0}.svg\">SVG</a>)</figcaption></figure>",
-            esc(&c.stem),
-            esc(&c.title)
+            esc(stem),
+            esc(title)
         );
     };
     let chart = |stem: &str| page.charts.iter().find(|c| c.stem == stem);
@@ -487,7 +488,12 @@ fn figure_html(page: &Page) -> String {
             h.push_str("<div class=\"fig-row\">");
             for (label, stem) in row {
                 if let Some(c) = chart(stem) {
-                    one(&mut h, c, Some(&format!("{} {label}", f.figure)));
+                    one(
+                        &mut h,
+                        &c.stem,
+                        &c.title,
+                        Some(&format!("{} {label}", f.figure)),
+                    );
                     shown.push(stem);
                 }
             }
@@ -506,16 +512,11 @@ fn figure_html(page: &Page) -> String {
             "<h2>Figures</h2>"
         });
         for c in rest {
-            one(&mut h, c, None);
+            one(&mut h, &c.stem, &c.title, None);
         }
     }
     for m in &page.heatmaps {
-        let _ = write!(
-            h,
-            "<figure><img src=\"{0}.png\" alt=\"{1}\"><figcaption>{1} (<a href=\"{0}.svg\">SVG</a>)</figcaption></figure>",
-            esc(&m.stem),
-            esc(&m.title)
-        );
+        one(&mut h, &m.stem, &m.title, None);
     }
     h
 }
