@@ -281,20 +281,29 @@ fn row_range(
         frozen_b,
     } = params;
     let n_rows = if is_plastic { w.len() } else { frozen_w.len() } / n_pre.max(1);
-    if let Some(f) = full {
-        let wv = if is_plastic { &*w } else { frozen_w };
-        let wv = ndarray::ArrayView2::from_shape((n_rows, n_pre), wv).expect("weights");
+    // The dendritic products of rows `j .. j + rows` (columns first + j .. of the batch ×
+    // n_post scratch) from one matrix product. Up to `linalg::SKINNY_GEMM` samples, a block's
+    // rows at a time, just before they are updated and while they are in cache (each (sample,
+    // row) pair is summed alike whatever rows a call covers); beyond, OpenBLAS's, whose order
+    // of summation is promised for whole calls only, once for the group.
+    let gemm_rows = |wv: &[f64], f: Out, j: usize, rows: usize| {
+        let wv = ndarray::ArrayView2::from_shape((rows, n_pre), &wv[j * n_pre..(j + rows) * n_pre])
+            .expect("weights");
         let xv =
             ndarray::ArrayView2::from_shape((batch, n_pre), &x[..batch * n_pre]).expect("rates");
-        // SAFETY: columns first .. first + n_rows of the batch × n_post scratch (row stride
-        // f.1 = n_post) are this call's alone.
+        // SAFETY: columns first + j .. first + j + rows of the batch × n_post scratch (row
+        // stride f.1 = n_post) are this call's alone.
         let mut t = unsafe {
             ndarray::ArrayViewMut2::from_shape_ptr(
-                ndarray::ShapeBuilder::strides((batch, n_rows), (f.1, 1)),
-                f.0.add(first),
+                ndarray::ShapeBuilder::strides((batch, rows), (f.1, 1)),
+                f.0.add(first + j),
             )
         };
         linalg::gemm(1.0, &xv, &wv.t(), 0.0, &mut t);
+    };
+    let per_block = batch <= linalg::SKINNY_GEMM;
+    if let (Some(f), false) = (full, per_block) {
+        gemm_rows(if is_plastic { w } else { frozen_w }, f, 0, n_rows);
     }
     for j0 in (0..n_rows).step_by(block) {
         let i0 = first + j0;
@@ -302,6 +311,9 @@ fn row_range(
         let v = &mut v_scratch[..rows * batch];
         let block_w = j0 * n_pre..(j0 + rows) * n_pre;
         if let Some(f) = full {
+            if per_block {
+                gemm_rows(if is_plastic { w } else { frozen_w }, f, j0, rows);
+            }
             for r in 0..rows {
                 for s in 0..batch {
                     // SAFETY: inside the scratch, in this call's columns (filled above).
