@@ -2,12 +2,13 @@
 # Re-runs the headline studies (mnist with its solver check, fashion, disinhibition, robustness)
 # from ONE clean commit's binary, so that every headline page names exactly one commit; with
 # --diagnostics, the diagnostic screens instead (mnist_long, disinhibition_3epochs, mnist_fa,
-# mnist_tracking). The binary is built once per commit into target/headline/<commit>/ and
+# mnist_tracking, fashion_screen). The binary is built once per commit into target/headline/<commit>/ and
 # reused: an interrupted run resumes run by run (`--resume`) in a later session.
 #
 #   scripts/headline.sh                 # HEAD (the tree must be clean)
 #   COMMIT=d1649ed scripts/headline.sh  # an earlier commit, built in a git worktree
 #   scripts/headline.sh --diagnostics
+#   COMMIT=d1649ed scripts/headline.sh --build   # only build (or find) that commit's binary
 #
 # Pages are rendered afterwards by `dendritic report <names>` (any later binary reads them).
 set -euo pipefail
@@ -36,11 +37,14 @@ if [ ! -x "$bin" ]; then
 fi
 echo "headline: $("$bin" --version)"
 case "${1:-}" in
+    --build)
+        ;;
     --diagnostics)
         "$bin" run scenarios/mnist_long.toml --resume
         "$bin" run scenarios/disinhibition_3epochs.toml --resume
         "$bin" run scenarios/mnist_fa.toml --resume
         "$bin" run scenarios/mnist_tracking.toml --resume
+        "$bin" run scenarios/fashion_screen.toml --resume
         ;;
     "")
         "$bin" run mnist --resume
@@ -51,7 +55,7 @@ case "${1:-}" in
         "$bin" speedup robustness --runs 4
         ;;
     *)
-        echo "headline: unknown option $1 (none, or --diagnostics)" >&2
+        echo "headline: unknown option $1 (none, --diagnostics or --build)" >&2
         exit 1
         ;;
 esac

@@ -193,7 +193,7 @@ figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}img{max-width:100%;bor
 
 /// The pages that are diagnostic screens, not headline studies, with what each was for: the
 /// page says so at its top and the index lists them apart.
-pub const DIAGNOSTICS: [(&str, &str); 7] = [
+pub const DIAGNOSTICS: [(&str, &str); 8] = [
     (
         "mnist_fa",
         "the feedback-alignment and random-feedback settings screened for the MNIST study (one seed each)",
@@ -205,6 +205,10 @@ pub const DIAGNOSTICS: [(&str, &str); 7] = [
     (
         "mnist_tracking",
         "the interneuron-rescaling and top-down-gain settings screened for the MNIST study (2 epochs each)",
+    ),
+    (
+        "fashion_screen",
+        "the microcircuit's settings screened on Fashion-MNIST's validation set (rate decay, hidden→hidden rate; 3 seeds each)",
     ),
     (
         "mnist_solvers",

@@ -230,6 +230,20 @@ fn variant_metrics(inputs: &Inputs, v: &str) -> (Vec<Metric>, String) {
         metric = metric.sd(sd);
     }
     metrics.push(metric);
+    let validation = mnist_values(inputs.summary, v, "validation_error");
+    let (vm, vsd) = mean_sd(&validation);
+    if !validation.is_empty() {
+        let mut metric = Metric::new(
+            &format!("validation_error_{v}"),
+            vm,
+            "%",
+            "the best validation error over training (the criterion that picks the epoch whose test error is reported, and on which settings are chosen), mean over seeds",
+        );
+        if validation.len() > 1 {
+            metric = metric.sd(vsd);
+        }
+        metrics.push(metric);
+    }
     metrics.push(Metric::new(
         &format!("epoch_time_{v}_s"),
         mt,
@@ -246,7 +260,12 @@ fn variant_metrics(inputs: &Inputs, v: &str) -> (Vec<Metric>, String) {
         ));
     }
     let row = format!(
-        "<tr><td>{v}</td><td>{m:.2} ± {sd:.2}</td><td>{}</td><td>{}</td><td>{be:.0} of {ep:.0}</td><td>{mt:.1}</td></tr>",
+        "<tr><td>{v}</td><td>{m:.2} ± {sd:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{be:.0} of {ep:.0}</td><td>{mt:.1}</td></tr>",
+        if validation.is_empty() {
+            "—".to_string()
+        } else {
+            format!("{vm:.2} ± {vsd:.2}")
+        },
         errors.len(),
         paper
             .map(|p| format!("{:.2}", p.1))
@@ -529,7 +548,11 @@ const FINDING: &str = "Finding (issue 20, from these probes on MNIST and Fashion
     but those fixed weights drift from the transposed forward weights as W^PP_{3,2} and W^PP_{2,1} learn (to 38° into layer 2 and 12° into layer 1 after 20 epochs on Fashion-MNIST, 18° and 9° on MNIST), \
     so the hidden layers' updates are 27–32° from backprop's on Fashion-MNIST and 12–18° on MNIST (the output layer's 12° and 6°). \
     Learning the hidden→hidden weights moves the layer-1 feedback away from the transpose while adding little: \
-    the microcircuit and its frozen control are within their seed spread of each other on both data sets (the table above).";
+    the microcircuit and its frozen control are within their seed spread of each other on both data sets (the table above). \
+    On Fashion-MNIST the microcircuit leads its frozen control on the validation set, on which settings are chosen (best validation error 11.06 against 11.42 %), \
+    and trails it on the test set by 0.12 pt, less than the sampling sd of a single evaluation near 11 % (0.44 pt on 5,000 validation images, 0.31 pt on 10,000 test images); \
+    both two-pass variants' validation curves jump by 2–9 pt between epochs (feedback alignment's do not). \
+    Screens of a stronger rate decay and of a two or four times faster hidden→hidden rate (the diagnostic page fashion_screen) found no setting of the microcircuit better on validation.";
 
 /// What the solver check (scenarios/mnist_solvers.toml) compares.
 const SOLVERS_NOTE: &str = "The solver check: the same start and minibatches, the state before each update found two ways. \
@@ -621,7 +644,7 @@ pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
     let paper_applies = paper_applies(inputs);
     let has_probes = !curves.angle.is_empty();
     let table = format!(
-        "<table><tr><th>variant</th><th>test error (%) mean ± sd</th><th>seeds</th><th>paper (%)</th><th>best-validation epoch (mean)</th><th>wall time per epoch (s)</th></tr>{rows}</table>"
+        "<table><tr><th>variant</th><th>test error (%) mean ± sd</th><th>best validation error (%) mean ± sd</th><th>seeds</th><th>paper (%)</th><th>best-validation epoch (mean)</th><th>wall time per epoch (s)</th></tr>{rows}</table>"
     );
     let has = |v: &str| curves.test.iter().any(|l| l.name == v);
     let fig3b = (paper_applies
