@@ -687,6 +687,48 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_variants_row_holds_the_mean_and_sd_of_its_best_validation_errors() {
+        use polars::prelude::*;
+        let summary = df! {
+            "variant" => ["microcircuit", "microcircuit", "microcircuit", "backprop"],
+            "seed" => [1u64, 2, 3, 1],
+            "test_error" => [11.38, 12.12, 11.81, 10.16],
+            "validation_error" => [10.84, 11.48, 10.86, 9.9],
+            "epoch_time_s" => [20.0, 21.0, 22.0, 10.0],
+            "best_epoch" => [19.0, 12.0, 18.0, 20.0],
+            "epochs_trained" => [20.0, 20.0, 20.0, 20.0],
+        }
+        .unwrap();
+        let scenario = crate::experiment::scenario::Scenario::load("mnist_short").unwrap();
+        let empty = DataFrame::empty();
+        let inputs = Inputs {
+            scenario: &scenario,
+            summary: &summary,
+            timeseries: &empty,
+            table: None,
+            speedup: None,
+            results: None,
+        };
+        let (metrics, row) = variant_metrics(&inputs, "microcircuit");
+        let v = metrics
+            .iter()
+            .find(|m| m.name == "validation_error_microcircuit")
+            .expect("a validation row");
+        // The three seeds' best validation errors: mean 11.06, sample sd 0.3639.
+        assert!((v.value - 11.06).abs() < 1e-12, "{}", v.value);
+        let sd = ((0.22f64.powi(2) + 0.42f64.powi(2) + 0.2f64.powi(2)) / 2.0).sqrt();
+        assert!((v.sd.unwrap() - sd).abs() < 1e-12, "{:?}", v.sd);
+        assert!(row.contains("<td>11.06 ± 0.36</td>"), "{row}");
+        // Only its own variant's runs: backprop's single seed has no sd.
+        let (bp, _) = variant_metrics(&inputs, "backprop");
+        let b = bp
+            .iter()
+            .find(|m| m.name == "validation_error_backprop")
+            .unwrap();
+        assert_eq!((b.value, b.sd), (9.9, None));
+    }
+
+    #[test]
     fn fig_3b_shows_the_papers_three_learners_beside_the_papers_final_errors() {
         let curve = |v: &str, y: f64| Line::new(v, vec![(0.0, 90.0), (1.0, y + 1.0), (20.0, y)]);
         let test = vec![
