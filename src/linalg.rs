@@ -213,6 +213,24 @@ macro_rules! dispatch {
     }};
 }
 
+/// The Taylor coefficients 1/n! of e^r, n = 0 … 13.
+const EXP_TAYLOR: [f64; 14] = [
+    1.0,
+    1.0,
+    0.5,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+    1.0 / 40320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+];
+
 /// e^x for x ≤ 0, branch-free (so that loops over it vectorise): x = k ln 2 + r, |r| ≤ ln2/2,
 /// e^r by its Taylor polynomial to degree 13 (truncation < 4e-18) in fused multiply–adds, times
 /// 2^k built from the bits of the rounding shift; 0 below −708; NaN stays NaN.
@@ -221,22 +239,7 @@ fn exp_neg_body(x: f64) -> f64 {
     const SHIFT: f64 = 6_755_399_441_055_744.0; // 1.5 · 2^52: adding it rounds to an integer
     const LN2_HI: f64 = 6.931_471_803_691_238e-1; // 21 trailing zero bits: k ln2_hi is exact
     const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    const C: [f64; 14] = [
-        1.0,
-        1.0,
-        0.5,
-        1.0 / 6.0,
-        1.0 / 24.0,
-        1.0 / 120.0,
-        1.0 / 720.0,
-        1.0 / 5040.0,
-        1.0 / 40320.0,
-        1.0 / 362_880.0,
-        1.0 / 3_628_800.0,
-        1.0 / 39_916_800.0,
-        1.0 / 479_001_600.0,
-        1.0 / 6_227_020_800.0,
-    ];
+    const C: [f64; 14] = EXP_TAYLOR;
     let under = x < -708.0;
     let xc = if under { -708.0 } else { x };
     let t = xc.mul_add(std::f64::consts::LOG2_E, SHIFT);
@@ -461,12 +464,22 @@ fn axpby_body(c: &mut [f64], b: &[f64], alpha: f64, beta: f64) {
 /// every instruction set).
 pub fn logistic_map(scale: f64, input: &[f64], out: &mut [f64]) {
     assert_eq!(input.len(), out.len());
+    #[cfg(target_arch = "x86_64")]
+    if isa() == Isa::Avx512 {
+        // SAFETY: lengths checked above; AVX-512 and FMA detected.
+        return unsafe { x86::logistic_512(scale, input, out) };
+    }
     dispatch!(logistic(scale, input, out))
 }
 
 /// `out_i = γ log(1 + e^{β(scale·in_i − θ)})`, vectorised (as [`logistic_map`]).
 pub fn softplus_map(gamma: f64, beta: f64, theta: f64, scale: f64, input: &[f64], out: &mut [f64]) {
     assert_eq!(input.len(), out.len());
+    #[cfg(target_arch = "x86_64")]
+    if isa() == Isa::Avx512 {
+        // SAFETY: lengths checked above; AVX-512 and FMA detected.
+        return unsafe { x86::softplus_512([gamma, beta, theta, scale], input, out) };
+    }
     dispatch!(softplus([gamma, beta, theta, scale], input, out))
 }
 
@@ -483,7 +496,13 @@ pub fn block_dots(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     if isa() == Isa::Avx512 {
         // SAFETY: shapes checked above; AVX-512 and FMA detected.
-        return unsafe { x86::block_dots_512(w, m, x, out) };
+        return unsafe {
+            if b == 1 {
+                x86::block_dots1_512(w, m, x, out)
+            } else {
+                x86::block_dots_512(w, m, x, out)
+            }
+        };
     }
     for r in 0..rows {
         row_dots(&w[r * m..(r + 1) * m], x, &mut out[r * b..(r + 1) * b]);
@@ -575,6 +594,9 @@ pub fn update_rows(
     #[cfg(target_arch = "x86_64")]
     match isa() {
         Isa::Avx512 if rows == 4 && b >= 4 => return unsafe { x86::update4_512(w, d, m, x, e, u) },
+        Isa::Avx512 if b == 1 && m >= 8 => {
+            return unsafe { x86::update_flat1_512(w, d, m, x, e, u) };
+        }
         Isa::Avx512 => return unsafe { x86::update_block_512(w, d, m, x, e, u) },
         _ => {}
     }
@@ -800,6 +822,333 @@ mod x86 {
         }
     }
 
+    /// The eight lanes of `row_dot_body` for one row before its tree: the chunks of 32 in four
+    /// registers folded as `tree32`'s first two levels do (lane l + 16 onto l, then l + 8 onto
+    /// l), the chunks of 8 into the first; lane l then holds `tree32`'s (or, for rows shorter
+    /// than 32, `tree8`'s) operand l.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn row_lanes_512(wp: *const f64, xp: *const f64, m: usize) -> __m512d {
+        let (full, eights) = (m / UPDATE_LANES * UPDATE_LANES, m / 8 * 8);
+        let mut acc = [_mm512_setzero_pd(); 4];
+        let mut j = 0;
+        while j < full {
+            for k in 0..4 {
+                acc[k] = _mm512_fmadd_pd(
+                    _mm512_loadu_pd(wp.add(j + 8 * k)),
+                    _mm512_loadu_pd(xp.add(j + 8 * k)),
+                    acc[k],
+                );
+            }
+            j += UPDATE_LANES;
+        }
+        while j < eights {
+            acc[0] = _mm512_fmadd_pd(
+                _mm512_loadu_pd(wp.add(j)),
+                _mm512_loadu_pd(xp.add(j)),
+                acc[0],
+            );
+            j += 8;
+        }
+        if full == 0 {
+            acc[0]
+        } else {
+            _mm512_add_pd(_mm512_add_pd(acc[0], acc[2]), _mm512_add_pd(acc[1], acc[3]))
+        }
+    }
+
+    /// `tree8` of each of eight registers at once, lane r of the result from `q[r]`: the
+    /// registers transposed while they are summed, every addition the one `tree8` makes
+    /// (((q0 + q4) + (q2 + q6)) + ((q1 + q5) + (q3 + q7)), operands perhaps swapped).
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn tree8_x8_512(q: &[__m512d; 8]) -> __m512d {
+        // Lanes l + 4 onto l, two rows per register: rows (0, 2), (4, 6), (1, 3), (5, 7).
+        let s1 = |a: __m512d, b: __m512d| {
+            _mm512_add_pd(
+                _mm512_shuffle_f64x2::<0x44>(a, b),
+                _mm512_shuffle_f64x2::<0xEE>(a, b),
+            )
+        };
+        let (p02, p46, p13, p57) = (
+            s1(q[0], q[2]),
+            s1(q[4], q[6]),
+            s1(q[1], q[3]),
+            s1(q[5], q[7]),
+        );
+        // Lanes l + 2 onto l, four rows per register: rows (0, 2, 4, 6) and (1, 3, 5, 7), two
+        // lanes each.
+        let s2 = |a: __m512d, b: __m512d| {
+            _mm512_add_pd(
+                _mm512_shuffle_f64x2::<0x88>(a, b),
+                _mm512_shuffle_f64x2::<0xDD>(a, b),
+            )
+        };
+        let (even, odd) = (s2(p02, p46), s2(p13, p57));
+        // Lane 1 onto lane 0: rows 0, 1, …, 7 in order.
+        _mm512_add_pd(_mm512_unpacklo_pd(even, odd), _mm512_unpackhi_pd(even, odd))
+    }
+
+    /// `block_dots_512` for one sample: eight rows at a time, each summed as `row_dot_body`
+    /// (its lanes, then the tree of all eight rows in registers, then the last < 8 products of
+    /// every row added in order, gathered across the rows).
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn block_dots1_512(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
+        let rows = out.len();
+        assert!(w.len() == rows * m && x.len() >= m);
+        let eights = m / 8 * 8;
+        let (wp, xp) = (w.as_ptr(), x.as_ptr());
+        let step = m as i64;
+        let index = _mm512_set_epi64(
+            7 * step,
+            6 * step,
+            5 * step,
+            4 * step,
+            3 * step,
+            2 * step,
+            step,
+            0,
+        );
+        let mut r0 = 0;
+        while r0 < rows {
+            let nr = (rows - r0).min(8);
+            let mut q = [_mm512_setzero_pd(); 8];
+            if m < UPDATE_LANES {
+                // Short rows: the chunks of all eight rows side by side (independent sums).
+                let mut j = 0;
+                while j < eights {
+                    let xv = _mm512_loadu_pd(xp.add(j));
+                    for (r, qr) in q.iter_mut().enumerate().take(nr) {
+                        *qr = _mm512_fmadd_pd(_mm512_loadu_pd(wp.add((r0 + r) * m + j)), xv, *qr);
+                    }
+                    j += 8;
+                }
+            } else {
+                for (r, qr) in q.iter_mut().enumerate().take(nr) {
+                    *qr = row_lanes_512(wp.add((r0 + r) * m), xp, m);
+                }
+            }
+            let mut sum = tree8_x8_512(&q);
+            let mask: __mmask8 = if nr == 8 { 0xff } else { (1u8 << nr) - 1 };
+            for j in eights..m {
+                let col = _mm512_mask_i64gather_pd::<8>(
+                    _mm512_setzero_pd(),
+                    mask,
+                    index,
+                    wp.add(r0 * m + j),
+                );
+                sum = _mm512_fmadd_pd(col, _mm512_set1_pd(*xp.add(j)), sum);
+            }
+            _mm512_mask_storeu_pd(out.as_mut_ptr().add(r0), mask, sum);
+            r0 += nr;
+        }
+    }
+
+    /// `update_block_512` for one sample and rows of at least 8: the block as one flat array,
+    /// eight elements at a time whichever rows they belong to (a chunk straddles at most two),
+    /// so that short rows pay no per-row tail. Per element the arithmetic of `update_512`:
+    /// `acc = e_r x_j + 0` by one fused multiply–add, then the weight and the trace.
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn update_flat1_512(
+        w: &mut [f64],
+        mut d: Option<&mut [f64]>,
+        m: usize,
+        x: &[f64],
+        e: &[f64],
+        u: RowUpdate,
+    ) {
+        let total = w.len();
+        assert!(m >= 8 && total == e.len() * m && x.len() >= m);
+        assert!(d.as_ref().is_none_or(|d| d.len() == total));
+        let (a, c, zero) = (
+            _mm512_set1_pd(u.a),
+            _mm512_set1_pd(u.c),
+            _mm512_setzero_pd(),
+        );
+        let (wp, xp) = (w.as_mut_ptr(), x.as_ptr());
+        let dp = d.as_mut().map(|d| d.as_mut_ptr());
+        // Element k is column o of row i.
+        let (mut k, mut i, mut o) = (0, 0, 0);
+        while k < total {
+            let valid: __mmask8 = if total - k >= 8 {
+                0xff
+            } else {
+                (1u8 << (total - k)) - 1
+            };
+            // Lanes from m − o on belong to row i + 1, columns from 0.
+            let next: __mmask8 = if m - o >= 8 {
+                0
+            } else {
+                !((1u8 << (m - o)) - 1) & valid
+            };
+            let mut xv = _mm512_maskz_loadu_pd(valid & !next, xp.add(o));
+            let mut ev = _mm512_set1_pd(*e.get_unchecked(i));
+            if next != 0 {
+                xv = _mm512_mask_loadu_pd(xv, next, xp.wrapping_add(o).wrapping_sub(m));
+                ev = _mm512_mask_blend_pd(next, ev, _mm512_set1_pd(*e.get_unchecked(i + 1)));
+            }
+            let acc = _mm512_fmadd_pd(ev, xv, zero);
+            let wk = wp.add(k);
+            if valid == 0xff {
+                let wv = _mm512_loadu_pd(wk);
+                match dp {
+                    Some(dp) => {
+                        let dk = dp.add(k);
+                        let old = _mm512_loadu_pd(dk);
+                        _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, wv));
+                        _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc));
+                    }
+                    None => _mm512_storeu_pd(wk, _mm512_add_pd(wv, acc)),
+                }
+                k += 8;
+                o += 8;
+                if o >= m {
+                    o -= m;
+                    i += 1;
+                }
+                continue;
+            }
+            let wv = _mm512_maskz_loadu_pd(valid, wk);
+            match dp {
+                Some(dp) => {
+                    let dk = dp.add(k);
+                    let old = _mm512_maskz_loadu_pd(valid, dk);
+                    _mm512_mask_storeu_pd(wk, valid, _mm512_fmadd_pd(c, old, wv));
+                    _mm512_mask_storeu_pd(dk, valid, _mm512_fmadd_pd(a, old, acc));
+                }
+                None => _mm512_mask_storeu_pd(wk, valid, _mm512_add_pd(wv, acc)),
+            }
+            k += 8;
+            o += 8;
+            if o >= m {
+                o -= m;
+                i += 1;
+            }
+        }
+        if let Some(c) = u.clip {
+            for v in w.iter_mut() {
+                *v = v.clamp(-c, c);
+            }
+        }
+    }
+
+    /// `exp_neg_body` of eight lanes: the same operations, lane for lane.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn exp_neg_512(x: __m512d) -> __m512d {
+        const SHIFT: f64 = 6_755_399_441_055_744.0;
+        const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+        const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+        let under = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(x, _mm512_set1_pd(-708.0));
+        let xc = _mm512_mask_blend_pd(under, x, _mm512_set1_pd(-708.0));
+        let shift = _mm512_set1_pd(SHIFT);
+        let t = _mm512_fmadd_pd(xc, _mm512_set1_pd(std::f64::consts::LOG2_E), shift);
+        let k = _mm512_sub_pd(t, shift);
+        let sign = _mm512_set1_epi64(i64::MIN);
+        let nk = _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(k), sign));
+        let r = _mm512_fmadd_pd(
+            nk,
+            _mm512_set1_pd(LN2_LO),
+            _mm512_fmadd_pd(nk, _mm512_set1_pd(LN2_HI), xc),
+        );
+        let mut p = _mm512_set1_pd(super::EXP_TAYLOR[13]);
+        for c in super::EXP_TAYLOR[..13].iter().rev() {
+            p = _mm512_fmadd_pd(p, r, _mm512_set1_pd(*c));
+        }
+        let ki = _mm512_sub_epi64(
+            _mm512_castpd_si512(t),
+            _mm512_set1_epi64(SHIFT.to_bits() as i64),
+        );
+        let scale = _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_add_epi64(
+            ki,
+            _mm512_set1_epi64(1023),
+        )));
+        _mm512_maskz_mov_pd(!under, _mm512_mul_pd(p, scale))
+    }
+
+    /// `log1p_unit_body` of eight lanes.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn log1p_unit_512(t: __m512d) -> __m512d {
+        let big =
+            _mm512_cmp_pd_mask::<_CMP_GT_OQ>(t, _mm512_set1_pd(std::f64::consts::SQRT_2 - 1.0));
+        let num = _mm512_mask_blend_pd(big, t, _mm512_sub_pd(t, _mm512_set1_pd(1.0)));
+        let den = _mm512_mask_blend_pd(
+            big,
+            _mm512_add_pd(t, _mm512_set1_pd(2.0)),
+            _mm512_add_pd(t, _mm512_set1_pd(3.0)),
+        );
+        let e = _mm512_maskz_mov_pd(big, _mm512_set1_pd(std::f64::consts::LN_2));
+        let s = _mm512_div_pd(num, den);
+        let s2 = _mm512_mul_pd(s, s);
+        let mut p = _mm512_set1_pd(1.0 / 23.0);
+        for k in (0..11).rev() {
+            p = _mm512_fmadd_pd(p, s2, _mm512_set1_pd(1.0 / (2 * k + 1) as f64));
+        }
+        _mm512_fmadd_pd(_mm512_add_pd(s, s), p, e)
+    }
+
+    /// e^{−|x|} of eight lanes.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn exp_neg_abs_512(x: __m512d) -> __m512d {
+        let sign = _mm512_set1_epi64(i64::MIN);
+        exp_neg_512(_mm512_castsi512_pd(_mm512_or_si512(
+            _mm512_castpd_si512(x),
+            sign,
+        )))
+    }
+
+    /// Applies `f` to `input` eight lanes at a time, the last < 8 lanes masked (their inputs
+    /// zero), so that every element is computed by the vectorised body.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn map_512(input: &[f64], out: &mut [f64], f: impl Fn(__m512d) -> __m512d) {
+        let n = input.len().min(out.len());
+        let mut j = 0;
+        while j < n {
+            let mask: __mmask8 = if n - j >= 8 {
+                0xff
+            } else {
+                (1u8 << (n - j)) - 1
+            };
+            let v = _mm512_maskz_loadu_pd(mask, input.as_ptr().add(j));
+            _mm512_mask_storeu_pd(out.as_mut_ptr().add(j), mask, f(v));
+            j += 8;
+        }
+    }
+
+    /// `softplus` (γ log(1 + e^{β(scale·u − θ)})) with intrinsics, lane for lane the
+    /// arithmetic of `softplus_body`.
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn softplus_512(p: [f64; 4], input: &[f64], out: &mut [f64]) {
+        let [gamma, beta, theta, scale] = p.map(|v| _mm512_set1_pd(v));
+        map_512(input, out, |u| {
+            let x = _mm512_mul_pd(beta, _mm512_sub_pd(_mm512_mul_pd(scale, u), theta));
+            let pos =
+                _mm512_maskz_mov_pd(_mm512_cmp_pd_mask::<_CMP_GT_OQ>(x, _mm512_setzero_pd()), x);
+            let y = _mm512_add_pd(pos, log1p_unit_512(exp_neg_abs_512(x)));
+            _mm512_mul_pd(gamma, y)
+        });
+    }
+
+    /// `logistic` (1/(1 + e^{−scale·u})) with intrinsics, lane for lane `logistic_body`.
+    #[target_feature(enable = "avx512f,fma")]
+    pub unsafe fn logistic_512(scale: f64, input: &[f64], out: &mut [f64]) {
+        let scale = _mm512_set1_pd(scale);
+        let one = _mm512_set1_pd(1.0);
+        map_512(input, out, |u| {
+            let x = _mm512_mul_pd(scale, u);
+            let e = exp_neg_abs_512(x);
+            let num = _mm512_mask_blend_pd(
+                _mm512_cmp_pd_mask::<_CMP_GE_OQ>(x, _mm512_setzero_pd()),
+                e,
+                one,
+            );
+            _mm512_div_pd(num, _mm512_add_pd(one, e))
+        });
+    }
+
     /// `update_512` for every row of a block, in one call.
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn update_block_512(
@@ -839,6 +1188,23 @@ mod x86 {
         let dp = d.as_mut().map(|d| d.as_mut_ptr());
         let mut j = 0;
         while j < full {
+            // Software prefetch (no effect on the arithmetic): the traces 64 columns ahead into
+            // the first-level cache, and the next four rows' weights — which the caller's
+            // product reads next, from memory — into the second. Measured on the batch-10 step
+            // of 784-500-500-10 (`dendritic run performance`): 13 % and 10 % faster. A
+            // prefetch never faults, so addresses past the block are harmless.
+            if let Some(dp) = dp {
+                for r in 0..4 {
+                    for q in 0..4 {
+                        let ahead = r * m + j + 64 + 8 * q;
+                        _mm_prefetch::<_MM_HINT_T0>(dp.wrapping_add(ahead).cast::<i8>());
+                        let next = (4 + r) * m + j + 8 * q;
+                        _mm_prefetch::<_MM_HINT_T1>(
+                            wp.wrapping_add(next).cast_const().cast::<i8>(),
+                        );
+                    }
+                }
+            }
             let mut acc = [[_mm512_setzero_pd(); 4]; 4];
             for s in 0..b {
                 let xs = xp.add(s * m + j);
@@ -1286,10 +1652,40 @@ mod tests {
         assert!(o[0].is_nan() && o[1] == 0.5);
         softplus_map(1.0, 1.0, 0.0, 1.0, &[f64::NAN, 0.0], &mut o);
         assert!(o[0].is_nan() && (o[1] - std::f64::consts::LN_2).abs() < 1e-16);
-        // The baseline version gives the same bits as the dispatched one.
-        let mut base = vec![0.0; 1000];
-        unsafe { baseline::softplus([1.0, 1.0, 0.0, 1.0], &xs[..1000], &mut base) };
-        softplus_map(1.0, 1.0, 0.0, 1.0, &xs[..1000], &mut out[..1000]);
+        // The baseline version gives the same bits as the dispatched one, and so does the
+        // padded last chunk (1003 = 125 · 8 + 3) as the scalar body.
+        let mut base = vec![0.0; 1003];
+        unsafe { baseline::softplus([1.0, 1.0, 0.0, 1.0], &xs[..1003], &mut base) };
+        softplus_map(1.0, 1.0, 0.0, 1.0, &xs[..1003], &mut out[..1003]);
+        for j in 1000..1003 {
+            assert_eq!(
+                out[j].to_bits(),
+                softplus_body(xs[j]).to_bits(),
+                "element {j}"
+            );
+        }
+        // Both maps, every element (a whole range of arguments, including the deep negative
+        // tail, zeros and NaN), against their scalar bodies: the same bits.
+        let mut args: Vec<f64> = xs.iter().step_by(97).map(|x| x * 13.0).collect();
+        args.extend([0.0, -0.0, -800.0, 800.0, f64::NAN, 1e-300, -1e-300]);
+        let mut got = vec![0.0; args.len()];
+        softplus_map(0.7, 1.3, 0.2, 1.1, &args, &mut got);
+        for (&a, &g) in args.iter().zip(&got) {
+            let want = 0.7 * softplus_body(1.3 * (1.1 * a - 0.2));
+            // (A NaN's sign is not propagated alike; NaN stays NaN.)
+            assert!(
+                g.to_bits() == want.to_bits() || g.is_nan() && want.is_nan(),
+                "softplus({a})"
+            );
+        }
+        logistic_map(0.9, &args, &mut got);
+        for (&a, &g) in args.iter().zip(&got) {
+            let want = logistic_body(0.9 * a);
+            assert!(
+                g.to_bits() == want.to_bits() || g.is_nan() && want.is_nan(),
+                "logistic({a})"
+            );
+        }
         assert!(
             base.iter()
                 .zip(&out)
@@ -1361,6 +1757,57 @@ mod tests {
                         "m {m} b {b} row {r}: trace"
                     );
                     assert_eq!(bits(&w2[rows]), bits(&wq), "m {m} b {b} row {r}: direct");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_block_at_one_sample_gives_every_row_the_bits_of_the_portable_body() {
+        // Whole groups of eight rows and partial ones, rows with and without tails and chunks
+        // of 32: the batch-1 block kernels (eight rows' trees in registers, the block updated
+        // as one flat array) against the portable row bodies.
+        for m in [5, 8, 10, 30, 37, 50, 103, 500] {
+            for rows in [1, 3, 8, 13, 17] {
+                let w0: Vec<f64> = (0..rows * m).map(|j| (j as f64 * 0.37).sin()).collect();
+                let d0: Vec<f64> = (0..rows * m).map(|j| (j as f64 * 0.31).sin()).collect();
+                let x: Vec<f64> = (0..m).map(|j| (j as f64 * 0.11).cos()).collect();
+                let e: Vec<f64> = (0..rows).map(|j| (j as f64 * 0.7).cos() * 1e-2).collect();
+                let mut got = vec![0.0; rows];
+                block_dots(&w0, m, &x, &mut got);
+                let u = RowUpdate {
+                    a: 0.97,
+                    c: 3e-3,
+                    clip: Some(0.95),
+                };
+                let (mut w, mut d) = (w0.clone(), d0.clone());
+                update_rows(&mut w, Some(&mut d), m, &x, &e, u);
+                let mut w2 = w0.clone();
+                update_rows(&mut w2, None, m, &x, &e, RowUpdate { clip: None, ..u });
+                for r in 0..rows {
+                    let span = r * m..(r + 1) * m;
+                    let want = row_dot_body(&w0[span.clone()], &x);
+                    assert_eq!(
+                        got[r].to_bits(),
+                        want.to_bits(),
+                        "m {m} rows {rows}: dot {r}"
+                    );
+                    let (mut wp, mut dp) = (w0[span.clone()].to_vec(), d0[span.clone()].to_vec());
+                    update_traced_body(&mut wp, &mut dp, &x, &e[r..=r], u);
+                    let mut wq = w0[span.clone()].to_vec();
+                    update_direct_body(&mut wq, &x, &e[r..=r], None);
+                    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        bits(&w[span.clone()]),
+                        bits(&wp),
+                        "m {m} rows {rows}: row {r}"
+                    );
+                    assert_eq!(
+                        bits(&d[span.clone()]),
+                        bits(&dp),
+                        "m {m} rows {rows}: trace {r}"
+                    );
+                    assert_eq!(bits(&w2[span]), bits(&wq), "m {m} rows {rows}: direct {r}");
                 }
             }
         }

@@ -518,13 +518,18 @@ impl Euler {
         let ws = &mut self.ws;
         net.input_rates(&state.y, drive, ws);
         let l = &net.layout;
+        // φ of every potential in one call (they are y[..n_potentials]; `du` is free until
+        // `potential_derivatives` fills it): one long vector keeps the polynomials' latency
+        // hidden where a call per short layer would wait for it.
+        let np = l.n_potentials;
+        net.config.phi.phi_map(1.0, &state.y[..np], &mut self.du);
         for k in 1..=n {
             let r = ws.r[k].as_slice_mut().expect("standard");
-            net.config.phi.phi_map(1.0, &state.y[l.u_pyr[k].range()], r);
+            r.copy_from_slice(&self.du[l.u_pyr[k].range()]);
         }
         for k in 1..n {
             let r = ws.r_int[k].as_slice_mut().expect("standard");
-            net.config.phi.phi_map(1.0, &state.y[l.u_int[k].range()], r);
+            r.copy_from_slice(&self.du[l.u_int[k].range()]);
         }
         let c = net.config.conductances;
         let rule = Rule {
