@@ -90,41 +90,71 @@ pub fn step_bytes(net: &Network) -> f64 {
     bytes
 }
 
-/// Median µs per Euler step (per image when batch > 1) over `reps` repetitions of `steps`,
-/// with each large synapse group's rows split over `threads` (1 or 2; [`Euler::set_threads`]).
-#[allow(
-    clippy::too_many_arguments,
-    reason = "the measured step's network, batch, length, repetitions, seed and threads"
-)]
-fn euler_step_us(
-    scenario: &Scenario,
-    perf: &Performance,
-    sizes: &[usize],
+/// One measured Euler step's network, state and stepper, kept between repetitions (so that
+/// repetitions can be interleaved with NumPy's).
+struct StepBench {
+    net: Network,
+    state: State,
+    euler: Euler,
+    input: Array2<f64>,
+    target: Array2<f64>,
     batch: usize,
-    steps: usize,
-    reps: usize,
+    dt: f64,
     seed: u64,
-    threads: usize,
-) -> Result<(f64, f64), RunError> {
-    let (net, mut state) = step_network(scenario, sizes, perf.eta, batch, seed)?;
-    let mut rng = Rng::derived(seed, crate::experiment::protocol::stream::TASK);
-    let n_out = *sizes.last().expect("sizes");
-    let input = Array2::from_shape_fn((batch, sizes[0]), |_| rng.uniform());
-    let target = Array2::from_shape_fn((batch, n_out), |_| rng.uniform());
-    let drive = Drive::nudged(input.view(), target.view());
-    let dt = scenario.protocol.dt;
-    let mut euler = Euler::new(&net, seed);
-    euler.set_threads(threads);
-    let fail = |e| RunError::Solve { seed, source: e };
-    let mut sim = Simulation::new(&net, &mut state, &mut euler, dt).map_err(fail)?;
-    sim.run(50, &drive, &mut []).map_err(fail)?;
-    let mut per_step = Vec::with_capacity(reps);
-    for _ in 0..reps {
+}
+
+impl StepBench {
+    /// The network of `sizes` at `batch`, each large synapse group's rows split over `threads`
+    /// (1 or 2; [`Euler::set_threads`]), warmed up by 50 steps.
+    fn new(
+        scenario: &Scenario,
+        perf: &Performance,
+        sizes: &[usize],
+        batch: usize,
+        seed: u64,
+        threads: usize,
+    ) -> Result<StepBench, RunError> {
+        let (net, state) = step_network(scenario, sizes, perf.eta, batch, seed)?;
+        let mut rng = Rng::derived(seed, crate::experiment::protocol::stream::TASK);
+        let n_out = *sizes.last().expect("sizes");
+        let input = Array2::from_shape_fn((batch, sizes[0]), |_| rng.uniform());
+        let target = Array2::from_shape_fn((batch, n_out), |_| rng.uniform());
+        let mut euler = Euler::new(&net, seed);
+        euler.set_threads(threads);
+        let mut bench = StepBench {
+            net,
+            state,
+            euler,
+            input,
+            target,
+            batch,
+            dt: scenario.protocol.dt,
+            seed,
+        };
+        bench.time(50)?;
+        Ok(bench)
+    }
+
+    /// µs per step (per image when batch > 1) of `steps` steps.
+    fn time(&mut self, steps: usize) -> Result<f64, RunError> {
+        let seed = self.seed;
+        let fail = |e| RunError::Solve { seed, source: e };
+        let drive = Drive::nudged(self.input.view(), self.target.view());
+        let mut sim =
+            Simulation::new(&self.net, &mut self.state, &mut self.euler, self.dt).map_err(fail)?;
         let t0 = Instant::now();
         sim.run(steps as u64, &drive, &mut []).map_err(fail)?;
-        per_step.push(t0.elapsed().as_secs_f64() * 1e6 / (steps * batch) as f64);
+        Ok(t0.elapsed().as_secs_f64() * 1e6 / (steps * self.batch) as f64)
     }
-    Ok((median(&per_step), step_bytes(&net)))
+
+    /// Median µs per step over `reps` repetitions of `steps`.
+    fn median_us(&mut self, steps: usize, reps: usize) -> Result<f64, RunError> {
+        let mut per_step = Vec::with_capacity(reps);
+        for _ in 0..reps {
+            per_step.push(self.time(steps)?);
+        }
+        Ok(median(&per_step))
+    }
 }
 
 /// The size of the last-level cache in bytes (from sysfs), or 32 MiB.
@@ -168,14 +198,18 @@ pub fn triad_gb_s(reps: usize) -> f64 {
     median(&rates[1..])
 }
 
-/// Median seconds per training epoch of `epoch_images` random images (U[0, 1) pixels,
-/// uniform labels, as numpy_mlp.py) for one variant of the MNIST scenario.
-fn epoch_s(
-    perf: &Performance,
-    variant: &str,
-    seed: u64,
-    progress: Option<&ProgressBar>,
-) -> Result<(f64, String), RunError> {
+/// One variant of the MNIST scenario, set up for timed training epochs.
+struct EpochBench {
+    variant: String,
+    learner: Box<dyn crate::learn::Learner>,
+    batch: usize,
+    pixels: usize,
+    /// The minibatch order's stream.
+    order: Rng,
+}
+
+/// Builds the learner of one variant of the MNIST scenario (from its start, as a run would).
+fn epoch_bench(perf: &Performance, variant: &str, seed: u64) -> Result<EpochBench, RunError> {
     let task = |message: String| RunError::Task { seed, message };
     let text = crate::experiment::scenario::scenario_text(&perf.mnist_scenario)
         .map_err(|e| task(e.to_string()))?;
@@ -199,38 +233,119 @@ fn epoch_s(
             mnist.study.kind().name()
         )));
     };
-    let b = training.batch;
+    let batch = training.batch;
+    let (net, state) = initial_network(mnist.network.clone(), batch, &mnist, seed)?;
+    let (_, learner) = build_learner(&mnist, training, net, state, seed)?;
+    Ok(EpochBench {
+        variant: variant.into(),
+        learner,
+        batch,
+        pixels: mnist.network.sizes[0],
+        order: Rng::derived(seed, crate::experiment::protocol::stream::PATTERNS),
+    })
+}
+
+/// Seconds of one training epoch (the learner's steps only; shuffling, filling the minibatches
+/// and the final check excluded).
+fn timed_epoch(
+    bench: &mut EpochBench,
+    batches: &mut Minibatches,
+    seed: u64,
+) -> Result<f64, RunError> {
+    batches.shuffle(&mut bench.order);
+    let mut t = 0.0;
+    for step in 0..batches.steps() {
+        batches.fill(step);
+        let t0 = Instant::now();
+        bench
+            .learner
+            .step(&batches.x, &batches.target)
+            .map_err(|m| RunError::Task {
+                seed,
+                message: format!("{}: {m}", bench.variant),
+            })?;
+        t += t0.elapsed().as_secs_f64();
+    }
+    bench
+        .learner
+        .check(0.0)
+        .map_err(|source| RunError::Learn { seed, source })?;
+    Ok(t)
+}
+
+/// The training epochs of the MNIST scenario's `microcircuit` (two-pass) and `backprop`
+/// variants on `epoch_images` random images (U[0, 1) pixels, uniform labels, as numpy_mlp.py),
+/// and numpy_mlp.py's epoch, **interleaved**: each repetition times our two epochs and then
+/// one of NumPy's, so that the ratio rows are medians of ratios measured minutes apart at
+/// most, not of medians taken at different times on a shared host (where NumPy's epoch alone
+/// varied 7.4–9.3 s over one hour).
+fn epochs(
+    perf: &Performance,
+    seed: u64,
+    progress: Option<&ProgressBar>,
+    s: &mut SummaryRow,
+) -> Result<(), RunError> {
+    let mut two_pass = epoch_bench(perf, "microcircuit", seed)?;
+    let mut backprop = epoch_bench(perf, "backprop", seed)?;
     let mut rng = Rng::derived(seed, crate::experiment::protocol::stream::TASK);
-    let pixels = mnist.network.sizes[0];
-    let images = Array2::from_shape_fn((perf.epoch_images, pixels), |_| rng.uniform());
+    let images = Array2::from_shape_fn((perf.epoch_images, two_pass.pixels), |_| rng.uniform());
     let labels: Vec<u8> = (0..perf.epoch_images)
         .map(|_| rng.below(10) as u8)
         .collect();
-    let (net, state) = initial_network(mnist.network.clone(), b, &mnist, seed)?;
-    let (name, mut learner) = build_learner(&mnist, training, net, state, seed)?;
-    let mut batches = Minibatches::new(&images, &labels, b, (0.1, 0.8));
-    let mut order = Rng::derived(seed, crate::experiment::protocol::stream::PATTERNS);
-    let mut times = Vec::new();
+    let mut tp_batches = Minibatches::new(&images, &labels, two_pass.batch, (0.1, 0.8));
+    let mut bp_batches = Minibatches::new(&images, &labels, backprop.batch, (0.1, 0.8));
+    let dir = Path::new(&perf.numpy_dir);
+    let mut numpy: Result<Vec<f64>, String> = if perf.epoch_images == 55_000 {
+        Ok(Vec::new())
+    } else {
+        Err("numpy_mlp.py trains 55,000 images, the scenario another number".into())
+    };
+    let (mut tp, mut bp) = (Vec::new(), Vec::new());
     for _ in 0..perf.epoch_repetitions {
-        batches.shuffle(&mut order);
-        let mut t = 0.0;
-        for step in 0..batches.steps() {
-            batches.fill(step);
-            let t0 = Instant::now();
-            learner
-                .step(&batches.x, &batches.target)
-                .map_err(|m| task(format!("{variant}: {m}")))?;
-            t += t0.elapsed().as_secs_f64();
+        tp.push(timed_epoch(&mut two_pass, &mut tp_batches, seed)?);
+        bp.push(timed_epoch(&mut backprop, &mut bp_batches, seed)?);
+        if let Ok(times) = &mut numpy {
+            match numpy_epoch_s(dir, 1) {
+                Ok(t) => times.push(t),
+                Err(e) => numpy = Err(e),
+            }
         }
-        learner
-            .check(0.0)
-            .map_err(|source| RunError::Learn { seed, source })?;
-        times.push(t);
         if let Some(pb) = progress {
-            pb.inc(1);
+            pb.inc(2);
         }
     }
-    Ok((median(&times), name.to_string()))
+    num(s, "twopass_epoch_s", median(&tp));
+    num(s, "backprop_epoch_s", median(&bp));
+    match numpy {
+        Ok(np) => {
+            let ratios = |ours: &[f64]| {
+                median(&ours.iter().zip(&np).map(|(o, n)| o / n).collect::<Vec<_>>())
+            };
+            num(s, "numpy_backprop_epoch_s", median(&np));
+            num(s, "twopass_over_numpy_backprop", ratios(&tp));
+            num(s, "backprop_over_numpy_backprop", ratios(&bp));
+            let spread = |v: &[f64]| {
+                let (lo, hi) = v.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &x| {
+                    (lo.min(x), hi.max(x))
+                });
+                format!("{lo:.2}–{hi:.2} s")
+            };
+            text(
+                s,
+                "epoch_spread",
+                format!(
+                    "two-pass {}, backprop {}, NumPy {} over {} interleaved repetitions",
+                    spread(&tp),
+                    spread(&bp),
+                    spread(&np),
+                    np.len()
+                ),
+            );
+            text(s, "numpy_epoch_status", "measured".into());
+        }
+        Err(e) => text(s, "numpy_epoch_status", format!("not measured: {e}")),
+    }
+    Ok(())
 }
 
 /// The Python interpreter for the NumPy drivers: $DENDRITIC_PYTHON, else python3.
@@ -373,52 +488,75 @@ fn text(s: &mut SummaryRow, k: &str, v: String) {
     s.insert(k.into(), Cell::Text(v));
 }
 
-/// NumPy's Euler steps of the small and the large network, beside ours (µs), when python3
-/// with numpy can run `numpy_step.py`; `numpy_status` says which.
-fn numpy_steps(
+/// Our Euler steps — batch 1 on the small and the large network, and the large one at
+/// `batch` — beside numpy_step.py's and STREAM's triad, **interleaved**: each repetition
+/// times each of them once, and every ratio row (speed-ups, batch over batch 1, bandwidth
+/// fraction) is the median of the per-repetition ratios, so that a shared host's drift over
+/// the minutes of the study does not enter a ratio (medians taken at different times did:
+/// NumPy's large step alone read 1,180–1,830 µs on different runs). Without python3 and numpy,
+/// ours alone, and `numpy_status` says why. Returns our medians (small, large, per image at
+/// `batch`) and the bytes of a large step.
+fn steps_interleaved(
+    scenario: &Scenario,
     perf: &Performance,
-    large: &[usize],
-    (small_us, large_us): (f64, f64),
+    seed: u64,
     s: &mut SummaryRow,
-) {
-    let (dir, reps) = (Path::new(&perf.numpy_dir), perf.repetitions);
-    let numpy =
-        numpy_step_us(dir, &perf.small_sizes, perf.steps_small, reps).and_then(|(small, blas)| {
-            numpy_step_us(dir, large, perf.steps_large, reps).map(|(large, _)| (small, large, blas))
-        });
+) -> Result<(f64, f64, f64, f64), RunError> {
+    let large = scenario.network.sizes.clone();
+    let dir = Path::new(&perf.numpy_dir);
+    let mut small = StepBench::new(scenario, perf, &perf.small_sizes, 1, seed, 1)?;
+    let mut big = StepBench::new(scenario, perf, &large, 1, seed, 1)?;
+    let mut batched = StepBench::new(scenario, perf, &large, perf.batch, seed, 1)?;
+    let bytes = step_bytes(&big.net);
+    let (mut ours_s, mut ours_l, mut ours_b, mut triad) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut numpy: Result<(Vec<f64>, Vec<f64>, String), String> =
+        Ok((Vec::new(), Vec::new(), String::new()));
+    for _ in 0..perf.repetitions {
+        ours_s.push(small.time(perf.steps_small)?);
+        if let Ok((np_s, _, blas)) = &mut numpy {
+            match numpy_step_us(dir, &perf.small_sizes, perf.steps_small, 1) {
+                Ok((t, b)) => {
+                    np_s.push(t);
+                    *blas = b;
+                }
+                Err(e) => numpy = Err(e),
+            }
+        }
+        ours_l.push(big.time(perf.steps_large)?);
+        ours_b.push(batched.time(perf.steps_batch)?);
+        triad.push(triad_gb_s(1));
+        if let Ok((_, np_l, _)) = &mut numpy {
+            match numpy_step_us(dir, &large, perf.steps_large, 1) {
+                Ok((t, _)) => np_l.push(t),
+                Err(e) => numpy = Err(e),
+            }
+        }
+    }
+    let ratio =
+        |a: &[f64], b: &[f64]| median(&a.iter().zip(b).map(|(x, y)| x / y).collect::<Vec<_>>());
+    let (small_us, large_us, b_us) = (median(&ours_s), median(&ours_l), median(&ours_b));
+    num(s, "euler_step_us_small", small_us);
+    num(s, "euler_step_us_large", large_us);
+    num(s, "large_step_bytes", bytes);
+    num(s, "euler_step_us_per_image_large_b10", b_us);
+    num(s, "batch_per_image_over_batch1", ratio(&ours_b, &ours_l));
+    let gb_s: Vec<f64> = ours_l.iter().map(|us| bytes / (us * 1e-6) / 1e9).collect();
+    num(s, "triad_gb_s", median(&triad));
+    num(s, "large_step_gb_s", median(&gb_s));
+    num(s, "large_step_bandwidth_fraction", ratio(&gb_s, &triad));
     match numpy {
-        Ok((np_small, np_large, blas)) => {
-            num(s, "numpy_step_us_small", np_small);
-            num(s, "numpy_step_us_large", np_large);
-            num(s, "speedup_vs_numpy_small", np_small / small_us);
-            num(s, "speedup_vs_numpy_large", np_large / large_us);
+        Ok((np_s, np_l, blas)) => {
+            num(s, "numpy_step_us_small", median(&np_s));
+            num(s, "numpy_step_us_large", median(&np_l));
+            num(s, "speedup_vs_numpy_small", ratio(&np_s, &ours_s));
+            num(s, "speedup_vs_numpy_large", ratio(&np_l, &ours_l));
             text(s, "numpy_blas", blas);
             text(s, "numpy_status", "measured".into());
         }
         Err(e) => text(s, "numpy_status", format!("not measured: {e}")),
     }
-}
-
-/// NumPy's backprop epoch beside our two learners' (s), for the full 55,000-image epoch.
-fn numpy_epoch(perf: &Performance, (two_pass, backprop): (f64, f64), s: &mut SummaryRow) {
-    let dir = Path::new(&perf.numpy_dir);
-    if perf.epoch_images == 55_000 {
-        match numpy_epoch_s(dir, perf.epoch_repetitions) {
-            Ok(np) => {
-                num(s, "numpy_backprop_epoch_s", np);
-                num(s, "twopass_over_numpy_backprop", two_pass / np);
-                num(s, "backprop_over_numpy_backprop", backprop / np);
-                text(s, "numpy_epoch_status", "measured".into());
-            }
-            Err(e) => text(s, "numpy_epoch_status", format!("not measured: {e}")),
-        }
-    } else {
-        text(
-            s,
-            "numpy_epoch_status",
-            "not measured: numpy_mlp.py trains 55,000 images, the scenario another number".into(),
-        );
-    }
+    Ok((small_us, large_us, b_us, bytes))
 }
 
 /// Runs the study (one seed: the numbers are timings, the seed fixes weights and inputs).
@@ -432,7 +570,6 @@ pub fn run(
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
-    let reps = perf.repetitions;
     let large = scenario.network.sizes.clone();
     let mut s = SummaryRow::new();
     text(&mut s, "blas_core", crate::linalg::blas_core());
@@ -447,36 +584,10 @@ pub fn run(
             pb.inc(1);
         }
     };
-    let (small_us, _) = euler_step_us(
-        scenario,
-        perf,
-        &perf.small_sizes,
-        1,
-        perf.steps_small,
-        reps,
-        seed,
-        1,
-    )?;
-    num(&mut s, "euler_step_us_small", small_us);
-    tick();
-    let (large_us, bytes) =
-        euler_step_us(scenario, perf, &large, 1, perf.steps_large, reps, seed, 1)?;
-    num(&mut s, "euler_step_us_large", large_us);
-    num(&mut s, "large_step_bytes", bytes);
-    tick();
-    let (b_us, _) = euler_step_us(
-        scenario,
-        perf,
-        &large,
-        perf.batch,
-        perf.steps_batch,
-        reps,
-        seed,
-        1,
-    )?;
-    num(&mut s, "euler_step_us_per_image_large_b10", b_us);
-    num(&mut s, "batch_per_image_over_batch1", b_us / large_us);
-    tick();
+    let (_, large_us, b_us, _) = steps_interleaved(scenario, perf, seed, &mut s)?;
+    for _ in 0..4 {
+        tick();
+    }
     // One large run alone on the machine: each group's rows split over two threads (the same
     // bits as one thread), in a pool of its own.
     let pool = rayon::ThreadPoolBuilder::new()
@@ -486,40 +597,21 @@ pub fn run(
             seed,
             message: format!("a two-thread pool: {e}"),
         })?;
-    let (large_2t, _) =
-        pool.install(|| euler_step_us(scenario, perf, &large, 1, perf.steps_large, reps, seed, 2))?;
-    let (b_2t, _) = pool.install(|| {
-        euler_step_us(
-            scenario,
-            perf,
-            &large,
-            perf.batch,
-            perf.steps_batch,
-            reps,
-            seed,
-            2,
-        )
+    let (large_2t, b_2t) = pool.install(|| -> Result<(f64, f64), RunError> {
+        let reps = perf.repetitions;
+        Ok((
+            StepBench::new(scenario, perf, &large, 1, seed, 2)?
+                .median_us(perf.steps_large, reps)?,
+            StepBench::new(scenario, perf, &large, perf.batch, seed, 2)?
+                .median_us(perf.steps_batch, reps)?,
+        ))
     })?;
     num(&mut s, "euler_step_us_large_2threads", large_2t);
     num(&mut s, "euler_step_us_per_image_large_b10_2threads", b_2t);
     num(&mut s, "two_thread_speedup_large", large_us / large_2t);
     num(&mut s, "two_thread_speedup_large_b10", b_us / b_2t);
     tick();
-    let triad = triad_gb_s(reps);
-    num(&mut s, "triad_gb_s", triad);
-    num(&mut s, "large_step_gb_s", bytes / (large_us * 1e-6) / 1e9);
-    num(
-        &mut s,
-        "large_step_bandwidth_fraction",
-        bytes / (large_us * 1e-6) / 1e9 / triad,
-    );
-    numpy_steps(perf, &large, (small_us, large_us), &mut s);
-    tick();
-    let (two_pass, _) = epoch_s(perf, "microcircuit", seed, progress)?;
-    num(&mut s, "twopass_epoch_s", two_pass);
-    let (backprop, _) = epoch_s(perf, "backprop", seed, progress)?;
-    num(&mut s, "backprop_epoch_s", backprop);
-    numpy_epoch(perf, (two_pass, backprop), &mut s);
+    epochs(perf, seed, progress, &mut s)?;
     tick();
     Ok(RunOutput {
         seed,

@@ -20,7 +20,7 @@ const ROWS: [(&str, &str, &str); 20] = [
     (
         "batch_per_image_over_batch1",
         "",
-        "per-image step time at batch 10 ÷ the batch-1 step",
+        "per-image step time at batch 10 ÷ the batch-1 step (median of the per-repetition ratios)",
     ),
     (
         "euler_step_us_large_2threads",
@@ -55,12 +55,12 @@ const ROWS: [(&str, &str, &str); 20] = [
     (
         "speedup_vs_numpy_small",
         "",
-        "numpy_step_us_small ÷ euler_step_us_small",
+        "numpy_step_us_small ÷ euler_step_us_small (median of the per-repetition ratios)",
     ),
     (
         "speedup_vs_numpy_large",
         "",
-        "numpy_step_us_large ÷ euler_step_us_large",
+        "numpy_step_us_large ÷ euler_step_us_large (median of the per-repetition ratios)",
     ),
     (
         "triad_gb_s",
@@ -75,7 +75,7 @@ const ROWS: [(&str, &str, &str); 20] = [
     (
         "large_step_bandwidth_fraction",
         "",
-        "large_step_gb_s ÷ triad_gb_s",
+        "large_step_gb_s ÷ triad_gb_s (median of the per-repetition ratios)",
     ),
     (
         "twopass_epoch_s",
@@ -95,12 +95,12 @@ const ROWS: [(&str, &str, &str); 20] = [
     (
         "twopass_over_numpy_backprop",
         "",
-        "twopass_epoch_s ÷ numpy_backprop_epoch_s",
+        "twopass_epoch_s ÷ numpy_backprop_epoch_s (median of the per-repetition ratios)",
     ),
     (
         "backprop_over_numpy_backprop",
         "",
-        "backprop_epoch_s ÷ numpy_backprop_epoch_s",
+        "backprop_epoch_s ÷ numpy_backprop_epoch_s (median of the per-repetition ratios)",
     ),
 ];
 
@@ -116,13 +116,14 @@ pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {
     let text = |k: &str| crate::report::data::summary_text(inputs.summary, k).join(", ");
     let notes = vec![
         format!(
-            "Measured in one run, one thread (but the two-thread rows), medians of the scenario's repetitions. OpenBLAS kernel: <b>{}</b> (OPENBLAS_CORETYPE = {}); our loops: {}. NumPy's BLAS: {}. NumPy step: {}; NumPy epoch: {}.",
+            "Measured in one run, one thread (but the two-thread rows), medians of the scenario's repetitions. Ours and NumPy's (and the triad) are interleaved, one repetition of each in turn, and every ratio row is the median of the per-repetition ratios, so that the shared host's drift over the minutes of the study does not enter a ratio. OpenBLAS kernel: <b>{}</b> (OPENBLAS_CORETYPE = {}); our loops: {}. NumPy's BLAS: {}. NumPy step: {}; NumPy epoch: {}. Epochs: {}.",
             text("blas_core"),
             text("openblas_coretype_env"),
             text("isa"),
             text("numpy_blas"),
             text("numpy_status"),
             text("numpy_epoch_status"),
+            text("epoch_spread"),
         ),
         "A batch-1 Euler step reads and writes every plastic weight and its trace once and reads every fixed weight once (the step is fused row by row: dendritic potential, post-synaptic factor, weight and trace update while the row is in cache), so its floor is the memory bandwidth; larger batches stream the weights once for all images."
             .to_string(),
