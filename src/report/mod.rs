@@ -193,7 +193,7 @@ figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}img{max-width:100%;bor
 
 /// The pages that are diagnostic screens, not headline studies, with what each was for: the
 /// page says so at its top and the index lists them apart.
-pub const DIAGNOSTICS: [(&str, &str); 8] = [
+pub const DIAGNOSTICS: [(&str, &str); 9] = [
     (
         "mnist_fa",
         "the feedback-alignment and random-feedback settings screened for the MNIST study (one seed each)",
@@ -209,6 +209,10 @@ pub const DIAGNOSTICS: [(&str, &str); 8] = [
     (
         "fashion_screen",
         "the microcircuit's settings screened on Fashion-MNIST's validation set (rate decay, hidden→hidden rate; 3 seeds each)",
+    ),
+    (
+        "fashion_seeds",
+        "the Fashion-MNIST study's microcircuit and frozen control on two more seeds (4, 5), against the study's one miss",
     ),
     (
         "mnist_solvers",

@@ -366,3 +366,32 @@ fn the_fashion_study_is_the_mnist_study_on_another_data_set() {
     assert_eq!(fashion, mnist);
     assert!(mnist.sweep.as_ref().is_some_and(|s| s.variants.len() >= 6));
 }
+
+/// Issue 20: the seed extension (scenarios/fashion_seeds.toml) runs the Fashion-MNIST study's
+/// microcircuit and frozen control unchanged, only on other seeds.
+#[test]
+fn the_seed_extension_is_the_fashion_study_on_other_seeds() {
+    let text = |name: &str| EMBEDDED.iter().find(|(n, _)| *n == name).unwrap().1;
+    let fashion = Scenario::parse(text("fashion"), "fashion").unwrap();
+    let mut more = Scenario::parse(
+        include_str!("../../scenarios/fashion_seeds.toml"),
+        "fashion_seeds",
+    )
+    .unwrap();
+    assert_eq!(more.seeds, vec![4, 5]);
+    assert!(more.seeds.iter().all(|s| !fashion.seeds.contains(s)));
+    let names = |s: &Scenario| -> Vec<String> {
+        s.sweep.as_ref().unwrap().variants.iter().map(|v| v.name.clone()).collect()
+    };
+    assert_eq!(names(&more), ["microcircuit", "frozen_hidden"]);
+    let mut kept = fashion.clone();
+    kept.sweep
+        .as_mut()
+        .unwrap()
+        .variants
+        .retain(|v| v.name == "microcircuit" || v.name == "frozen_hidden");
+    more.name = kept.name.clone();
+    more.description = kept.description.clone();
+    more.seeds = kept.seeds.clone();
+    assert_eq!(more, kept);
+}
