@@ -381,7 +381,13 @@ fn the_seed_extension_is_the_fashion_study_on_other_seeds() {
     assert_eq!(more.seeds, vec![4, 5]);
     assert!(more.seeds.iter().all(|s| !fashion.seeds.contains(s)));
     let names = |s: &Scenario| -> Vec<String> {
-        s.sweep.as_ref().unwrap().variants.iter().map(|v| v.name.clone()).collect()
+        s.sweep
+            .as_ref()
+            .unwrap()
+            .variants
+            .iter()
+            .map(|v| v.name.clone())
+            .collect()
     };
     assert_eq!(names(&more), ["microcircuit", "frozen_hidden"]);
     let mut kept = fashion.clone();
