@@ -683,32 +683,9 @@ mod x86 {
             }
         }
         for (s, o) in out.iter_mut().enumerate().skip(groups) {
-            let xp = x.as_ptr().add(s * m);
-            let mut acc = [_mm512_setzero_pd(); 4];
-            let mut j = 0;
-            while j < full {
-                for k in 0..4 {
-                    acc[k] = _mm512_fmadd_pd(
-                        _mm512_loadu_pd(wp.add(j + 8 * k)),
-                        _mm512_loadu_pd(xp.add(j + 8 * k)),
-                        acc[k],
-                    );
-                }
-                j += UPDATE_LANES;
-            }
-            while j < eights {
-                acc[0] = _mm512_fmadd_pd(
-                    _mm512_loadu_pd(wp.add(j)),
-                    _mm512_loadu_pd(xp.add(j)),
-                    acc[0],
-                );
-                j += 8;
-            }
-            let mut a = [0.0; UPDATE_LANES];
-            for k in 0..4 {
-                _mm512_storeu_pd(a.as_mut_ptr().add(8 * k), acc[k]);
-            }
-            let mut sum = super::reduce32(&a, full);
+            let mut a = [0.0; 8];
+            _mm512_storeu_pd(a.as_mut_ptr(), row_lanes_512(wp, x.as_ptr().add(s * m), m));
+            let mut sum = super::tree8(&a);
             for j in eights..m {
                 sum = w[j].mul_add(x[s * m + j], sum);
             }
