@@ -966,25 +966,6 @@ mod x86 {
             }
             let acc = _mm512_fmadd_pd(ev, xv, zero);
             let wk = wp.add(k);
-            if valid == 0xff {
-                let wv = _mm512_loadu_pd(wk);
-                match dp {
-                    Some(dp) => {
-                        let dk = dp.add(k);
-                        let old = _mm512_loadu_pd(dk);
-                        _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, wv));
-                        _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc));
-                    }
-                    None => _mm512_storeu_pd(wk, _mm512_add_pd(wv, acc)),
-                }
-                k += 8;
-                o += 8;
-                if o >= m {
-                    o -= m;
-                    i += 1;
-                }
-                continue;
-            }
             let wv = _mm512_maskz_loadu_pd(valid, wk);
             match dp {
                 Some(dp) => {
