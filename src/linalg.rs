@@ -37,6 +37,16 @@ pub const SKINNY: usize = 4;
 /// Up to this many rows (samples), `A Wᵀ` goes to [`skinny_gemm`] rather than OpenBLAS.
 pub const SKINNY_GEMM: usize = 32;
 
+/// Up to this many rows (samples), `C = α A B` with a row-major B (k × n), β = 0 and
+/// m·n·k > [`NN_BLOCKED`] goes to [`gemm_nn`] rather than OpenBLAS (backprop's δ_{k+1} W_{k+1}).
+/// Up to 11 rows the order of [`gemm_nn`] is that of OpenBLAS 0.3.21's SkylakeX/Cooper Lake
+/// kernels bit for bit (tested); from 12 rows on, OpenBLAS sums its last columns differently.
+pub const NN_ROWS: usize = 11;
+
+/// OpenBLAS 0.3.21 (SkylakeX/Cooper Lake) takes its unblocked "small matrix" kernel up to
+/// m·n·k = 10⁶ and its blocked driver above; [`gemm_nn`] reproduces the blocked one.
+pub const NN_BLOCKED: usize = 1_000_000;
+
 const CBLAS_ROW_MAJOR: i32 = 101;
 const CBLAS_NO_TRANS: i32 = 111;
 const CBLAS_TRANS: i32 = 112;
@@ -549,6 +559,101 @@ pub fn skinny_gemm(
     }
 }
 
+/// The blocks [lo, hi) of the inner dimension k in which [`gemm_nn`] sums: those of OpenBLAS
+/// 0.3.21's level-3 driver with its SkylakeX/Cooper Lake parameters (GEMM_Q = 384,
+/// GEMM_UNROLL_M = 16): 384 while at least 768 remain, then the rest halved (rounded up to 16)
+/// when it exceeds 384, then the remainder. k = 500 gives [0, 256) and [256, 500).
+fn nn_k_blocks(k: usize) -> impl Iterator<Item = (usize, usize)> {
+    let mut lo = 0;
+    std::iter::from_fn(move || {
+        if lo >= k {
+            return None;
+        }
+        let left = k - lo;
+        let len = if left >= 768 {
+            384
+        } else if left > 384 {
+            (left / 2).div_ceil(16) * 16
+        } else {
+            left
+        };
+        lo += len;
+        Some((lo - len, lo))
+    })
+}
+
+/// The order of [`gemm_nn`], one element at a time: C starts at +0; for every block of
+/// [`nn_k_blocks`], acc = Σ_j a_j b_j by fused multiply–adds in j from 0, then C ← acc·α + C
+/// (fused).
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a BLAS-style kernel: the three matrices with their strides"
+)]
+fn gemm_nn_body(
+    alpha: f64,
+    a: &[f64],
+    lda: usize,
+    b: &[f64],
+    ldb: usize,
+    c: &mut [f64],
+    ldc: usize,
+    (m, k, n): (usize, usize, usize),
+) {
+    for s in 0..m {
+        for i in 0..n {
+            let mut cv = 0.0;
+            for (lo, hi) in nn_k_blocks(k) {
+                let mut acc = 0.0;
+                for j in lo..hi {
+                    acc = a[s * lda + j].mul_add(b[j * ldb + i], acc);
+                }
+                cv = acc.mul_add(alpha, cv);
+            }
+            c[s * ldc + i] = cv;
+        }
+    }
+}
+
+/// `C = α A B` for a few rows of A (m × k, row stride `lda`) and a row-major B (k × n, row
+/// stride `ldb`) into C (m × n, row stride `ldc`): the error sent down, δ_{k+1} W_{k+1}, of a
+/// minibatch. Register-blocked (up to 11 rows × 16 columns per panel with AVX-512), nothing
+/// packed; every element summed as [`gemm_nn_body`] says, on every instruction set.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a BLAS-style kernel: the three matrices with their strides"
+)]
+pub fn gemm_nn(
+    alpha: f64,
+    a: &[f64],
+    lda: usize,
+    b: &[f64],
+    ldb: usize,
+    c: &mut [f64],
+    ldc: usize,
+    (m, k, n): (usize, usize, usize),
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(
+        lda >= k
+            && ldb >= n
+            && ldc >= n
+            && a.len() >= (m - 1) * lda + k
+            && (k == 0 || b.len() >= (k - 1) * ldb + n)
+            && c.len() >= (m - 1) * ldc + n,
+        "gemm_nn: shapes"
+    );
+    #[cfg(target_arch = "x86_64")]
+    if isa() == Isa::Avx512 {
+        // SAFETY: every index the kernel touches is within the lengths checked above; AVX-512
+        // and FMA detected.
+        unsafe { x86::gemm_nn_512(alpha, a, lda, b, ldb, c, ldc, (m, k, n)) };
+        return;
+    }
+    gemm_nn_body(alpha, a, lda, b, ldb, c, ldc, (m, k, n));
+}
+
 /// `out[s] = w · x_s` for the rows x_s (length w.len()) of `x`, s < out.len(): one weight row
 /// against every sample of a batch (see `row_dot_body` for the order of the sums).
 pub fn row_dots(w: &[f64], x: &[f64], out: &mut [f64]) {
@@ -632,6 +737,94 @@ pub fn update_row_direct(w: &mut [f64], x: &[f64], e: &[f64], clip: Option<f64>)
 mod x86 {
     use super::{RowUpdate, UPDATE_LANES};
     use core::arch::x86_64::*;
+
+    /// One panel of `gemm_nn_512`: R rows × 16 columns (masked by `mask`) over the inner block
+    /// [lo, hi), added to C as acc·α + C.
+    #[inline]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one register panel of gemm_nn_512"
+    )]
+    unsafe fn nn_panel_512<const R: usize>(
+        alpha: __m512d,
+        a: *const f64,
+        lda: usize,
+        b: *const f64,
+        ldb: usize,
+        c: *mut f64,
+        ldc: usize,
+        (lo, hi): (usize, usize),
+        mask: [__mmask8; 2],
+    ) {
+        let mut acc = [[_mm512_setzero_pd(); 2]; R];
+        for j in lo..hi {
+            let bj = b.add(j * ldb);
+            let b0 = _mm512_maskz_loadu_pd(mask[0], bj);
+            let b1 = _mm512_maskz_loadu_pd(mask[1], bj.add(8));
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let ar = _mm512_set1_pd(*a.add(r * lda + j));
+                acc[0] = _mm512_fmadd_pd(ar, b0, acc[0]);
+                acc[1] = _mm512_fmadd_pd(ar, b1, acc[1]);
+            }
+        }
+        for (r, acc) in acc.iter().enumerate() {
+            let cr = c.add(r * ldc);
+            for h in 0..2 {
+                let old = _mm512_maskz_loadu_pd(mask[h], cr.add(8 * h));
+                _mm512_mask_storeu_pd(cr.add(8 * h), mask[h], _mm512_fmadd_pd(acc[h], alpha, old));
+            }
+        }
+    }
+
+    /// `gemm_nn` with AVX-512: C zeroed, then for every inner block, panels of up to 11 rows ×
+    /// 16 columns (22 accumulators, B's two chunks loaded once per j, A's entries broadcast).
+    #[target_feature(enable = "avx512f,fma")]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "a BLAS-style kernel: the three matrices with their strides"
+    )]
+    pub unsafe fn gemm_nn_512(
+        alpha: f64,
+        a: &[f64],
+        lda: usize,
+        b: &[f64],
+        ldb: usize,
+        c: &mut [f64],
+        ldc: usize,
+        (m, k, n): (usize, usize, usize),
+    ) {
+        for s in 0..m {
+            c[s * ldc..s * ldc + n].fill(0.0);
+        }
+        let al = _mm512_set1_pd(alpha);
+        let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
+        for blk in super::nn_k_blocks(k) {
+            let mut c0 = 0;
+            while c0 < n {
+                let left = (n - c0).min(16);
+                let mask = [
+                    (((1u32 << left.min(8)) - 1) & 0xff) as __mmask8,
+                    (((1u32 << left.saturating_sub(8)) - 1) & 0xff) as __mmask8,
+                ];
+                let mut s0 = 0;
+                while s0 < m {
+                    let rows = (m - s0).min(11);
+                    let (pa, pb, pc) = (ap.add(s0 * lda), bp.add(c0), cp.add(s0 * ldc + c0));
+                    macro_rules! panel {
+                        ($($r:literal)*) => {
+                            match rows {
+                                $($r => nn_panel_512::<$r>(al, pa, lda, pb, ldb, pc, ldc, blk, mask),)*
+                                _ => unreachable!(),
+                            }
+                        };
+                    }
+                    panel!(1 2 3 4 5 6 7 8 9 10 11);
+                    s0 += rows;
+                }
+                c0 += 16;
+            }
+        }
+    }
 
     /// See `row_dot_body`: four 8-lane registers, then one for the chunks of 8.
     #[target_feature(enable = "avx512f,fma")]
@@ -1430,6 +1623,23 @@ fn gemm_views(
         skinny_gemm(alpha, &w.0[..n * k], n, &a_rows.0[..m * k], m, beta, c);
         return;
     }
+    // A few rows of A against a row-major B, β = 0, where OpenBLAS would block the inner
+    // dimension: its bits, without packing B (backprop's error sent down).
+    if beta == 0.0
+        && m <= NN_ROWS
+        && m * n * k > NN_BLOCKED
+        && c.strides()[1] == 1
+        && c.strides()[0] >= n as isize
+        && let (Some((a_s, lda)), Some((b_s, ldb))) = (row_major(a), row_major(b))
+    {
+        let ldc = c.strides()[0] as usize;
+        let len = (m - 1) * ldc + n;
+        // SAFETY: a view with these shape and strides spans `len` elements from its first
+        // element, all within the array it borrows mutably.
+        let c_s = unsafe { std::slice::from_raw_parts_mut(c.as_mut_ptr(), len) };
+        gemm_nn(alpha, a_s, lda, b_s, ldb, c_s, ldc, (m, k, n));
+        return;
+    }
     // Inner dimension 1: c_i ← β c_i + α a_i b (an outer product, e.g. a rank-1 plasticity term).
     if k == 1 && outer_product(alpha, a, b, beta, c) {
         return;
@@ -1507,6 +1717,103 @@ mod tests {
         let mut out = c.clone();
         general_mat_mul(alpha, a, b, beta, &mut out);
         out
+    }
+
+    #[test]
+    fn the_inner_blocks_of_the_nn_kernel_are_openblas_level3_blocks() {
+        let blocks = |k| nn_k_blocks(k).collect::<Vec<_>>();
+        assert_eq!(blocks(0), vec![]);
+        assert_eq!(blocks(10), vec![(0, 10)]);
+        assert_eq!(blocks(384), vec![(0, 384)]);
+        // 385 > Q: half of it (192) rounded up to a multiple of 16, then the rest.
+        assert_eq!(blocks(385), vec![(0, 192), (192, 385)]);
+        assert_eq!(blocks(500), vec![(0, 256), (256, 500)]);
+        // 784 ≥ 2Q: 384, then 400 > Q halved → 200 → 208, then 192.
+        assert_eq!(blocks(784), vec![(0, 384), (384, 592), (592, 784)]);
+        // 1000 ≥ 2Q: 384, then 616 halved → 308 → 320, then 296.
+        assert_eq!(blocks(1000), vec![(0, 384), (384, 704), (704, 1000)]);
+    }
+
+    #[test]
+    fn the_nn_kernel_gives_its_documented_order_bit_for_bit() {
+        // Rows 1–13 (one and two panels), columns with every tail of 16, inner dimensions of
+        // one, two and three blocks; strided A, B and C.
+        for m in [1, 2, 5, 10, 11, 12, 13] {
+            for k in [1, 7, 385, 500, 1000] {
+                for n in [1, 8, 9, 16, 17, 31, 100] {
+                    let (lda, ldb, ldc) = (k + 3, n + 5, n + 2);
+                    let a: Vec<f64> = (0..m * lda).map(|i| (i as f64 * 0.37).sin()).collect();
+                    let b: Vec<f64> = (0..k * ldb).map(|i| (i as f64 * 0.11).cos()).collect();
+                    let mut got = vec![7.0; m * ldc];
+                    let mut want = got.clone();
+                    gemm_nn(0.9, &a, lda, &b, ldb, &mut got, ldc, (m, k, n));
+                    gemm_nn_body(0.9, &a, lda, &b, ldb, &mut want, ldc, (m, k, n));
+                    for (g, w) in got.iter().zip(&want) {
+                        assert_eq!(g.to_bits(), w.to_bits(), "m {m} k {k} n {n}");
+                    }
+                    // The padding between C's rows is untouched; the product is α A B.
+                    for s in 0..m {
+                        assert!(got[s * ldc + n..(s + 1) * ldc].iter().all(|&v| v == 7.0));
+                        for i in 0..n {
+                            let exact: f64 = (0..k).map(|j| a[s * lda + j] * b[j * ldb + i]).sum();
+                            let v = got[s * ldc + i];
+                            assert!(
+                                (v - 0.9 * exact).abs() <= 1e-12 * (1.0 + exact.abs()),
+                                "m {m} k {k} n {n}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn on_openblas_skylakex_kernels_the_nn_route_is_dgemm_bit_for_bit() {
+        // The route exists so that backprop's results do not move: where OpenBLAS runs its
+        // SkylakeX or Cooper Lake kernel (this machine's), gemm's new route gives dgemm's bits.
+        let core = blas_core().to_lowercase();
+        if !(core.contains("skylakex") || core.contains("cooperlake")) {
+            eprintln!("OpenBLAS core {core}: its dgemm is not the reference here");
+            return;
+        }
+        for (m, k, n) in [
+            (10, 500, 500),
+            (1, 1000, 1001),
+            (11, 784, 500),
+            (7, 500, 784),
+            (10, 1000, 300),
+        ] {
+            assert!(m <= NN_ROWS && m * n * k > NN_BLOCKED);
+            let a = filled(m, k, 0.37);
+            let b = filled(k, n, 0.11);
+            let mut got = Array2::from_elem((m, n), 3.0);
+            gemm(0.7, &a, &b, 0.0, &mut got);
+            let mut want = Array2::from_elem((m, n), 3.0);
+            blas_single_threaded();
+            // SAFETY: row-major m × k, k × n and m × n arrays with their row lengths.
+            unsafe {
+                cblas_dgemm(
+                    CBLAS_ROW_MAJOR,
+                    CBLAS_NO_TRANS,
+                    CBLAS_NO_TRANS,
+                    m as i32,
+                    n as i32,
+                    k as i32,
+                    0.7,
+                    a.as_ptr(),
+                    k as i32,
+                    b.as_ptr(),
+                    n as i32,
+                    0.0,
+                    want.as_mut_ptr(),
+                    n as i32,
+                );
+            }
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g.to_bits(), w.to_bits(), "m {m} k {k} n {n}");
+            }
+        }
     }
 
     #[test]
