@@ -146,15 +146,6 @@ impl StepBench {
         sim.run(steps as u64, &drive, &mut []).map_err(fail)?;
         Ok(t0.elapsed().as_secs_f64() * 1e6 / (steps * self.batch) as f64)
     }
-
-    /// Median µs per step over `reps` repetitions of `steps`.
-    fn median_us(&mut self, steps: usize, reps: usize) -> Result<f64, RunError> {
-        let mut per_step = Vec::with_capacity(reps);
-        for _ in 0..reps {
-            per_step.push(self.time(steps)?);
-        }
-        Ok(median(&per_step))
-    }
 }
 
 /// The size of the last-level cache in bytes (from sysfs), or 32 MiB.
@@ -489,24 +480,44 @@ fn text(s: &mut SummaryRow, k: &str, v: String) {
 }
 
 /// Our Euler steps — batch 1 on the small and the large network, and the large one at
-/// `batch` — beside numpy_step.py's and STREAM's triad, **interleaved**: each repetition
-/// times each of them once, and every ratio row (speed-ups, batch over batch 1, bandwidth
-/// fraction) is the median of the per-repetition ratios, so that a shared host's drift over
+/// `batch`, the large ones also on two threads — beside numpy_step.py's and STREAM's triad,
+/// **interleaved**: each repetition times each of them once, and every ratio row (speed-ups,
+/// two threads over one, batch over batch 1, bandwidth fraction) is the median of the
+/// per-repetition ratios, so that a shared host's drift over
 /// the minutes of the study does not enter a ratio (medians taken at different times did:
 /// NumPy's large step alone read 1,180–1,830 µs on different runs). Without python3 and numpy,
-/// ours alone, and `numpy_status` says why. Returns our medians (small, large, per image at
-/// `batch`) and the bytes of a large step.
+/// ours alone, and `numpy_status` says why.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one repetition loop over every step measured, then its rows"
+)]
 fn steps_interleaved(
     scenario: &Scenario,
     perf: &Performance,
     seed: u64,
     s: &mut SummaryRow,
-) -> Result<(f64, f64, f64, f64), RunError> {
+) -> Result<(), RunError> {
     let large = scenario.network.sizes.clone();
     let dir = Path::new(&perf.numpy_dir);
     let mut small = StepBench::new(scenario, perf, &perf.small_sizes, 1, seed, 1)?;
     let mut big = StepBench::new(scenario, perf, &large, 1, seed, 1)?;
     let mut batched = StepBench::new(scenario, perf, &large, perf.batch, seed, 1)?;
+    // The large runs alone on the machine, each group's rows split over two threads (the same
+    // bits as one thread), in a pool of their own.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .map_err(|e| RunError::Task {
+            seed,
+            message: format!("a two-thread pool: {e}"),
+        })?;
+    let (mut big2, mut batched2) = pool.install(|| -> Result<_, RunError> {
+        Ok((
+            StepBench::new(scenario, perf, &large, 1, seed, 2)?,
+            StepBench::new(scenario, perf, &large, perf.batch, seed, 2)?,
+        ))
+    })?;
+    let (mut ours_l2, mut ours_b2) = (Vec::new(), Vec::new());
     let bytes = step_bytes(&big.net);
     let (mut ours_s, mut ours_l, mut ours_b, mut triad) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -525,6 +536,8 @@ fn steps_interleaved(
         }
         ours_l.push(big.time(perf.steps_large)?);
         ours_b.push(batched.time(perf.steps_batch)?);
+        ours_l2.push(pool.install(|| big2.time(perf.steps_large))?);
+        ours_b2.push(pool.install(|| batched2.time(perf.steps_batch))?);
         triad.push(triad_gb_s(1));
         if let Ok((_, np_l, _)) = &mut numpy {
             match numpy_step_us(dir, &large, perf.steps_large, 1) {
@@ -535,16 +548,23 @@ fn steps_interleaved(
     }
     let ratio =
         |a: &[f64], b: &[f64]| median(&a.iter().zip(b).map(|(x, y)| x / y).collect::<Vec<_>>());
-    let (small_us, large_us, b_us) = (median(&ours_s), median(&ours_l), median(&ours_b));
-    num(s, "euler_step_us_small", small_us);
-    num(s, "euler_step_us_large", large_us);
+    num(s, "euler_step_us_small", median(&ours_s));
+    num(s, "euler_step_us_large", median(&ours_l));
     num(s, "large_step_bytes", bytes);
-    num(s, "euler_step_us_per_image_large_b10", b_us);
+    num(s, "euler_step_us_per_image_large_b10", median(&ours_b));
     num(s, "batch_per_image_over_batch1", ratio(&ours_b, &ours_l));
     let gb_s: Vec<f64> = ours_l.iter().map(|us| bytes / (us * 1e-6) / 1e9).collect();
     num(s, "triad_gb_s", median(&triad));
     num(s, "large_step_gb_s", median(&gb_s));
     num(s, "large_step_bandwidth_fraction", ratio(&gb_s, &triad));
+    num(s, "euler_step_us_large_2threads", median(&ours_l2));
+    num(
+        s,
+        "euler_step_us_per_image_large_b10_2threads",
+        median(&ours_b2),
+    );
+    num(s, "two_thread_speedup_large", ratio(&ours_l, &ours_l2));
+    num(s, "two_thread_speedup_large_b10", ratio(&ours_b, &ours_b2));
     match numpy {
         Ok((np_s, np_l, blas)) => {
             num(s, "numpy_step_us_small", median(&np_s));
@@ -556,21 +576,16 @@ fn steps_interleaved(
         }
         Err(e) => text(s, "numpy_status", format!("not measured: {e}")),
     }
-    Ok((small_us, large_us, b_us, bytes))
+    Ok(())
 }
 
 /// Runs the study (one seed: the numbers are timings, the seed fixes weights and inputs).
-#[allow(
-    clippy::too_many_lines,
-    reason = "the study's rows in the order of the page, each measured in turn"
-)]
 pub fn run(
     scenario: &Scenario,
     perf: &Performance,
     seed: u64,
     progress: Option<&ProgressBar>,
 ) -> Result<RunOutput, RunError> {
-    let large = scenario.network.sizes.clone();
     let mut s = SummaryRow::new();
     text(&mut s, "blas_core", crate::linalg::blas_core());
     text(&mut s, "isa", format!("{:?}", crate::linalg::isa()));
@@ -584,33 +599,10 @@ pub fn run(
             pb.inc(1);
         }
     };
-    let (_, large_us, b_us, _) = steps_interleaved(scenario, perf, seed, &mut s)?;
-    for _ in 0..4 {
+    steps_interleaved(scenario, perf, seed, &mut s)?;
+    for _ in 0..5 {
         tick();
     }
-    // One large run alone on the machine: each group's rows split over two threads (the same
-    // bits as one thread), in a pool of its own.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .map_err(|e| RunError::Task {
-            seed,
-            message: format!("a two-thread pool: {e}"),
-        })?;
-    let (large_2t, b_2t) = pool.install(|| -> Result<(f64, f64), RunError> {
-        let reps = perf.repetitions;
-        Ok((
-            StepBench::new(scenario, perf, &large, 1, seed, 2)?
-                .median_us(perf.steps_large, reps)?,
-            StepBench::new(scenario, perf, &large, perf.batch, seed, 2)?
-                .median_us(perf.steps_batch, reps)?,
-        ))
-    })?;
-    num(&mut s, "euler_step_us_large_2threads", large_2t);
-    num(&mut s, "euler_step_us_per_image_large_b10_2threads", b_2t);
-    num(&mut s, "two_thread_speedup_large", large_us / large_2t);
-    num(&mut s, "two_thread_speedup_large_b10", b_us / b_2t);
-    tick();
     epochs(perf, seed, progress, &mut s)?;
     tick();
     Ok(RunOutput {

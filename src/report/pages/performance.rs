@@ -35,12 +35,12 @@ const ROWS: [(&str, &str, &str); 20] = [
     (
         "two_thread_speedup_large",
         "",
-        "euler_step_us_large ÷ euler_step_us_large_2threads",
+        "euler_step_us_large ÷ euler_step_us_large_2threads (median of the per-repetition ratios)",
     ),
     (
         "two_thread_speedup_large_b10",
         "",
-        "euler_step_us_per_image_large_b10 ÷ euler_step_us_per_image_large_b10_2threads",
+        "euler_step_us_per_image_large_b10 ÷ euler_step_us_per_image_large_b10_2threads (median of the per-repetition ratios)",
     ),
     (
         "numpy_step_us_small",
@@ -116,7 +116,7 @@ pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {
     let text = |k: &str| crate::report::data::summary_text(inputs.summary, k).join(", ");
     let notes = vec![
         format!(
-            "Measured in one run, one thread (but the two-thread rows), medians of the scenario's repetitions. Ours and NumPy's (and the triad) are interleaved, one repetition of each in turn, and every ratio row is the median of the per-repetition ratios, so that the shared host's drift over the minutes of the study does not enter a ratio. OpenBLAS kernel: <b>{}</b> (OPENBLAS_CORETYPE = {}); our loops: {}. NumPy's BLAS: {}. NumPy step: {}; NumPy epoch: {}. Epochs: {}.",
+            "Measured in one run, one thread (but the two-thread rows), medians of the scenario's repetitions. Ours (one and two threads), NumPy's and the triad are interleaved, one repetition of each in turn, and every ratio row is the median of the per-repetition ratios, so that the shared host's drift over the minutes of the study does not enter a ratio. OpenBLAS kernel: <b>{}</b> (OPENBLAS_CORETYPE = {}); our loops: {}. NumPy's BLAS: {}. NumPy step: {}; NumPy epoch: {}. Epochs: {}.",
             text("blas_core"),
             text("openblas_coretype_env"),
             text("isa"),
