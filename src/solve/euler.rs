@@ -325,19 +325,38 @@ fn row_range(
         } else {
             linalg::block_dots(&frozen_w[block_w.clone()], n_pre, x, v);
         }
-        for r in 0..rows {
-            let i = i0 + r;
-            let biases: &[f64] = if is_plastic { &*bias } else { frozen_b };
-            let b = if biases.is_empty() {
-                0.0
+        let biases: &[f64] = if is_plastic { &*bias } else { frozen_b };
+        if batch == 1 {
+            // One sample: v and this block's cells of `out` are contiguous, the loop a vector
+            // one (the same operations per cell as below).
+            // SAFETY: cells i0 .. i0 + rows of out's only row are this call's alone.
+            let o = unsafe { std::slice::from_raw_parts_mut(out.0.add(i0), rows) };
+            if biases.is_empty() {
+                for (r, (vs, o)) in v.iter_mut().zip(o).enumerate() {
+                    *vs = value(0, i0 + r, *vs + 0.0);
+                    *o = *vs;
+                }
             } else {
-                biases[j0 + r]
-            };
-            for s in 0..batch {
-                let vs = &mut v[r * batch + s];
-                *vs = value(s, i, *vs + b);
-                // SAFETY: (s, i) is inside out (batch × n_post); row i is this call's alone.
-                unsafe { *out.0.add(s * out.1 + i) = *vs };
+                let b = &biases[j0..j0 + rows];
+                for (r, ((vs, o), &b)) in v.iter_mut().zip(o).zip(b).enumerate() {
+                    *vs = value(0, i0 + r, *vs + b);
+                    *o = *vs;
+                }
+            }
+        } else {
+            for r in 0..rows {
+                let i = i0 + r;
+                let b = if biases.is_empty() {
+                    0.0
+                } else {
+                    biases[j0 + r]
+                };
+                for s in 0..batch {
+                    let vs = &mut v[r * batch + s];
+                    *vs = value(s, i, *vs + b);
+                    // SAFETY: (s, i) is inside out (batch × n_post); row i is this call's alone.
+                    unsafe { *out.0.add(s * out.1 + i) = *vs };
+                }
             }
         }
         if !plastic {
@@ -347,10 +366,16 @@ fn row_range(
         match post {
             Post::Rate { rate, att } => {
                 rule.phi.phi_map(att, v, e);
-                for r in 0..rows {
-                    for s in 0..batch {
-                        let k = r * batch + s;
-                        e[k] = (rate[s * n_post + i0 + r] - e[k]) * scale;
+                if batch == 1 {
+                    for (e, &rate) in e.iter_mut().zip(&rate[i0..i0 + rows]) {
+                        *e = (rate - *e) * scale;
+                    }
+                } else {
+                    for r in 0..rows {
+                        for s in 0..batch {
+                            let k = r * batch + s;
+                            e[k] = (rate[s * n_post + i0 + r] - e[k]) * scale;
+                        }
                     }
                 }
             }
