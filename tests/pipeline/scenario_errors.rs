@@ -401,3 +401,79 @@ fn the_seed_extension_is_the_fashion_study_on_other_seeds() {
     more.seeds = kept.seeds.clone();
     assert_eq!(more, kept);
 }
+
+/// Issue 20: the frozen-hidden controls of backprop and feedback alignment
+/// (scenarios/fashion_frozen.toml) are the Fashion-MNIST study's runs of those variants, seed for
+/// seed, with only η_{2,1} set to 0, so that each pairs with the study's run.
+#[test]
+fn the_frozen_backprop_controls_are_the_fashion_study_with_one_rate_zero() {
+    let text = |name: &str| EMBEDDED.iter().find(|(n, _)| *n == name).unwrap().1;
+    let (_, study) = dendritic::experiment::scenario::expand(text("fashion"), "fashion").unwrap();
+    let (_, frozen) = dendritic::experiment::scenario::expand(
+        include_str!("../../scenarios/fashion_frozen.toml"),
+        "fashion_frozen",
+    )
+    .unwrap();
+    assert_eq!(frozen.len(), 6);
+    for run in &frozen {
+        let parent = run.variant.trim_end_matches("_frozen_hidden");
+        assert!(["backprop", "feedback_alignment"].contains(&parent));
+        let twin = study
+            .iter()
+            .find(|r| r.variant == parent && r.seed == run.seed)
+            .expect("the study's run of the same variant and seed");
+        let mut restored = run.scenario.clone();
+        let eta = restored
+            .study
+            .training_mut()
+            .and_then(|t| t.backprop_eta.as_mut())
+            .expect("backprop rates");
+        assert_eq!(eta[1], 0.0, "{}: η_2,1 frozen", run.variant);
+        eta[1] = twin
+            .scenario
+            .study
+            .training()
+            .unwrap()
+            .backprop_eta
+            .as_ref()
+            .unwrap()[1];
+        restored.name = twin.scenario.name.clone();
+        restored.description = twin.scenario.description.clone();
+        restored.sweep.clone_from(&twin.scenario.sweep);
+        assert_eq!(restored, twin.scenario, "{} seed {}", run.variant, run.seed);
+    }
+}
+
+/// Issue 20: the MNIST half of the hidden→hidden rate screen (scenarios/mnist_screen.toml) is
+/// the MNIST study's microcircuit, seed for seed, with only η̃ of W^PP_{2,1} and W^IP_1 changed.
+#[test]
+fn the_mnist_rate_screen_is_the_study_microcircuit_with_one_rate_changed() {
+    let text = |name: &str| EMBEDDED.iter().find(|(n, _)| *n == name).unwrap().1;
+    let (_, study) = dendritic::experiment::scenario::expand(text("mnist"), "mnist").unwrap();
+    let (_, screen) = dendritic::experiment::scenario::expand(
+        include_str!("../../scenarios/mnist_screen.toml"),
+        "mnist_screen",
+    )
+    .unwrap();
+    assert_eq!(screen.len(), 6);
+    for run in &screen {
+        let twin = study
+            .iter()
+            .find(|r| r.variant == "microcircuit" && r.seed == run.seed)
+            .expect("the study's microcircuit run of the same seed");
+        let rate = match run.variant.as_str() {
+            "mc_e08" => 0.8,
+            "mc_e16" => 1.6,
+            other => panic!("unexpected variant {other}"),
+        };
+        let mut restored = run.scenario.clone();
+        let p = &mut restored.network.plasticity;
+        assert_eq!((p.eta_up[1], p.eta_ip[0]), (rate, rate), "{}", run.variant);
+        let q = &twin.scenario.network.plasticity;
+        (p.eta_up[1], p.eta_ip[0]) = (q.eta_up[1], q.eta_ip[0]);
+        restored.name = twin.scenario.name.clone();
+        restored.description = twin.scenario.description.clone();
+        restored.sweep.clone_from(&twin.scenario.sweep);
+        assert_eq!(restored, twin.scenario, "{} seed {}", run.variant, run.seed);
+    }
+}
