@@ -1116,7 +1116,8 @@ mod x86 {
 
     /// `update_block_512` for one sample and rows of at least 8: the block as one flat array,
     /// eight elements at a time whichever rows they belong to (a chunk straddles at most two),
-    /// so that short rows pay no per-row tail. Per element the arithmetic of `update_512`:
+    /// so that short rows pay no per-row tail; a chunk inside one row (most of them) is loaded
+    /// and stored without masks. Per element the arithmetic of `update_512`:
     /// `acc = e_r x_j + 0` by one fused multiply–add, then the weight and the trace.
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn update_flat1_512(
@@ -1140,6 +1141,32 @@ mod x86 {
         // Element k is column o of row i.
         let (mut k, mut i, mut o) = (0, 0, 0);
         while k < total {
+            if total - k >= 8 && m - o >= 8 {
+                // Eight elements of row i: the arithmetic below without masks.
+                let acc = _mm512_fmadd_pd(
+                    _mm512_set1_pd(*e.get_unchecked(i)),
+                    _mm512_loadu_pd(xp.add(o)),
+                    zero,
+                );
+                let wk = wp.add(k);
+                let wv = _mm512_loadu_pd(wk);
+                match dp {
+                    Some(dp) => {
+                        let dk = dp.add(k);
+                        let old = _mm512_loadu_pd(dk);
+                        _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, wv));
+                        _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc));
+                    }
+                    None => _mm512_storeu_pd(wk, _mm512_add_pd(wv, acc)),
+                }
+                k += 8;
+                o += 8;
+                if o >= m {
+                    o -= m;
+                    i += 1;
+                }
+                continue;
+            }
             let valid: __mmask8 = if total - k >= 8 {
                 0xff
             } else {
@@ -1257,15 +1284,17 @@ mod x86 {
     unsafe fn map_512(input: &[f64], out: &mut [f64], f: impl Fn(__m512d) -> __m512d) {
         let n = input.len().min(out.len());
         let mut j = 0;
-        while j < n {
-            let mask: __mmask8 = if n - j >= 8 {
-                0xff
-            } else {
-                (1u8 << (n - j)) - 1
-            };
+        while j + 8 <= n {
+            _mm512_storeu_pd(
+                out.as_mut_ptr().add(j),
+                f(_mm512_loadu_pd(input.as_ptr().add(j))),
+            );
+            j += 8;
+        }
+        if j < n {
+            let mask: __mmask8 = (1u8 << (n - j)) - 1;
             let v = _mm512_maskz_loadu_pd(mask, input.as_ptr().add(j));
             _mm512_mask_storeu_pd(out.as_mut_ptr().add(j), mask, f(v));
-            j += 8;
         }
     }
 
