@@ -1084,14 +1084,18 @@ mod x86 {
             let nr = (rows - r0).min(8);
             let mut q = [_mm512_setzero_pd(); 8];
             if m < UPDATE_LANES {
-                // Short rows: the chunks of all eight rows side by side (independent sums).
-                let mut j = 0;
-                while j < eights {
-                    let xv = _mm512_loadu_pd(xp.add(j));
-                    for (r, qr) in q.iter_mut().enumerate().take(nr) {
-                        *qr = _mm512_fmadd_pd(_mm512_loadu_pd(wp.add((r0 + r) * m + j)), xv, *qr);
+                // Short rows: one lane-wise sum per row (independent), the rows in memory order.
+                for (r, qr) in q.iter_mut().enumerate().take(nr) {
+                    let row = wp.add((r0 + r) * m);
+                    let mut j = 0;
+                    while j < eights {
+                        *qr = _mm512_fmadd_pd(
+                            _mm512_loadu_pd(row.add(j)),
+                            _mm512_loadu_pd(xp.add(j)),
+                            *qr,
+                        );
+                        j += 8;
                     }
-                    j += 8;
                 }
             } else {
                 for (r, qr) in q.iter_mut().enumerate().take(nr) {
