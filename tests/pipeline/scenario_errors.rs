@@ -402,26 +402,58 @@ fn the_seed_extension_is_the_fashion_study_on_other_seeds() {
     assert_eq!(more, kept);
 }
 
+/// Each run of a diagnostic scenario (`text`) with the embedded study's run (`study`) of variant
+/// `parent(run's variant)` and the same seed.
+fn study_twins(
+    study: &str,
+    text: &str,
+    parent: impl Fn(&str) -> &str,
+) -> Vec<(
+    dendritic::experiment::scenario::SweepRun,
+    dendritic::experiment::scenario::SweepRun,
+)> {
+    let (_, study_runs) = dendritic::experiment::scenario::expand(
+        EMBEDDED.iter().find(|(n, _)| *n == study).unwrap().1,
+        study,
+    )
+    .unwrap();
+    let (_, runs) = dendritic::experiment::scenario::expand(text, "diagnostic").unwrap();
+    runs.into_iter()
+        .map(|run| {
+            let twin = study_runs
+                .iter()
+                .find(|r| r.variant == parent(&run.variant) && r.seed == run.seed)
+                .unwrap_or_else(|| {
+                    panic!("{study} has no twin of {} seed {}", run.variant, run.seed)
+                })
+                .clone();
+            (run, twin)
+        })
+        .collect()
+}
+
+/// `restored` (a diagnostic run's scenario with its one change undone) is the study run `twin`'s
+/// in everything but the names and the variant list.
+fn assert_twin(mut restored: Scenario, twin: &Scenario, what: &str) {
+    restored.name = twin.name.clone();
+    restored.description = twin.description.clone();
+    restored.sweep.clone_from(&twin.sweep);
+    assert_eq!(&restored, twin, "{what}");
+}
+
 /// Issue 20: the frozen-hidden controls of backprop and feedback alignment
 /// (scenarios/fashion_frozen.toml) are the Fashion-MNIST study's runs of those variants, seed for
 /// seed, with only η_{2,1} set to 0, so that each pairs with the study's run.
 #[test]
 fn the_frozen_backprop_controls_are_the_fashion_study_with_one_rate_zero() {
-    let text = |name: &str| EMBEDDED.iter().find(|(n, _)| *n == name).unwrap().1;
-    let (_, study) = dendritic::experiment::scenario::expand(text("fashion"), "fashion").unwrap();
-    let (_, frozen) = dendritic::experiment::scenario::expand(
+    let pairs = study_twins(
+        "fashion",
         include_str!("../../scenarios/fashion_frozen.toml"),
-        "fashion_frozen",
-    )
-    .unwrap();
-    assert_eq!(frozen.len(), 6);
-    for run in &frozen {
-        let parent = run.variant.trim_end_matches("_frozen_hidden");
-        assert!(["backprop", "feedback_alignment"].contains(&parent));
-        let twin = study
-            .iter()
-            .find(|r| r.variant == parent && r.seed == run.seed)
-            .expect("the study's run of the same variant and seed");
+        |v| v.trim_end_matches("_frozen_hidden"),
+    );
+    assert_eq!(pairs.len(), 6);
+    for (run, twin) in pairs {
+        assert!(["backprop", "feedback_alignment"].contains(&twin.variant.as_str()));
         let mut restored = run.scenario.clone();
         let eta = restored
             .study
@@ -437,10 +469,11 @@ fn the_frozen_backprop_controls_are_the_fashion_study_with_one_rate_zero() {
             .backprop_eta
             .as_ref()
             .unwrap()[1];
-        restored.name = twin.scenario.name.clone();
-        restored.description = twin.scenario.description.clone();
-        restored.sweep.clone_from(&twin.scenario.sweep);
-        assert_eq!(restored, twin.scenario, "{} seed {}", run.variant, run.seed);
+        assert_twin(
+            restored,
+            &twin.scenario,
+            &format!("{} seed {}", run.variant, run.seed),
+        );
     }
 }
 
@@ -448,19 +481,13 @@ fn the_frozen_backprop_controls_are_the_fashion_study_with_one_rate_zero() {
 /// the MNIST study's microcircuit, seed for seed, with only η̃ of W^PP_{2,1} and W^IP_1 changed.
 #[test]
 fn the_mnist_rate_screen_is_the_study_microcircuit_with_one_rate_changed() {
-    let text = |name: &str| EMBEDDED.iter().find(|(n, _)| *n == name).unwrap().1;
-    let (_, study) = dendritic::experiment::scenario::expand(text("mnist"), "mnist").unwrap();
-    let (_, screen) = dendritic::experiment::scenario::expand(
+    let pairs = study_twins(
+        "mnist",
         include_str!("../../scenarios/mnist_screen.toml"),
-        "mnist_screen",
-    )
-    .unwrap();
-    assert_eq!(screen.len(), 6);
-    for run in &screen {
-        let twin = study
-            .iter()
-            .find(|r| r.variant == "microcircuit" && r.seed == run.seed)
-            .expect("the study's microcircuit run of the same seed");
+        |_| "microcircuit",
+    );
+    assert_eq!(pairs.len(), 6);
+    for (run, twin) in pairs {
         let rate = match run.variant.as_str() {
             "mc_e08" => 0.8,
             "mc_e16" => 1.6,
@@ -471,9 +498,10 @@ fn the_mnist_rate_screen_is_the_study_microcircuit_with_one_rate_changed() {
         assert_eq!((p.eta_up[1], p.eta_ip[0]), (rate, rate), "{}", run.variant);
         let q = &twin.scenario.network.plasticity;
         (p.eta_up[1], p.eta_ip[0]) = (q.eta_up[1], q.eta_ip[0]);
-        restored.name = twin.scenario.name.clone();
-        restored.description = twin.scenario.description.clone();
-        restored.sweep.clone_from(&twin.scenario.sweep);
-        assert_eq!(restored, twin.scenario, "{} seed {}", run.variant, run.seed);
+        assert_twin(
+            restored,
+            &twin.scenario,
+            &format!("{} seed {}", run.variant, run.seed),
+        );
     }
 }
