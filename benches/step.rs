@@ -1,6 +1,7 @@
-//! One step of each method on 30-50-10 and 784-500-500-10 networks, batch 1 and 10.
-//! Run with `make bench`. The OpenBLAS kernel in use is printed by `make bench` (this
-//! machine forces OPENBLAS_CORETYPE=Haswell); ndarray's own `dot` uses matrixmultiply.
+//! One step of each method on 30-50-10 and 784-500-500-10 networks, batch 1 and 10; one MNIST
+//! minibatch of each learner; and the batch-1 Euler kernels alone on the small network's block
+//! shapes. Run with `make bench`. The OpenBLAS kernel in use is printed by `make bench` (some
+//! machines set OPENBLAS_CORETYPE=Haswell); ndarray's own `dot` uses matrixmultiply.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use dendritic::model::{Drive, Initialisation, Network, NetworkConfig, Plasticity, TopDown};
@@ -172,5 +173,53 @@ fn bench_mnist_minibatch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_steps, bench_mnist_minibatch);
+/// The batch-1 Euler step's two kernels alone, per weight (criterion's elements/s; cycles per
+/// weight = clock ÷ that rate): a block's dot products (`linalg::block_dots`) and its update
+/// with τ_w traces (`linalg::update_rows`), on the small network's block shapes (50 × 30,
+/// 10 × 50, 50 × 10) and on rows that are a multiple of 8 (50 × 32), each with one block (in the
+/// first-level cache) and with eight blocks visited in turn (weights and traces 8 × 16 bytes
+/// per weight, beyond it). ARCHITECTURE.md's "where the small step's time goes" rests on these.
+fn bench_kernels(c: &mut Criterion) {
+    use criterion::Throughput;
+    use dendritic::linalg::{RowUpdate, block_dots, update_rows};
+    let mut group = c.benchmark_group("kernels");
+    let u = RowUpdate {
+        a: 1.0 - 0.1 / 30.0,
+        c: 1e-4,
+        clip: None,
+    };
+    let mut rng = Rng::new(3);
+    for (rows, m) in [(50, 30), (10, 50), (50, 10), (50, 32)] {
+        for copies in [1, 8] {
+            let n = rows * m;
+            let mut w: Vec<Vec<f64>> = (0..copies)
+                .map(|_| (0..n).map(|_| rng.uniform_in(-0.2, 0.2)).collect())
+                .collect();
+            let mut d: Vec<Vec<f64>> = (0..copies).map(|_| vec![0.0; n]).collect();
+            let x: Vec<f64> = (0..m).map(|_| rng.uniform()).collect();
+            let e: Vec<f64> = (0..rows).map(|_| rng.uniform_in(-1e-3, 1e-3)).collect();
+            let mut v = vec![0.0; rows];
+            let label = format!("{rows}x{m}/{}KB", copies * n * 16 / 1024);
+            group.throughput(Throughput::Elements((copies * n) as u64));
+            group.bench_function(BenchmarkId::new("block_dots", &label), |b| {
+                b.iter(|| {
+                    for wc in &w {
+                        block_dots(wc, m, &x, &mut v);
+                    }
+                    v[0]
+                })
+            });
+            group.bench_function(BenchmarkId::new("update_rows", &label), |b| {
+                b.iter(|| {
+                    for (wc, dc) in w.iter_mut().zip(d.iter_mut()) {
+                        update_rows(wc, Some(dc), m, &x, &e, u);
+                    }
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_steps, bench_mnist_minibatch, bench_kernels);
 criterion_main!(benches);
