@@ -1059,6 +1059,73 @@ mod x86 {
         _mm512_add_pd(_mm512_unpacklo_pd(even, odd), _mm512_unpackhi_pd(even, odd))
     }
 
+    /// The eight lanes of one row of `n8` · 8 < 64 columns as `row_lanes_512` sums them, the
+    /// rates' chunks held in registers (`xv`) instead of loaded again for every row.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn row_lanes_x_512<const N8: usize>(wp: *const f64, xv: &[__m512d; N8]) -> __m512d {
+        if N8 < 4 {
+            let mut q = _mm512_setzero_pd();
+            for (c, &xc) in xv.iter().enumerate() {
+                q = _mm512_fmadd_pd(_mm512_loadu_pd(wp.add(8 * c)), xc, q);
+            }
+            q
+        } else {
+            let mut acc = [_mm512_setzero_pd(); 4];
+            for (c, a) in acc.iter_mut().enumerate() {
+                *a = _mm512_fmadd_pd(_mm512_loadu_pd(wp.add(8 * c)), xv[c], *a);
+            }
+            for c in 4..N8 {
+                acc[0] = _mm512_fmadd_pd(_mm512_loadu_pd(wp.add(8 * c)), xv[c], acc[0]);
+            }
+            _mm512_add_pd(_mm512_add_pd(acc[0], acc[2]), _mm512_add_pd(acc[1], acc[3]))
+        }
+    }
+
+    /// `block_dots1_512` for rows of 8 · N8 to 8 · N8 + 7 < 64 columns: the same sums, the
+    /// rates' whole chunks loaded once for all rows.
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn block_dots1_x_512<const N8: usize>(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
+        let rows = out.len();
+        let (wp, xp) = (w.as_ptr(), x.as_ptr());
+        let mut xv = [_mm512_setzero_pd(); N8];
+        for (c, xc) in xv.iter_mut().enumerate() {
+            *xc = _mm512_loadu_pd(xp.add(8 * c));
+        }
+        let step = m as i64;
+        let index = _mm512_set_epi64(
+            7 * step,
+            6 * step,
+            5 * step,
+            4 * step,
+            3 * step,
+            2 * step,
+            step,
+            0,
+        );
+        let mut r0 = 0;
+        while r0 < rows {
+            let nr = (rows - r0).min(8);
+            let mut q = [_mm512_setzero_pd(); 8];
+            for (r, qr) in q.iter_mut().enumerate().take(nr) {
+                *qr = row_lanes_x_512::<N8>(wp.add((r0 + r) * m), &xv);
+            }
+            let mut sum = tree8_x8_512(&q);
+            let mask: __mmask8 = if nr == 8 { 0xff } else { (1u8 << nr) - 1 };
+            for j in 8 * N8..m {
+                let col = _mm512_mask_i64gather_pd::<8>(
+                    _mm512_setzero_pd(),
+                    mask,
+                    index,
+                    wp.add(r0 * m + j),
+                );
+                sum = _mm512_fmadd_pd(col, _mm512_set1_pd(*xp.add(j)), sum);
+            }
+            _mm512_mask_storeu_pd(out.as_mut_ptr().add(r0), mask, sum);
+            r0 += nr;
+        }
+    }
+
     /// `block_dots_512` for one sample: eight rows at a time, each summed as `row_dot_body`
     /// (its lanes, then the tree of all eight rows in registers, then the last < 8 products of
     /// every row added in order, gathered across the rows).
@@ -1066,6 +1133,16 @@ mod x86 {
     pub unsafe fn block_dots1_512(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
         let rows = out.len();
         assert!(w.len() == rows * m && x.len() >= m);
+        match m / 8 {
+            1 => return block_dots1_x_512::<1>(w, m, x, out),
+            2 => return block_dots1_x_512::<2>(w, m, x, out),
+            3 => return block_dots1_x_512::<3>(w, m, x, out),
+            4 => return block_dots1_x_512::<4>(w, m, x, out),
+            5 => return block_dots1_x_512::<5>(w, m, x, out),
+            6 => return block_dots1_x_512::<6>(w, m, x, out),
+            7 => return block_dots1_x_512::<7>(w, m, x, out),
+            _ => {}
+        }
         let eights = m / 8 * 8;
         let (wp, xp) = (w.as_ptr(), x.as_ptr());
         let step = m as i64;
@@ -1118,10 +1195,40 @@ mod x86 {
         }
     }
 
+    /// The lanes `valid` of one chunk of `update_flat1_512` (weights at `wk`, trace at `dk`,
+    /// rates at `xk`, all in one row whose factor is `e`), loaded and stored under the mask.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn update_masked_512(
+        wk: *mut f64,
+        dk: Option<*mut f64>,
+        xk: *const f64,
+        e: f64,
+        valid: __mmask8,
+        u: RowUpdate,
+    ) {
+        let acc = _mm512_fmadd_pd(
+            _mm512_set1_pd(e),
+            _mm512_maskz_loadu_pd(valid, xk),
+            _mm512_setzero_pd(),
+        );
+        let wv = _mm512_maskz_loadu_pd(valid, wk);
+        match dk {
+            Some(dk) => {
+                let old = _mm512_maskz_loadu_pd(valid, dk);
+                _mm512_mask_storeu_pd(wk, valid, _mm512_fmadd_pd(_mm512_set1_pd(u.c), old, wv));
+                _mm512_mask_storeu_pd(dk, valid, _mm512_fmadd_pd(_mm512_set1_pd(u.a), old, acc));
+            }
+            None => _mm512_mask_storeu_pd(wk, valid, _mm512_add_pd(wv, acc)),
+        }
+    }
+
     /// `update_block_512` for one sample and rows of at least 8: the block as one flat array,
     /// eight elements at a time whichever rows they belong to (a chunk straddles at most two),
-    /// so that short rows pay no per-row tail; a chunk inside one row (most of them) is loaded
-    /// and stored without masks. Per element the arithmetic of `update_512`:
+    /// so that short rows pay no per-row tail. Every chunk but a last partial one is loaded and
+    /// stored without masks (masked stores cost Zen 4 dearly): a chunk that straddles rows i and
+    /// i + 1 takes its rates from x's last eight columns followed by its first eight, and its
+    /// factors e_i, e_{i+1} blended by lane. Per element the arithmetic of `update_512`:
     /// `acc = e_r x_j + 0` by one fused multiply–add, then the weight and the trace.
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn update_flat1_512(
@@ -1133,79 +1240,84 @@ mod x86 {
         u: RowUpdate,
     ) {
         let total = w.len();
-        assert!(m >= 8 && total == e.len() * m && x.len() >= m);
+        let rows = e.len();
+        assert!(m >= 8 && total == rows * m && x.len() >= m);
         assert!(d.as_ref().is_none_or(|d| d.len() == total));
         let (a, c, zero) = (
             _mm512_set1_pd(u.a),
             _mm512_set1_pd(u.c),
             _mm512_setzero_pd(),
         );
-        let (wp, xp) = (w.as_mut_ptr(), x.as_ptr());
+        // x's last eight columns, then its first eight: the rates of a chunk that starts at
+        // column o > m − 8 are xt[o + 8 − m ..][..8].
+        let mut xt = [0.0f64; 16];
+        xt[..8].copy_from_slice(&x[m - 8..m]);
+        xt[8..].copy_from_slice(&x[..8]);
+        let (wp, xp, ep, xtp) = (w.as_mut_ptr(), x.as_ptr(), e.as_ptr(), xt.as_ptr());
         let dp = d.as_mut().map(|d| d.as_mut_ptr());
-        // Element k is column o of row i.
+        let whole = total / 8 * 8;
+        // Element k is column o of row i: row i's whole chunks from column o, then (when
+        // rem = m − o > 0 columns are left) the chunk of its last rem columns and row i + 1's
+        // first 8 − rem. One body per case, so that the inner loop is a plain counted one.
         let (mut k, mut i, mut o) = (0, 0, 0);
-        while k < total {
-            if total - k >= 8 && m - o >= 8 {
-                // Eight elements of row i: the arithmetic below without masks.
-                let acc = _mm512_fmadd_pd(
-                    _mm512_set1_pd(*e.get_unchecked(i)),
-                    _mm512_loadu_pd(xp.add(o)),
-                    zero,
-                );
-                let wk = wp.add(k);
-                let wv = _mm512_loadu_pd(wk);
-                match dp {
-                    Some(dp) => {
-                        let dk = dp.add(k);
-                        let old = _mm512_loadu_pd(dk);
-                        _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, wv));
-                        _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc));
+        macro_rules! flat_loop {
+            (|$wk:ident, $dk:ident, $acc:ident| $body:block) => {
+                while k < whole {
+                    let inside = ((m - o) / 8).min((whole - k) / 8);
+                    let ev = _mm512_set1_pd(*ep.add(i));
+                    for _ in 0..inside {
+                        let $acc = _mm512_fmadd_pd(ev, _mm512_loadu_pd(xp.add(o)), zero);
+                        let $wk = wp.add(k);
+                        let $dk = k;
+                        $body
+                        k += 8;
+                        o += 8;
                     }
-                    None => _mm512_storeu_pd(wk, _mm512_add_pd(wv, acc)),
-                }
-                k += 8;
-                o += 8;
-                if o >= m {
-                    o -= m;
+                    if k >= whole {
+                        break;
+                    }
+                    let rem = m - o;
+                    if rem == 0 {
+                        i += 1;
+                        o = 0;
+                        continue;
+                    }
+                    // Lanes from rem on belong to row i + 1 (which exists: the chunk is whole).
+                    let next = (0xffu32 << rem) as __mmask8;
+                    let ev2 = _mm512_mask_blend_pd(next, ev, _mm512_set1_pd(*ep.add(i + 1)));
+                    let $acc = _mm512_fmadd_pd(ev2, _mm512_loadu_pd(xtp.add(8 - rem)), zero);
+                    let $wk = wp.add(k);
+                    let $dk = k;
+                    $body
+                    k += 8;
+                    o = 8 - rem;
                     i += 1;
                 }
-                continue;
-            }
-            let valid: __mmask8 = if total - k >= 8 {
-                0xff
-            } else {
-                (1u8 << (total - k)) - 1
             };
-            // Lanes from m − o on belong to row i + 1, columns from 0.
-            let next: __mmask8 = if m - o >= 8 {
-                0
-            } else {
-                !((1u8 << (m - o)) - 1) & valid
-            };
-            let mut xv = _mm512_maskz_loadu_pd(valid & !next, xp.add(o));
-            let mut ev = _mm512_set1_pd(*e.get_unchecked(i));
-            if next != 0 {
-                xv = _mm512_mask_loadu_pd(xv, next, xp.wrapping_add(o).wrapping_sub(m));
-                ev = _mm512_mask_blend_pd(next, ev, _mm512_set1_pd(*e.get_unchecked(i + 1)));
-            }
-            let acc = _mm512_fmadd_pd(ev, xv, zero);
-            let wk = wp.add(k);
-            let wv = _mm512_maskz_loadu_pd(valid, wk);
-            match dp {
-                Some(dp) => {
-                    let dk = dp.add(k);
-                    let old = _mm512_maskz_loadu_pd(valid, dk);
-                    _mm512_mask_storeu_pd(wk, valid, _mm512_fmadd_pd(c, old, wv));
-                    _mm512_mask_storeu_pd(dk, valid, _mm512_fmadd_pd(a, old, acc));
-                }
-                None => _mm512_mask_storeu_pd(wk, valid, _mm512_add_pd(wv, acc)),
-            }
-            k += 8;
-            o += 8;
-            if o >= m {
-                o -= m;
-                i += 1;
-            }
+        }
+        match dp {
+            Some(dp) => flat_loop!(|wk, at, acc| {
+                let dk = dp.add(at);
+                let (wv, old) = (_mm512_loadu_pd(wk), _mm512_loadu_pd(dk));
+                _mm512_storeu_pd(wk, _mm512_fmadd_pd(c, old, wv));
+                _mm512_storeu_pd(dk, _mm512_fmadd_pd(a, old, acc));
+            }),
+            None => flat_loop!(|wk, at, acc| {
+                let _ = at;
+                _mm512_storeu_pd(wk, _mm512_add_pd(_mm512_loadu_pd(wk), acc));
+            }),
+        }
+        if k < total {
+            // The last < 8 elements, all in the last row (rows are at least 8 long).
+            let valid = ((1u32 << (total - k)) - 1) as __mmask8;
+            update_masked_512(
+                wp.add(k),
+                dp.map(|dp| dp.add(k)),
+                xp.add(o),
+                *ep.add(i),
+                valid,
+                u,
+            );
         }
         if let Some(c) = u.clip {
             for v in w.iter_mut() {
@@ -2065,7 +2177,7 @@ mod tests {
         // Whole groups of eight rows and partial ones, rows with and without tails and chunks
         // of 32: the batch-1 block kernels (eight rows' trees in registers, the block updated
         // as one flat array) against the portable row bodies.
-        for m in [5, 8, 10, 30, 37, 50, 103, 500] {
+        for m in [5, 8, 10, 16, 23, 30, 32, 37, 44, 50, 56, 63, 64, 103, 500] {
             for rows in [1, 3, 8, 13, 17] {
                 let w0: Vec<f64> = (0..rows * m).map(|j| (j as f64 * 0.37).sin()).collect();
                 let d0: Vec<f64> = (0..rows * m).map(|j| (j as f64 * 0.31).sin()).collect();

@@ -618,7 +618,8 @@ impl Euler {
             );
             // Eq. 4, v_A = v_TD + gate W^PI r^I, rule 9: e = v_rest − v_A (v_rest = 0).
             let gate = drive.gate(&net.config, k);
-            let td = &v_td[k];
+            let td = slice(&v_td[k]);
+            let n_td = v_td[k].ncols();
             rows(
                 net.layout.synapses(Projection::Pi, k),
                 y,
@@ -628,7 +629,7 @@ impl Euler {
                 rule,
                 scratch,
                 threads,
-                |s, i, v| td[[s, i]] + gate * v,
+                |s, i, v| td[s * n_td + i] + gate * v,
                 Post::Negative,
             );
             // Eq. 5, rule 8: e = φ(u^I_k) − φ(v̂^I_k), v̂^I = g_D/(g_lk+g_D) v^I.
@@ -678,8 +679,19 @@ impl Method for Euler {
         if let Some(b) = net.layout.r_in {
             // τ_in dr_0/dt = x − r_0.
             let tau = net.config.tau_in;
-            for (r, &x) in state.y[b.range()].iter_mut().zip(drive.input.iter()) {
-                *r += dt * ((x - *r) / tau);
+            let r_in = &mut state.y[b.range()];
+            let filter = |r: &mut f64, x: f64| *r += dt * ((x - *r) / tau);
+            match drive.input.as_slice() {
+                Some(input) => {
+                    for (r, &x) in r_in.iter_mut().zip(input) {
+                        filter(r, x);
+                    }
+                }
+                None => {
+                    for (r, &x) in r_in.iter_mut().zip(drive.input.iter()) {
+                        filter(r, x);
+                    }
+                }
             }
         }
         add_noise(net, &mut state.y, dt, &mut self.rng);
