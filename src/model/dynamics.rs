@@ -157,6 +157,10 @@ impl Network {
 
     /// Somatic derivatives du/dt (Eqs. 1–2 and the output equation of paper-spec §2.3) from the
     /// rates and dendrites already in `ws`; `du` has length `n_potentials`.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "Eqs. 1 and 2 per layer, each with its nudging case"
+    )]
     pub(crate) fn potential_derivatives(
         &self,
         y: &[f64],
@@ -168,48 +172,56 @@ impl Network {
         let n = self.n_layers();
         let c = self.config.conductances;
         let nudging = self.config.nudging;
+        // Flat slices (the blocks are contiguous, the workspace arrays standard): loops that
+        // vectorise, each cell's expression as written.
         for &k in &self.visit_order {
-            let u = l.u_pyr[k].view(y);
-            let mut d = l.u_pyr[k].view_mut(du);
+            let u = &y[l.u_pyr[k].range()];
+            let vb = flat_ws(&ws.v_basal[k]);
+            let d = &mut du[l.u_pyr[k].range()];
             if k < n {
                 // Eq. 1: −g_lk u + g_B (v_B − u) + g_A (v_A − u).
-                Zip::from(&mut d)
-                    .and(&u)
-                    .and(&ws.v_basal[k])
-                    .and(&ws.v_apical[k])
-                    .for_each(|d, &u, &vb, &va| {
-                        *d = -c.g_lk * u + c.g_b * (vb - u) + c.g_a * (va - u);
-                    });
+                let va = flat_ws(&ws.v_apical[k]);
+                for (((d, &u), &vb), &va) in d.iter_mut().zip(u).zip(vb).zip(va) {
+                    *d = -c.g_lk * u + c.g_b * (vb - u) + c.g_a * (va - u);
+                }
             } else {
                 // Output: −g_lk u + g_B (v_B − u) + i^P_N.
                 match drive.target {
-                    None => Zip::from(&mut d)
-                        .and(&u)
-                        .and(&ws.v_basal[k])
-                        .for_each(|d, &u, &vb| {
+                    None => {
+                        for ((d, &u), &vb) in d.iter_mut().zip(u).zip(vb) {
                             *d = -c.g_lk * u + c.g_b * (vb - u);
-                        }),
-                    Some(t) => Zip::from(&mut d)
-                        .and(&u)
-                        .and(&ws.v_basal[k])
-                        .and(&t)
-                        .for_each(|d, &u, &vb, &trg| {
+                        }
+                    }
+                    Some(t) => {
+                        let cell = |d: &mut f64, u: f64, vb: f64, trg: f64| {
                             *d = -c.g_lk * u + c.g_b * (vb - u) + nudge(nudging, c.g_som, trg, u).0;
-                        }),
+                        };
+                        match t.as_slice() {
+                            Some(t) => {
+                                for (((d, &u), &vb), &trg) in d.iter_mut().zip(u).zip(vb).zip(t) {
+                                    cell(d, u, vb, trg);
+                                }
+                            }
+                            None => {
+                                for (((d, &u), &vb), &trg) in
+                                    d.iter_mut().zip(u).zip(vb).zip(t.iter())
+                                {
+                                    cell(d, u, vb, trg);
+                                }
+                            }
+                        }
+                    }
                 }
             }
             if k < n {
                 // Eq. 2: −g_lk u^I + g_D (v^I − u^I) + i^I_k, nudged towards u^P_{k+1}.
-                let ui = l.u_int[k].view(y);
-                let upper = l.u_pyr[k + 1].view(y);
-                let mut d = l.u_int[k].view_mut(du);
-                Zip::from(&mut d)
-                    .and(&ui)
-                    .and(&ws.v_int[k])
-                    .and(&upper)
-                    .for_each(|d, &u, &vi, &trg| {
-                        *d = -c.g_lk * u + c.g_d * (vi - u) + nudge(nudging, c.g_som, trg, u).0;
-                    });
+                let ui = &y[l.u_int[k].range()];
+                let upper = &y[l.u_pyr[k + 1].range()];
+                let vi = flat_ws(&ws.v_int[k]);
+                let d = &mut du[l.u_int[k].range()];
+                for (((d, &u), &vi), &trg) in d.iter_mut().zip(ui).zip(vi).zip(upper) {
+                    *d = -c.g_lk * u + c.g_d * (vi - u) + nudge(nudging, c.g_som, trg, u).0;
+                }
             }
         }
     }
@@ -448,4 +460,9 @@ impl Network {
             })
             .collect()
     }
+}
+
+/// A workspace array as a flat row-major slice.
+fn flat_ws(a: &ndarray::Array2<f64>) -> &[f64] {
+    a.as_slice().expect("workspace arrays are standard")
 }

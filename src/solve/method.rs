@@ -287,7 +287,5 @@ pub(crate) fn add_noise(net: &Network, y: &mut [f64], dt: f64, rng: &mut crate::
         crate::model::NoiseConvention::EulerMaruyama => noise.sigma * dt.sqrt(),
         crate::model::NoiseConvention::LegacyDt => noise.sigma * dt,
     };
-    for v in &mut y[..net.layout.n_potentials] {
-        *v += amp * rng.normal();
-    }
+    rng.add_scaled_normals(&mut y[..net.layout.n_potentials], amp);
 }
