@@ -1082,16 +1082,21 @@ mod x86 {
         }
     }
 
-    /// `block_dots1_512` for rows of 8 · N8 to 8 · N8 + 7 < 64 columns: the same sums, the
-    /// rates' whole chunks loaded once for all rows.
+    /// The rows of a block eight at a time: `lanes` gives a row's eight lanes before its tree
+    /// (from the row's first element), then the tree of all eight rows in registers, then the
+    /// products from column `tail` on of every row added in order, gathered across the rows.
     #[target_feature(enable = "avx512f,fma")]
-    unsafe fn block_dots1_x_512<const N8: usize>(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
+    #[inline]
+    unsafe fn block_dots1_with(
+        w: &[f64],
+        m: usize,
+        x: &[f64],
+        out: &mut [f64],
+        tail: usize,
+        lanes: impl Fn(*const f64) -> __m512d,
+    ) {
         let rows = out.len();
         let (wp, xp) = (w.as_ptr(), x.as_ptr());
-        let mut xv = [_mm512_setzero_pd(); N8];
-        for (c, xc) in xv.iter_mut().enumerate() {
-            *xc = _mm512_loadu_pd(xp.add(8 * c));
-        }
         let step = m as i64;
         let index = _mm512_set_epi64(
             7 * step,
@@ -1108,11 +1113,11 @@ mod x86 {
             let nr = (rows - r0).min(8);
             let mut q = [_mm512_setzero_pd(); 8];
             for (r, qr) in q.iter_mut().enumerate().take(nr) {
-                *qr = row_lanes_x_512::<N8>(wp.add((r0 + r) * m), &xv);
+                *qr = lanes(wp.add((r0 + r) * m));
             }
             let mut sum = tree8_x8_512(&q);
             let mask: __mmask8 = if nr == 8 { 0xff } else { (1u8 << nr) - 1 };
-            for j in 8 * N8..m {
+            for j in tail..m {
                 let col = _mm512_mask_i64gather_pd::<8>(
                     _mm512_setzero_pd(),
                     mask,
@@ -1124,6 +1129,17 @@ mod x86 {
             _mm512_mask_storeu_pd(out.as_mut_ptr().add(r0), mask, sum);
             r0 += nr;
         }
+    }
+
+    /// `block_dots1_512` for rows of 8 · N8 to 8 · N8 + 7 < 64 columns: the same sums, the
+    /// rates' whole chunks loaded once for all rows.
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn block_dots1_x_512<const N8: usize>(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
+        let mut xv = [_mm512_setzero_pd(); N8];
+        for (c, xc) in xv.iter_mut().enumerate() {
+            *xc = _mm512_loadu_pd(x.as_ptr().add(8 * c));
+        }
+        block_dots1_with(w, m, x, out, 8 * N8, |row| row_lanes_x_512::<N8>(row, &xv));
     }
 
     /// `block_dots_512` for one sample: eight rows at a time, each summed as `row_dot_body`
@@ -1143,56 +1159,9 @@ mod x86 {
             7 => return block_dots1_x_512::<7>(w, m, x, out),
             _ => {}
         }
-        let eights = m / 8 * 8;
-        let (wp, xp) = (w.as_ptr(), x.as_ptr());
-        let step = m as i64;
-        let index = _mm512_set_epi64(
-            7 * step,
-            6 * step,
-            5 * step,
-            4 * step,
-            3 * step,
-            2 * step,
-            step,
-            0,
-        );
-        let mut r0 = 0;
-        while r0 < rows {
-            let nr = (rows - r0).min(8);
-            let mut q = [_mm512_setzero_pd(); 8];
-            if m < UPDATE_LANES {
-                // Short rows: one lane-wise sum per row (independent), the rows in memory order.
-                for (r, qr) in q.iter_mut().enumerate().take(nr) {
-                    let row = wp.add((r0 + r) * m);
-                    let mut j = 0;
-                    while j < eights {
-                        *qr = _mm512_fmadd_pd(
-                            _mm512_loadu_pd(row.add(j)),
-                            _mm512_loadu_pd(xp.add(j)),
-                            *qr,
-                        );
-                        j += 8;
-                    }
-                }
-            } else {
-                for (r, qr) in q.iter_mut().enumerate().take(nr) {
-                    *qr = row_lanes_512(wp.add((r0 + r) * m), xp, m);
-                }
-            }
-            let mut sum = tree8_x8_512(&q);
-            let mask: __mmask8 = if nr == 8 { 0xff } else { (1u8 << nr) - 1 };
-            for j in eights..m {
-                let col = _mm512_mask_i64gather_pd::<8>(
-                    _mm512_setzero_pd(),
-                    mask,
-                    index,
-                    wp.add(r0 * m + j),
-                );
-                sum = _mm512_fmadd_pd(col, _mm512_set1_pd(*xp.add(j)), sum);
-            }
-            _mm512_mask_storeu_pd(out.as_mut_ptr().add(r0), mask, sum);
-            r0 += nr;
-        }
+        // Rows of 64 columns or more, or fewer than 8 (no whole chunk: their lanes are zero).
+        let xp = x.as_ptr();
+        block_dots1_with(w, m, x, out, m / 8 * 8, |row| row_lanes_512(row, xp, m));
     }
 
     /// The lanes `valid` of one chunk of `update_flat1_512` (weights at `wk`, trace at `dk`,
