@@ -1230,14 +1230,14 @@ mod x86 {
         // first 8 − rem. One body per case, so that the inner loop is a plain counted one.
         let (mut k, mut i, mut o) = (0, 0, 0);
         macro_rules! flat_loop {
-            (|$wk:ident, $dk:ident, $acc:ident| $body:block) => {
+            (|$wk:ident, $at:ident, $acc:ident| $body:block) => {
                 while k < whole {
                     let inside = ((m - o) / 8).min((whole - k) / 8);
                     let ev = _mm512_set1_pd(*ep.add(i));
                     for _ in 0..inside {
                         let $acc = _mm512_fmadd_pd(ev, _mm512_loadu_pd(xp.add(o)), zero);
                         let $wk = wp.add(k);
-                        let $dk = k;
+                        let $at = k;
                         $body
                         k += 8;
                         o += 8;
@@ -1256,7 +1256,7 @@ mod x86 {
                     let ev2 = _mm512_mask_blend_pd(next, ev, _mm512_set1_pd(*ep.add(i + 1)));
                     let $acc = _mm512_fmadd_pd(ev2, _mm512_loadu_pd(xtp.add(8 - rem)), zero);
                     let $wk = wp.add(k);
-                    let $dk = k;
+                    let $at = k;
                     $body
                     k += 8;
                     o = 8 - rem;
