@@ -122,36 +122,34 @@ impl Rng {
     /// are accepted under the density or drawn from the tail beyond R by Marsaglia's method.
     #[inline]
     pub fn normal(&mut self) -> f64 {
-        // The first draw inline (accepted 98.8 % of the time); the rest of the loop out of line.
-        let z = ziggurat();
+        self.normal_with(ziggurat())
+    }
+
+    /// One normal from the table `z`: the first draw inline (accepted 98.8 % of the time), the
+    /// rest of the loop out of line on a copy of the state, so that a caller's state never
+    /// escapes and can stay in registers.
+    #[inline(always)]
+    fn normal_with(&mut self, z: &Ziggurat) -> f64 {
         let bits = self.next_u64();
         let (i, u) = Self::layer_and_position(bits);
         let x = u * z.x[i];
         if x.abs() < z.x[i + 1] {
             return x;
         }
-        self.normal_beyond(z, i, u, x)
+        let mut beyond = Rng { s: self.s };
+        let xi = beyond.normal_beyond(z, i, u, x);
+        self.s = beyond.s;
+        xi
     }
 
     /// Adds `amp` ξ to every element of `ys` in order, ξ the next standard normals: the same
     /// draws and sums as `*y += amp * self.normal()` element by element, the table looked up once.
     pub fn add_scaled_normals(&mut self, ys: &mut [f64], amp: f64) {
         let z = ziggurat();
-        // The state in a local the out-of-line path never sees, so that it stays in registers.
+        // The state in a local, so that it stays in registers.
         let mut rng = Rng { s: self.s };
         for y in ys {
-            let bits = rng.next_u64();
-            let (i, u) = Self::layer_and_position(bits);
-            let x = u * z.x[i];
-            let xi = if x.abs() < z.x[i + 1] {
-                x
-            } else {
-                let mut beyond = Rng { s: rng.s };
-                let xi = beyond.normal_beyond(z, i, u, x);
-                rng.s = beyond.s;
-                xi
-            };
-            *y += amp * xi;
+            *y += amp * rng.normal_with(z);
         }
         self.s = rng.s;
     }

@@ -157,10 +157,6 @@ impl Network {
 
     /// Somatic derivatives du/dt (Eqs. 1–2 and the output equation of paper-spec §2.3) from the
     /// rates and dendrites already in `ws`; `du` has length `n_potentials`.
-    #[allow(
-        clippy::too_many_lines,
-        reason = "Eqs. 1 and 2 per layer, each with its nudging case"
-    )]
     pub(crate) fn potential_derivatives(
         &self,
         y: &[f64],
@@ -193,22 +189,8 @@ impl Network {
                         }
                     }
                     Some(t) => {
-                        let cell = |d: &mut f64, u: f64, vb: f64, trg: f64| {
+                        for (((d, &u), &vb), &trg) in d.iter_mut().zip(u).zip(vb).zip(t.iter()) {
                             *d = -c.g_lk * u + c.g_b * (vb - u) + nudge(nudging, c.g_som, trg, u).0;
-                        };
-                        match t.as_slice() {
-                            Some(t) => {
-                                for (((d, &u), &vb), &trg) in d.iter_mut().zip(u).zip(vb).zip(t) {
-                                    cell(d, u, vb, trg);
-                                }
-                            }
-                            None => {
-                                for (((d, &u), &vb), &trg) in
-                                    d.iter_mut().zip(u).zip(vb).zip(t.iter())
-                                {
-                                    cell(d, u, vb, trg);
-                                }
-                            }
                         }
                     }
                 }
@@ -463,6 +445,6 @@ impl Network {
 }
 
 /// A workspace array as a flat row-major slice.
-fn flat_ws(a: &ndarray::Array2<f64>) -> &[f64] {
+pub(crate) fn flat_ws(a: &ndarray::Array2<f64>) -> &[f64] {
     a.as_slice().expect("workspace arrays are standard")
 }

@@ -11,6 +11,7 @@
 
 use super::method::{Method, SolveError, Statistics, add_noise, begin_step, check_divergence};
 use crate::linalg::{self, RowUpdate};
+use crate::model::dynamics::flat_ws as slice;
 use crate::model::{Drive, Network, Projection, Segment, State, Synapses, Workspace};
 use crate::rng::Rng;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -518,11 +519,6 @@ fn segment<'a>(blk: crate::model::Block, y: &'a [f64], p: &'a [f64]) -> &'a [f64
         Segment::Dynamic => &y[blk.range()],
         Segment::Frozen => &p[blk.range()],
     }
-}
-
-/// A workspace array as a flat row-major slice.
-fn slice(a: &ndarray::Array2<f64>) -> &[f64] {
-    a.as_slice().expect("workspace arrays are standard")
 }
 
 impl Euler {
