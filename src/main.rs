@@ -66,8 +66,9 @@ struct RunArgs {
     /// Also write CSV beside the Parquet files.
     #[arg(long)]
     csv: bool,
-    /// Override the scenario's seeds, e.g. --seeds 1,2,3 (a sweep: run only these of the
-    /// file's seeds, which fix the run indices).
+    /// Run only these seeds, e.g. --seeds 1,2,3. Run indices come from the file's seeds, so
+    /// seeds run apart merge into one summary; a sweep takes only the file's seeds, a plain
+    /// scenario also others (indexed after the file's and after those earlier --seeds added).
     #[arg(long, value_delimiter = ',')]
     seeds: Option<Vec<u64>>,
     /// Sweeps with `[[sweep.variant]]`: run only these variants, e.g. --variants a,b (the run
@@ -393,12 +394,10 @@ fn cmd_run(args: RunArgs) -> anyhow::Result<()> {
     let mut failed = 0;
     for name in &args.scenarios {
         let mut scenario = Scenario::load(name)?;
-        if let Some(s) = &args.seeds {
-            scenario.seeds = s.clone();
-        }
         solver.apply(&mut scenario, name)?;
         if let Some(limit) = max_memory {
-            check_memory(&scenario, name, limit, args.threads.unwrap_or(cores))?;
+            let runs = args.seeds.as_ref().map_or(scenario.seeds.len(), Vec::len);
+            check_memory(&scenario, name, runs, limit, args.threads.unwrap_or(cores))?;
         }
         if args.fresh {
             let removed = dendritic::experiment::sweep::clear(&args.results, &scenario.name)?;
@@ -441,9 +440,15 @@ fn check_run_args(args: &RunArgs, cores: usize) -> anyhow::Result<()> {
 }
 
 /// Refuses a scenario whose runs, `threads` of them in parallel, need more than `limit` bytes.
-fn check_memory(scenario: &Scenario, name: &str, limit: u64, threads: usize) -> anyhow::Result<()> {
+fn check_memory(
+    scenario: &Scenario,
+    name: &str,
+    runs: usize,
+    limit: u64,
+    threads: usize,
+) -> anyhow::Result<()> {
     let per_run = dendritic::experiment::memory_estimate(scenario);
-    let parallel = threads.min(scenario.seeds.len()).max(1) as u64;
+    let parallel = threads.min(runs).max(1) as u64;
     let need = per_run.saturating_mul(parallel);
     if need > limit {
         anyhow::bail!(
@@ -458,7 +463,7 @@ fn check_memory(scenario: &Scenario, name: &str, limit: u64, threads: usize) -> 
 }
 
 /// A scenario's runs through the one executor (one result directory per run, resumable,
-/// shardable): every seed of a plain scenario (`--seeds` replaces its list), every variant ×
+/// shardable): every seed of a plain scenario (`--seeds`: see `sweep::plain_selection`), every variant ×
 /// grid point × seed of a sweep (`--seeds` picks among the file's); merged unless sharded.
 /// Returns the failed runs.
 fn run_runs(
@@ -468,7 +473,7 @@ fn run_runs(
     solver: &SolverOverride,
 ) -> anyhow::Result<usize> {
     use dendritic::experiment::scenario::expand;
-    use dendritic::experiment::sweep::{SweepOptions, only_seeds, plain_runs, run_sweep};
+    use dendritic::experiment::sweep::{SweepOptions, only_seeds, plain_selection, run_sweep};
     let (base, runs) = if scenario.sweep.is_none() {
         if let Some(v) = &args.variants {
             anyhow::bail!(
@@ -476,7 +481,7 @@ fn run_runs(
                 v.join(",")
             );
         }
-        (scenario.clone(), plain_runs(scenario))
+        plain_selection(scenario, args.seeds.as_deref(), &args.results)?
     } else {
         // Expanded from the file's text, so that errors name its lines.
         let text = dendritic::experiment::scenario::scenario_text(name)?;

@@ -101,6 +101,57 @@ pub fn plain_runs(base: &Scenario) -> Vec<SweepRun> {
         .collect()
 }
 
+/// A plain scenario's runs under `dendritic run --seeds` (`seeds`; all of the file's when
+/// `None`): the scenario to save as results/<name>/scenario.toml and the runs to compute now.
+///
+/// Run indices follow one list of seeds, as a sweep's follow its file: the file's seeds, then
+/// the seeds outside the file that earlier `--seeds` runs of the same scenario (the saved
+/// scenario.toml, equal to this one but for its seeds) added, then the new ones in the order
+/// given. So seeds run apart keep their directories and merge into one summary, and a run of
+/// other seeds never replaces an earlier seed's results. Without `--seeds` the list is the
+/// file's: runs of earlier extra seeds are then left out of the merge (with a warning) until
+/// `--seeds` names them again or `run --fresh` clears them.
+///
+/// # Errors
+/// A [`ScenarioError`] when the saved scenario.toml cannot be read or parsed.
+pub fn plain_selection(
+    base: &Scenario,
+    seeds: Option<&[u64]>,
+    root: &Path,
+) -> Result<(Scenario, Vec<SweepRun>), ScenarioError> {
+    let Some(seeds) = seeds else {
+        return Ok((base.clone(), plain_runs(base)));
+    };
+    let mut all = base.seeds.clone();
+    let saved_path = root.join(&base.name).join("scenario.toml");
+    if let Ok(text) = std::fs::read_to_string(&saved_path) {
+        let saved = Scenario::parse(&text, &saved_path.display().to_string())?;
+        if apart_from_seeds(&saved) == apart_from_seeds(base) {
+            all.extend(saved.seeds.iter().filter(|s| !base.seeds.contains(s)));
+        }
+    }
+    for &s in seeds {
+        if !all.contains(&s) {
+            all.push(s);
+        }
+    }
+    let mut whole = base.clone();
+    whole.seeds = all;
+    let runs = plain_runs(&whole)
+        .into_iter()
+        .filter(|r| seeds.contains(&r.seed))
+        .collect();
+    Ok((whole, runs))
+}
+
+/// A scenario as TOML with its seeds left out: what two invocations' scenarios must share for
+/// their runs to be one set.
+fn apart_from_seeds(scenario: &Scenario) -> String {
+    let mut s = scenario.clone();
+    s.seeds.clear();
+    toml::to_string(&s).unwrap_or_default()
+}
+
 /// The runs of any scenario: [`plain_runs`] without a `[sweep]` table, else its grid and
 /// variants expanded (from the scenario as it stands, written out as TOML).
 ///

@@ -377,3 +377,42 @@ fn variants_select_runs_with_their_file_indices_and_an_unknown_variant_is_named(
         .to_string();
     assert!(err.contains("v.toml") && err.contains("\"c\""), "{err}");
 }
+
+#[test]
+fn a_plain_scenarios_seeds_run_apart_keep_their_indices_and_merge_into_one_summary() {
+    use dendritic::experiment::sweep::plain_selection;
+    let dir = scratch("plain-seeds");
+    let base = crate::common::tiny("target_learning");
+    assert_eq!(base.seeds, vec![1, 2]);
+    let go = |seeds: Option<&[u64]>| {
+        let (whole, runs) = plain_selection(&base, seeds, &dir).unwrap();
+        let out = run_sweep(&whole, &runs, &dir, &SweepOptions::default()).unwrap();
+        assert!(out.failed.is_empty(), "{:?}", out.failed);
+        let (summary, _) = merge(&dir, &base.name, false).unwrap();
+        let seeds: Vec<u64> = summary
+            .column("seed")
+            .unwrap()
+            .u64()
+            .unwrap()
+            .into_no_null_iter()
+            .collect();
+        let runs: Vec<(usize, u64)> = runs.iter().map(|r| (r.index, r.seed)).collect();
+        (runs, seeds)
+    };
+    // A seed of the file keeps the file's index...
+    assert_eq!(go(Some(&[2])), (vec![(1, 2)], vec![2]));
+    let seed2 = dir.join("target_learning/runs/run00001/summary.parquet");
+    let written = std::fs::metadata(&seed2).unwrap().modified().unwrap();
+    // ...so the other seeds, run later, neither replace it nor leave it out of the summary;
+    // a seed outside the file comes after the file's.
+    assert_eq!(go(Some(&[1, 7])), (vec![(0, 1), (2, 7)], vec![1, 2, 7]));
+    assert_eq!(
+        std::fs::metadata(&seed2).unwrap().modified().unwrap(),
+        written
+    );
+    // A later extra seed comes after the earlier one.
+    assert_eq!(go(Some(&[8])), (vec![(3, 8)], vec![1, 2, 7, 8]));
+    // Without --seeds the runs and the summary are the file's.
+    assert_eq!(go(None), (vec![(0, 1), (1, 2)], vec![1, 2]));
+    std::fs::remove_dir_all(&dir).ok();
+}
