@@ -481,7 +481,7 @@ fn run_runs(
                 v.join(",")
             );
         }
-        plain_selection(scenario, args.seeds.as_deref(), &args.results)?
+        plain_selection(scenario, args.seeds.as_deref(), &args.results)
     } else {
         // Expanded from the file's text, so that errors name its lines.
         let text = dendritic::experiment::scenario::scenario_text(name)?;

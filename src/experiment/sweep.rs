@@ -111,23 +111,25 @@ pub fn plain_runs(base: &Scenario) -> Vec<SweepRun> {
 /// other seeds never replaces an earlier seed's results. Without `--seeds` the list is the
 /// file's: runs of earlier extra seeds are then left out of the merge (with a warning) until
 /// `--seeds` names them again or `run --fresh` clears them.
-///
-/// # Errors
-/// A [`ScenarioError`] when the saved scenario.toml cannot be read or parsed.
 pub fn plain_selection(
     base: &Scenario,
     seeds: Option<&[u64]>,
     root: &Path,
-) -> Result<(Scenario, Vec<SweepRun>), ScenarioError> {
+) -> (Scenario, Vec<SweepRun>) {
     let Some(seeds) = seeds else {
-        return Ok((base.clone(), plain_runs(base)));
+        return (base.clone(), plain_runs(base));
     };
     let mut all = base.seeds.clone();
     let saved_path = root.join(&base.name).join("scenario.toml");
     if let Ok(text) = std::fs::read_to_string(&saved_path) {
-        let saved = Scenario::parse(&text, &saved_path.display().to_string())?;
-        if apart_from_seeds(&saved) == apart_from_seeds(base) {
-            all.extend(saved.seeds.iter().filter(|s| !base.seeds.contains(s)));
+        // A saved scenario this version cannot read (an older schema) is another scenario:
+        // its runs are stale either way.
+        match Scenario::parse(&text, &saved_path.display().to_string()) {
+            Ok(saved) if apart_from_seeds(&saved) == apart_from_seeds(base) => {
+                all.extend(saved.seeds.iter().filter(|s| !base.seeds.contains(s)));
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("{e}; its extra seeds are not carried over"),
         }
     }
     for &s in seeds {
@@ -141,7 +143,7 @@ pub fn plain_selection(
         .into_iter()
         .filter(|r| seeds.contains(&r.seed))
         .collect();
-    Ok((whole, runs))
+    (whole, runs)
 }
 
 /// A scenario as TOML with its seeds left out: what two invocations' scenarios must share for

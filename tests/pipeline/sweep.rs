@@ -385,7 +385,7 @@ fn a_plain_scenarios_seeds_run_apart_keep_their_indices_and_merge_into_one_summa
     let base = crate::common::tiny("target_learning");
     assert_eq!(base.seeds, vec![1, 2]);
     let go = |seeds: Option<&[u64]>| {
-        let (whole, runs) = plain_selection(&base, seeds, &dir).unwrap();
+        let (whole, runs) = plain_selection(&base, seeds, &dir);
         let out = run_sweep(&whole, &runs, &dir, &SweepOptions::default()).unwrap();
         assert!(out.failed.is_empty(), "{:?}", out.failed);
         let (summary, _) = merge(&dir, &base.name, false).unwrap();
@@ -414,5 +414,14 @@ fn a_plain_scenarios_seeds_run_apart_keep_their_indices_and_merge_into_one_summa
     assert_eq!(go(Some(&[8])), (vec![(3, 8)], vec![1, 2, 7, 8]));
     // Without --seeds the runs and the summary are the file's.
     assert_eq!(go(None), (vec![(0, 1), (1, 2)], vec![1, 2]));
+    // A saved scenario.toml this version cannot read carries no extra seeds over.
+    std::fs::write(
+        dir.join("target_learning/scenario.toml"),
+        "seeds = [1, 2, 7]
+sede = 4
+",
+    )
+    .unwrap();
+    assert_eq!(go(Some(&[9])), (vec![(2, 9)], vec![1, 2, 9]));
     std::fs::remove_dir_all(&dir).ok();
 }
