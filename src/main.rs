@@ -463,8 +463,9 @@ fn check_memory(
 }
 
 /// A scenario's runs through the one executor (one result directory per run, resumable,
-/// shardable): every seed of a plain scenario (`--seeds`: see `sweep::plain_selection`), every variant ×
-/// grid point × seed of a sweep (`--seeds` picks among the file's); merged unless sharded.
+/// shardable): every seed of a plain scenario (`--seeds`: `sweep::plain_selection`), every
+/// variant × grid point × seed of a sweep (`--seeds` picks among the file's); merged unless
+/// sharded.
 /// Returns the failed runs.
 fn run_runs(
     name: &str,

@@ -415,13 +415,8 @@ fn a_plain_scenarios_seeds_run_apart_keep_their_indices_and_merge_into_one_summa
     // Without --seeds the runs and the summary are the file's.
     assert_eq!(go(None), (vec![(0, 1), (1, 2)], vec![1, 2]));
     // A saved scenario.toml this version cannot read carries no extra seeds over.
-    std::fs::write(
-        dir.join("target_learning/scenario.toml"),
-        "seeds = [1, 2, 7]
-sede = 4
-",
-    )
-    .unwrap();
+    let saved = dir.join("target_learning/scenario.toml");
+    std::fs::write(&saved, "seeds = [1, 2, 7]\nsede = 4\n").unwrap();
     assert_eq!(go(Some(&[9])), (vec![(2, 9)], vec![1, 2, 9]));
     std::fs::remove_dir_all(&dir).ok();
 }
