@@ -1181,12 +1181,27 @@ mod x86 {
             _mm512_maskz_loadu_pd(valid, xk),
             _mm512_setzero_pd(),
         );
+        apply_masked_512(wk, dk, acc, valid, _mm512_set1_pd(u.a), _mm512_set1_pd(u.c));
+    }
+
+    /// The lanes `valid` of one chunk's Euler step from its Hebbian term `acc`: with a trace
+    /// at `dk`, `w ← w + c d` and `d ← a d + acc`; without, `w ← w + acc`.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn apply_masked_512(
+        wk: *mut f64,
+        dk: Option<*mut f64>,
+        acc: __m512d,
+        valid: __mmask8,
+        a: __m512d,
+        c: __m512d,
+    ) {
         let wv = _mm512_maskz_loadu_pd(valid, wk);
         match dk {
             Some(dk) => {
                 let old = _mm512_maskz_loadu_pd(valid, dk);
-                _mm512_mask_storeu_pd(wk, valid, _mm512_fmadd_pd(_mm512_set1_pd(u.c), old, wv));
-                _mm512_mask_storeu_pd(dk, valid, _mm512_fmadd_pd(_mm512_set1_pd(u.a), old, acc));
+                _mm512_mask_storeu_pd(wk, valid, _mm512_fmadd_pd(c, old, wv));
+                _mm512_mask_storeu_pd(dk, valid, _mm512_fmadd_pd(a, old, acc));
             }
             None => _mm512_mask_storeu_pd(wk, valid, _mm512_add_pd(wv, acc)),
         }
@@ -1549,17 +1564,7 @@ mod x86 {
                 let xv = _mm512_maskz_loadu_pd(mask, xp.add(s * m + from + j));
                 acc = _mm512_fmadd_pd(_mm512_set1_pd(es), xv, acc);
             }
-            let wk = wp.add(j);
-            let wv = _mm512_maskz_loadu_pd(mask, wk);
-            match dp {
-                Some(dp) => {
-                    let dk = dp.add(j);
-                    let old = _mm512_maskz_loadu_pd(mask, dk);
-                    _mm512_mask_storeu_pd(wk, mask, _mm512_fmadd_pd(c, old, wv));
-                    _mm512_mask_storeu_pd(dk, mask, _mm512_fmadd_pd(a, old, acc));
-                }
-                None => _mm512_mask_storeu_pd(wk, mask, _mm512_add_pd(wv, acc)),
-            }
+            apply_masked_512(wp.add(j), dp.map(|dp| dp.add(j)), acc, mask, a, c);
             j += 8;
         }
     }
