@@ -349,8 +349,13 @@ fn reduce32(a: &[f64; UPDATE_LANES], full: usize) -> f64 {
 }
 
 /// w · x in 32 lanes: chunks of 32 into lanes 0–31, then chunks of 8 into lanes 0–7, each
-/// product added by one fused multiply–add; the lanes summed by [`tree32`]; the last < 8
-/// elements added in order. The AVX-512 version does exactly this.
+/// product added by one fused multiply–add; the last < 8 elements (the row's tail) into lanes
+/// 0 … 6 as one more, partial, chunk of 8; the lanes summed by [`tree32`]. The AVX-512 version
+/// does exactly this (the tail as a chunk loaded under a mask: its missing lanes add 0 · 0,
+/// which leaves a lane's bits as they are, since a lane that starts at +0 never holds −0).
+/// Until 2026-12 the tail was added in order after the tree, which the AVX-512 batch-1 kernel
+/// had to gather across eight rows; as a chunk it is one masked load per row (the small
+/// network's 50 × 30 block 2.3× faster): results changed by rounding only (ARCHITECTURE.md).
 #[inline(always)]
 fn row_dot_body(w: &[f64], x: &[f64]) -> f64 {
     let m = w.len();
@@ -372,11 +377,10 @@ fn row_dot_body(w: &[f64], x: &[f64]) -> f64 {
             acc[l] = wc[l].mul_add(xc[l], acc[l]);
         }
     }
-    let mut s = reduce32(&acc, full);
-    for j in eights..m {
-        s = w[j].mul_add(x[j], s);
+    for l in 0..m - eights {
+        acc[l] = w[eights + l].mul_add(x[eights + l], acc[l]);
     }
-    s
+    reduce32(&acc, full)
 }
 
 /// acc = Σ_s e_s x_s[j .. j + UPDATE_LANES] for the rows x_s (length m) of `x`.
@@ -826,7 +830,7 @@ mod x86 {
         }
     }
 
-    /// See `row_dot_body`: four 8-lane registers, then one for the chunks of 8.
+    /// See `row_dot_body`: four 8-lane registers, then one for the chunks of 8 and the tail.
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
     pub unsafe fn row_dots_512(w: &[f64], x: &[f64], out: &mut [f64]) {
@@ -862,27 +866,29 @@ mod x86 {
                 }
                 j += 8;
             }
+            if eights < m {
+                let mask: __mmask8 = (1u8 << (m - eights)) - 1;
+                let wv = _mm512_maskz_loadu_pd(mask, wp.add(eights));
+                for t in 0..4 {
+                    acc[t][0] = _mm512_fmadd_pd(
+                        wv,
+                        _mm512_maskz_loadu_pd(mask, x.as_ptr().add((s0 + t) * m + eights)),
+                        acc[t][0],
+                    );
+                }
+            }
             for t in 0..4 {
                 let mut a = [0.0; UPDATE_LANES];
                 for k in 0..4 {
                     _mm512_storeu_pd(a.as_mut_ptr().add(8 * k), acc[t][k]);
                 }
-                let mut sum = super::reduce32(&a, full);
-                let xs = &x[(s0 + t) * m..(s0 + t + 1) * m];
-                for j in eights..m {
-                    sum = w[j].mul_add(xs[j], sum);
-                }
-                out[s0 + t] = sum;
+                out[s0 + t] = super::reduce32(&a, full);
             }
         }
         for (s, o) in out.iter_mut().enumerate().skip(groups) {
             let mut a = [0.0; 8];
             _mm512_storeu_pd(a.as_mut_ptr(), row_lanes_512(wp, x.as_ptr().add(s * m), m));
-            let mut sum = super::tree8(&a);
-            for j in eights..m {
-                sum = w[j].mul_add(x[s * m + j], sum);
-            }
-            *o = sum;
+            *o = super::tree8(&a);
         }
     }
 
@@ -994,7 +1000,7 @@ mod x86 {
 
     /// The eight lanes of `row_dot_body` for one row before its tree: the chunks of 32 in four
     /// registers folded as `tree32`'s first two levels do (lane l + 16 onto l, then l + 8 onto
-    /// l), the chunks of 8 into the first; lane l then holds `tree32`'s (or, for rows shorter
+    /// l), the chunks of 8 and then the tail (under a mask) into the first; lane l then holds `tree32`'s (or, for rows shorter
     /// than 32, `tree8`'s) operand l.
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
@@ -1019,6 +1025,14 @@ mod x86 {
                 acc[0],
             );
             j += 8;
+        }
+        if eights < m {
+            let mask: __mmask8 = (1u8 << (m - eights)) - 1;
+            acc[0] = _mm512_fmadd_pd(
+                _mm512_maskz_loadu_pd(mask, wp.add(eights)),
+                _mm512_maskz_loadu_pd(mask, xp.add(eights)),
+                acc[0],
+            );
         }
         if full == 0 {
             acc[0]
@@ -1059,15 +1073,24 @@ mod x86 {
         _mm512_add_pd(_mm512_unpacklo_pd(even, odd), _mm512_unpackhi_pd(even, odd))
     }
 
-    /// The eight lanes of one row of `n8` · 8 < 64 columns as `row_lanes_512` sums them, the
-    /// rates' chunks held in registers (`xv`) instead of loaded again for every row.
+    /// The eight lanes of one row of `n8` · 8 to `n8` · 8 + 7 < 64 columns as `row_lanes_512`
+    /// sums them, the rates' chunks held in registers (`xv`, and the tail `xt` under `tmask`)
+    /// instead of loaded again for every row.
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
-    unsafe fn row_lanes_x_512<const N8: usize>(wp: *const f64, xv: &[__m512d; N8]) -> __m512d {
+    unsafe fn row_lanes_x_512<const N8: usize>(
+        wp: *const f64,
+        xv: &[__m512d; N8],
+        xt: __m512d,
+        tmask: __mmask8,
+    ) -> __m512d {
         if N8 < 4 {
             let mut q = _mm512_setzero_pd();
             for (c, &xc) in xv.iter().enumerate() {
                 q = _mm512_fmadd_pd(_mm512_loadu_pd(wp.add(8 * c)), xc, q);
+            }
+            if tmask != 0 {
+                q = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(tmask, wp.add(8 * N8)), xt, q);
             }
             q
         } else {
@@ -1078,36 +1101,26 @@ mod x86 {
             for c in 4..N8 {
                 acc[0] = _mm512_fmadd_pd(_mm512_loadu_pd(wp.add(8 * c)), xv[c], acc[0]);
             }
+            if tmask != 0 {
+                acc[0] = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(tmask, wp.add(8 * N8)), xt, acc[0]);
+            }
             _mm512_add_pd(_mm512_add_pd(acc[0], acc[2]), _mm512_add_pd(acc[1], acc[3]))
         }
     }
 
     /// The rows of a block eight at a time: `lanes` gives a row's eight lanes before its tree
-    /// (from the row's first element), then the tree of all eight rows in registers, then the
-    /// products from column `tail` on of every row added in order, gathered across the rows.
+    /// (from the row's first element, its tail included), then the tree of all eight rows in
+    /// registers.
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
     unsafe fn block_dots1_with(
         w: &[f64],
         m: usize,
-        x: &[f64],
         out: &mut [f64],
-        tail: usize,
         lanes: impl Fn(*const f64) -> __m512d,
     ) {
         let rows = out.len();
-        let (wp, xp) = (w.as_ptr(), x.as_ptr());
-        let step = m as i64;
-        let index = _mm512_set_epi64(
-            7 * step,
-            6 * step,
-            5 * step,
-            4 * step,
-            3 * step,
-            2 * step,
-            step,
-            0,
-        );
+        let wp = w.as_ptr();
         let mut r0 = 0;
         while r0 < rows {
             let nr = (rows - r0).min(8);
@@ -1115,17 +1128,8 @@ mod x86 {
             for (r, qr) in q.iter_mut().enumerate().take(nr) {
                 *qr = lanes(wp.add((r0 + r) * m));
             }
-            let mut sum = tree8_x8_512(&q);
+            let sum = tree8_x8_512(&q);
             let mask: __mmask8 = if nr == 8 { 0xff } else { (1u8 << nr) - 1 };
-            for j in tail..m {
-                let col = _mm512_mask_i64gather_pd::<8>(
-                    _mm512_setzero_pd(),
-                    mask,
-                    index,
-                    wp.add(r0 * m + j),
-                );
-                sum = _mm512_fmadd_pd(col, _mm512_set1_pd(*xp.add(j)), sum);
-            }
             _mm512_mask_storeu_pd(out.as_mut_ptr().add(r0), mask, sum);
             r0 += nr;
         }
@@ -1139,12 +1143,13 @@ mod x86 {
         for (c, xc) in xv.iter_mut().enumerate() {
             *xc = _mm512_loadu_pd(x.as_ptr().add(8 * c));
         }
-        block_dots1_with(w, m, x, out, 8 * N8, |row| row_lanes_x_512::<N8>(row, &xv));
+        let tmask: __mmask8 = (1u8 << (m - 8 * N8)) - 1;
+        let xt = _mm512_maskz_loadu_pd(tmask, x.as_ptr().add(8 * N8));
+        block_dots1_with(w, m, out, |row| row_lanes_x_512::<N8>(row, &xv, xt, tmask));
     }
 
     /// `block_dots_512` for one sample: eight rows at a time, each summed as `row_dot_body`
-    /// (its lanes, then the tree of all eight rows in registers, then the last < 8 products of
-    /// every row added in order, gathered across the rows).
+    /// (its lanes, the tail a masked chunk, then the tree of all eight rows in registers).
     #[target_feature(enable = "avx512f,fma")]
     pub unsafe fn block_dots1_512(w: &[f64], m: usize, x: &[f64], out: &mut [f64]) {
         let rows = out.len();
@@ -1161,7 +1166,7 @@ mod x86 {
         }
         // Rows of 64 columns or more, or fewer than 8 (no whole chunk: their lanes are zero).
         let xp = x.as_ptr();
-        block_dots1_with(w, m, x, out, m / 8 * 8, |row| row_lanes_512(row, xp, m));
+        block_dots1_with(w, m, out, |row| row_lanes_512(row, xp, m));
     }
 
     /// The lanes `valid` of one chunk of `update_flat1_512` (weights at `wk`, trace at `dk`,
