@@ -1859,6 +1859,29 @@ mod tests {
     }
 
     #[test]
+    fn a_rows_last_products_are_one_more_chunk_of_its_lanes() {
+        // A row's tail (its last m mod 8 products) joins lanes 0, 1, … before the tree, so a
+        // tail product cancels its lane's large partner first: 1e17 + 1 − 1e17 + 1 sums to 2
+        // exactly, where the tail added after the tree (the order before 8aeab32) gives 1 (the
+        // first 1 is lost against 1e17). Rows of 10 (one chunk of 8) and 45 (a chunk of 32,
+        // one of 8), products 0 and 1 against the tail's first two.
+        for m in [10, 45] {
+            let eights = m / 8 * 8;
+            let mut w = vec![0.0; m];
+            (w[0], w[1], w[eights], w[eights + 1]) = (1e17, 1.0, -1e17, 1.0);
+            let x = vec![1.0; m];
+            assert_eq!(row_dot_body(&w, &x), 2.0, "m {m}");
+            // Every dispatched version, alone and as one of several rows and samples.
+            let mut out = [0.0; 5];
+            row_dots(&w, &x.repeat(5), &mut out);
+            assert_eq!(out, [2.0; 5], "row_dots, m {m}");
+            let mut rows = vec![0.0; 9];
+            block_dots(&w.repeat(9), m, &x, &mut rows);
+            assert_eq!(rows, vec![2.0; 9], "block_dots, m {m}");
+        }
+    }
+
+    #[test]
     fn the_nn_kernel_gives_its_documented_order_bit_for_bit() {
         // Rows 1–13 (one and two panels), columns with every tail of 16, inner dimensions of
         // one, two and three blocks; strided A, B and C.
