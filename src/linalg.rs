@@ -866,16 +866,10 @@ mod x86 {
                 }
                 j += 8;
             }
-            if eights < m {
-                let mask: __mmask8 = (1u8 << (m - eights)) - 1;
-                let wv = _mm512_maskz_loadu_pd(mask, wp.add(eights));
-                for t in 0..4 {
-                    acc[t][0] = _mm512_fmadd_pd(
-                        wv,
-                        _mm512_maskz_loadu_pd(mask, x.as_ptr().add((s0 + t) * m + eights)),
-                        acc[t][0],
-                    );
-                }
+            let mask = tail_mask(m);
+            for t in 0..4 {
+                let xt = _mm512_maskz_loadu_pd(mask, x.as_ptr().add((s0 + t) * m + eights));
+                acc[t][0] = tail_fma_512(wp.add(eights), xt, mask, acc[t][0]);
             }
             for t in 0..4 {
                 let mut a = [0.0; UPDATE_LANES];
@@ -1011,10 +1005,29 @@ mod x86 {
         }
     }
 
+    /// Lanes 0 … t − 1 of a row's tail chunk (t = m mod 8 < 8 columns) for [`tail_fma_512`].
+    #[inline]
+    fn tail_mask(m: usize) -> __mmask8 {
+        (1u8 << (m % 8)) - 1
+    }
+
+    /// `acc` plus a row's tail as one more chunk of its lanes (`row_dot_body`): the weights at
+    /// `wp` loaded under `mask`, times the rates' tail `xt` (zero beyond it), so the lanes from
+    /// t on add 0 · 0, which leaves them as they are.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    unsafe fn tail_fma_512(wp: *const f64, xt: __m512d, mask: __mmask8, acc: __m512d) -> __m512d {
+        if mask == 0 {
+            acc
+        } else {
+            _mm512_fmadd_pd(_mm512_maskz_loadu_pd(mask, wp), xt, acc)
+        }
+    }
+
     /// The eight lanes of `row_dot_body` for one row before its tree: the chunks of 32 in four
     /// registers folded as `tree32`'s first two levels do (lane l + 16 onto l, then l + 8 onto
-    /// l), the chunks of 8 and then the tail (under a mask) into the first; lane l then holds `tree32`'s (or, for rows shorter
-    /// than 32, `tree8`'s) operand l.
+    /// l), the chunks of 8 and then the tail (under a mask) into the first; lane l then holds
+    /// `tree32`'s (or, for rows shorter than 32, `tree8`'s) operand l.
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
     unsafe fn row_lanes_512(wp: *const f64, xp: *const f64, m: usize) -> __m512d {
@@ -1039,14 +1052,9 @@ mod x86 {
             );
             j += 8;
         }
-        if eights < m {
-            let mask: __mmask8 = (1u8 << (m - eights)) - 1;
-            acc[0] = _mm512_fmadd_pd(
-                _mm512_maskz_loadu_pd(mask, wp.add(eights)),
-                _mm512_maskz_loadu_pd(mask, xp.add(eights)),
-                acc[0],
-            );
-        }
+        let mask = tail_mask(m);
+        let xt = _mm512_maskz_loadu_pd(mask, xp.add(eights));
+        acc[0] = tail_fma_512(wp.add(eights), xt, mask, acc[0]);
         if full == 0 {
             acc[0]
         } else {
@@ -1102,10 +1110,7 @@ mod x86 {
             for (c, &xc) in xv.iter().enumerate() {
                 q = _mm512_fmadd_pd(_mm512_loadu_pd(wp.add(8 * c)), xc, q);
             }
-            if tmask != 0 {
-                q = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(tmask, wp.add(8 * N8)), xt, q);
-            }
-            q
+            tail_fma_512(wp.add(8 * N8), xt, tmask, q)
         } else {
             let mut acc = [_mm512_setzero_pd(); 4];
             for (c, a) in acc.iter_mut().enumerate() {
@@ -1114,9 +1119,7 @@ mod x86 {
             for c in 4..N8 {
                 acc[0] = _mm512_fmadd_pd(_mm512_loadu_pd(wp.add(8 * c)), xv[c], acc[0]);
             }
-            if tmask != 0 {
-                acc[0] = _mm512_fmadd_pd(_mm512_maskz_loadu_pd(tmask, wp.add(8 * N8)), xt, acc[0]);
-            }
+            acc[0] = tail_fma_512(wp.add(8 * N8), xt, tmask, acc[0]);
             _mm512_add_pd(_mm512_add_pd(acc[0], acc[2]), _mm512_add_pd(acc[1], acc[3]))
         }
     }
@@ -1156,7 +1159,7 @@ mod x86 {
         for (c, xc) in xv.iter_mut().enumerate() {
             *xc = _mm512_loadu_pd(x.as_ptr().add(8 * c));
         }
-        let tmask: __mmask8 = (1u8 << (m - 8 * N8)) - 1;
+        let tmask = tail_mask(m);
         let xt = _mm512_maskz_loadu_pd(tmask, x.as_ptr().add(8 * N8));
         block_dots1_with(w, m, out, |row| row_lanes_x_512::<N8>(row, &xv, xt, tmask));
     }
