@@ -898,9 +898,11 @@ mod x86 {
         i0: usize,
         s0: usize,
         out: &mut [[f64; 5]; 4],
-        prefetch: bool,
     ) {
         let k8 = k / 8 * 8;
+        // A block of four rows meeting its first samples prefetches the next four (see
+        // `skinny_512`).
+        let prefetch = R == 4 && s0 == 0;
         let (wp, xp) = (w.as_ptr().add(i0 * k), x.as_ptr().add(s0 * k));
         let mut acc = [[_mm512_setzero_pd(); T]; R];
         let mut j = 0;
@@ -957,11 +959,11 @@ mod x86 {
             while s0 < m {
                 let ts = (m - s0).min(5);
                 match (rows, ts) {
-                    (4, 5) => skinny_block_512::<4, 5>(w, x, k, i0, s0, &mut out, s0 == 0),
+                    (4, 5) => skinny_block_512::<4, 5>(w, x, k, i0, s0, &mut out),
                     (4, _) => {
                         for t in 0..ts {
                             let mut o = [[0.0; 5]; 4];
-                            skinny_block_512::<4, 1>(w, x, k, i0, s0 + t, &mut o, false);
+                            skinny_block_512::<4, 1>(w, x, k, i0, s0 + t, &mut o);
                             for r in 0..4 {
                                 out[r][t] = o[r][0];
                             }
@@ -970,7 +972,7 @@ mod x86 {
                     (_, 5) => {
                         for r in 0..rows {
                             let mut o = [[0.0; 5]; 4];
-                            skinny_block_512::<1, 5>(w, x, k, i0 + r, s0, &mut o, false);
+                            skinny_block_512::<1, 5>(w, x, k, i0 + r, s0, &mut o);
                             out[r] = o[0];
                         }
                     }
@@ -978,7 +980,7 @@ mod x86 {
                         for r in 0..rows {
                             for t in 0..ts {
                                 let mut o = [[0.0; 5]; 4];
-                                skinny_block_512::<1, 1>(w, x, k, i0 + r, s0 + t, &mut o, false);
+                                skinny_block_512::<1, 1>(w, x, k, i0 + r, s0 + t, &mut o);
                                 out[r][t] = o[0][0];
                             }
                         }
