@@ -279,13 +279,15 @@ where
     });
     let (x0, x1) = axis_range(xs, chart.log_x);
     let (y0, y1) = axis_range(ys, chart.log_y);
-    let mut builder = ChartBuilder::on(&root);
+    let legend_w = legend_width(chart);
+    let (plot, legend_area) = root.split_horizontally(root.dim_in_pixel().0 - legend_w);
+    let mut builder = ChartBuilder::on(&plot);
     builder
         .caption(&chart.title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(70);
-    match (chart.log_x, chart.log_y) {
+    let legend = match (chart.log_x, chart.log_y) {
         (false, false) => body(
             builder
                 .build_cartesian_2d(x0..x1, y0..y1)
@@ -319,7 +321,8 @@ where
                 .map_err(|e| e.to_string())?,
             chart,
         )?,
-    }
+    };
+    draw_legend(&legend_area, &legend)?;
     root.present().map_err(|e| e.to_string())?;
     Ok(())
 }
@@ -377,11 +380,12 @@ where
     Ok(())
 }
 
-/// Mesh, curves (with markers on sparse ones) and legend, on linear or log axes.
+/// Mesh and curves (with markers on sparse ones, and on every curve that shares its colour
+/// with another), on linear or log axes; returns the legend's entries.
 fn body<'a, DB, X, Y>(
     mut ctx: ChartContext<'a, DB, Cartesian2d<X, Y>>,
     chart: &Chart,
-) -> Result<(), String>
+) -> Result<Vec<LegendEntry>, String>
 where
     DB: DrawingBackend + 'a,
     DB::ErrorType: 'static,
@@ -407,12 +411,9 @@ where
         })
         .draw()
         .map_err(|e| e.to_string())?;
-    let mut color_index = 0;
-    for line in &chart.lines {
-        let color = fixed_color(&line.name).unwrap_or(PALETTE[color_index % PALETTE.len()]);
-        if !line.faint {
-            color_index += 1;
-        }
+    let mut legend = Vec::new();
+    for (line, look) in chart.lines.iter().zip(looks(chart)) {
+        let color = look.color;
         if let Some(band) = &line.band {
             draw_band(&mut ctx, chart, line, band, color)?;
         }
@@ -437,56 +438,214 @@ where
         } else {
             data
         };
-        // Markers on a sparse measured curve; a dashed line is a target or reference.
-        let markers = !line.faint && !line.dashed && data.len() <= MARKERS_UP_TO;
-        let series = if line.dashed {
+        if line.dashed {
             ctx.draw_series(DashedLineSeries::new(data.clone(), 8, 5, style))
-                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
         } else {
             ctx.draw_series(LineSeries::new(data.clone(), style))
-                .map_err(|e| e.to_string())?
-        };
-        if !line.faint && !line.name.is_empty() {
-            // The legend's sample drawn as the curve is: two dashes or one stroke.
-            let gap = if line.dashed { (8, 13) } else { (10, 10) };
-            series.label(line.name.clone()).legend(move |(x, y)| {
-                EmptyElement::at((x, y))
-                    + PathElement::new(vec![(0, 0), (gap.0, 0)], color.stroke_width(2))
-                    + PathElement::new(vec![(gap.1, 0), (20, 0)], color.stroke_width(2))
-            });
-        }
-        if markers {
-            ctx.draw_series(data.iter().map(|&p| Circle::new(p, 3, color.filled())))
                 .map_err(|e| e.to_string())?;
         }
+        // Markers on a sparse measured curve, and (about a dozen) on any curve whose colour
+        // another curve shares; a dashed line is a target or reference and has none.
+        let every = if line.faint || line.dashed {
+            0
+        } else if data.len() <= MARKERS_UP_TO {
+            1
+        } else if look.shared {
+            data.len().div_ceil(SHARED_MARKERS)
+        } else {
+            0
+        };
+        if every > 0 {
+            let at: Vec<(f64, f64)> = data.iter().copied().step_by(every).collect();
+            draw_markers(&mut ctx, &at, look.marker, color)?;
+        }
+        if !line.faint && !line.name.is_empty() {
+            legend.push(LegendEntry {
+                name: line.name.clone(),
+                color,
+                dashed: line.dashed,
+                marker: (every > 0).then_some(look.marker),
+            });
+        }
     }
-    if chart.lines.iter().any(|l| !l.faint && !l.name.is_empty()) {
-        ctx.configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font(("sans-serif", 14))
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| e.to_string())?;
+    Ok(legend)
+}
+
+/// How a curve is told apart: its colour, whether another curve has that colour too, and the
+/// shape of its markers (the n-th curve of a colour gets the n-th shape).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Look {
+    color: RGBColor,
+    shared: bool,
+    marker: Marker,
+}
+
+/// Marker shapes, in the order curves of one colour take them (the square is hollow, so that
+/// it differs from the filled circle at a few pixels).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Marker {
+    Circle,
+    Triangle,
+    Square,
+    Cross,
+}
+
+const MARKERS: [Marker; 4] = [
+    Marker::Circle,
+    Marker::Triangle,
+    Marker::Cross,
+    Marker::Square,
+];
+
+/// About this many markers on a dense curve that shares its colour.
+const SHARED_MARKERS: usize = 12;
+
+/// The look of every curve of `chart`, in order: a learner's or method's fixed colour
+/// ([`fixed_color`]) or the next colour of the palette; curves of one colour (e.g. the layers
+/// of one learner) get successive marker shapes. Faint curves (seeds behind a mean) take the
+/// colour of the curve after them and no shape of their own.
+fn looks(chart: &Chart) -> Vec<Look> {
+    let mut color_index = 0;
+    let colors: Vec<RGBColor> = chart
+        .lines
+        .iter()
+        .map(|line| {
+            let color = fixed_color(&line.name).unwrap_or(PALETTE[color_index % PALETTE.len()]);
+            if !line.faint {
+                color_index += 1;
+            }
+            color
+        })
+        .collect();
+    let solid = |i: usize| !chart.lines[i].faint;
+    (0..chart.lines.len())
+        .map(|i| {
+            let same = |j: &usize| solid(*j) && colors[*j] == colors[i];
+            let before = (0..i).filter(same).count();
+            Look {
+                color: colors[i],
+                shared: (0..chart.lines.len()).filter(same).count() > 1,
+                marker: MARKERS[before % MARKERS.len()],
+            }
+        })
+        .collect()
+}
+
+/// Markers of one shape at data points.
+fn draw_markers<'a, DB, X, Y>(
+    ctx: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    at: &[(f64, f64)],
+    marker: Marker,
+    color: RGBColor,
+) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
+    let drawn = match marker {
+        Marker::Circle => ctx.draw_series(at.iter().map(|&p| Circle::new(p, 4, color.filled()))),
+        Marker::Triangle => ctx.draw_series(
+            at.iter()
+                .map(|&p| TriangleMarker::new(p, 5, color.filled())),
+        ),
+        Marker::Square => ctx.draw_series(at.iter().map(|&p| {
+            EmptyElement::at(p) + Rectangle::new([(-4, -4), (4, 4)], color.stroke_width(2))
+        })),
+        Marker::Cross => {
+            ctx.draw_series(at.iter().map(|&p| Cross::new(p, 4, color.stroke_width(2))))
+        }
+    };
+    drawn.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// One row of a chart's legend.
+#[derive(Clone, Debug)]
+struct LegendEntry {
+    name: String,
+    color: RGBColor,
+    dashed: bool,
+    marker: Option<Marker>,
+}
+
+/// Height of a legend row and the width of its sample, in pixels.
+const LEGEND_ROW: i32 = 20;
+const LEGEND_SAMPLE: i32 = 28;
+
+/// The width of the legend column beside the plot (0 without entries): room for the longest
+/// name at the legend's font (≈ 7 px a character), the sample and margins.
+fn legend_width(chart: &Chart) -> u32 {
+    let longest = chart
+        .lines
+        .iter()
+        .filter(|l| !l.faint && !l.name.is_empty())
+        .map(|l| l.name.chars().count())
+        .max();
+    longest.map_or(0, |n| (n as u32 * 7 + LEGEND_SAMPLE as u32 + 28).min(360))
+}
+
+/// The legend in its own column right of the plot, so that it never hides a curve: per row
+/// the curve's sample (its stroke, dashed or not, and its marker) and its name.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    let font = ("sans-serif", 14).into_font().color(&BLACK);
+    let top = 46;
+    for (row, entry) in entries.iter().enumerate() {
+        let y = top + row as i32 * LEGEND_ROW;
+        let stroke = entry.color.stroke_width(2);
+        let segments: &[(i32, i32)] = if entry.dashed {
+            &[(0, 10), (16, LEGEND_SAMPLE)]
+        } else {
+            &[(0, LEGEND_SAMPLE)]
+        };
+        for &(a, b) in segments {
+            area.draw(&PathElement::new(vec![(4 + a, y), (4 + b, y)], stroke))
+                .map_err(|e| e.to_string())?;
+        }
+        let mid = (4 + LEGEND_SAMPLE / 2, y);
+        match entry.marker {
+            Some(Marker::Circle) => area.draw(&Circle::new(mid, 4, entry.color.filled())),
+            Some(Marker::Triangle) => area.draw(&TriangleMarker::new(mid, 5, entry.color.filled())),
+            Some(Marker::Square) => area.draw(&Rectangle::new(
+                [(mid.0 - 4, mid.1 - 4), (mid.0 + 4, mid.1 + 4)],
+                entry.color.stroke_width(2),
+            )),
+            Some(Marker::Cross) => area.draw(&Cross::new(mid, 4, entry.color.stroke_width(2))),
+            None => Ok(()),
+        }
+        .map_err(|e| e.to_string())?;
+        area.draw(&Text::new(
+            entry.name.clone(),
+            (LEGEND_SAMPLE + 12, y - 8),
+            font.clone(),
+        ))
+        .map_err(|e| e.to_string())?;
     }
     Ok(())
 }
 
-/// Writes `<dir>/<stem>.png` (800×480) and `<dir>/<stem>.svg`.
+/// Writes `<dir>/<stem>.png` and `<dir>/<stem>.svg`: a plot 800×480 pixels, widened by the
+/// legend's column when the chart has named curves.
 pub fn render(chart: &Chart, dir: &Path) -> ReportResult<()> {
     register_font();
     std::fs::create_dir_all(dir)?;
     let png = dir.join(format!("{}.png", chart.stem));
     let svg = dir.join(format!("{}.svg", chart.stem));
-    draw(
-        BitMapBackend::new(&png, (800, 480)).into_drawing_area(),
-        chart,
-    )
-    .map_err(|e| ReportError::Draw {
-        path: png.display().to_string(),
-        message: e.to_string(),
+    let size = (800 + legend_width(chart), 480);
+    draw(BitMapBackend::new(&png, size).into_drawing_area(), chart).map_err(|e| {
+        ReportError::Draw {
+            path: png.display().to_string(),
+            message: e.to_string(),
+        }
     })?;
-    draw(SVGBackend::new(&svg, (800, 480)).into_drawing_area(), chart).map_err(|e| {
+    draw(SVGBackend::new(&svg, size).into_drawing_area(), chart).map_err(|e| {
         ReportError::Draw {
             path: svg.display().to_string(),
             message: e.to_string(),
@@ -718,7 +877,61 @@ pub fn render_grid(g: &ImageGrid, dir: &Path) -> ReportResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Chart, Line, envelope, log_keys, si_time, tick};
+    use super::{
+        Chart, LEGEND_SAMPLE, Line, MARKERS, envelope, legend_width, log_keys, looks, render,
+        si_time, tick,
+    };
+
+    #[test]
+    fn curves_of_one_colour_get_their_own_markers_and_the_legend_its_own_column() {
+        let line = |name: &str| Line::new(name, vec![(0.0, 1.0), (1.0, 2.0)]);
+        let mut seed = line("microcircuit, layer 1");
+        seed.faint = true;
+        let chart = Chart {
+            stem: "t".into(),
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            lines: vec![
+                seed,
+                line("microcircuit, layer 1"),
+                line("microcircuit, layer 2"),
+                line("backprop, layer 1"),
+                line("microcircuit, layer 3"),
+                line("a reference"),
+            ],
+            log_y: false,
+            log_x: false,
+        };
+        let looks = looks(&chart);
+        // The three layers of one learner: one colour, three shapes; the faint seed takes
+        // no shape of its own (the first layer still gets the first).
+        assert_eq!(looks[1].color, looks[2].color);
+        assert_eq!(looks[1].color, looks[4].color);
+        assert_eq!(
+            [looks[1].marker, looks[2].marker, looks[4].marker],
+            [MARKERS[0], MARKERS[1], MARKERS[2]]
+        );
+        assert!(looks[1].shared && looks[2].shared && looks[4].shared);
+        // Another learner, and an unnamed-learner curve: colours of their own, not shared.
+        assert_ne!(looks[3].color, looks[1].color);
+        assert!(!looks[3].shared && !looks[5].shared);
+        assert_ne!(looks[5].color, looks[1].color);
+        // The legend column fits the longest name ("microcircuit, layer 1": 21 characters).
+        assert_eq!(legend_width(&chart), 21 * 7 + LEGEND_SAMPLE as u32 + 28);
+        let unnamed = Chart {
+            lines: vec![Line::new("", vec![(0.0, 1.0)])],
+            ..chart.clone()
+        };
+        assert_eq!(legend_width(&unnamed), 0);
+        // Rendered, the image is the plot's 800 pixels plus that column.
+        let dir = std::env::temp_dir().join(format!("dendritic-legend-{}", std::process::id()));
+        render(&chart, &dir).expect("renders");
+        let png = std::fs::read(dir.join("t.png")).expect("png written");
+        let width = u32::from_be_bytes(png[16..20].try_into().expect("IHDR width"));
+        assert_eq!(width, 800 + legend_width(&chart));
+        std::fs::remove_dir_all(&dir).expect("cleaned up");
+    }
 
     #[test]
     fn log_axes_get_ticks_in_every_decade() {
