@@ -280,10 +280,11 @@ where
     let (x0, x1) = axis_range(xs, chart.log_x);
     let (y0, y1) = axis_range(ys, chart.log_y);
     let legend_w = legend_width(chart);
-    let (plot, legend_area) = root.split_horizontally(root.dim_in_pixel().0 - legend_w);
+    let below_title = draw_title(&root, &chart.title)?;
+    let (plot, legend_area) =
+        below_title.split_horizontally(below_title.dim_in_pixel().0 - legend_w);
     let mut builder = ChartBuilder::on(&plot);
     builder
-        .caption(&chart.title, ("sans-serif", 22))
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(70);
@@ -570,20 +571,49 @@ struct LegendEntry {
     marker: Option<Marker>,
 }
 
-/// Height of a legend row and the width of its sample, in pixels.
+/// Height of a legend row, the width of its sample and its font size, in pixels.
 const LEGEND_ROW: i32 = 20;
+const LEGEND_FONT: f64 = 14.0;
 const LEGEND_SAMPLE: i32 = 28;
 
-/// The width of the legend column beside the plot (0 without entries): room for the longest
-/// name at the legend's font (≈ 7 px a character), the sample and margins.
+/// The width of the legend column beside the plot (0 without entries): room for the widest
+/// name at the legend's font (measured with the embedded font; ≈ 7 px a character if it
+/// cannot be), the sample and margins.
 fn legend_width(chart: &Chart) -> u32 {
-    let longest = chart
+    register_font();
+    let font = ("sans-serif", LEGEND_FONT).into_font();
+    let widest = chart
         .lines
         .iter()
         .filter(|l| !l.faint && !l.name.is_empty())
-        .map(|l| l.name.chars().count())
+        .map(|l| {
+            font.box_size(&l.name)
+                .map_or(l.name.chars().count() as u32 * 7, |(w, _)| w)
+        })
         .max();
-    longest.map_or(0, |n| (n as u32 * 7 + LEGEND_SAMPLE as u32 + 28).min(360))
+    // A tenth more than measured: the rasteriser's glyphs run a little wider.
+    widest.map_or(0, |w| (w * 11 / 10 + LEGEND_SAMPLE as u32 + 28).min(400))
+}
+
+/// The chart's title over the whole image (plot and legend column), at 22 px or smaller
+/// when that would not fit; returns the area below it.
+fn draw_title<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> Result<DrawingArea<DB, Shift>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let width = root.dim_in_pixel().0.saturating_sub(16);
+    let mut size = 22.0_f64;
+    while size > 12.0 {
+        match ("sans-serif", size).into_font().box_size(title) {
+            Ok((w, _)) if w > width => size -= 1.0,
+            _ => break,
+        }
+    }
+    root.titled(title, ("sans-serif", size))
+        .map_err(|e| e.to_string())
 }
 
 /// The legend in its own column right of the plot, so that it never hides a curve: per row
@@ -595,8 +625,8 @@ fn draw_legend<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let font = ("sans-serif", 14).into_font().color(&BLACK);
-    let top = 46;
+    let font = ("sans-serif", LEGEND_FONT).into_font().color(&BLACK);
+    let top = 14;
     for (row, entry) in entries.iter().enumerate() {
         let y = top + row as i32 * LEGEND_ROW;
         let stroke = entry.color.stroke_width(2);
@@ -917,8 +947,13 @@ mod tests {
         assert_ne!(looks[3].color, looks[1].color);
         assert!(!looks[3].shared && !looks[5].shared);
         assert_ne!(looks[5].color, looks[1].color);
-        // The legend column fits the longest name ("microcircuit, layer 1": 21 characters).
-        assert_eq!(legend_width(&chart), 21 * 7 + LEGEND_SAMPLE as u32 + 28);
+        // The legend column fits the widest name ("microcircuit, layer 1", ≈ 6 px a
+        // character at 14 px) with the sample and margins.
+        let w = legend_width(&chart);
+        assert!(
+            (21 * 5 + LEGEND_SAMPLE as u32 + 28..=21 * 9 + LEGEND_SAMPLE as u32 + 28).contains(&w),
+            "{w}"
+        );
         let unnamed = Chart {
             lines: vec![Line::new("", vec![(0.0, 1.0)])],
             ..chart.clone()
