@@ -31,6 +31,7 @@ pub mod baseline;
 pub mod error;
 pub mod experiment;
 pub mod learn;
+pub mod libm_exp;
 pub mod linalg;
 pub mod model;
 pub mod record;

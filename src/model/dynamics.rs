@@ -90,18 +90,14 @@ impl Network {
 
     /// r_k = φ(u^P_k).
     pub(crate) fn pyr_rates(&self, y: &[f64], ws: &mut Workspace, k: usize) {
-        let phi = self.config.phi;
-        Zip::from(&mut ws.r[k])
-            .and(self.layout.u_pyr[k].view(y))
-            .for_each(|r, &u| *r = phi.phi(u));
+        let u = &y[self.layout.u_pyr[k].range()];
+        self.config.phi.phi_slice(1.0, u, flat_ws_mut(&mut ws.r[k]));
     }
 
     /// r^I_k = φ(u^I_k).
     pub(crate) fn int_rates(&self, y: &[f64], ws: &mut Workspace, k: usize) {
-        let phi = self.config.phi;
-        Zip::from(&mut ws.r_int[k])
-            .and(self.layout.u_int[k].view(y))
-            .for_each(|r, &u| *r = phi.phi(u));
+        let u = &y[self.layout.u_int[k].range()];
+        self.config.phi.phi_slice(1.0, u, flat_ws_mut(&mut ws.r_int[k]));
     }
 
     /// Eq. 3: v_B,k = W^PP_{k,k−1} r_{k−1} (+ b_k), in row-vector form r W^T.
@@ -257,36 +253,34 @@ impl Network {
                 continue;
             }
             let k = syn.layer;
-            let e = &mut ws.post[i];
+            let e = flat_ws_mut(&mut ws.post[i]);
+            // e = r − φ(att · v): φ by the slice, then the difference.
+            let mut rate_minus_phi = |r: &[f64], att: f64, v: &[f64]| {
+                phi.phi_slice(att, v, e);
+                for (e, &r) in e.iter_mut().zip(r) {
+                    *e = r - *e;
+                }
+            };
             match syn.projection {
                 Projection::Up => {
                     // Eq. 7: φ(u_k) − φ(v̂_B,k), v̂_B = g_B/(g_lk+g_B+g_A) v_B (g_A = 0 at the output).
                     let att = c.basal_attenuation(k == n);
-                    Zip::from(e)
-                        .and(&ws.r[k])
-                        .and(&ws.v_basal[k])
-                        .for_each(|e, &r, &vb| *e = r - phi.phi(att * vb));
+                    rate_minus_phi(flat_ws(&ws.r[k]), att, flat_ws(&ws.v_basal[k]));
                 }
                 Projection::Ip => {
                     // Eq. 8: φ(u^I_k) − φ(v̂^I_k), v̂^I = g_D/(g_lk+g_D) v^I.
                     let att = c.interneuron_attenuation();
-                    Zip::from(e)
-                        .and(&ws.r_int[k])
-                        .and(&ws.v_int[k])
-                        .for_each(|e, &r, &vi| *e = r - phi.phi(att * vi));
+                    rate_minus_phi(flat_ws(&ws.r_int[k]), att, flat_ws(&ws.v_int[k]));
                 }
                 Projection::Pi => {
                     // Eq. 9: v_rest − v_A,k with v_rest = 0.
-                    Zip::from(e)
-                        .and(&ws.v_apical[k])
-                        .for_each(|e, &va| *e = -va);
+                    for (e, &va) in e.iter_mut().zip(flat_ws(&ws.v_apical[k])) {
+                        *e = -va;
+                    }
                 }
                 Projection::Down => {
                     // Eq. 10: φ(u_k) − φ(v̂_TD,k), v̂_TD = W^PP_{k,k+1} r_{k+1}.
-                    Zip::from(e)
-                        .and(&ws.r[k])
-                        .and(&ws.v_td[k])
-                        .for_each(|e, &r, &v| *e = r - phi.phi(v));
+                    rate_minus_phi(flat_ws(&ws.r[k]), 1.0, flat_ws(&ws.v_td[k]));
                 }
             }
         }
@@ -447,4 +441,9 @@ impl Network {
 /// A workspace array as a flat row-major slice.
 pub(crate) fn flat_ws(a: &ndarray::Array2<f64>) -> &[f64] {
     a.as_slice().expect("workspace arrays are standard")
+}
+
+/// The same, to write.
+pub(crate) fn flat_ws_mut(a: &mut ndarray::Array2<f64>) -> &mut [f64] {
+    a.as_slice_mut().expect("workspace arrays are standard")
 }

@@ -61,6 +61,19 @@ impl Transfer {
         }
     }
 
+    /// out_i = φ(scale · in_i) over a slice, the bits of [`Transfer::phi`] (the logistic eight
+    /// lanes at a time where `libm_exp` can: the two-pass learner's rates).
+    pub fn phi_slice(&self, scale: f64, input: &[f64], out: &mut [f64]) {
+        match *self {
+            Transfer::Logistic => crate::libm_exp::logistic_slice(scale, input, out),
+            _ => {
+                for (o, &u) in out.iter_mut().zip(input) {
+                    *o = self.phi(scale * u);
+                }
+            }
+        }
+    }
+
     /// φ'(u).
     #[inline]
     pub fn dphi(&self, u: f64) -> f64 {
@@ -146,16 +159,8 @@ impl Transfer {
     }
 }
 
-/// Numerically stable logistic function.
-#[inline]
-pub fn logistic(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
+/// Numerically stable logistic function (defined beside its eight-lane version).
+pub use crate::libm_exp::logistic;
 
 /// Numerically stable log(1 + e^x).
 #[inline]
