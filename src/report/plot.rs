@@ -503,20 +503,32 @@ const MARKERS: [Marker; 4] = [
 const SHARED_MARKERS: usize = 12;
 
 /// The look of every curve of `chart`, in order: a learner's or method's fixed colour
-/// ([`fixed_color`]) or the next colour of the palette; curves of one colour (e.g. the layers
-/// of one learner) get successive marker shapes. Faint curves (seeds behind a mean) take the
+/// ([`fixed_color`]), or else the next colour of the palette that no learner of the chart has
+/// (so an unnamed curve is never mistaken for one); curves of one colour (e.g. the layers of
+/// one learner) get successive marker shapes. Faint curves (seeds behind a mean) take the
 /// colour of the curve after them and no shape of their own.
 fn looks(chart: &Chart) -> Vec<Look> {
-    let mut color_index = 0;
+    let fixed: Vec<Option<RGBColor>> = chart.lines.iter().map(|l| fixed_color(&l.name)).collect();
+    let mut free: Vec<RGBColor> = PALETTE
+        .into_iter()
+        .filter(|c| !fixed.contains(&Some(*c)))
+        .collect();
+    if free.is_empty() {
+        free = PALETTE.to_vec();
+    }
+    let mut next = 0;
     let colors: Vec<RGBColor> = chart
         .lines
         .iter()
-        .map(|line| {
-            let color = fixed_color(&line.name).unwrap_or(PALETTE[color_index % PALETTE.len()]);
-            if !line.faint {
-                color_index += 1;
-            }
-            color
+        .zip(&fixed)
+        .map(|(line, fixed)| {
+            fixed.unwrap_or_else(|| {
+                let color = free[next % free.len()];
+                if !line.faint {
+                    next += 1;
+                }
+                color
+            })
         })
         .collect();
     let solid = |i: usize| !chart.lines[i].faint;
@@ -908,8 +920,8 @@ pub fn render_grid(g: &ImageGrid, dir: &Path) -> ReportResult<()> {
 #[cfg(test)]
 mod tests {
     use super::{
-        Chart, LEGEND_SAMPLE, Line, MARKERS, envelope, legend_width, log_keys, looks, render,
-        si_time, tick,
+        Chart, LEGEND_SAMPLE, Line, MARKERS, PALETTE, RGBColor, envelope, fixed_color,
+        legend_width, log_keys, looks, render, si_time, tick,
     };
 
     #[test]
@@ -966,6 +978,30 @@ mod tests {
         let width = u32::from_be_bytes(png[16..20].try_into().expect("IHDR width"));
         assert_eq!(width, 800 + legend_width(&chart));
         std::fs::remove_dir_all(&dir).expect("cleaned up");
+    }
+
+    #[test]
+    fn unnamed_curves_never_take_a_learners_colour() {
+        let line = |name: &str| Line::new(name, vec![(0.0, 1.0), (1.0, 2.0)]);
+        let mut lines = vec![line("single_layer"), line("microcircuit")];
+        lines.extend((0..6).map(|i| line(&format!("curve {i}"))));
+        let chart = Chart {
+            stem: "t".into(),
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            lines,
+            log_y: false,
+            log_x: false,
+        };
+        let looks = looks(&chart);
+        let learners = [fixed_color("single_layer"), fixed_color("microcircuit")];
+        assert_eq!(learners, [Some(PALETTE[4]), Some(PALETTE[0])]);
+        assert_eq!([looks[0].color, looks[1].color], [PALETTE[4], PALETTE[0]]);
+        // The six unnamed curves: the other six colours of the palette, in its order.
+        let others: Vec<RGBColor> = looks[2..].iter().map(|l| l.color).collect();
+        let expected: Vec<RGBColor> = [1, 2, 3, 5, 6, 7].iter().map(|&i| PALETTE[i]).collect();
+        assert_eq!(others, expected);
     }
 
     #[test]
