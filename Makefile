@@ -25,13 +25,15 @@ deps:
 	@command -v cc >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends build-essential)
 	@command -v pkg-config >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends pkg-config)
 
-## lint: formatting (rustfmt) and clippy on every target, warnings as errors (CI runs it)
-lint: deps
+## lint: formatting (rustfmt), clippy on every target with warnings as errors, and no import
+## cycle between the files of src/ (CI runs it)
+lint: deps cycles
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets $(CARGO_FLAGS) -- -D warnings
 
-## cycles: list import cycles between files of src/ (none allowed; needs python3)
+## cycles: list import cycles between files of src/ (none allowed; python3 installed if missing)
 cycles:
+	@command -v python3 >/dev/null || (apt-get update -qq && apt-get install -y -qq --no-install-recommends python3)
 	python3 scripts/import-cycles.py
 
 ## examples: build and run the three examples on small settings (CI runs them)

@@ -110,7 +110,10 @@ pub fn plain_runs(base: &Scenario) -> Vec<SweepRun> {
 /// given. So seeds run apart keep their directories and merge into one summary, and a run of
 /// other seeds never replaces an earlier seed's results. Without `--seeds` the list is the
 /// file's: runs of earlier extra seeds are then left out of the merge (with a warning) until
-/// `--seeds` names them again or `run --fresh` clears them.
+/// a `--seeds` run puts them back or `run --fresh` clears them. That later `--seeds` run
+/// finds them by their directories (the run directories after the listed seeds' indices, each
+/// with the seed its summary records), so a new seed never takes, and overwrites, the index
+/// of an extra seed that the saved scenario.toml no longer lists.
 pub fn plain_selection(
     base: &Scenario,
     seeds: Option<&[u64]>,
@@ -132,6 +135,14 @@ pub fn plain_selection(
             Err(e) => tracing::warn!("{e}; its extra seeds are not carried over"),
         }
     }
+    // Extra seeds a plain run dropped from scenario.toml: their directories, in index order.
+    let runs_dir = root.join(&base.name).join("runs");
+    while let Some(seed) = recorded_seed(&runs_dir.join(format!("run{:05}", all.len()))) {
+        if all.contains(&seed) {
+            break;
+        }
+        all.push(seed);
+    }
     for &s in seeds {
         if !all.contains(&s) {
             all.push(s);
@@ -144,6 +155,12 @@ pub fn plain_selection(
         .filter(|r| seeds.contains(&r.seed))
         .collect();
     (whole, runs)
+}
+
+/// The seed a run directory's summary records (None when there is no readable summary).
+fn recorded_seed(dir: &Path) -> Option<u64> {
+    let df = read_frame(&dir.join("summary.parquet")).ok()?;
+    df.column("seed").ok()?.u64().ok()?.get(0)
 }
 
 /// A scenario as TOML with its seeds left out: what two invocations' scenarios must share for

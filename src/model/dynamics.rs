@@ -97,7 +97,9 @@ impl Network {
     /// r^I_k = φ(u^I_k).
     pub(crate) fn int_rates(&self, y: &[f64], ws: &mut Workspace, k: usize) {
         let u = &y[self.layout.u_int[k].range()];
-        self.config.phi.phi_slice(1.0, u, flat_ws_mut(&mut ws.r_int[k]));
+        self.config
+            .phi
+            .phi_slice(1.0, u, flat_ws_mut(&mut ws.r_int[k]));
     }
 
     /// Eq. 3: v_B,k = W^PP_{k,k−1} r_{k−1} (+ b_k), in row-vector form r W^T.

@@ -4,10 +4,13 @@
 //! "reproduced" when |ours − paper| ≤ max(2 sd over seeds, the paper's stated spread)).
 
 pub mod data;
+pub mod diagnostics;
 mod error;
 pub mod page;
 mod pages;
 pub mod plot;
+
+pub use diagnostics::{DIAGNOSTICS, diagnostic};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -190,63 +193,6 @@ th{background:#f3f3f3}pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-si
 figure{margin:1.5em 0}figcaption{color:#555;font-size:90%}img{max-width:100%;border:1px solid #eee}\
 .fig-row{display:flex;gap:1em;align-items:flex-start}.fig-row figure{flex:1 1 0;min-width:0;margin:.5em 0;position:relative}\
 .diag{background:#fff6d5;border-left:4px solid #c90;padding:.6em 1em}.panel-label{display:block;width:max-content;font-weight:bold;background:#222;color:#fff;padding:1px 6px;margin-bottom:2px;font-size:90%}";
-
-/// The pages that are diagnostic screens, not headline studies, with what each was for: the
-/// page says so at its top and the index lists them apart.
-pub const DIAGNOSTICS: [(&str, &str); 11] = [
-    (
-        "mnist_fa",
-        "the feedback-alignment and random-feedback settings screened for the MNIST study (one seed each)",
-    ),
-    (
-        "mnist_long",
-        "the microcircuit trained for 50 epochs, to see whether longer training closes the gap to the paper",
-    ),
-    (
-        "mnist_tracking",
-        "the interneuron-rescaling and top-down-gain settings screened for the MNIST study (2 epochs each)",
-    ),
-    (
-        "fashion_screen",
-        "the microcircuit's settings screened on Fashion-MNIST's validation set (rate decay, hidden→hidden rate; 3 seeds each)",
-    ),
-    (
-        "fashion_seeds",
-        "the Fashion-MNIST study's microcircuit and frozen control on two more seeds (4, 5), against the study's one miss",
-    ),
-    (
-        "mnist_screen",
-        "the microcircuit's hidden→hidden rate screened on MNIST's validation set (2× and 4× faster; 3 seeds each), with fashion_screen the two halves of one rule",
-    ),
-    (
-        "fashion_frozen",
-        "backprop and feedback alignment on Fashion-MNIST with the hidden→hidden weights frozen: what learning them is worth to each",
-    ),
-    (
-        "mnist_solvers",
-        "the two-pass steady state against the iterated fixed point on 3,000 images",
-    ),
-    (
-        "mnist_short",
-        "the MNIST study reduced to minutes (what `make test` checks end to end)",
-    ),
-    (
-        "disinhibition_short",
-        "the disinhibition study reduced to minutes (what `make test` checks end to end)",
-    ),
-    (
-        "disinhibition_3epochs",
-        "the disinhibition study with 3 epochs of phase-1 training instead of 1 (the trade-off its scenario describes)",
-    ),
-];
-
-/// What diagnostic screen `name` is for, or None for a headline study.
-pub fn diagnostic(name: &str) -> Option<&'static str> {
-    DIAGNOSTICS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, why)| *why)
-}
 
 /// The banner of a diagnostic screen's page: what it is for and its commits.
 fn diagnostic_banner(name: &str, commits: &[String]) -> String {

@@ -414,9 +414,20 @@ fn a_plain_scenarios_seeds_run_apart_keep_their_indices_and_merge_into_one_summa
     assert_eq!(go(Some(&[8])), (vec![(3, 8)], vec![1, 2, 7, 8]));
     // Without --seeds the runs and the summary are the file's.
     assert_eq!(go(None), (vec![(0, 1), (1, 2)], vec![1, 2]));
-    // A saved scenario.toml this version cannot read carries no extra seeds over.
+    // A new seed after that plain run: the saved scenario.toml lists only the file's seeds
+    // now, but the extra seeds' directories keep their indices (7 and 8 are not recomputed,
+    // nor overwritten by 9) and join the summary again.
+    let seed7 = dir.join("target_learning/runs/run00002/summary.parquet");
+    let written7 = std::fs::metadata(&seed7).unwrap().modified().unwrap();
+    assert_eq!(go(Some(&[9])), (vec![(4, 9)], vec![1, 2, 7, 8, 9]));
+    assert_eq!(
+        std::fs::metadata(&seed7).unwrap().modified().unwrap(),
+        written7
+    );
+    // A saved scenario.toml this version cannot read carries no extra seeds over; the
+    // directories still hold their seeds' indices.
     let saved = dir.join("target_learning/scenario.toml");
     std::fs::write(&saved, "seeds = [1, 2, 7]\nsede = 4\n").unwrap();
-    assert_eq!(go(Some(&[9])), (vec![(2, 9)], vec![1, 2, 9]));
+    assert_eq!(go(Some(&[10])), (vec![(5, 10)], vec![1, 2, 7, 8, 9, 10]));
     std::fs::remove_dir_all(&dir).ok();
 }

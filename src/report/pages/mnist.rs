@@ -656,7 +656,7 @@ pub(super) fn mnist(inputs: &Inputs) -> ReportResult<Page> {
     );
     let has = |v: &str| curves.test.iter().any(|l| l.name == v);
     let fig3b = (paper_applies
-        && crate::report::diagnostic(&inputs.scenario.name).is_none()
+        && crate::report::diagnostics::diagnostic(&inputs.scenario.name).is_none()
         && has("microcircuit")
         && has("backprop"))
     .then(|| fig_3b(&curves.test));
