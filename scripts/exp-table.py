@@ -7,7 +7,8 @@ For k = 0 … 127, with H_k the double nearest 2^(k/128) and T_k the double near
     tab[2k + 1] = bits(H_k) − k · 2^45
 glibc 2.36's libm holds exactly these 256 words (checked against its .rodata); the test
 `libm_exp::tests::the_table_is_two_to_the_k_over_128` checks them against f64 arithmetic.
-Usage: python3 scripts/exp-table.py > /tmp/table.rs, then paste over the table.
+Usage: python3 scripts/exp-table.py > /tmp/table.rs, then paste over the table (kept four words
+a line by its #[rustfmt::skip]).
 """
 import struct
 from decimal import Decimal, getcontext
