@@ -222,7 +222,8 @@ fn fixed_color(name: &str) -> Option<RGBColor> {
         .unwrap_or("")
         .to_ascii_lowercase();
     let i = match key.as_str() {
-        "microcircuit" | "euler" => 0,
+        // "two_pass": the microcircuit's two-pass learner (mnist_dynamics, mnist_solvers).
+        "microcircuit" | "two_pass" | "euler" => 0,
         "backprop" | "rk4" => 1,
         "frozen_hidden" | "exponential_euler" => 2,
         "feedback_alignment" | "dopri5" => 3,
@@ -997,6 +998,8 @@ mod tests {
         let looks = looks(&chart);
         let learners = [fixed_color("single_layer"), fixed_color("microcircuit")];
         assert_eq!(learners, [Some(PALETTE[4]), Some(PALETTE[0])]);
+        // The microcircuit's two-pass learner is drawn as the microcircuit.
+        assert_eq!(fixed_color("two_pass, layer 2"), learners[1]);
         assert_eq!([looks[0].color, looks[1].color], [PALETTE[4], PALETTE[0]]);
         // The six unnamed curves: the other six colours of the palette, in its order.
         let others: Vec<RGBColor> = looks[2..].iter().map(|l| l.color).collect();
