@@ -9,6 +9,7 @@ mod error;
 pub mod page;
 mod pages;
 pub mod plot;
+pub mod typeset;
 
 pub use diagnostics::{DIAGNOSTICS, diagnostic};
 

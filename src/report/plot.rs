@@ -7,6 +7,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::error::{ReportError, ReportResult};
+use super::typeset::scripts;
 
 /// One curve.
 #[derive(Clone, Debug)]
@@ -678,6 +679,15 @@ where
 /// legend's column when the chart has named curves.
 pub fn render(chart: &Chart, dir: &Path) -> ReportResult<()> {
     register_font();
+    // Titles, axis labels and curve names with their sub- and superscripts typeset.
+    let mut typeset = chart.clone();
+    typeset.title = scripts(&chart.title);
+    typeset.x_label = scripts(&chart.x_label);
+    typeset.y_label = scripts(&chart.y_label);
+    for line in &mut typeset.lines {
+        line.name = scripts(&line.name);
+    }
+    let chart = &typeset;
     std::fs::create_dir_all(dir)?;
     let png = dir.join(format!("{}.png", chart.stem));
     let svg = dir.join(format!("{}.svg", chart.stem));
@@ -823,6 +833,11 @@ where
 /// Writes `<dir>/<stem>.png` and `<dir>/<stem>.svg` of a heatmap.
 pub fn render_heatmap(h: &Heatmap, dir: &Path) -> ReportResult<()> {
     register_font();
+    let mut typeset = h.clone();
+    typeset.title = scripts(&h.title);
+    typeset.x_label = scripts(&h.x_label);
+    typeset.y_label = scripts(&h.y_label);
+    let h = &typeset;
     std::fs::create_dir_all(dir)?;
     let png = dir.join(format!("{}.png", h.stem));
     let svg = dir.join(format!("{}.svg", h.stem));
