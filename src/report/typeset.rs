@@ -5,22 +5,25 @@
 //! script form ("‖·‖_F") is left as written, and so are names with underscores
 //! ("frozen_hidden").
 
-/// The superscript form of `c`, if Unicode has one that DejaVu Sans draws.
-fn sup(c: char) -> Option<char> {
-    const FROM: &str = "ABDEGHIJKLMNOPRTUVW0123456789+−-abcdefghijklmnoprstuvwxyz";
-    const TO: &str = "ᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ";
-    FROM.chars()
-        .position(|f| f == c)
-        .and_then(|i| TO.chars().nth(i))
-}
+/// Characters with a superscript form, and those forms, in order.
+const SUP: (&str, &str) = (
+    "ABDEGHIJKLMNOPRTUVW0123456789+−-abcdefghijklmnoprstuvwxyz",
+    "ᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂ⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻ",
+);
 
-/// The subscript form of `c` (a comma stays a comma).
-fn sub(c: char) -> Option<char> {
-    const FROM: &str = "0123456789+−-=()aehijklmnoprstuvx,";
-    const TO: &str = "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ,";
-    FROM.chars()
+/// The same for subscripts (a comma stays a comma).
+const SUB: (&str, &str) = (
+    "0123456789+−-=()aehijklmnoprstuvx,",
+    "₀₁₂₃₄₅₆₇₈₉₊₋₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ,",
+);
+
+/// The script form of `c` in `table` ([`SUP`] or [`SUB`]), if Unicode has one that DejaVu
+/// Sans draws.
+fn script(table: (&str, &str), c: char) -> Option<char> {
+    let (from, to) = table;
+    from.chars()
         .position(|f| f == c)
-        .and_then(|i| TO.chars().nth(i))
+        .and_then(|i| to.chars().nth(i))
 }
 
 /// `text` with its script groups typeset: `^{…}` and `_{…}`; `^` followed by letters and
@@ -57,11 +60,11 @@ pub fn scripts(text: &str) -> String {
                     (Vec::new(), i)
                 }
             };
-            let map = if mark == '^' { sup } else { sub };
+            let table = if mark == '^' { SUP } else { SUB };
             let typeset: Option<String> = if group.is_empty() {
                 None
             } else {
-                group.iter().map(|&x| map(x)).collect()
+                group.iter().map(|&x| script(table, x)).collect()
             };
             if let Some(t) = typeset {
                 out.push_str(&t);
