@@ -679,15 +679,24 @@ where
 /// legend's column when the chart has named curves.
 pub fn render(chart: &Chart, dir: &Path) -> ReportResult<()> {
     register_font();
-    // Titles, axis labels and curve names with their sub- and superscripts typeset.
-    let mut typeset = chart.clone();
-    typeset.title = scripts(&chart.title);
-    typeset.x_label = scripts(&chart.x_label);
-    typeset.y_label = scripts(&chart.y_label);
-    for line in &mut typeset.lines {
-        line.name = scripts(&line.name);
-    }
-    let chart = &typeset;
+    // Titles, axis labels and curve names with their sub- and superscripts typeset; the
+    // chart (its points too) is copied only when one of them changes.
+    let names = || {
+        [&chart.title, &chart.x_label, &chart.y_label]
+            .into_iter()
+            .chain(chart.lines.iter().map(|l| &l.name))
+    };
+    let typeset = names().any(|t| scripts(t) != *t).then(|| {
+        let mut c = chart.clone();
+        c.title = scripts(&chart.title);
+        c.x_label = scripts(&chart.x_label);
+        c.y_label = scripts(&chart.y_label);
+        for line in &mut c.lines {
+            line.name = scripts(&line.name);
+        }
+        c
+    });
+    let chart = typeset.as_ref().unwrap_or(chart);
     std::fs::create_dir_all(dir)?;
     let png = dir.join(format!("{}.png", chart.stem));
     let svg = dir.join(format!("{}.svg", chart.stem));
