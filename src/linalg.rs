@@ -47,6 +47,9 @@ pub const NN_ROWS: usize = 11;
 /// m·n·k = 10⁶ and its blocked driver above; [`gemm_nn`] reproduces the blocked one.
 pub const NN_BLOCKED: usize = 1_000_000;
 
+mod rank_update;
+pub use rank_update::{matches_blas, update_then_products};
+
 const CBLAS_ROW_MAJOR: i32 = 101;
 const CBLAS_NO_TRANS: i32 = 111;
 const CBLAS_TRANS: i32 = 112;

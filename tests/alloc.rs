@@ -146,6 +146,32 @@ fn two_pass_minibatches_allocate_nothing() {
     assert_ne!(w0, state.y, "the minibatches must have learnt");
 }
 
+/// The same with the weight changes held to the next upward pass (`TwoPass::holding`): a
+/// 784-wide input makes W^PP_{1,0} large enough to be held where the check passes.
+#[test]
+fn held_two_pass_minibatches_allocate_nothing() {
+    let batch = 10;
+    let (net, mut state) = plastic_network(&[784, 500, 30, 10], batch, 0.0);
+    let input = uniform(batch, 784, 4);
+    let target = uniform(batch, 10, 5);
+    let drive = Drive::nudged(input.view(), target.view());
+    let mut two_pass = TwoPass::holding(&net);
+    if dendritic::linalg::isa() == dendritic::linalg::Isa::Avx512 {
+        assert!(two_pass.held_groups() >= 1, "W^PP_{{1,0}} is held");
+    }
+    let eta = vec![0.01; net.layout.synapses.len()];
+    two_pass.passes(&net, &mut state, &drive);
+    two_pass.apply_plasticity(&net, &mut state, &eta);
+    let before = allocations();
+    for _ in 0..10 {
+        two_pass.passes(&net, &mut state, &drive);
+        two_pass.apply_plasticity(&net, &mut state, &eta);
+    }
+    two_pass.flush(&net, &mut state);
+    let count = allocations() - before;
+    assert_eq!(count, 0, "{count} allocations in 10 held two-pass minibatches");
+}
+
 #[test]
 fn the_counter_counts() {
     let before = allocations();

@@ -83,7 +83,7 @@ impl Learner for BackpropLearner {
 
     /// The feed-forward weights `ff_w_k` (n_k × n_{k−1}), biases `ff_b_k`, feedback matrices
     /// `ff_feedback_k` and the (decayed) rates `eta_backprop`: plain SGD keeps no other state.
-    fn checkpoint(&self) -> Option<BTreeMap<String, NpyArray>> {
+    fn checkpoint(&mut self) -> Option<BTreeMap<String, NpyArray>> {
         let mut out = BTreeMap::new();
         let matrix = |m: &Array2<f64>| NpyArray {
             shape: vec![m.nrows(), m.ncols()],
@@ -136,7 +136,7 @@ impl Learner for BackpropLearner {
         take("eta_backprop", &mut self.eta)
     }
 
-    fn check(&self, epoch: f64) -> Result<(), LearnError> {
+    fn check(&mut self, epoch: f64) -> Result<(), LearnError> {
         for (k, w) in self.ff.w.iter().enumerate() {
             if w.iter().any(|v| !v.is_finite()) {
                 return Err(LearnError::Diverged(format!(

@@ -109,7 +109,7 @@ impl Learner for DynamicsLearner {
         self.inner.error_percent(images, labels)
     }
 
-    fn check(&self, epoch: f64) -> Result<(), LearnError> {
+    fn check(&mut self, epoch: f64) -> Result<(), LearnError> {
         self.inner.check(epoch)
     }
 
@@ -132,7 +132,7 @@ impl Learner for DynamicsLearner {
     }
 
     fn probe(
-        &self,
+        &mut self,
         name: &str,
         epoch: f64,
         series: &mut TimeSeries,
@@ -143,7 +143,7 @@ impl Learner for DynamicsLearner {
 
     /// As the two-pass learner's, plus the learning rates (they decay per epoch) and the
     /// step count.
-    fn checkpoint(&self) -> Option<BTreeMap<String, NpyArray>> {
+    fn checkpoint(&mut self) -> Option<BTreeMap<String, NpyArray>> {
         let mut out = state_arrays(&self.net, &self.inner.state);
         let eta: Vec<f64> = self.net.layout.synapses.iter().map(|s| s.eta).collect();
         out.insert(

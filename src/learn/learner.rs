@@ -54,8 +54,9 @@ pub trait Learner {
     fn step(&mut self, x: &Array2<f64>, target: &Array2<f64>) -> Result<(), LearnError>;
     /// The percentage of `images` misclassified by the current weights.
     fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64;
-    /// An error when a weight or potential left the finite range (a diverging run).
-    fn check(&self, epoch: f64) -> Result<(), LearnError>;
+    /// An error when a weight or potential left the finite range (a diverging run). (`&mut`:
+    /// a learner may first add weight changes it held back, as the two-pass learner does.)
+    fn check(&mut self, epoch: f64) -> Result<(), LearnError>;
     /// Numbers of its own for the summary.
     fn report(&self, _summary: &mut SummaryRow) {}
     /// Multiplies every learning rate by `factor` (the per-epoch decay).
@@ -63,7 +64,7 @@ pub trait Learner {
     /// Quantities of its own recorded at every evaluation; `probe_set` holds fixed images and
     /// their target potentials to measure on, when the run has them.
     fn probe(
-        &self,
+        &mut self,
         _name: &str,
         _epoch: f64,
         _series: &mut TimeSeries,
@@ -72,7 +73,7 @@ pub trait Learner {
     }
     /// The arrays that restore the learner (weights, potentials, …), or None when it cannot
     /// be checkpointed.
-    fn checkpoint(&self) -> Option<BTreeMap<String, NpyArray>> {
+    fn checkpoint(&mut self) -> Option<BTreeMap<String, NpyArray>> {
         None
     }
     /// Restores what [`Learner::checkpoint`] saved.

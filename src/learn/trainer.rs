@@ -238,11 +238,11 @@ impl Trainer<'_> {
     }
 
     /// Writes the checkpoint, when the run has one.
-    fn save(&self) -> Result<(), LearnError> {
+    fn save(&mut self) -> Result<(), LearnError> {
         let Some(path) = &self.checkpoint else {
             return Ok(());
         };
-        save_checkpoint(path, self.learner.as_ref(), &self.ps, &self.batches)
+        save_checkpoint(path, self.learner.as_mut(), &self.ps, &self.batches)
             .map_err(LearnError::Checkpoint)
     }
 
@@ -362,7 +362,7 @@ impl Progress {
 
 pub(crate) fn save_checkpoint(
     path: &Path,
-    learner: &dyn Learner,
+    learner: &mut dyn Learner,
     progress: &Progress,
     batches: &Minibatches,
 ) -> Result<(), String> {

@@ -130,7 +130,13 @@ impl TwoPassLearner {
             settle,
             two_pass_u: vec![0.0; net.layout.n_potentials],
             shift: (0.0, 0),
-            two_pass: TwoPass::new(&net),
+            // The ideal interneurons read W^PP_{k+1,k} right after every update: nothing is
+            // held for them.
+            two_pass: if ideal_layers.is_empty() {
+                TwoPass::holding(&net)
+            } else {
+                TwoPass::new(&net)
+            },
             eval_state: eval.zero_state(),
             eval_ws: Workspace::new(&eval),
             eval,
@@ -147,9 +153,29 @@ impl TwoPassLearner {
 }
 
 impl TwoPassLearner {
-    /// The network being trained and its state.
-    pub fn network(&self) -> (&Network, &State) {
+    /// The network being trained and its state (every weight change made).
+    pub fn network(&mut self) -> (&Network, &State) {
+        self.flush();
         (&self.net, &self.state)
+    }
+
+    /// Adds the weight changes the two passes hold back (see [`TwoPass::holding`]): called
+    /// before anything but the next minibatch's passes reads the weights.
+    fn flush(&mut self) {
+        self.two_pass.flush(&self.net, &mut self.state);
+    }
+
+    /// How many synapse groups' changes are held back from one minibatch to the next upward
+    /// pass on this machine (0 where the check of [`crate::linalg::matches_blas`] fails).
+    pub fn held_groups(&self) -> usize {
+        self.two_pass.held_groups()
+    }
+
+    /// This learner adding every weight change at once (the plain path, for comparisons).
+    pub fn without_holding(mut self) -> Self {
+        self.flush();
+        self.two_pass = TwoPass::new(&self.net);
+        self
     }
 
     /// Sets the learning rate of every synapse group of `projection` to `eta` (as is, no
@@ -257,6 +283,7 @@ impl Learner for TwoPassLearner {
     /// The free (no target) bottom-up prediction state, the exact steady state of a
     /// self-predicting network without a target; the class is the most active output.
     fn error_percent(&mut self, images: &Array2<f64>, labels: &[u8]) -> f64 {
+        self.flush();
         copy_parameters(&self.net, &self.state, &self.eval, &mut self.eval_state);
         let chunk = self.eval.batch();
         let n = self.eval.n_layers();
@@ -305,12 +332,13 @@ impl Learner for TwoPassLearner {
     /// `top_down_common_mode`; with a probe set the credit probes of every layer
     /// ([`super::probes::credit_probes`]).
     fn probe(
-        &self,
+        &mut self,
         name: &str,
         epoch: f64,
         series: &mut TimeSeries,
         probe_set: Option<(&Array2<f64>, &Array2<f64>)>,
     ) {
+        self.flush();
         if let Some((x, target)) = probe_set {
             for p in super::probes::credit_probes(&self.net, &self.state, x, target) {
                 let k = p.layer as i64;
@@ -364,7 +392,8 @@ impl Learner for TwoPassLearner {
         }
     }
 
-    fn check(&self, epoch: f64) -> Result<(), LearnError> {
+    fn check(&mut self, epoch: f64) -> Result<(), LearnError> {
+        self.flush();
         if let Some(i) = self.state.y.iter().position(|v| !v.is_finite()) {
             return Err(LearnError::Diverged(format!(
                 "the microcircuit diverged by epoch {epoch:.2}: entry {i} of the state is {}",
@@ -377,7 +406,8 @@ impl Learner for TwoPassLearner {
 
     /// Every weight matrix by name (`w_up_1`, …, as NumPy arrays n_post × n_pre) and the flat
     /// state vectors `y` and `p` the run resumes from.
-    fn checkpoint(&self) -> Option<BTreeMap<String, NpyArray>> {
+    fn checkpoint(&mut self) -> Option<BTreeMap<String, NpyArray>> {
+        self.flush();
         let mut out = state_arrays(&self.net, &self.state);
         out.insert("eta_two_pass".into(), f64_array(self.eta.clone()));
         if let Some(free) = &self.eta_free {
@@ -387,6 +417,8 @@ impl Learner for TwoPassLearner {
     }
 
     fn restore(&mut self, arrays: &BTreeMap<String, NpyArray>) -> Result<(), LearnError> {
+        // Whatever is held lands first: a checkpoint that cannot be read leaves every change.
+        self.flush();
         restore_state(&mut self.state, arrays)?;
         let rates = |k: &str, n: usize| match arrays.get(k).map(|a| &a.data) {
             Some(NpyData::F64(v)) if v.len() == n => Ok(v.clone()),

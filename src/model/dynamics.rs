@@ -4,6 +4,7 @@
 use crate::linalg::gemm;
 use ndarray::{Array2, ArrayView2, Axis, Zip};
 
+use super::deferred::Deferred;
 use super::layout::{Projection, Segment};
 use super::network::{Drive, Network, State, nudge};
 
@@ -112,8 +113,20 @@ impl Network {
             0.0,
             &mut ws.v_basal[k],
         );
-        if let Some(b) = &up.bias {
-            ws.v_basal[k] += &param(y, p, b);
+        self.add_bias(y, p, Projection::Up, k, &mut ws.v_basal[k]);
+    }
+
+    /// Adds the bias of `projection`'s group into layer k (if it has one) to `v`, every row.
+    pub(crate) fn add_bias(
+        &self,
+        y: &[f64],
+        p: &[f64],
+        projection: Projection,
+        k: usize,
+        v: &mut Array2<f64>,
+    ) {
+        if let Some(b) = &self.layout.synapses(projection, k).bias {
+            *v += &param(y, p, b);
         }
     }
 
@@ -148,9 +161,7 @@ impl Network {
             0.0,
             &mut ws.v_int[k],
         );
-        if let Some(b) = &ip.bias {
-            ws.v_int[k] += &param(y, p, b);
-        }
+        self.add_bias(y, p, Projection::Ip, k, &mut ws.v_int[k]);
     }
 
     /// Somatic derivatives du/dt (Eqs. 1–2 and the output equation of paper-spec §2.3) from the
@@ -379,6 +390,18 @@ impl Network {
     /// a rate per group in `layout.synapses` order. One GEMM per group accumulates straight
     /// into the weights: no allocation.
     pub fn apply_minibatch_plasticity(&self, state: &mut State, ws: &mut Workspace, eta: &[f64]) {
+        self.apply_minibatch_plasticity_held(state, ws, eta, None);
+    }
+
+    /// [`Network::apply_minibatch_plasticity`], holding in `held` the weight changes it has a
+    /// slot for (added by the next upward pass, see [`Deferred`]); biases change at once.
+    pub(crate) fn apply_minibatch_plasticity_held(
+        &self,
+        state: &mut State,
+        ws: &mut Workspace,
+        eta: &[f64],
+        mut held: Option<&mut Deferred>,
+    ) {
         self.post_factors(&state.y, &state.p, ws, true);
         let inv_b = 1.0 / self.batch() as f64;
         for (i, syn) in self.layout.synapses.iter().enumerate() {
@@ -388,7 +411,12 @@ impl Network {
             let pre = self.pre_rates(syn, ws);
             let e = &ws.post[i];
             let alpha = eta[i] * inv_b;
-            gemm(alpha, &e.t(), &pre, 1.0, &mut syn.w.view_mut(&mut state.y));
+            if !held
+                .as_deref_mut()
+                .is_some_and(|d| d.hold(i, alpha, e, &pre))
+            {
+                gemm(alpha, &e.t(), &pre, 1.0, &mut syn.w.view_mut(&mut state.y));
+            }
             if let Some(b) = syn.bias {
                 let mut bias = b.view_mut(&mut state.y);
                 for row in e.rows() {

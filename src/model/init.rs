@@ -5,6 +5,7 @@
 use ndarray::Zip;
 use serde::{Deserialize, Serialize};
 
+use super::deferred::Deferred;
 use super::dynamics::Workspace;
 use super::layout::Projection;
 use super::network::{Drive, Network, State, nudge};
@@ -252,6 +253,18 @@ impl Network {
     /// u^I_k = (1−λ_I) v̂^I_k + λ_I u^P_{k+1}; the input filter is set to the input.
     /// In a self-predicting network without a target this is the exact steady state.
     pub fn bottom_up_pass(&self, state: &mut State, drive: &Drive, ws: &mut Workspace) {
+        self.upward_pass(state, drive, ws, None);
+    }
+
+    /// [`Network::bottom_up_pass`], adding the weight changes `held` holds while computing the
+    /// dendrites through those weights (the same bits, see [`Deferred`]).
+    pub(crate) fn upward_pass(
+        &self,
+        state: &mut State,
+        drive: &Drive,
+        ws: &mut Workspace,
+        mut held: Option<&mut Deferred>,
+    ) {
         let l = &self.layout;
         let n = self.n_layers();
         let c = self.config.conductances;
@@ -260,7 +273,7 @@ impl Network {
         }
         self.input_rates(&state.y, drive, ws);
         for k in 1..=n {
-            self.basal(&state.y, &state.p, ws, k);
+            self.basal_held(state, ws, k, held.as_deref_mut());
             let mut u = l.u_pyr[k].view_mut(&mut state.y);
             match (k == n, drive.target) {
                 (true, Some(t)) => {
@@ -281,9 +294,13 @@ impl Network {
             self.pyr_rates(&state.y, ws, k);
         }
         for k in 1..n {
-            self.int_dendrite(&state.y, &state.p, ws, k);
+            self.int_dendrite_held(state, ws, k, held.as_deref_mut());
             self.settle_interneuron(state, ws, k);
         }
+        debug_assert!(
+            held.is_none_or(|d| !d.is_pending()),
+            "a held change outlived the pass"
+        );
     }
 
     /// Steady state of a soma with one dendrite (conductance g_x, potential v) and somatic

@@ -1,6 +1,7 @@
 //! The problem: the dendritic microcircuit's equations (paper-spec §1–4). Nothing here advances
 //! time; the methods in [`crate::solve`] do.
 
+pub mod deferred;
 pub mod dynamics;
 pub mod error;
 pub mod init;
@@ -11,6 +12,7 @@ pub mod params;
 pub mod reconstruction;
 pub mod transfer;
 
+pub use deferred::Deferred;
 pub use dynamics::Workspace;
 pub use error::ModelError;
 pub use init::{Initialisation, TopDown};

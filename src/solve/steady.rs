@@ -7,7 +7,7 @@ use ndarray_linalg::Solve;
 use serde::{Deserialize, Serialize};
 
 use super::method::{SolveError, refuse_noise};
-use crate::model::{Drive, Network, State, Workspace};
+use crate::model::{Deferred, Drive, Network, State, Workspace};
 
 /// The outcome of a converged (or, for two-pass, completed) steady-state solve.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -118,6 +118,9 @@ fn max_abs(x: &[f64]) -> f64 {
 pub struct TwoPass {
     ws: Workspace,
     du: Vec<f64>,
+    /// With [`TwoPass::holding`]: the weight changes of [`TwoPass::apply_plasticity`] held to
+    /// the next upward pass.
+    held: Option<Deferred>,
 }
 
 impl TwoPass {
@@ -126,12 +129,36 @@ impl TwoPass {
         TwoPass {
             ws: Workspace::new(net),
             du: vec![0.0; net.layout.n_potentials],
+            held: None,
+        }
+    }
+
+    /// The same, holding the weight changes of [`TwoPass::apply_plasticity`] that it can
+    /// (see [`Deferred`]) until the next [`TwoPass::passes`] adds them while reading those
+    /// weights. The same bits as [`TwoPass::new`]; the owner calls [`TwoPass::flush`] before
+    /// anything else reads or replaces the weights.
+    pub fn holding(net: &Network) -> Self {
+        TwoPass {
+            held: Some(Deferred::new(net)),
+            ..TwoPass::new(net)
+        }
+    }
+
+    /// How many synapse groups' changes can be held (0 unless [`TwoPass::holding`]).
+    pub fn held_groups(&self) -> usize {
+        self.held.as_ref().map_or(0, Deferred::slots)
+    }
+
+    /// Adds every held weight change to `state`.
+    pub fn flush(&mut self, net: &Network, state: &mut State) {
+        if let Some(d) = &mut self.held {
+            d.flush(net, state);
         }
     }
 
     /// The two passes without measuring the residual (the MNIST hot path).
     pub fn passes(&mut self, net: &Network, state: &mut State, drive: &Drive) {
-        net.bottom_up_pass(state, drive, &mut self.ws);
+        net.upward_pass(state, drive, &mut self.ws, self.held.as_mut());
         if drive.target.is_none() {
             return;
         }
@@ -168,8 +195,9 @@ impl TwoPass {
     /// The MNIST learner's weight changes after [`TwoPass::passes`] (paper-spec §6.4):
     /// [`Network::apply_minibatch_plasticity`] on the two passes' rates and dendrites, so the
     /// prediction terms v̂_B,k and v̂^I_k are those of the upward (bottom-up) pass.
+    /// With [`TwoPass::holding`], the changes it can hold are added by the next passes.
     pub fn apply_plasticity(&mut self, net: &Network, state: &mut State, eta: &[f64]) {
-        net.apply_minibatch_plasticity(state, &mut self.ws, eta);
+        net.apply_minibatch_plasticity_held(state, &mut self.ws, eta, self.held.as_mut());
     }
 }
 

@@ -588,3 +588,100 @@ fn credit_probes_see_a_self_predicting_transposed_network_as_backprop() {
         off[0]
     );
 }
+
+/// A two-pass learner on the MNIST study's network (784-500-500-10, batch 10, transposed ×10
+/// top-down weights, tracking interneurons, presynaptic normalisation), seeds fixed.
+fn mnist_sized_learner() -> dendritic::TwoPassLearner {
+    use dendritic::model::{Initialisation, TopDown};
+    use dendritic::rng::Rng;
+    let training: Training = toml::from_str(
+        "epochs = 1\nbatch = 10\ninterneuron_rescaling = \"tracking\"\nrate_normalization = \"presynaptic\"",
+    )
+    .expect("settings");
+    let mut config = NetworkConfig::new(&[784, 500, 500, 10]);
+    config.bias = true;
+    config.conductances.g_a = 0.8;
+    config.conductances.g_som = 1.0;
+    config.plasticity.eta_up = vec![4.4, 0.4, 3.0];
+    config.plasticity.eta_ip = vec![0.4, 3.0];
+    let net = Network::new(config, 10).expect("network");
+    let mut state = net.zero_state();
+    let init = Initialisation {
+        scale_up: 0.3,
+        scale_down: 0.3,
+        bias_offset: -2.0,
+        top_down: TopDown::Transpose,
+        transpose_gain: 10.0,
+        self_predicting: true,
+        ..Initialisation::default()
+    };
+    net.initialise(&mut state, &init, &mut Rng::new(2));
+    dendritic::TwoPassLearner::new(net, state, &training, 0.1, 3).expect("learner")
+}
+
+/// Holding each minibatch's change of W^PP_{k,k−1} and W^IP_{k,k} to the next upward pass
+/// (where it is added while those weights are read, `model::Deferred`) gives the same bits as
+/// adding it at once: the MNIST study's network and minibatch size, 60 minibatches cycling
+/// through 7 different ones, a checkpoint taken and an evaluation made in between (both add
+/// what is held first). On a machine where the shapes fail the check nothing is held, and the
+/// comparison holds trivially (the count says which ran).
+#[test]
+fn held_weight_changes_give_the_bits_of_changes_made_at_once() {
+    use dendritic::Learner;
+    use dendritic::rng::Rng;
+    let mut held = mnist_sized_learner();
+    let mut plain = mnist_sized_learner().without_holding();
+    assert_eq!(plain.held_groups(), 0);
+    let isa = dendritic::linalg::isa();
+    let core = dendritic::linalg::blas_core().to_lowercase();
+    if isa == dendritic::linalg::Isa::Avx512
+        && (core.contains("cooperlake") || core.contains("skylakex"))
+    {
+        // W^PP_{1,0} (500 × 784), W^PP_{2,1} and W^IP_{1,1} (500 × 500); the 10 × 500 groups
+        // go to OpenBLAS's small-matrix kernel, which sums otherwise.
+        assert_eq!(held.held_groups(), 3);
+    }
+    let mut rng = Rng::new(5);
+    let xs: Vec<Array2<f64>> = (0..7)
+        .map(|_| Array2::from_shape_fn((10, 784), |_| rng.uniform()))
+        .collect();
+    let ts: Vec<Array2<f64>> = (0..7)
+        .map(|i| {
+            Array2::from_shape_fn((10, 10), |(s, j)| if j == (i + s) % 10 { 0.8 } else { 0.1 })
+        })
+        .collect();
+    let bits = |l: &mut dendritic::TwoPassLearner| -> Vec<u64> {
+        l.network().1.y.iter().map(|v| v.to_bits()).collect()
+    };
+    for q in 0..60 {
+        held.step(&xs[q % 7], &ts[q % 7]).expect("step");
+        plain.step(&xs[q % 7], &ts[q % 7]).expect("step");
+        for k in 0..=3 {
+            let same = held
+                .rates(k)
+                .iter()
+                .zip(plain.rates(k).iter())
+                .all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "minibatch {q}: r_{k} differs");
+        }
+        if q == 20 {
+            let (a, b) = (
+                held.checkpoint().expect("arrays"),
+                plain.checkpoint().expect("arrays"),
+            );
+            assert!(a == b, "the checkpoints differ");
+        }
+        if q == 40 {
+            let labels = [3u8; 10];
+            let (a, b) = (
+                held.error_percent(&xs[0], &labels),
+                plain.error_percent(&xs[0], &labels),
+            );
+            assert_eq!(a.to_bits(), b.to_bits());
+        }
+    }
+    assert!(
+        bits(&mut held) == bits(&mut plain),
+        "the final states differ"
+    );
+}

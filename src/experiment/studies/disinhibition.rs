@@ -477,7 +477,7 @@ fn restore(st: &mut Training1, path: &Path) -> Result<(), String> {
 }
 
 /// Writes phase 1's checkpoint.
-fn save(st: &Training1, path: &Path) -> Result<(), String> {
+fn save(st: &mut Training1, path: &Path) -> Result<(), String> {
     let mut arrays = st
         .mc
         .checkpoint()

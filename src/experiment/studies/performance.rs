@@ -236,8 +236,9 @@ fn epoch_bench(perf: &Performance, variant: &str, seed: u64) -> Result<EpochBenc
     })
 }
 
-/// Seconds of one training epoch (the learner's steps only; shuffling, filling the minibatches
-/// and the final check excluded).
+/// Seconds of one training epoch: the learner's steps and its final check, which adds the
+/// weight change the two-pass learner holds back from the last minibatch (shuffling and
+/// filling the minibatches excluded).
 fn timed_epoch(
     bench: &mut EpochBench,
     batches: &mut Minibatches,
@@ -257,11 +258,12 @@ fn timed_epoch(
             })?;
         t += t0.elapsed().as_secs_f64();
     }
+    let t0 = Instant::now();
     bench
         .learner
         .check(0.0)
         .map_err(|source| RunError::Learn { seed, source })?;
-    Ok(t)
+    Ok(t + t0.elapsed().as_secs_f64())
 }
 
 /// The training epochs of the MNIST scenario's `microcircuit` (two-pass) and `backprop`
