@@ -131,20 +131,20 @@ fn matches_on(n: usize, k: usize, b: usize, m: usize, triple: Option<[usize; 3]>
             })
             .collect()
     };
-    let (mut w0, mut e, mut p, x) = (draw(n * k), draw(b * n), draw(b * k), draw(m * k));
-    if let Some([a, c, d]) = triple {
-        w0.fill(0.0);
-        p.fill(1.0);
-        for (s, row) in e.chunks_mut(n).enumerate() {
-            let q = match s {
+    let (w0, e, p) = match triple {
+        None => (draw(n * k), draw(b * n), draw(b * k)),
+        Some([a, c, d]) => {
+            let q = |s: usize| match s {
                 _ if s == a => 1.0,
                 _ if s == c => (-60.0_f64).exp2(),
                 _ if s == d => -1.0,
                 _ => 0.0,
             };
-            row.fill(q);
+            let e = (0..b * n).map(|i| q(i / n)).collect();
+            (vec![0.0; n * k], e, vec![1.0; b * k])
         }
-    }
+    };
+    let x = draw(m * k);
     let alpha = 1e-3 / b as f64;
     fn view(v: &[f64], r: usize, c: usize) -> ArrayView2<'_, f64> {
         ArrayView2::from_shape((r, c), v).expect("shape")
