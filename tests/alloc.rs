@@ -169,7 +169,10 @@ fn held_two_pass_minibatches_allocate_nothing() {
     }
     two_pass.flush(&net, &mut state);
     let count = allocations() - before;
-    assert_eq!(count, 0, "{count} allocations in 10 held two-pass minibatches");
+    assert_eq!(
+        count, 0,
+        "{count} allocations in 10 held two-pass minibatches"
+    );
 }
 
 #[test]

@@ -468,6 +468,62 @@ impl Network {
     }
 }
 
+impl Network {
+    /// The index in `layout.synapses` of the group of `projection` into layer `k`.
+    pub(crate) fn synapse_index(&self, projection: Projection, k: usize) -> usize {
+        self.layout
+            .synapses
+            .iter()
+            .position(|s| s.projection == projection && s.layer == k)
+            .unwrap_or_else(|| panic!("no {} into layer {k}", projection.name()))
+    }
+
+    /// Eq. 3's product W^PP_{k,k−1} r_{k−1} into `ws.v_basal[k]` (then its bias), adding a
+    /// held change of those weights first when `held` has one.
+    pub(crate) fn basal_held(
+        &self,
+        state: &mut State,
+        ws: &mut Workspace,
+        k: usize,
+        held: Option<&mut Deferred>,
+    ) {
+        let i = self.synapse_index(Projection::Up, k);
+        let fused = held.is_some_and(|d| {
+            d.product(
+                self,
+                &mut state.y,
+                i,
+                &ws.r[k - 1].view(),
+                &mut ws.v_basal[k],
+            )
+        });
+        if fused {
+            self.add_bias(&state.y, &state.p, Projection::Up, k, &mut ws.v_basal[k]);
+        } else {
+            self.basal(&state.y, &state.p, ws, k);
+        }
+    }
+
+    /// Eq. 5's product W^IP_{k,k} r_k into `ws.v_int[k]` (then its bias), adding a held change
+    /// of those weights first when `held` has one.
+    pub(crate) fn int_dendrite_held(
+        &self,
+        state: &mut State,
+        ws: &mut Workspace,
+        k: usize,
+        held: Option<&mut Deferred>,
+    ) {
+        let i = self.synapse_index(Projection::Ip, k);
+        let fused = held
+            .is_some_and(|d| d.product(self, &mut state.y, i, &ws.r[k].view(), &mut ws.v_int[k]));
+        if fused {
+            self.add_bias(&state.y, &state.p, Projection::Ip, k, &mut ws.v_int[k]);
+        } else {
+            self.int_dendrite(&state.y, &state.p, ws, k);
+        }
+    }
+}
+
 /// A workspace array as a flat row-major slice.
 pub(crate) fn flat_ws(a: &ndarray::Array2<f64>) -> &[f64] {
     a.as_slice().expect("workspace arrays are standard")
