@@ -48,7 +48,7 @@ pub const NN_ROWS: usize = 11;
 pub const NN_BLOCKED: usize = 1_000_000;
 
 mod rank_update;
-pub use rank_update::{matches_blas, update_then_products};
+pub use rank_update::{RankUpdate, matches_blas, update_then_products};
 
 const CBLAS_ROW_MAJOR: i32 = 101;
 const CBLAS_NO_TRANS: i32 = 111;

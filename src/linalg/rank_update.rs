@@ -20,24 +20,31 @@ use ndarray::{ArrayView2, ArrayViewMut2, s};
 
 use super::{Isa, gemm, isa};
 
-/// w (n × k, row-major) ← w + α eᵀ p, then c (m × n) = x wᵀ, for e (b × n) and p (b × k)
-/// row-major, x (m × k). AVX-512 only: call it for shapes that passed [`matches_blas`].
-#[allow(
-    clippy::too_many_arguments,
-    reason = "a BLAS-style kernel: the update's three matrices, then the product's two"
-)]
+/// A rank-b change α eᵀ P of an n × k weight matrix: e (b × n) and P (b × k) row-major.
+#[derive(Clone, Copy, Debug)]
+pub struct RankUpdate<'a> {
+    /// α (η / b for a minibatch).
+    pub alpha: f64,
+    /// The post-synaptic factors, b × n.
+    pub e: &'a [f64],
+    /// The presynaptic rates, b × k.
+    pub p: &'a [f64],
+    /// b, the batch.
+    pub b: usize,
+}
+
+/// w (n × k, row-major) ← w + α eᵀ P, then c (m × n) = x wᵀ for x (m × k). AVX-512 only:
+/// call it for shapes that passed [`matches_blas`].
 pub fn update_then_products(
-    alpha: f64,
-    e: &[f64],
-    p: &[f64],
-    b: usize,
+    u: RankUpdate,
     w: &mut [f64],
     (n, k): (usize, usize),
     x: &ArrayView2<f64>,
     c: &mut ArrayViewMut2<f64>,
 ) {
+    let b = u.b;
     assert!(
-        e.len() == b * n && p.len() == b * k && w.len() == n * k && x.ncols() == k,
+        u.e.len() == b * n && u.p.len() == b * k && w.len() == n * k && x.ncols() == k,
         "update_then_products: shapes"
     );
     assert!(
@@ -49,7 +56,7 @@ pub fn update_then_products(
     while i0 < n {
         let rows = (n - i0).min(4);
         // SAFETY: shapes checked above, rows i0 .. i0 + rows < n; AVX-512 and FMA detected.
-        unsafe { x86::update_rows_512(alpha, e, p, b, w, (n, k), i0, rows) };
+        unsafe { x86::update_rows_512(u, w, (n, k), i0, rows) };
         let block =
             ArrayView2::from_shape((rows, k), &w[i0 * k..(i0 + rows) * k]).expect("rows of w");
         gemm(
@@ -157,10 +164,12 @@ fn matches_on(n: usize, k: usize, b: usize, m: usize, triple: Option<[usize; 3]>
     let mut w_fused = w0;
     let mut c_fused = ndarray::Array2::zeros((m, n));
     update_then_products(
-        alpha,
-        &e,
-        &p,
-        b,
+        RankUpdate {
+            alpha,
+            e: &e,
+            p: &p,
+            b,
+        },
         &mut w_fused,
         (n, k),
         &xv,
@@ -214,20 +223,14 @@ mod x86 {
     /// next four rows into the second-level cache; the leftover columns (and a block of fewer
     /// rows) element by element.
     #[target_feature(enable = "avx512f,fma")]
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the update's three matrices and the rows to do"
-    )]
     pub unsafe fn update_rows_512(
-        alpha: f64,
-        e: &[f64],
-        p: &[f64],
-        b: usize,
+        u: super::RankUpdate,
         w: &mut [f64],
         (n, k): (usize, usize),
         i0: usize,
         rows: usize,
     ) {
+        let super::RankUpdate { alpha, e, p, b } = u;
         let k16 = k / 16 * 16;
         let av = _mm512_set1_pd(alpha);
         let wp = w.as_mut_ptr().add(i0 * k);
@@ -276,12 +279,8 @@ mod x86 {
 
 #[cfg(not(target_arch = "x86_64"))]
 mod x86 {
-    #[allow(clippy::too_many_arguments, reason = "see the x86-64 version")]
     pub unsafe fn update_rows_512(
-        _: f64,
-        _: &[f64],
-        _: &[f64],
-        _: usize,
+        _: super::RankUpdate,
         _: &mut [f64],
         _: (usize, usize),
         _: usize,

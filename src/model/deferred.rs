@@ -7,7 +7,7 @@ use ndarray::{Array2, ArrayView2};
 
 use super::layout::Projection;
 use super::network::{Network, State};
-use crate::linalg::{matches_blas, update_then_products};
+use crate::linalg::{RankUpdate, matches_blas, update_then_products};
 
 /// The held changes, one slot per synapse group (in `layout.synapses` order).
 ///
@@ -100,11 +100,14 @@ impl Deferred {
             return false;
         }
         let w = net.layout.synapses[i].w;
+        let update = RankUpdate {
+            alpha: h.alpha,
+            e: h.e.as_slice().expect("standard"),
+            p: h.pre.as_slice().expect("standard"),
+            b: h.e.nrows(),
+        };
         update_then_products(
-            h.alpha,
-            h.e.as_slice().expect("standard"),
-            h.pre.as_slice().expect("standard"),
-            h.e.nrows(),
+            update,
             &mut y[w.range()],
             (w.rows, w.cols),
             x,
