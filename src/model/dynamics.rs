@@ -478,46 +478,28 @@ impl Network {
             .unwrap_or_else(|| panic!("no {} into layer {k}", projection.name()))
     }
 
-    /// Eq. 3's product W^PP_{k,k−1} r_{k−1} into `ws.v_basal[k]` (then its bias), adding a
-    /// held change of those weights first when `held` has one.
-    pub(crate) fn basal_held(
+    /// The dendrite through a group the upward pass reads, adding a held change of its weights
+    /// first when `held` has one: Eq. 3 (`Projection::Up`, W^PP_{k,k−1} r_{k−1} into
+    /// `ws.v_basal[k]`) or Eq. 5 (`Projection::Ip`, W^IP_{k,k} r_k into `ws.v_int[k]`), bias
+    /// included.
+    pub(crate) fn upward_dendrite(
         &self,
         state: &mut State,
         ws: &mut Workspace,
+        projection: Projection,
         k: usize,
         held: Option<&mut Deferred>,
     ) {
-        let i = self.synapse_index(Projection::Up, k);
-        let fused = held.is_some_and(|d| {
-            d.product(
-                self,
-                &mut state.y,
-                i,
-                &ws.r[k - 1].view(),
-                &mut ws.v_basal[k],
-            )
-        });
-        if fused {
-            self.add_bias(&state.y, &state.p, Projection::Up, k, &mut ws.v_basal[k]);
-        } else {
+        let i = self.synapse_index(projection, k);
+        let (x, out) = match projection {
+            Projection::Up => (&ws.r[k - 1], &mut ws.v_basal[k]),
+            Projection::Ip => (&ws.r[k], &mut ws.v_int[k]),
+            _ => unreachable!("the upward pass reads W^PP_{{k,k−1}} and W^IP_{{k,k}} only"),
+        };
+        if held.is_some_and(|d| d.product(self, &mut state.y, i, &x.view(), out)) {
+            self.add_bias(&state.y, &state.p, projection, k, out);
+        } else if projection == Projection::Up {
             self.basal(&state.y, &state.p, ws, k);
-        }
-    }
-
-    /// Eq. 5's product W^IP_{k,k} r_k into `ws.v_int[k]` (then its bias), adding a held change
-    /// of those weights first when `held` has one.
-    pub(crate) fn int_dendrite_held(
-        &self,
-        state: &mut State,
-        ws: &mut Workspace,
-        k: usize,
-        held: Option<&mut Deferred>,
-    ) {
-        let i = self.synapse_index(Projection::Ip, k);
-        let fused = held
-            .is_some_and(|d| d.product(self, &mut state.y, i, &ws.r[k].view(), &mut ws.v_int[k]));
-        if fused {
-            self.add_bias(&state.y, &state.p, Projection::Ip, k, &mut ws.v_int[k]);
         } else {
             self.int_dendrite(&state.y, &state.p, ws, k);
         }

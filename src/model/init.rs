@@ -273,7 +273,7 @@ impl Network {
         }
         self.input_rates(&state.y, drive, ws);
         for k in 1..=n {
-            self.basal_held(state, ws, k, held.as_deref_mut());
+            self.upward_dendrite(state, ws, Projection::Up, k, held.as_deref_mut());
             let mut u = l.u_pyr[k].view_mut(&mut state.y);
             match (k == n, drive.target) {
                 (true, Some(t)) => {
@@ -294,7 +294,7 @@ impl Network {
             self.pyr_rates(&state.y, ws, k);
         }
         for k in 1..n {
-            self.int_dendrite_held(state, ws, k, held.as_deref_mut());
+            self.upward_dendrite(state, ws, Projection::Ip, k, held.as_deref_mut());
             self.settle_interneuron(state, ws, k);
         }
         debug_assert!(
