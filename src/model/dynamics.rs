@@ -469,15 +469,6 @@ impl Network {
 }
 
 impl Network {
-    /// The index in `layout.synapses` of the group of `projection` into layer `k`.
-    pub(crate) fn synapse_index(&self, projection: Projection, k: usize) -> usize {
-        self.layout
-            .synapses
-            .iter()
-            .position(|s| s.projection == projection && s.layer == k)
-            .unwrap_or_else(|| panic!("no {} into layer {k}", projection.name()))
-    }
-
     /// The dendrite through a group the upward pass reads, adding a held change of its weights
     /// first when `held` has one: Eq. 3 (`Projection::Up`, W^PP_{k,k−1} r_{k−1} into
     /// `ws.v_basal[k]`) or Eq. 5 (`Projection::Ip`, W^IP_{k,k} r_k into `ws.v_int[k]`), bias
@@ -490,7 +481,7 @@ impl Network {
         k: usize,
         held: Option<&mut Deferred>,
     ) {
-        let i = self.synapse_index(projection, k);
+        let i = self.layout.synapse_index(projection, k);
         let (x, out) = match projection {
             Projection::Up => (&ws.r[k - 1], &mut ws.v_basal[k]),
             Projection::Ip => (&ws.r[k], &mut ws.v_int[k]),

@@ -266,9 +266,14 @@ impl Layout {
 
     /// The synapses of a projection into layer k.
     pub fn synapses(&self, projection: Projection, k: usize) -> &Synapses {
+        &self.synapses[self.synapse_index(projection, k)]
+    }
+
+    /// The index in `synapses` of the group of `projection` into layer `k`.
+    pub fn synapse_index(&self, projection: Projection, k: usize) -> usize {
         self.synapses
             .iter()
-            .find(|s| s.projection == projection && s.layer == k)
+            .position(|s| s.projection == projection && s.layer == k)
             .unwrap_or_else(|| panic!("no {} into layer {k}", projection.name()))
     }
 
