@@ -927,7 +927,10 @@ mod x86 {
             }
             j += 8;
         }
-        finish_block_512(&acc, w, x, k, i0, s0, out);
+        // A copy goes to memory, not the loop's array: passing `acc` itself kept it on the
+        // stack (zeroed by a call to memset for every block).
+        let sums = acc;
+        finish_block_512(&sums, w, x, k, i0, s0, out);
     }
 
     /// The sums of a `skinny_block_512`: pair (r, t) is `tree8` of `acc[r][t]` and then the
