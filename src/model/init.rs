@@ -9,6 +9,7 @@ use super::deferred::Deferred;
 use super::dynamics::Workspace;
 use super::layout::Projection;
 use super::network::{Drive, Network, State, nudge};
+use super::params::Nudging;
 use crate::rng::Rng;
 
 /// How the top-down weights W^PP_{k,k+1} start.
@@ -317,11 +318,25 @@ impl Network {
         let l = &self.layout;
         let g_d = self.config.conductances.g_d;
         let (ui_blk, up_blk) = (l.u_int[k], l.u_pyr[k + 1]);
-        for b in 0..self.batch() {
-            for i in 0..ui_blk.cols {
-                let trg = state.y[up_blk.offset + b * up_blk.cols + i];
-                state.y[ui_blk.offset + b * ui_blk.cols + i] =
-                    self.soma_steady(g_d, ws.v_int[k][[b, i]], trg);
+        // u^I_k and u^P_{k+1} are batch × n_{k+1} blocks of y, cell for cell.
+        assert_eq!(ui_blk.cols, up_blk.cols, "interneurons of layer {k}");
+        let [ui, up] = state
+            .y
+            .get_disjoint_mut([ui_blk.range(), up_blk.range()])
+            .expect("two blocks of y");
+        let v_int = ws.v_int[k].as_slice().expect("standard layout");
+        let cells = ui.iter_mut().zip(up.iter()).zip(v_int);
+        if matches!(self.config.nudging, Nudging::Current) {
+            // `soma_steady` for current nudging, its constant denominator computed once (the
+            // same operations on the same numbers): a loop the compiler vectorises.
+            let c = self.config.conductances;
+            let den = c.g_lk + g_d - (-c.g_som);
+            for ((u, &trg), &v) in cells {
+                *u = (g_d * v + c.g_som * (trg - 0.0)) / den;
+            }
+        } else {
+            for ((u, &trg), &v) in cells {
+                *u = self.soma_steady(g_d, v, trg);
             }
         }
         self.int_rates(&state.y, ws, k);
