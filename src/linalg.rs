@@ -889,19 +889,38 @@ mod x86 {
         }
     }
 
+    /// Where a block of `skinny_512` lies: rows from `i0` of `w` and samples from `s0` of `x`
+    /// (both row-major with rows of length `k`).
+    #[derive(Clone, Copy)]
+    struct BlockAt<'a> {
+        w: &'a [f64],
+        x: &'a [f64],
+        k: usize,
+        i0: usize,
+        s0: usize,
+    }
+
+    impl BlockAt<'_> {
+        /// The same place `r` rows and `t` samples on.
+        fn moved(self, r: usize, t: usize) -> Self {
+            BlockAt {
+                i0: self.i0 + r,
+                s0: self.s0 + t,
+                ..self
+            }
+        }
+    }
+
     /// The (R rows) × (T samples) block of `skinny_gemm` from row `i0` and sample `s0`: one
     /// 8-lane register per pair, the weights loaded once for T samples and the rates once for
     /// R rows.
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
     unsafe fn skinny_block_512<const R: usize, const T: usize>(
-        w: &[f64],
-        x: &[f64],
-        k: usize,
-        i0: usize,
-        s0: usize,
+        at: BlockAt,
         out: &mut [[f64; 5]; 4],
     ) {
+        let BlockAt { w, x, k, i0, s0 } = at;
         let k8 = k / 8 * 8;
         // A block of four rows meeting its first samples prefetches the next four (see
         // `skinny_512`).
@@ -930,7 +949,7 @@ mod x86 {
         // A copy goes to memory, not the loop's array: passing `acc` itself kept it on the
         // stack (zeroed by a call to memset for every block).
         let sums = acc;
-        finish_block_512(&sums, w, x, k, i0, s0, out);
+        finish_block_512(&sums, at, out);
     }
 
     /// The sums of a `skinny_block_512`: pair (r, t) is `tree8` of `acc[r][t]` and then the
@@ -939,19 +958,12 @@ mod x86 {
     /// accumulators stay in registers.
     #[target_feature(enable = "avx512f,fma")]
     #[inline(never)]
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the accumulators and the place of one skinny_block_512"
-    )]
     unsafe fn finish_block_512<const R: usize, const T: usize>(
         acc: &[[__m512d; T]; R],
-        w: &[f64],
-        x: &[f64],
-        k: usize,
-        i0: usize,
-        s0: usize,
+        at: BlockAt,
         out: &mut [[f64; 5]; 4],
     ) {
+        let BlockAt { w, x, k, i0, s0 } = at;
         let k8 = k / 8 * 8;
         // The tail's rates, lane t for sample s0 + t (zero past T).
         let mut xt = [_mm512_setzero_pd(); 7];
@@ -984,24 +996,19 @@ mod x86 {
     #[target_feature(enable = "avx512f")]
     #[inline]
     unsafe fn tree8_lanes_512(v: [__m512d; 8]) -> __m512d {
+        /// The 128-bit quarters `LO` of a and b side by side, plus their quarters `HI`.
         #[target_feature(enable = "avx512f")]
         #[inline]
-        unsafe fn halves(a: __m512d, b: __m512d) -> __m512d {
-            // [a.q0, a.q1, b.q0, b.q1] + [a.q2, a.q3, b.q2, b.q3]: lane l of a (b) gets a_l + a_{l+4}.
+        unsafe fn add_quarters<const LO: i32, const HI: i32>(a: __m512d, b: __m512d) -> __m512d {
             _mm512_add_pd(
-                _mm512_shuffle_f64x2::<0x44>(a, b),
-                _mm512_shuffle_f64x2::<0xEE>(a, b),
+                _mm512_shuffle_f64x2::<LO>(a, b),
+                _mm512_shuffle_f64x2::<HI>(a, b),
             )
         }
-        #[target_feature(enable = "avx512f")]
-        #[inline]
-        unsafe fn quarters(a: __m512d, b: __m512d) -> __m512d {
-            // Quarters 0 and 2 (b_0, b_1 of two registers each) + quarters 1 and 3 (b_2, b_3).
-            _mm512_add_pd(
-                _mm512_shuffle_f64x2::<0x88>(a, b),
-                _mm512_shuffle_f64x2::<0xDD>(a, b),
-            )
-        }
+        // [a.q0, a.q1, b.q0, b.q1] + [a.q2, a.q3, b.q2, b.q3]: lane l of a (b) gets a_l + a_{l+4}.
+        let halves = |a, b| add_quarters::<0x44, 0xEE>(a, b);
+        // Quarters 0 and 2 (b_0, b_1 of two registers each) + quarters 1 and 3 (b_2, b_3).
+        let quarters = |a, b| add_quarters::<0x88, 0xDD>(a, b);
         let u0 = quarters(halves(v[0], v[1]), halves(v[2], v[3]));
         let u1 = quarters(halves(v[4], v[5]), halves(v[6], v[7]));
         // Lanes [v0, v4, v1, v5, v2, v6, v3, v7] after the last addition, put in order.
@@ -1030,12 +1037,13 @@ mod x86 {
             let mut s0 = 0;
             while s0 < m {
                 let ts = (m - s0).min(5);
+                let at = BlockAt { w, x, k, i0, s0 };
                 match (rows, ts) {
-                    (4, 5) => skinny_block_512::<4, 5>(w, x, k, i0, s0, &mut out),
+                    (4, 5) => skinny_block_512::<4, 5>(at, &mut out),
                     (4, _) => {
                         for t in 0..ts {
                             let mut o = [[0.0; 5]; 4];
-                            skinny_block_512::<4, 1>(w, x, k, i0, s0 + t, &mut o);
+                            skinny_block_512::<4, 1>(at.moved(0, t), &mut o);
                             for r in 0..4 {
                                 out[r][t] = o[r][0];
                             }
@@ -1044,7 +1052,7 @@ mod x86 {
                     (_, 5) => {
                         for r in 0..rows {
                             let mut o = [[0.0; 5]; 4];
-                            skinny_block_512::<1, 5>(w, x, k, i0 + r, s0, &mut o);
+                            skinny_block_512::<1, 5>(at.moved(r, 0), &mut o);
                             out[r] = o[0];
                         }
                     }
@@ -1052,7 +1060,7 @@ mod x86 {
                         for r in 0..rows {
                             for t in 0..ts {
                                 let mut o = [[0.0; 5]; 4];
-                                skinny_block_512::<1, 1>(w, x, k, i0 + r, s0 + t, &mut o);
+                                skinny_block_512::<1, 1>(at.moved(r, t), &mut o);
                                 out[r][t] = o[0][0];
                             }
                         }
