@@ -45,6 +45,27 @@ pub fn median(xs: &[f64]) -> f64 {
     }
 }
 
+/// "lo–hi unit" over a non-empty sample, with `digits` decimals: the per-repetition range
+/// beside a median, so that a reader can tell a miss from the host's noise.
+pub fn spread(xs: &[f64], digits: usize, unit: &str) -> String {
+    let (lo, hi) = xs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
+    let unit = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
+    format!("{lo:.digits$}–{hi:.digits$}{unit}")
+}
+
+/// The per-repetition ratios a / b.
+fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter().zip(b).map(|(x, y)| x / y).collect()
+}
+
 /// A network of the scenario's equations with other layer sizes, every plastic group at `eta`
 /// (top-down weights fixed), weights U(±1/√n_pre) as numpy_step.py, potentials at rest.
 fn step_network(
@@ -311,27 +332,22 @@ fn epochs(
     num(s, "backprop_epoch_s", median(&bp));
     match numpy {
         Ok(np) => {
-            let ratios = |ours: &[f64]| {
-                median(&ours.iter().zip(&np).map(|(o, n)| o / n).collect::<Vec<_>>())
-            };
+            let (tp_np, bp_np) = (ratios(&tp, &np), ratios(&bp, &np));
             num(s, "numpy_backprop_epoch_s", median(&np));
-            num(s, "twopass_over_numpy_backprop", ratios(&tp));
-            num(s, "backprop_over_numpy_backprop", ratios(&bp));
-            let spread = |v: &[f64]| {
-                let (lo, hi) = v.iter().fold((f64::INFINITY, 0.0_f64), |(lo, hi), &x| {
-                    (lo.min(x), hi.max(x))
-                });
-                format!("{lo:.2}–{hi:.2} s")
-            };
+            num(s, "twopass_over_numpy_backprop", median(&tp_np));
+            num(s, "backprop_over_numpy_backprop", median(&bp_np));
             text(
                 s,
                 "epoch_spread",
                 format!(
-                    "two-pass {}, backprop {}, NumPy {} over {} interleaved repetitions",
-                    spread(&tp),
-                    spread(&bp),
-                    spread(&np),
-                    np.len()
+                    "two-pass {}, backprop {}, NumPy {} over {} interleaved repetitions \
+                     (per repetition, two-pass ÷ NumPy {}, backprop ÷ NumPy {})",
+                    spread(&tp, 2, "s"),
+                    spread(&bp, 2, "s"),
+                    spread(&np, 2, "s"),
+                    np.len(),
+                    spread(&tp_np, 3, ""),
+                    spread(&bp_np, 3, ""),
                 ),
             );
             text(s, "numpy_epoch_status", "measured".into());
@@ -548,8 +564,7 @@ fn steps_interleaved(
             }
         }
     }
-    let ratio =
-        |a: &[f64], b: &[f64]| median(&a.iter().zip(b).map(|(x, y)| x / y).collect::<Vec<_>>());
+    let ratio = |a: &[f64], b: &[f64]| median(&ratios(a, b));
     num(s, "euler_step_us_small", median(&ours_s));
     num(s, "euler_step_us_large", median(&ours_l));
     num(s, "large_step_bytes", bytes);
@@ -573,6 +588,21 @@ fn steps_interleaved(
             num(s, "numpy_step_us_large", median(&np_l));
             num(s, "speedup_vs_numpy_small", ratio(&np_s, &ours_s));
             num(s, "speedup_vs_numpy_large", ratio(&np_l, &ours_l));
+            text(
+                s,
+                "step_spread",
+                format!(
+                    "small: ours {}, NumPy {}, NumPy ÷ ours {}; large: ours {}, NumPy {}, \
+                     NumPy ÷ ours {} (per repetition, over {} interleaved repetitions)",
+                    spread(&ours_s, 2, "µs"),
+                    spread(&np_s, 1, "µs"),
+                    spread(&ratios(&np_s, &ours_s), 2, ""),
+                    spread(&ours_l, 0, "µs"),
+                    spread(&np_l, 0, "µs"),
+                    spread(&ratios(&np_l, &ours_l), 2, ""),
+                    ours_s.len(),
+                ),
+            );
             text(s, "numpy_blas", blas);
             text(s, "numpy_status", "measured".into());
         }
@@ -627,5 +657,10 @@ mod tests {
         assert_eq!(json_raw(line, "blas").as_deref(), Some("[\"Haswell\"]"));
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(spread(&[2.5, 1.25, 3.0], 2, "µs"), "1.25–3.00 µs");
+        assert_eq!(
+            spread(&ratios(&[1.0, 3.0], &[2.0, 4.0]), 3, ""),
+            "0.500–0.750"
+        );
     }
 }

@@ -113,17 +113,23 @@ pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {
             v.first().map(|&x| Metric::new(name, x, unit, note))
         })
         .collect();
-    let text = |k: &str| crate::report::data::summary_text(inputs.summary, k).join(", ");
+    // The run's words, escaped: the notes are HTML, and "<unset>" would vanish as a tag.
+    let text = |k: &str| {
+        crate::report::esc(&crate::report::data::summary_text(inputs.summary, k).join(", "))
+    };
+    // Results written before a text column existed have none.
+    let or_dash = |t: String| if t.is_empty() { "—".to_string() } else { t };
     let notes = vec![
         format!(
-            "Measured in one run, one thread (but the two-thread rows), medians of the scenario's repetitions. Ours (one and two threads), NumPy's and the triad are interleaved, one repetition of each in turn, and every ratio row is the median of the per-repetition ratios, so that the shared host's drift over the minutes of the study does not enter a ratio. OpenBLAS kernel: <b>{}</b> (OPENBLAS_CORETYPE = {}); our loops: {}. NumPy's BLAS: {}. NumPy step: {}; NumPy epoch: {}. Epochs: {}.",
+            "Measured in one run, one thread (but the two-thread rows), medians of the scenario's repetitions. Ours (one and two threads), NumPy's and the triad are interleaved, one repetition of each in turn, and every ratio row is the median of the per-repetition ratios, so that the shared host's drift over the minutes of the study does not enter a ratio. OpenBLAS kernel: <b>{}</b> (OPENBLAS_CORETYPE = {}); our loops: {}. NumPy's BLAS: {}. NumPy step: {}; NumPy epoch: {}. Steps: {}. Epochs: {}.",
             text("blas_core"),
             text("openblas_coretype_env"),
             text("isa"),
             text("numpy_blas"),
             text("numpy_status"),
             text("numpy_epoch_status"),
-            text("epoch_spread"),
+            or_dash(text("step_spread")),
+            or_dash(text("epoch_spread")),
         ),
         "A batch-1 Euler step reads and writes every plastic weight and its trace once and reads every fixed weight once (the step is fused row by row: dendritic potential, post-synaptic factor, weight and trace update while the row is in cache), so its floor is the memory bandwidth; larger batches stream the weights once for all images."
             .to_string(),
@@ -137,4 +143,48 @@ pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {
         heatmaps: Vec::new(),
         images: Vec::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The run's words reach the notes escaped (an unset OPENBLAS_CORETYPE is recorded as
+    /// "<unset>", which a browser would drop as a tag), and the spreads appear beside the
+    /// medians; a result without a spread column shows a dash.
+    #[test]
+    fn the_notes_quote_the_runs_words_escaped_and_its_spreads() {
+        use polars::prelude::*;
+        let summary = df! {
+            "seed" => [1u64],
+            "speedup_vs_numpy_small" => [19.5],
+            "blas_core" => ["Cooperlake"],
+            "openblas_coretype_env" => ["<unset>"],
+            "step_spread" => ["small: ours 2.10–2.40 µs"],
+        }
+        .unwrap();
+        let scenario = crate::experiment::scenario::Scenario::load("performance").unwrap();
+        let empty = DataFrame::empty();
+        let inputs = Inputs {
+            scenario: &scenario,
+            summary: &summary,
+            timeseries: &empty,
+            table: None,
+            speedup: None,
+            results: None,
+        };
+        let page = performance(&inputs).unwrap();
+        let notes = &page.notes[0];
+        assert!(
+            notes.contains("OPENBLAS_CORETYPE = &lt;unset&gt;"),
+            "{notes}"
+        );
+        assert!(
+            notes.contains("Steps: small: ours 2.10–2.40 µs."),
+            "{notes}"
+        );
+        assert!(notes.contains("Epochs: —."), "{notes}");
+        assert_eq!(page.metrics.len(), 1);
+        assert_eq!(page.metrics[0].value, 19.5);
+    }
 }
