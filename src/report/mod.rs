@@ -6,6 +6,7 @@
 pub mod data;
 pub mod diagnostics;
 mod error;
+mod html;
 pub mod page;
 mod pages;
 pub mod plot;
@@ -22,6 +23,7 @@ use crate::experiment::Scenario;
 use crate::record::read_frame;
 use data::{mean_sd, summary_text, summary_values};
 pub use error::{ReportError, ReportResult};
+use html::esc;
 pub use page::{Inputs, Metric, Page, Status};
 pub use plot::{Chart, Line};
 
@@ -158,12 +160,6 @@ pub fn render_one(results: &Path, out: &Path) -> ReportResult<PathBuf> {
     let path = out.join("index.html");
     std::fs::write(&path, html)?;
     Ok(path)
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 fn fmt(x: f64) -> String {

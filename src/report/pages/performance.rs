@@ -115,7 +115,7 @@ pub(super) fn performance(inputs: &Inputs) -> ReportResult<Page> {
         .collect();
     // The run's words, escaped: the notes are HTML, and "<unset>" would vanish as a tag.
     let text = |k: &str| {
-        crate::report::esc(&crate::report::data::summary_text(inputs.summary, k).join(", "))
+        crate::report::html::esc(&crate::report::data::summary_text(inputs.summary, k).join(", "))
     };
     // Results written before a text column existed have none.
     let or_dash = |t: String| if t.is_empty() { "—".to_string() } else { t };
