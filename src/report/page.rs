@@ -144,3 +144,23 @@ pub struct Inputs<'a> {
     /// study's numbers (mnist_dynamics quotes the NumPy epoch of results/performance).
     pub results: Option<&'a Path>,
 }
+
+#[cfg(test)]
+impl<'a> Inputs<'a> {
+    /// A page's inputs with a summary only: `empty` (an empty frame) stands for the time
+    /// series, and there is no table, speed-up or results directory.
+    pub(crate) fn summary_only(
+        scenario: &'a Scenario,
+        summary: &'a DataFrame,
+        empty: &'a DataFrame,
+    ) -> Self {
+        Inputs {
+            scenario,
+            summary,
+            timeseries: empty,
+            table: None,
+            speedup: None,
+            results: None,
+        }
+    }
+}

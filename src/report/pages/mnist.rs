@@ -709,14 +709,7 @@ mod tests {
         .unwrap();
         let scenario = crate::experiment::scenario::Scenario::load("mnist_short").unwrap();
         let empty = DataFrame::empty();
-        let inputs = Inputs {
-            scenario: &scenario,
-            summary: &summary,
-            timeseries: &empty,
-            table: None,
-            speedup: None,
-            results: None,
-        };
+        let inputs = Inputs::summary_only(&scenario, &summary, &empty);
         let (metrics, row) = variant_metrics(&inputs, "microcircuit");
         let v = metrics
             .iter()

@@ -165,14 +165,7 @@ mod tests {
         .unwrap();
         let scenario = crate::experiment::scenario::Scenario::load("performance").unwrap();
         let empty = DataFrame::empty();
-        let inputs = Inputs {
-            scenario: &scenario,
-            summary: &summary,
-            timeseries: &empty,
-            table: None,
-            speedup: None,
-            results: None,
-        };
+        let inputs = Inputs::summary_only(&scenario, &summary, &empty);
         let page = performance(&inputs).unwrap();
         let notes = &page.notes[0];
         assert!(
