@@ -9,7 +9,6 @@ use super::deferred::Deferred;
 use super::dynamics::Workspace;
 use super::layout::Projection;
 use super::network::{Drive, Network, State, nudge};
-use super::params::Nudging;
 use crate::rng::Rng;
 
 /// How the top-down weights W^PP_{k,k+1} start.
@@ -326,18 +325,8 @@ impl Network {
             .expect("two blocks of y");
         let v_int = ws.v_int[k].as_slice().expect("standard layout");
         let cells = ui.iter_mut().zip(up.iter()).zip(v_int);
-        if matches!(self.config.nudging, Nudging::Current) {
-            // `soma_steady` for current nudging, its constant denominator computed once (the
-            // same operations on the same numbers): a loop the compiler vectorises.
-            let c = self.config.conductances;
-            let den = c.g_lk + g_d - (-c.g_som);
-            for ((u, &trg), &v) in cells {
-                *u = (g_d * v + c.g_som * (trg - 0.0)) / den;
-            }
-        } else {
-            for ((u, &trg), &v) in cells {
-                *u = self.soma_steady(g_d, v, trg);
-            }
+        for ((u, &trg), &v) in cells {
+            *u = self.soma_steady(g_d, v, trg);
         }
         self.int_rates(&state.y, ws, k);
     }
