@@ -87,14 +87,14 @@ robustness: build
 ## commit's binary (HEAD, or COMMIT=<hash>), built once into target/headline/<commit>/ and reused
 ## across sessions (--resume); then their pages. ~3 h on 2 cores. `make diagnostics`: the same
 ## for the diagnostic screens (mnist_long, disinhibition_3epochs, mnist_fa, mnist_tracking,
-## fashion_screen, fashion_seeds, fashion_frozen, mnist_screen; ~4 h).
+## fashion_screen, fashion_seeds, fashion_frozen, mnist_screen, mnist_anneal, fashion_anneal; ~5 h).
 headline: build data
 	bash scripts/headline.sh
 	$(BIN) report mnist mnist_solvers fashion disinhibition robustness
 
 diagnostics: build data
 	bash scripts/headline.sh --diagnostics
-	$(BIN) report mnist_long disinhibition_3epochs mnist_fa mnist_tracking fashion_screen fashion_seeds fashion_frozen mnist_screen
+	$(BIN) report mnist_long disinhibition_3epochs mnist_fa mnist_tracking fashion_screen fashion_seeds fashion_frozen mnist_screen mnist_anneal fashion_anneal
 
 ## check-pages: open reports/index.html and every page in headless Chromium (installed when
 ## missing); fails on a console message or an image that does not load. Run after `make report`.

@@ -2,7 +2,7 @@
 # Re-runs the headline studies (mnist with its solver check, fashion, disinhibition, robustness)
 # from ONE clean commit's binary, so that every headline page names exactly one commit; with
 # --diagnostics, the diagnostic screens instead (mnist_long, disinhibition_3epochs, mnist_fa,
-# mnist_tracking, fashion_screen, fashion_seeds, fashion_frozen, mnist_screen). The binary is built once per commit into target/headline/<commit>/ and
+# mnist_tracking, fashion_screen, fashion_seeds, fashion_frozen, mnist_screen, mnist_anneal, fashion_anneal). The binary is built once per commit into target/headline/<commit>/ and
 # reused: an interrupted run resumes run by run (`--resume`) in a later session.
 #
 #   scripts/headline.sh                 # HEAD (the tree must be clean)
@@ -48,6 +48,8 @@ case "${1:-}" in
         "$bin" run scenarios/fashion_seeds.toml --resume
         "$bin" run scenarios/fashion_frozen.toml --resume
         "$bin" run scenarios/mnist_screen.toml --resume
+        "$bin" run scenarios/mnist_anneal.toml --resume
+        "$bin" run scenarios/fashion_anneal.toml --resume
         ;;
     "")
         "$bin" run mnist --resume

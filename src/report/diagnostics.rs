@@ -3,7 +3,7 @@
 
 /// The pages that are diagnostic screens, not headline studies, with what each was for: the
 /// page says so at its top and the index lists them apart.
-pub const DIAGNOSTICS: [(&str, &str); 11] = [
+pub const DIAGNOSTICS: [(&str, &str); 13] = [
     (
         "mnist_fa",
         "the feedback-alignment and random-feedback settings screened for the MNIST study (one seed each)",
@@ -27,6 +27,14 @@ pub const DIAGNOSTICS: [(&str, &str); 11] = [
     (
         "mnist_screen",
         "the microcircuit's hidden→hidden rate screened on MNIST's validation set (2× and 4× faster; 3 seeds each), with fashion_screen the two halves of one rule",
+    ),
+    (
+        "mnist_anneal",
+        "the microcircuit's hidden→hidden rate (1×, 2×, 4×) and its frozen control screened again on MNIST at a rate decay of 0.9, with fashion_anneal the two halves of one rule",
+    ),
+    (
+        "fashion_anneal",
+        "the microcircuit's hidden→hidden rate (2×, 4×) screened again on Fashion-MNIST at a rate decay of 0.9, with mnist_anneal the two halves of one rule",
     ),
     (
         "fashion_frozen",

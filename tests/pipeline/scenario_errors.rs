@@ -505,3 +505,55 @@ fn the_mnist_rate_screen_is_the_study_microcircuit_with_one_rate_changed() {
         );
     }
 }
+
+/// Issue 20: the annealed screen's two halves (scenarios/mnist_anneal.toml,
+/// scenarios/fashion_anneal.toml) are their study's microcircuit or frozen control, seed for
+/// seed, with the rate decay 0.9 (the study's 0.95) and η̃ of W^PP_{2,1} and W^IP_1 as the
+/// variant's name says, and nothing else changed.
+#[test]
+fn the_annealed_screens_are_the_studies_with_the_decay_and_one_rate_changed() {
+    for (study, text, n) in [
+        (
+            "mnist",
+            include_str!("../../scenarios/mnist_anneal.toml"),
+            12,
+        ),
+        (
+            "fashion",
+            include_str!("../../scenarios/fashion_anneal.toml"),
+            6,
+        ),
+    ] {
+        let pairs = study_twins(study, text, |v| {
+            if v.starts_with("frozen") {
+                "frozen_hidden"
+            } else {
+                "microcircuit"
+            }
+        });
+        assert_eq!(pairs.len(), n, "{study}");
+        for (run, twin) in pairs {
+            let rate = match run.variant.as_str() {
+                "mc_d09" => 0.4,
+                "mc_d09_e08" => 0.8,
+                "mc_d09_e16" => 1.6,
+                "frozen_d09" => 0.0,
+                other => panic!("unexpected variant {other}"),
+            };
+            let mut restored = run.scenario.clone();
+            let p = &mut restored.network.plasticity;
+            assert_eq!((p.eta_up[1], p.eta_ip[0]), (rate, rate), "{}", run.variant);
+            let q = &twin.scenario.network.plasticity;
+            (p.eta_up[1], p.eta_ip[0]) = (q.eta_up[1], q.eta_ip[0]);
+            let training = restored.study.training_mut().expect("an mnist study");
+            assert_eq!(training.eta_decay_per_epoch, 0.9, "{}", run.variant);
+            training.eta_decay_per_epoch =
+                twin.scenario.study.training().unwrap().eta_decay_per_epoch;
+            assert_twin(
+                restored,
+                &twin.scenario,
+                &format!("{study} {} seed {}", run.variant, run.seed),
+            );
+        }
+    }
+}
