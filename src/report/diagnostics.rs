@@ -22,7 +22,7 @@ pub const DIAGNOSTICS: [(&str, &str); 13] = [
     ),
     (
         "fashion_seeds",
-        "the Fashion-MNIST study's microcircuit and frozen control on two more seeds (4, 5), against the study's one miss",
+        "the Fashion-MNIST study's microcircuit and frozen control on two more seeds (4, 5): their comparison against the seed spread",
     ),
     (
         "mnist_screen",
