@@ -555,13 +555,10 @@ fn the_annealed_screens_are_the_studies_with_the_decay_and_one_rate_changed() {
             };
             assert_study_but_decay_and_rate(&run, &twin, 0.9, rate);
             if ["mc_d09_e16", "frozen_d09"].contains(&run.variant.as_str()) {
-                let mut same = run.scenario.clone();
-                same.name = twin.scenario.name.clone();
-                same.description = twin.scenario.description.clone();
-                assert_eq!(
-                    same, twin.scenario,
-                    "{study} {} is the study's",
-                    run.variant
+                assert_twin(
+                    run.scenario.clone(),
+                    &twin.scenario,
+                    &format!("{study} {} is the study's", run.variant),
                 );
             }
         }
